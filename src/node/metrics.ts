@@ -1,0 +1,46 @@
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Prometheus metrics of one node (own registry, so several nodes in one process do not clash). */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly httpRequests = new Counter({
+    name: 'merod_http_requests_total',
+    help: 'HTTP requests handled, by route and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [this.registry],
+  });
+  readonly httpDuration = new Histogram({
+    name: 'merod_http_request_duration_seconds',
+    help: 'HTTP request latency',
+    labelNames: ['method', 'route'] as const,
+    buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+    registers: [this.registry],
+  });
+  readonly executions = new Counter({
+    name: 'merod_executions_total',
+    help: 'WASM method executions, by kind and outcome',
+    labelNames: ['kind', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly executionDuration = new Histogram({
+    name: 'merod_execution_duration_seconds',
+    help: 'WASM method execution latency',
+    buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+    registers: [this.registry],
+  });
+  readonly wsConnections = new Counter({
+    name: 'merod_ws_connections_total',
+    help: 'WebSocket connections accepted',
+    registers: [this.registry],
+  });
+  readonly eventsDelivered = new Counter({
+    name: 'merod_events_delivered_total',
+    help: 'Events pushed to subscribers, by transport',
+    labelNames: ['transport'] as const,
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'merod_' });
+  }
+}

@@ -1,0 +1,60 @@
+import { join, resolve } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import type { Logger } from 'pino';
+import type { NodeConfig } from '../config/schema.ts';
+import { Store } from '../store/store.ts';
+import { loadIdentity, type NodeIdentity } from './identity.ts';
+import { EventHub } from './events.ts';
+import { Metrics } from './metrics.ts';
+
+export interface NodeOptions {
+  dir: string;
+  config: NodeConfig;
+  logger: Logger;
+}
+
+/**
+ * A running node: its store, identity and the managers that the server's handlers call. The server is a
+ * thin layer over this object; tests and the CLI use the same object through the HTTP surfaces.
+ */
+export class Node {
+  readonly events = new EventHub();
+  readonly metrics = new Metrics();
+  private closers: Array<() => Promise<void>> = [];
+
+  private constructor(
+    readonly dir: string,
+    readonly config: NodeConfig,
+    readonly logger: Logger,
+    readonly identity: NodeIdentity,
+    readonly store: Store,
+    readonly blobDir: string,
+  ) {}
+
+  static async open(o: NodeOptions): Promise<Node> {
+    const identity = loadIdentity(o.config.identity);
+    const blobDir = resolve(o.dir, o.config.blobstore.path);
+    await mkdir(blobDir, { recursive: true });
+    const store = await Store.open(join(o.dir, o.config.datastore.path), { sync: true });
+    const node = new Node(o.dir, o.config, o.logger, identity, store, blobDir);
+    node.closers.push(() => store.close());
+    return node;
+  }
+
+  /** Registers a shutdown step; steps run in reverse order of registration. */
+  onClose(fn: () => Promise<void>): void {
+    this.closers.push(fn);
+  }
+
+  async close(): Promise<void> {
+    const steps = this.closers.reverse();
+    this.closers = [];
+    for (const step of steps) {
+      try {
+        await step();
+      } catch (err) {
+        this.logger.error({ err }, 'error during shutdown');
+      }
+    }
+  }
+}

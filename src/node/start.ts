@@ -1,0 +1,67 @@
+import pino, { type Logger } from 'pino';
+import { loadConfig } from '../config/file.ts';
+import type { NodeConfig } from '../config/schema.ts';
+import { Node } from './node.ts';
+import { buildServer, listen } from '../server/server.ts';
+
+export interface StartOptions {
+  authMode?: 'proxy' | 'embedded';
+  logger?: Logger;
+  /** Name shown in the banner. */
+  name?: string;
+}
+
+export interface RunningNode {
+  node: Node;
+  urls: string[];
+  stop(): Promise<void>;
+}
+
+/** Loads a node home, opens the node and its server, and prints the start banner. */
+export async function startNode(dir: string, o: StartOptions = {}): Promise<RunningNode> {
+  const config: NodeConfig = await loadConfig(dir);
+  if (o.authMode) config.server.auth_mode = o.authMode;
+  const logger = o.logger ?? pino({ name: 'merod', level: process.env.LOG_LEVEL ?? 'info' });
+  const node = await Node.open({ dir, config, logger });
+  let listening;
+  try {
+    const app = await buildServer(node);
+    listening = await listen(node, app);
+  } catch (err) {
+    await node.close();
+    throw err;
+  }
+  const urls = listening.urls;
+  const first = urls[0]!;
+  const banner = [
+    '',
+    `  Calimero node ${o.name ?? ''}`.trimEnd(),
+    `  peer id        ${node.identity.peerId}`,
+    `  home           ${dir}`,
+    `  auth mode      ${config.server.auth_mode}`,
+    ...urls.map((u, i) => `  ${i === 0 ? 'listening on ' : '             '}  ${u}`),
+    `  admin API      ${first}/admin-api/health`,
+    `  JSON-RPC       ${first}/jsonrpc`,
+    `  WebSocket      ${first.replace(/^http/, 'ws')}/ws`,
+    `  SSE            ${first}/sse`,
+    `  dashboard      ${first}/admin-dashboard/`,
+    ...(config.server.auth_mode === 'embedded' ? [`  login          ${first}/auth/login`] : []),
+    '',
+  ].join('\n');
+  process.stdout.write(banner + '\n');
+  logger.info({ peerId: node.identity.peerId, urls, authMode: config.server.auth_mode }, 'node started');
+  let stopping: Promise<void> | null = null;
+  return {
+    node,
+    urls,
+    stop() {
+      stopping ??= (async () => {
+        logger.info('shutting down');
+        await listening.close();
+        await node.close();
+        logger.info('stopped');
+      })();
+      return stopping;
+    },
+  };
+}

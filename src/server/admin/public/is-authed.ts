@@ -1,0 +1,9 @@
+import { defineRoute } from '../../route.ts';
+
+/** Answers 200 itself; behind an auth proxy the proxy's 401 tells a client that auth is required. */
+export default defineRoute({
+  method: 'GET',
+  url: '/admin-api/is-authed',
+  access: 'public',
+  handler: () => ({ data: { status: 'alive' } }),
+});

@@ -1,0 +1,59 @@
+import type { FastifyReply } from 'fastify';
+import type { z } from 'zod';
+
+/**
+ * Upstream answers errors in four shapes (server-api §0.4). Handlers throw one of these and the server's
+ * error handler writes it; nothing else reaches the client as a 500.
+ */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    /** 'json' → {"error":"…"}; 'text' → text/plain body; 'empty' → no body. */
+    readonly shape: 'json' | 'text' | 'empty' = 'json',
+    readonly body?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+export const jsonError = (status: number, message: string) => new HttpError(status, message, 'json');
+export const textError = (status: number, message: string) => new HttpError(status, message, 'text');
+
+export function sendError(reply: FastifyReply, err: HttpError): FastifyReply {
+  reply.code(err.status);
+  if (err.shape === 'empty') return reply.send();
+  if (err.shape === 'text') return reply.type('text/plain; charset=utf-8').send(err.message);
+  return reply.type('application/json').send(err.body ?? { error: err.message });
+}
+
+/** Upstream `ValidationError` Display text for one zod issue, naming the Rust (snake_case) field. */
+export function issueText(issue: z.core.$ZodIssue): string {
+  const field = issue.path.map((p) => (typeof p === 'string' ? snake(p) : String(p))).join('.') || 'body';
+  const i = issue as z.core.$ZodIssue & { maximum?: number | bigint; minimum?: number | bigint; origin?: string };
+  if (issue.code === 'too_big') {
+    if (i.origin === 'array') return `Field '${field}' contains too many items (max ${i.maximum})`;
+    if (i.origin === 'string') return `Field '${field}' exceeds maximum length of ${i.maximum} characters`;
+    return `Field '${field}' value exceeds maximum of ${i.maximum}`;
+  }
+  if (issue.code === 'too_small') {
+    if ((i.origin === 'string' || i.origin === 'array') && Number(i.minimum) === 1) {
+      return `Field '${field}' is required but was empty`;
+    }
+    return `Field '${field}' value is below minimum of ${i.minimum}`;
+  }
+  if (issue.code === 'invalid_type' && (issue.input === undefined)) {
+    return `missing field \`${field.split('.').at(-1)}\``;
+  }
+  return `Field '${field}' has invalid format: ${issue.message}`;
+}
+
+export function snake(s: string): string {
+  return s.replace(/[A-Z]/g, (c) => '_' + c.toLowerCase());
+}
+
+/** Joins issues the way upstream's ValidatedJson does: one → itself, several → "Validation errors: a; b". */
+export function validationMessage(issues: z.core.$ZodIssue[]): string {
+  const texts = issues.map(issueText);
+  return texts.length === 1 ? texts[0]! : `Validation errors: ${texts.join('; ')}`;
+}

@@ -1,0 +1,217 @@
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import cors from '@fastify/cors';
+import websocket from '@fastify/websocket';
+import FindMyWay from 'find-my-way';
+import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { Readable } from 'node:stream';
+import { multiaddr } from '@multiformats/multiaddr';
+import type { Node } from '../node/node.ts';
+import { readCertificate } from '../node/tls.ts';
+import { HttpError, sendError } from './errors.ts';
+import { parseJsonBody, readBody, type RouteDef, type Method } from './route.ts';
+import { ROUTES } from './routes.ts';
+
+export interface ServerOptions {
+  /** Checks a protected request; returns an HttpError to refuse it. Absent = every route open (proxy mode). */
+  guard?: (req: FastifyRequest) => Promise<HttpError | null>;
+  /** Extra fastify plugins to mount (auth service routes, WS, SSE, dashboard). */
+  plugins?: Array<(app: FastifyInstance) => Promise<void> | void>;
+}
+
+/** Builds the node server: CORS, body handling, the declared routes, 404/405 in upstream's shapes. */
+export async function buildServer(node: Node, opts: ServerOptions = {}): Promise<FastifyInstance> {
+  const limits = node.config.server.limits;
+  const bodyLimit = limits?.body_limit_bytes ?? 2 * 1024 * 1024;
+  const app = Fastify({
+    logger: false,
+    // Bodies are read by the route wrapper, which applies its own limit per route.
+    bodyLimit: Number.MAX_SAFE_INTEGER,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    routerOptions: { ignoreTrailingSlash: false, maxParamLength: 500 },
+  });
+
+  // Upstream CORS: any origin, any header, these methods, private-network access allowed.
+  await app.register(cors, {
+    origin: '*',
+    methods: ['POST', 'GET', 'DELETE', 'PUT', 'OPTIONS'],
+    allowedHeaders: '*',
+    strictPreflight: false,
+  });
+  app.addHook('onSend', async (req, reply) => {
+    if (req.method === 'OPTIONS') reply.header('access-control-allow-private-network', 'true');
+  });
+  await app.register(websocket, { options: { maxPayload: bodyLimit } });
+
+  // Every body arrives as a stream; the route wrapper decides how to read it.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
+
+  // Method-agnostic index of every path, to answer 405 (with Allow) instead of 404 for a known path.
+  const paths = FindMyWay({ ignoreTrailingSlash: false, maxParamLength: 500 });
+  const allowed = new Map<string, Set<string>>();
+  app.addHook('onRoute', (r) => {
+    const methods = Array.isArray(r.method) ? r.method : [r.method];
+    let set = allowed.get(r.url);
+    if (!set) {
+      allowed.set(r.url, (set = new Set()));
+      paths.on('GET', r.url, () => undefined, { url: r.url });
+    }
+    for (const m of methods) set.add(m);
+  });
+
+  app.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions.url ?? 'unmatched';
+    node.metrics.httpRequests.inc({ method: req.method, route, status: String(reply.statusCode) });
+    node.metrics.httpDuration.observe({ method: req.method, route }, reply.elapsedTime / 1000);
+  });
+
+  app.setNotFoundHandler((req, reply) => {
+    const path = req.url.split('?')[0]!;
+    const found = paths.find('GET', path);
+    const methods = found ? allowed.get((found.store as { url: string }).url) : undefined;
+    if (methods && methods.size > 0) {
+      const allow = [...methods].filter((m) => m !== 'OPTIONS');
+      return reply.code(405).header('allow', allow.join(',')).send();
+    }
+    return reply.code(404).send();
+  });
+
+  app.setErrorHandler((err: unknown, req, reply) => {
+    if (err instanceof HttpError) return sendError(reply, err);
+    const e = err as { statusCode?: number; code?: string; message?: string };
+    if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
+      return reply.code(e.statusCode).type('text/plain; charset=utf-8').send(e.message ?? 'bad request');
+    }
+    node.logger.error({ err, url: req.url }, 'unhandled error');
+    return reply.code(500).send({ error: 'internal server error' });
+  });
+
+  const mount = (def: RouteDef) => {
+    const methods = (Array.isArray(def.method) ? def.method : [def.method]) as Method[];
+    app.route({
+      method: methods,
+      url: def.url,
+      // GET routes answer HEAD too, as axum does.
+      exposeHeadRoute: methods.includes('GET') && !methods.includes('HEAD'),
+      handler: async (req, reply) => {
+        if (def.access === 'protected' && opts.guard) {
+          const refused = await opts.guard(req);
+          if (refused) return sendError(reply, refused);
+        }
+        let body: unknown;
+        if (def.body) {
+          const raw = await readBody(req.body as Readable | undefined, bodyLimit, def.body.errors);
+          body = parseJsonBody(raw, req.headers['content-type'], def.body);
+        } else if (def.rawBody) {
+          body = req.body;
+        } else if (req.body) {
+          (req.body as Readable).resume(); // drain and ignore
+        }
+        const out = await def.handler({
+          node,
+          req,
+          reply,
+          body,
+          params: (req.params ?? {}) as Record<string, string>,
+          query: (req.query ?? {}) as Record<string, string | undefined>,
+        });
+        if (reply.sent) return reply;
+        if (out === undefined) return reply;
+        return reply.type('application/json').send(JSON.stringify(out));
+      },
+    });
+  };
+  for (const def of ROUTES(node)) mount(def);
+  for (const plugin of opts.plugins ?? []) await plugin(app);
+
+  app.get('/metrics', async (_req, reply) => {
+    reply.type('text/plain; charset=utf-8');
+    return node.metrics.registry.metrics();
+  });
+
+  await app.ready();
+  return app;
+}
+
+export interface Listening {
+  urls: string[];
+  close(): Promise<void>;
+}
+
+function toHostPort(addr: string): { host: string; port: number } {
+  const m = multiaddr(addr).getComponents();
+  const ip = m.find((c) => c.name === 'ip4' || c.name === 'ip6');
+  const tcp = m.find((c) => c.name === 'tcp');
+  if (!ip?.value || !tcp?.value) throw new Error(`listen address ${addr} must be /ip4|ip6/<addr>/tcp/<port>`);
+  return { host: ip.value, port: Number(tcp.value) };
+}
+
+function urlOf(scheme: string, host: string, port: number): string {
+  return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+/**
+ * Binds the server to every `listen` address (and the HTTPS ones when enabled). An address family the host
+ * lacks (e.g. no IPv6) is skipped with a warning; a port in use is a clear error.
+ */
+export async function listen(node: Node, app: FastifyInstance): Promise<Listening> {
+  const servers: Server[] = [];
+  const urls: string[] = [];
+  const handler = (req: Parameters<typeof app.routing>[0], res: Parameters<typeof app.routing>[1]) => app.routing(req, res);
+  const bind = async (server: Server, scheme: string, addr: string) => {
+    const { host, port } = toHostPort(addr);
+    server.on('upgrade', (req, socket, head) => app.server.emit('upgrade', req, socket, head));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen({ host, port }, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EADDRINUSE') throw new Error(`cannot listen on ${addr}: port ${port} is already in use`);
+      if (code === 'EADDRNOTAVAIL' || code === 'EAFNOSUPPORT') {
+        node.logger.warn({ addr }, `skipping listen address ${addr}: ${code}`);
+        return;
+      }
+      throw new Error(`cannot listen on ${addr}: ${(err as Error).message}`);
+    }
+    const bound = server.address();
+    servers.push(server);
+    urls.push(urlOf(scheme, host, typeof bound === 'object' && bound ? bound.port : port));
+  };
+  try {
+    for (const addr of node.config.server.listen) await bind(createServer(handler), 'http', addr);
+    const tls = node.config.server.tls;
+    if (tls?.enabled) {
+      const cert = await readCertificate(node.dir);
+      if (!cert) throw new Error('server.tls.enabled is set but the node has no certificate (tls/cert.pem)');
+      for (const addr of tls.listen) await bind(createHttpsServer(cert, handler) as unknown as Server, 'https', addr);
+    }
+    if (servers.length === 0) throw new Error('no listen address could be bound');
+  } catch (err) {
+    for (const s of servers) s.close();
+    throw err;
+  }
+  return {
+    urls,
+    async close() {
+      // Stop accepting and drop idle keep-alive sockets; app.close() ends WS/SSE streams (plugin onClose
+      // hooks); in-flight requests get up to 10 s to finish before their sockets are cut.
+      const closed = servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
+      for (const s of servers) s.closeIdleConnections();
+      await app.close();
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.all(closed),
+        new Promise<void>((resolve) => (timer = setTimeout(resolve, 10_000))),
+      ]);
+      clearTimeout(timer);
+      for (const s of servers) s.closeAllConnections();
+    },
+  };
+}

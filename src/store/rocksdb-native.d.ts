@@ -1,0 +1,34 @@
+// Minimal typings for rocksdb-native (the package ships none).
+declare module 'rocksdb-native' {
+  export interface Range {
+    gt?: Buffer | Uint8Array; gte?: Buffer | Uint8Array; lt?: Buffer | Uint8Array; lte?: Buffer | Uint8Array;
+    reverse?: boolean; limit?: number;
+  }
+  export interface WriteBatch {
+    put(key: Buffer | Uint8Array, value: Buffer | Uint8Array): Promise<void>;
+    delete(key: Buffer | Uint8Array): Promise<void>;
+    tryPut(key: Buffer | Uint8Array, value: Buffer | Uint8Array): void;
+    tryDelete(key: Buffer | Uint8Array): void;
+    flush(): Promise<void>;
+    destroy(): void;
+  }
+  export interface ReadBatch {
+    get(key: Buffer | Uint8Array): Promise<Buffer | null>;
+    flush(): Promise<void>;
+    destroy(): void;
+  }
+  export default class RocksDB {
+    constructor(path: string, opts?: Record<string, unknown>);
+    ready(): Promise<void>;
+    close(opts?: { force?: boolean }): Promise<void>;
+    columnFamily(name: string): RocksDB;
+    get(key: Buffer | Uint8Array): Promise<Buffer | null>;
+    put(key: Buffer | Uint8Array, value: Buffer | Uint8Array): Promise<void>;
+    delete(key: Buffer | Uint8Array): Promise<void>;
+    write(opts?: Record<string, unknown>): WriteBatch;
+    read(opts?: Record<string, unknown>): ReadBatch;
+    iterator(range?: Range, opts?: Record<string, unknown>): AsyncIterable<{ key: Buffer; value: Buffer }>;
+    currentWalFile(): Promise<{ path: string; number: number; size: number }>;
+    approximateSize(start: Buffer, end: Buffer, opts?: Record<string, unknown>): Promise<number>;
+  }
+}
