@@ -4,6 +4,9 @@ import type { z } from 'zod';
 import { HttpError, jsonError, textError, validationMessage } from './errors.ts';
 import type { Node } from '../node/node.ts';
 
+/** Checks a protected request; returns an HttpError to refuse it, null to let it through. */
+export type Guard = (req: FastifyRequest) => Promise<HttpError | null>;
+
 export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'HEAD';
 
 /**

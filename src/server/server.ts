@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import cors from '@fastify/cors';
 import websocket from '@fastify/websocket';
 import FindMyWay from 'find-my-way';
@@ -9,12 +9,14 @@ import { multiaddr } from '@multiformats/multiaddr';
 import type { Node } from '../node/node.ts';
 import { readCertificate } from '../node/tls.ts';
 import { HttpError, sendError } from './errors.ts';
-import { parseJsonBody, readBody, type RouteDef, type Method } from './route.ts';
+import { parseJsonBody, readBody, type Guard, type RouteDef, type Method } from './route.ts';
+import { registerWs } from './ws/index.ts';
+import { registerSse } from './sse/index.ts';
 import { ROUTES } from './routes.ts';
 
 export interface ServerOptions {
-  /** Checks a protected request; returns an HttpError to refuse it. Absent = every route open (proxy mode). */
-  guard?: (req: FastifyRequest) => Promise<HttpError | null>;
+  /** Checks a protected request. Absent = every route open (proxy mode behind an external proxy). */
+  guard?: Guard;
   /** Extra fastify plugins to mount (auth service routes, WS, SSE, dashboard). */
   plugins?: Array<(app: FastifyInstance) => Promise<void> | void>;
 }
@@ -124,6 +126,8 @@ export async function buildServer(node: Node, opts: ServerOptions = {}): Promise
     });
   };
   for (const def of ROUTES(node)) mount(def);
+  if (node.config.server.websocket?.enabled) await registerWs(app, node, opts.guard);
+  if (node.config.server.sse?.enabled) await registerSse(app, node, opts.guard);
   for (const plugin of opts.plugins ?? []) await plugin(app);
 
   app.get('/metrics', async (_req, reply) => {
