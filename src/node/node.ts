@@ -6,6 +6,11 @@ import { Store } from '../store/store.ts';
 import { loadIdentity, type NodeIdentity } from './identity.ts';
 import { EventHub } from './events.ts';
 import { Metrics } from './metrics.ts';
+import { BlobStore } from './blobs.ts';
+import { Applications } from './applications.ts';
+import { Contexts } from './contexts.ts';
+import { Execution } from './execution.ts';
+import { Runtime } from '../runtime/index.ts';
 
 export interface NodeOptions {
   dir: string;
@@ -21,6 +26,11 @@ export class Node {
   readonly events = new EventHub();
   readonly metrics = new Metrics();
   private closers: Array<() => Promise<void>> = [];
+  readonly blobs: BlobStore;
+  readonly apps: Applications;
+  readonly contexts: Contexts;
+  readonly runtime: Runtime;
+  readonly execution: Execution;
 
   private constructor(
     readonly dir: string,
@@ -29,7 +39,23 @@ export class Node {
     readonly identity: NodeIdentity,
     readonly store: Store,
     readonly blobDir: string,
-  ) {}
+  ) {
+    this.blobs = new BlobStore(store, blobDir);
+    this.apps = new Applications(store, this.blobs);
+    this.contexts = new Contexts(store);
+    this.runtime = new Runtime({ workers: config.runtime.workers, timeoutMs: config.runtime.call_timeout_ms });
+    this.execution = new Execution({
+      store,
+      apps: this.apps,
+      blobs: this.blobs,
+      contexts: this.contexts,
+      runtime: this.runtime,
+      events: this.events,
+      metrics: this.metrics,
+      logger,
+      timeoutMs: config.runtime.call_timeout_ms,
+    });
+  }
 
   static async open(o: NodeOptions): Promise<Node> {
     const identity = loadIdentity(o.config.identity);
@@ -38,7 +64,13 @@ export class Node {
     const store = await Store.open(join(o.dir, o.config.datastore.path), { sync: true });
     const node = new Node(o.dir, o.config, o.logger, identity, store, blobDir);
     node.closers.push(() => store.close());
+    node.closers.push(() => node.runtime.close());
     return node;
+  }
+
+  /** Connected peers (the P2P layer is not running yet: always 0). */
+  peerCount(): number {
+    return 0;
   }
 
   /** Registers a shutdown step; steps run in reverse order of registration. */

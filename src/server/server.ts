@@ -90,13 +90,15 @@ export async function buildServer(node: Node, opts: ServerOptions = {}): Promise
     return reply.code(500).send({ error: 'internal server error' });
   });
 
+  const routes = ROUTES(node);
+  const explicitHead = new Set(routes.filter((r) => [r.method].flat().includes('HEAD')).map((r) => r.url));
   const mount = (def: RouteDef) => {
     const methods = (Array.isArray(def.method) ? def.method : [def.method]) as Method[];
     app.route({
       method: methods,
       url: def.url,
       // GET routes answer HEAD too, as axum does.
-      exposeHeadRoute: methods.includes('GET') && !methods.includes('HEAD'),
+      exposeHeadRoute: methods.includes('GET') && !explicitHead.has(def.url),
       handler: async (req, reply) => {
         if (def.access === 'protected' && opts.guard) {
           const refused = await opts.guard(req);
@@ -125,7 +127,7 @@ export async function buildServer(node: Node, opts: ServerOptions = {}): Promise
       },
     });
   };
-  for (const def of ROUTES(node)) mount(def);
+  for (const def of routes) mount(def);
   if (node.config.server.websocket?.enabled) await registerWs(app, node, opts.guard);
   if (node.config.server.sse?.enabled) await registerSse(app, node, opts.guard);
   for (const plugin of opts.plugins ?? []) await plugin(app);

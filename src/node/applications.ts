@@ -1,0 +1,196 @@
+import { realpath, stat } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { Readable } from 'node:stream';
+import { Batch, type Store } from '../store/store.ts';
+import { concat, decodeId, encodeId, hash, ZERO32 } from '../util/ids.ts';
+import { BlobHashMismatchError, BlobTooLargeError, type BlobStore } from './blobs.ts';
+
+/** Stored application record (our JSON form of upstream's ApplicationMeta). */
+export interface ApplicationMeta {
+  bytecode: string;
+  compiled: string;
+  size: number;
+  source: string;
+  metadata: number[];
+  package: string;
+  version: string;
+  signerId: string;
+  installedAt: number;
+}
+
+/** The wire shape (server-api §3). */
+export interface ApplicationView {
+  id: string;
+  blob: { bytecode: string; compiled: string };
+  size: number;
+  source: string;
+  metadata: number[];
+}
+
+/** An install failure the client caused (bad URL, hash mismatch, not WASM…): answered with a 4xx. */
+export class InstallError extends Error {
+  constructor(
+    message: string,
+    readonly status = 400,
+  ) {
+    super(message);
+  }
+}
+
+export const MAX_MODULE_SIZE = 10 * 1024 * 1024;
+
+function u32le(n: number): Uint8Array {
+  const b = Buffer.alloc(4);
+  b.writeUInt32LE(n);
+  return b;
+}
+function u64le(n: number): Uint8Array {
+  const b = Buffer.alloc(8);
+  b.writeBigUInt64LE(BigInt(n));
+  return b;
+}
+
+/**
+ * ApplicationId of a non-bundle install, as upstream (server-api §4.2):
+ * sha256(blob_id ‖ u64le(size) ‖ u32le(len source) ‖ source ‖ u32le(len metadata) ‖ metadata).
+ */
+export function applicationId(blobId: Uint8Array, size: number, source: string, metadata: Uint8Array): Uint8Array {
+  const src = Buffer.from(source, 'utf8');
+  return hash(concat(blobId, u64le(size), u32le(src.length), src, u32le(metadata.length), metadata));
+}
+
+const WASM_MAGIC = Buffer.from([0x00, 0x61, 0x73, 0x6d]);
+
+export class Applications {
+  constructor(
+    private readonly store: Store,
+    private readonly blobs: BlobStore,
+  ) {}
+
+  /** Installs from an http(s) URL: downloads (bounded), checks the optional sha256, stores and registers. */
+  async installFromUrl(url: string, o: { hash?: Uint8Array; metadata: number[]; package?: string; version?: string }): Promise<Uint8Array> {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw new InstallError(`invalid URL: ${url}`);
+    }
+    if (parsed.protocol === 'file:') return this.installFromPath(decodeURIComponent(parsed.pathname), o);
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+      throw new InstallError(`unsupported URL scheme \`${parsed.protocol.replace(':', '')}\` (expected http, https or file)`);
+    }
+    let res: Response;
+    try {
+      res = await fetch(parsed, { redirect: 'follow', signal: AbortSignal.timeout(60_000) });
+    } catch (err) {
+      throw new InstallError(`failed to download ${parsed}: ${(err as Error).cause ?? (err as Error).message}`, 502);
+    }
+    if (!res.ok || !res.body) throw new InstallError(`failed to download ${parsed}: HTTP ${res.status}`, 502);
+    const declared = Number(res.headers.get('content-length') ?? NaN);
+    if (declared > MAX_MODULE_SIZE) throw new InstallError(`application is ${declared} bytes; the limit is ${MAX_MODULE_SIZE}`, 413);
+    const body = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>);
+    return this.register(body, parsed.toString(), o, Number.isFinite(declared) ? declared : undefined);
+  }
+
+  /** Installs a module from the node's filesystem (`install-dev-application`); the source is its file:// URL. */
+  async installFromPath(path: string, o: { hash?: Uint8Array; metadata: number[]; package?: string; version?: string }): Promise<Uint8Array> {
+    let canonical: string;
+    try {
+      canonical = await realpath(path);
+    } catch {
+      throw new InstallError(`application file not found at ${JSON.stringify(path)}`, 404);
+    }
+    const st = await stat(canonical);
+    if (!st.isFile()) throw new InstallError(`not a regular file: ${JSON.stringify(canonical)}`);
+    if (st.size > MAX_MODULE_SIZE) throw new InstallError(`application is ${st.size} bytes; the limit is ${MAX_MODULE_SIZE}`, 413);
+    return this.register(createReadStream(canonical), pathToFileURL(canonical).toString(), o, st.size);
+  }
+
+  private async register(
+    body: AsyncIterable<Uint8Array>,
+    source: string,
+    o: { hash?: Uint8Array; metadata: number[]; package?: string; version?: string },
+    expectedSize?: number,
+  ): Promise<Uint8Array> {
+    // Peek at the magic number so that a non-WASM file never lands in the blob store.
+    let first = true;
+    const checked = (async function* () {
+      for await (const piece of body) {
+        if (first && piece.length > 0) {
+          first = false;
+          if (piece.length < 4 || !Buffer.from(piece.subarray(0, 4)).equals(WASM_MAGIC)) {
+            throw new InstallError('the file is not a WebAssembly module (bad magic number)');
+          }
+        }
+        yield piece;
+      }
+      if (first) throw new InstallError('the file is empty; expected a WebAssembly module');
+    })();
+    let info;
+    try {
+      info = await this.blobs.put(checked, { limit: MAX_MODULE_SIZE, expectedHash: o.hash });
+    } catch (err) {
+      if (err instanceof BlobHashMismatchError) throw new InstallError(err.message);
+      if (err instanceof BlobTooLargeError) throw new InstallError(`application exceeds the limit of ${MAX_MODULE_SIZE} bytes`, 413);
+      throw err;
+    }
+    if (expectedSize !== undefined && info.size !== expectedSize) {
+      throw new InstallError(`expected ${expectedSize} bytes in the stream, found ${info.size}`);
+    }
+    const metadata = Uint8Array.from(o.metadata);
+    const id = applicationId(info.blobId, info.size, source, metadata);
+    const meta: ApplicationMeta = {
+      bytecode: encodeId(info.blobId),
+      compiled: encodeId(ZERO32),
+      size: info.size,
+      source,
+      metadata: o.metadata,
+      package: o.package ?? 'unknown',
+      version: o.version ?? '0.0.0',
+      signerId: '',
+      installedAt: Date.now(),
+    };
+    await this.store.put('application', id, JSON.stringify(meta));
+    return id;
+  }
+
+  async get(id: Uint8Array): Promise<ApplicationMeta | null> {
+    return this.store.getJson<ApplicationMeta>('application', id);
+  }
+
+  async list(): Promise<Array<{ id: Uint8Array; meta: ApplicationMeta }>> {
+    const out = [];
+    for await (const { key, value } of this.store.iterate('application')) {
+      out.push({ id: new Uint8Array(key), meta: JSON.parse(value.toString('utf8')) as ApplicationMeta });
+    }
+    return out;
+  }
+
+  /** Removes the record; the bytecode blob is deleted when no other application uses it. */
+  async uninstall(id: Uint8Array): Promise<boolean> {
+    const meta = await this.get(id);
+    if (!meta) return false;
+    await this.store.commit(new Batch().delete('application', id));
+    const stillUsed = (await this.list()).some((a) => a.meta.bytecode === meta.bytecode);
+    if (!stillUsed) await this.blobs.delete(decodeId(meta.bytecode));
+    return true;
+  }
+
+  /** The module bytes of an installed application. */
+  async bytecode(id: Uint8Array): Promise<Uint8Array | null> {
+    const meta = await this.get(id);
+    if (!meta) return null;
+    return this.blobs.read(decodeId(meta.bytecode));
+  }
+
+  static view(id: Uint8Array, meta: ApplicationMeta): ApplicationView {
+    return {
+      id: encodeId(id),
+      blob: { bytecode: meta.bytecode, compiled: meta.compiled },
+      size: meta.size,
+      source: meta.source,
+      metadata: meta.metadata,
+    };
+  }
+}

@@ -1,0 +1,201 @@
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { chacha12 } from '@noble/ciphers/chacha.js';
+import { randomBytes } from 'node:crypto';
+import { Batch, type Store } from '../store/store.ts';
+import { concat, decodeId, encodeId, hash, isZero, ZERO32 } from '../util/ids.ts';
+
+/** Stored context meta (our JSON form of upstream's ContextMeta plus bookkeeping). */
+export interface ContextMeta {
+  applicationId: string;
+  rootHash: string;
+  dagHeads: number[][];
+  /** Bytes of state (keys + values) — what `/storage` reports. */
+  sizeInBytes: number;
+  /** Sum mod 2^256 of sha256(entry) over all state entries (hex): the host's order-independent state digest. */
+  stateSum: string;
+  createdAt: number;
+}
+
+export interface IdentityRecord {
+  privateKey?: string;
+  senderKey?: string;
+}
+
+export interface ContextView {
+  id: string;
+  applicationId: string;
+  rootHash: string;
+  dagHeads?: number[][];
+}
+
+export class ContextError extends Error {
+  constructor(
+    message: string,
+    readonly status = 400,
+  ) {
+    super(message);
+  }
+}
+
+/** Alias kinds, as upstream's key prefix (node-internals §2.6). */
+export const ALIAS_KIND = { context: 1, identity: 2, application: 3 } as const;
+export type AliasKind = keyof typeof ALIAS_KIND;
+
+export function contextKey(contextId: Uint8Array, sub: Uint8Array): Uint8Array {
+  return concat(contextId, sub);
+}
+
+const MOD = 1n << 256n;
+
+export function entryDigest(key: Uint8Array, value: Uint8Array): bigint {
+  const len = Buffer.alloc(4);
+  len.writeUInt32LE(key.length);
+  return BigInt('0x' + Buffer.from(hash(len, key, value)).toString('hex'));
+}
+
+/** root = sha256(contextId ‖ stateSum): deterministic for a given state, never all-zero in practice. */
+export function hostRoot(contextId: Uint8Array, stateSum: bigint): Uint8Array {
+  const sum = Buffer.from(stateSum.toString(16).padStart(64, '0'), 'hex');
+  return hash(contextId, sum);
+}
+
+export function addDigest(sum: string, d: bigint, sign: 1 | -1): string {
+  const cur = BigInt('0x' + (sum || '0'));
+  const next = (((cur + BigInt(sign) * d) % MOD) + MOD) % MOD;
+  return next.toString(16);
+}
+
+/**
+ * Context secret from a 32-byte seed the way upstream does it: rand 0.8's StdRng (ChaCha12) seeded with it
+ * fills the 32-byte Ed25519 secret, so the first 32 keystream bytes of ChaCha12(key=seed, nonce=0) are the key.
+ */
+export function seededSecret(seed: Uint8Array): Uint8Array {
+  return chacha12(seed, new Uint8Array(12), new Uint8Array(32));
+}
+
+export function newKeypair(secret: Uint8Array = randomBytes(32)): { secret: Uint8Array; publicKey: Uint8Array } {
+  return { secret, publicKey: ed25519.getPublicKey(secret) };
+}
+
+/** Context records: meta, identities (owned and known), aliases. Execution lives in execution.ts. */
+export class Contexts {
+  constructor(private readonly store: Store) {}
+
+  async meta(contextId: Uint8Array): Promise<ContextMeta | null> {
+    return this.store.getJson<ContextMeta>('meta', contextId);
+  }
+
+  async exists(contextId: Uint8Array): Promise<boolean> {
+    return this.store.has('meta', contextId);
+  }
+
+  static view(id: Uint8Array, meta: ContextMeta): ContextView {
+    const v: ContextView = { id: encodeId(id), applicationId: meta.applicationId, rootHash: meta.rootHash };
+    if (meta.dagHeads.length > 0) v.dagHeads = meta.dagHeads;
+    return v;
+  }
+
+  async list(): Promise<Array<{ id: Uint8Array; meta: ContextMeta }>> {
+    const out = [];
+    for await (const { key, value } of this.store.iterate('meta')) {
+      out.push({ id: new Uint8Array(key), meta: JSON.parse(value.toString('utf8')) as ContextMeta });
+    }
+    return out;
+  }
+
+  async identity(contextId: Uint8Array, publicKey: Uint8Array): Promise<IdentityRecord | null> {
+    return this.store.getJson<IdentityRecord>('identity', contextKey(contextId, publicKey));
+  }
+
+  /** Members of a context; `owned` limits to those whose private key this node holds. */
+  async identities(contextId: Uint8Array, owned = false): Promise<Uint8Array[]> {
+    const out: Uint8Array[] = [];
+    for await (const { key, value } of this.store.iterate('identity', { prefix: contextId })) {
+      const rec = JSON.parse(value.toString('utf8')) as IdentityRecord;
+      if (!owned || rec.privateKey) out.push(new Uint8Array(key.subarray(32)));
+    }
+    return out;
+  }
+
+  /** A fresh keypair in the identity pool (the zero context), for joining contexts later. */
+  async generatePoolIdentity(): Promise<Uint8Array> {
+    const kp = newKeypair();
+    const rec: IdentityRecord = { privateKey: encodeId(kp.secret) };
+    await this.store.put('identity', contextKey(ZERO32, kp.publicKey), JSON.stringify(rec));
+    return kp.publicKey;
+  }
+
+  /**
+   * Writes a new context: meta, the creator identity, and the state `init` produced — one commit per column
+   * with the meta last, so a context is visible only once its state is in place.
+   */
+  async insert(
+    contextId: Uint8Array,
+    meta: ContextMeta,
+    member: { publicKey: Uint8Array; secret: Uint8Array },
+    state: Array<{ key: Uint8Array; value: Uint8Array }>,
+  ): Promise<void> {
+    const batch = new Batch();
+    for (const { key, value } of state) batch.put('state', contextKey(contextId, key), value);
+    const rec: IdentityRecord = { privateKey: encodeId(member.secret), senderKey: encodeId(newKeypair().secret) };
+    batch.put('identity', contextKey(contextId, member.publicKey), JSON.stringify(rec));
+    batch.put('meta', contextId, JSON.stringify(meta));
+    await this.store.commit(batch);
+  }
+
+  /** Deletes a context locally: meta first (so it disappears atomically), then its state and identities. */
+  async delete(contextId: Uint8Array): Promise<boolean> {
+    if (!(await this.exists(contextId))) return false;
+    await this.store.delete('meta', contextId);
+    const batch = new Batch();
+    await this.store.deletePrefix('state', contextId, batch);
+    await this.store.deletePrefix('private_state', contextId, batch);
+    await this.store.deletePrefix('identity', contextId, batch);
+    await this.store.deletePrefix('alias', concat(Uint8Array.of(ALIAS_KIND.identity), contextId), batch);
+    await this.store.commit(batch);
+    return true;
+  }
+
+  async setApplication(contextId: Uint8Array, applicationId: Uint8Array): Promise<void> {
+    const meta = await this.meta(contextId);
+    if (!meta) throw new ContextError('Context not found', 404);
+    meta.applicationId = encodeId(applicationId);
+    await this.store.put('meta', contextId, JSON.stringify(meta));
+  }
+
+  // ---- aliases ----------------------------------------------------------------------------------------------
+
+  private aliasKey(kind: AliasKind, scope: Uint8Array, name: string): Uint8Array {
+    return concat(Uint8Array.of(ALIAS_KIND[kind]), scope, Buffer.from(name, 'utf8'));
+  }
+
+  async createAlias(kind: AliasKind, scope: Uint8Array, name: string, target: Uint8Array): Promise<boolean> {
+    const key = this.aliasKey(kind, scope, name);
+    if (await this.store.has('alias', key)) return false;
+    await this.store.put('alias', key, target);
+    return true;
+  }
+
+  async lookupAlias(kind: AliasKind, scope: Uint8Array, name: string): Promise<Uint8Array | null> {
+    const v = await this.store.get('alias', this.aliasKey(kind, scope, name));
+    return v ? new Uint8Array(v) : null;
+  }
+
+  async deleteAlias(kind: AliasKind, scope: Uint8Array, name: string): Promise<void> {
+    await this.store.delete('alias', this.aliasKey(kind, scope, name));
+  }
+
+  /** All aliases of a kind (and scope), sorted by name bytes as upstream's BTreeMap. */
+  async listAliases(kind: AliasKind, scope: Uint8Array): Promise<Record<string, string>> {
+    const prefix = concat(Uint8Array.of(ALIAS_KIND[kind]), scope);
+    const out: Record<string, string> = {};
+    for await (const { key, value } of this.store.iterate('alias', { prefix })) {
+      out[key.subarray(prefix.length).toString('utf8')] = encodeId(value);
+    }
+    return out;
+  }
+}
+
+export function isUninitialized(meta: ContextMeta): boolean {
+  return isZero(decodeId(meta.rootHash));
+}

@@ -1,0 +1,267 @@
+import type { Logger } from 'pino';
+import { Batch, type Store } from '../store/store.ts';
+import { decodeId, encodeId, isZero } from '../util/ids.ts';
+import { KeyedMutex } from '../util/mutex.ts';
+import type { Runtime, Outcome } from '../runtime/index.ts';
+import type { Applications } from './applications.ts';
+import type { BlobStore } from './blobs.ts';
+import {
+  addDigest,
+  contextKey,
+  Contexts,
+  entryDigest,
+  hostRoot,
+  newKeypair,
+  seededSecret,
+  ContextError,
+  type ContextMeta,
+} from './contexts.ts';
+import type { EventHub, ExecutionEvent } from './events.ts';
+import type { Metrics } from './metrics.ts';
+
+/** Upstream's ExecuteError / ExecutionError variants (server-api §8.2); `data` is omitted for unit variants. */
+export class ExecuteError extends Error {
+  constructor(
+    readonly type:
+      | 'ContextNotFound'
+      | 'Unauthorized'
+      | 'Uninitialized'
+      | 'ApplicationNotInstalled'
+      | 'FunctionCallError'
+      | 'SerdeError'
+      | 'AliasResolutionFailed'
+      | 'InternalError',
+    readonly data?: unknown,
+  ) {
+    super(typeof data === 'string' ? data : type);
+  }
+  toJSON(): { type: string; data?: unknown } {
+    return this.data === undefined ? { type: this.type } : { type: this.type, data: this.data };
+  }
+}
+
+export type ExecMode = 'mutate' | 'query';
+
+export interface ExecuteRequest {
+  contextId: Uint8Array;
+  method: string;
+  input: Uint8Array;
+  executor: Uint8Array;
+  mode: ExecMode;
+}
+
+export interface ExecuteResult {
+  /** The method's return value parsed as JSON (null when it returned nothing). */
+  output: unknown;
+  outcome: Outcome;
+  rootHash: string;
+}
+
+const MAX_XCALL_DEPTH = 8;
+
+interface Deps {
+  store: Store;
+  apps: Applications;
+  blobs: BlobStore;
+  contexts: Contexts;
+  runtime: Runtime;
+  events: EventHub;
+  metrics: Metrics;
+  logger: Logger;
+  timeoutMs: number;
+}
+
+/**
+ * Runs application methods against contexts. Mutations of one context are serialised by a per-context lock
+ * and their writes are committed in one batch with the context meta; queries run concurrently on the
+ * committed state and persist nothing.
+ */
+export class Execution {
+  private readonly locks = new KeyedMutex();
+
+  constructor(private readonly d: Deps) {}
+
+  /** Creates a context: new context key (or seeded), a member identity, and runs the app's `init`. */
+  async createContext(applicationId: Uint8Array, initParams: Uint8Array, seed?: Uint8Array): Promise<{ contextId: Uint8Array; memberPublicKey: Uint8Array }> {
+    if (!(await this.d.apps.get(applicationId))) throw new ContextError('application not found', 404);
+    let contextId: Uint8Array | undefined;
+    for (let attempt = 0; attempt < 5 && !contextId; attempt++) {
+      const candidate = newKeypair(seed ? seededSecret(seed) : undefined).publicKey;
+      if (!(await this.d.contexts.exists(candidate))) contextId = candidate;
+      else if (seed) throw new ContextError('seed resulted in an already existing context', 409);
+    }
+    if (!contextId) throw new ContextError('could not allocate a context id', 500);
+    const member = newKeypair();
+    return this.locks.run(encodeId(contextId), async () => {
+      const outcome = await this.run(applicationId, contextId!, member.publicKey, 'init', initParams, true);
+      let sum = '0';
+      let size = 0;
+      const state: Array<{ key: Uint8Array; value: Uint8Array }> = [];
+      if (outcome) {
+        if (outcome.error && outcome.error.type !== 'MethodNotFound') {
+          throw new ContextError(`failed to initialise the context: ${outcome.error.message}`, 400);
+        }
+        if (outcome.returns && 'err' in outcome.returns) {
+          throw new ContextError(`failed to initialise the context: ${describeErr(outcome.returns.err)}`, 400);
+        }
+        for (const w of outcome.writes.values()) {
+          if (!w.value) continue;
+          state.push({ key: w.key, value: w.value });
+          sum = addDigest(sum, entryDigest(w.key, w.value), 1);
+          size += w.key.length + w.value.length;
+        }
+      }
+      const root = outcome?.rootHash ?? hostRoot(contextId!, BigInt('0x' + sum));
+      const meta: ContextMeta = {
+        applicationId: encodeId(applicationId),
+        rootHash: encodeId(root),
+        dagHeads: [],
+        sizeInBytes: size,
+        stateSum: sum,
+        createdAt: Date.now(),
+      };
+      await this.d.contexts.insert(contextId!, meta, member, state);
+      return { contextId: contextId!, memberPublicKey: member.publicKey };
+    });
+  }
+
+  /** Runs a method; for 'mutate' under the context lock with an atomic commit of its writes. */
+  async execute(req: ExecuteRequest, depth = 0): Promise<ExecuteResult> {
+    const started = process.hrtime.bigint();
+    const key = encodeId(req.contextId);
+    try {
+      const result =
+        req.mode === 'mutate' ? await this.locks.run(key, () => this.executeInner(req, depth)) : await this.executeInner(req, depth);
+      this.d.metrics.executions.inc({ kind: req.mode, outcome: 'ok' });
+      return result;
+    } catch (err) {
+      this.d.metrics.executions.inc({ kind: req.mode, outcome: err instanceof ExecuteError ? err.type : 'internal' });
+      throw err;
+    } finally {
+      this.d.metrics.executionDuration.observe(Number(process.hrtime.bigint() - started) / 1e9);
+    }
+  }
+
+  private async executeInner(req: ExecuteRequest, depth: number): Promise<ExecuteResult> {
+    const { contextId } = req;
+    const meta = await this.d.contexts.meta(contextId);
+    if (!meta) throw new ExecuteError('ContextNotFound');
+    if (isZero(decodeId(meta.rootHash))) throw new ExecuteError('Uninitialized');
+    const identity = await this.d.contexts.identity(contextId, req.executor);
+    if (!identity?.privateKey) {
+      throw new ExecuteError('Unauthorized', { context_id: encodeId(contextId), public_key: encodeId(req.executor) });
+    }
+    const appId = decodeId(meta.applicationId);
+    const outcome = await this.run(appId, contextId, req.executor, req.method, req.input, false);
+    if (!outcome) throw new ExecuteError('ApplicationNotInstalled', { application_id: meta.applicationId });
+    for (const line of outcome.logs) this.d.logger.debug({ context: encodeId(contextId), method: req.method }, `guest: ${line}`);
+    if (outcome.error) throw new ExecuteError('FunctionCallError', outcome.error.message);
+    if (outcome.returns && 'err' in outcome.returns) throw new ExecuteError('FunctionCallError', describeErr(outcome.returns.err));
+
+    let output: unknown = null;
+    const ok = outcome.returns && 'ok' in outcome.returns ? outcome.returns.ok : null;
+    if (ok && ok.length > 0) {
+      try {
+        output = JSON.parse(Buffer.from(ok).toString('utf8'));
+      } catch (err) {
+        throw new ExecuteError('SerdeError', { message: `the method returned invalid JSON: ${(err as Error).message}` });
+      }
+    }
+
+    let rootHash = meta.rootHash;
+    if (req.mode === 'mutate') {
+      rootHash = await this.commit(contextId, meta, outcome);
+      const events: ExecutionEvent[] = outcome.events.map((e) => ({ kind: e.kind, data: [...e.data], handler: e.handler }));
+      if (events.length > 0 || rootHash !== meta.rootHash) {
+        this.d.events.publish({ contextId: encodeId(contextId), type: 'StateMutation', data: { newRoot: rootHash, events } });
+      }
+      await this.runXcalls(outcome, depth);
+    }
+    return { output, outcome, rootHash };
+  }
+
+  /** Applies a mutation's writes and the new meta in one commit; returns the new root hash. */
+  private async commit(contextId: Uint8Array, meta: ContextMeta, outcome: Outcome): Promise<string> {
+    if (outcome.writes.size === 0 && outcome.privateWrites.size === 0 && !outcome.rootHash && outcome.blobs.length === 0) {
+      return meta.rootHash;
+    }
+    for (const blob of outcome.blobs) await this.d.blobs.put(blob.data);
+    const batch = new Batch();
+    let sum = meta.stateSum;
+    let size = meta.sizeInBytes;
+    for (const w of outcome.writes.values()) {
+      const k = contextKey(contextId, w.key);
+      const old = await this.d.store.get('state', k);
+      if (old) {
+        sum = addDigest(sum, entryDigest(w.key, old), -1);
+        size -= w.key.length + old.length;
+      }
+      if (w.value) {
+        sum = addDigest(sum, entryDigest(w.key, w.value), 1);
+        size += w.key.length + w.value.length;
+        batch.put('state', k, w.value);
+      } else batch.delete('state', k);
+    }
+    for (const w of outcome.privateWrites.values()) {
+      const k = contextKey(contextId, w.key);
+      if (w.value) batch.put('private_state', k, w.value);
+      else batch.delete('private_state', k);
+    }
+    const root = outcome.rootHash
+      ? encodeId(outcome.rootHash)
+      : outcome.writes.size > 0
+        ? encodeId(hostRoot(contextId, BigInt('0x' + sum)))
+        : meta.rootHash;
+    const next: ContextMeta = { ...meta, rootHash: root, stateSum: sum, sizeInBytes: size };
+    batch.put('meta', contextId, JSON.stringify(next)); // last: the meta is the commit marker
+    await this.d.store.commit(batch);
+    return root;
+  }
+
+  /** Cross-context calls requested by the guest run after the commit, as the first owned member of the target. */
+  private async runXcalls(outcome: Outcome, depth: number): Promise<void> {
+    for (const x of outcome.xcalls) {
+      if (depth + 1 > MAX_XCALL_DEPTH) {
+        this.d.logger.warn('xcall depth limit reached; dropping further cross-context calls');
+        return;
+      }
+      try {
+        const [executor] = await this.d.contexts.identities(x.contextId, true);
+        if (!executor) throw new Error('no owned identity in the target context');
+        await this.execute({ contextId: x.contextId, method: x.function, input: x.params, executor, mode: 'mutate' }, depth + 1);
+      } catch (err) {
+        this.d.logger.warn({ err, target: encodeId(x.contextId), fn: x.function }, 'cross-context call failed');
+      }
+    }
+  }
+
+  /** Calls into the runtime; null when the application is not installed. */
+  private async run(appId: Uint8Array, contextId: Uint8Array, executor: Uint8Array, method: string, input: Uint8Array, init: boolean): Promise<Outcome | null> {
+    const app = await this.d.apps.get(appId);
+    if (!app) return null;
+    const { store, blobs } = this.d;
+    return this.d.runtime.call({
+      moduleId: encodeId(appId),
+      wasm: async () => {
+        const bytes = await this.d.apps.bytecode(appId);
+        if (!bytes) throw new Error('application bytecode is missing from the blob store');
+        return bytes;
+      },
+      method,
+      input,
+      contextId,
+      executorId: executor,
+      timeoutMs: this.d.timeoutMs,
+      host: {
+        storageRead: async (key) => (init ? null : store.get('state', contextKey(contextId, key))),
+        privateStorageRead: async (key) => store.get('private_state', contextKey(contextId, key)),
+        blobRead: async (blobId) => blobs.read(blobId),
+      },
+    });
+  }
+}
+
+/** Upstream formats an app-level error as the Rust Debug of its bytes. */
+function describeErr(bytes: Uint8Array): string {
+  return `the method call returned an error: [${[...bytes].join(', ')}]`;
+}

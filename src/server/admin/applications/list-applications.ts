@@ -1,0 +1,12 @@
+import { defineRoute } from '../../route.ts';
+import { Applications } from '../../../node/applications.ts';
+
+export default defineRoute({
+  method: 'GET',
+  url: '/admin-api/applications',
+  access: 'protected',
+  async handler({ node }) {
+    const apps = await node.apps.list();
+    return { data: { apps: apps.map((a) => Applications.view(a.id, a.meta)) } };
+  },
+});

@@ -1,0 +1,20 @@
+import { defineRoute } from '../../route.ts';
+import { decodeId, encodeId } from '../../../util/ids.ts';
+import { jsonError } from '../../errors.ts';
+
+/** DELETE /admin-api/blobs/:blob_id — a missing blob is 404 here (upstream answers 500). */
+export default defineRoute({
+  method: 'DELETE',
+  url: '/admin-api/blobs/:blob_id',
+  access: 'protected',
+  async handler({ node, params }) {
+    let id: Uint8Array;
+    try {
+      id = decodeId(params.blob_id);
+    } catch {
+      throw jsonError(400, 'Invalid blob ID format');
+    }
+    if (!(await node.blobs.delete(id))) throw jsonError(404, 'Failed to delete blob: Blob not found');
+    return { blob_id: encodeId(id), deleted: true };
+  },
+});

@@ -1,0 +1,27 @@
+import { defineRoute } from '../../route.ts';
+import { createContextRequest } from '../../../wire/admin.ts';
+import { decodeId, encodeId } from '../../../util/ids.ts';
+import { contextFailure } from './context-error.ts';
+
+/**
+ * POST /admin-api/contexts — creates a context of an installed application and runs its `init`. Any
+ * non-empty `protocol` is accepted: this node keeps membership itself instead of on a chain.
+ */
+export default defineRoute({
+  method: 'POST',
+  url: '/admin-api/contexts',
+  access: 'protected',
+  body: { schema: createContextRequest, errors: 'validated' },
+  async handler({ node, body }) {
+    try {
+      const r = await node.execution.createContext(
+        decodeId(body.applicationId),
+        Uint8Array.from(body.initializationParams),
+        body.contextSeed ? decodeId(body.contextSeed) : undefined,
+      );
+      return { data: { contextId: encodeId(r.contextId), memberPublicKey: encodeId(r.memberPublicKey) } };
+    } catch (err) {
+      throw contextFailure(err);
+    }
+  },
+});

@@ -1,0 +1,36 @@
+import { defineRoute } from '../../route.ts';
+import { Contexts } from '../../../node/contexts.ts';
+import { encodeId } from '../../../util/ids.ts';
+import { pathId } from '../params.ts';
+
+export const contextsForApplication = defineRoute({
+  method: 'GET',
+  url: '/admin-api/contexts/for-application/:application_id',
+  access: 'protected',
+  async handler({ node, params }) {
+    const app = encodeId(pathId(params.application_id));
+    const all = await node.contexts.list();
+    return { data: { contexts: all.filter((c) => c.meta.applicationId === app).map((c) => Contexts.view(c.id, c.meta)) } };
+  },
+});
+
+/** Unwrapped and snake_case, as upstream. */
+export const contextsWithExecutors = defineRoute({
+  method: 'GET',
+  url: '/admin-api/contexts/with-executors/for-application/:application_id',
+  access: 'protected',
+  async handler({ node, params }) {
+    const app = encodeId(pathId(params.application_id));
+    const all = (await node.contexts.list()).filter((c) => c.meta.applicationId === app);
+    const contexts = [];
+    for (const c of all) {
+      contexts.push({
+        id: encodeId(c.id),
+        application_id: c.meta.applicationId,
+        root_hash: c.meta.rootHash,
+        executors: (await node.contexts.identities(c.id, true)).map(encodeId),
+      });
+    }
+    return { contexts };
+  },
+});

@@ -1,0 +1,16 @@
+import { defineRoute } from '../../route.ts';
+import { Contexts } from '../../../node/contexts.ts';
+import { jsonError } from '../../errors.ts';
+import { pathId } from '../params.ts';
+
+export default defineRoute({
+  method: 'GET',
+  url: '/admin-api/contexts/:context_id',
+  access: 'protected',
+  async handler({ node, params }) {
+    const id = pathId(params.context_id);
+    const meta = await node.contexts.meta(id);
+    if (!meta) throw jsonError(404, 'Context not found');
+    return { data: Contexts.view(id, meta) };
+  },
+});

@@ -1,0 +1,38 @@
+import { defineRoute } from '../../route.ts';
+import { updateContextApplicationRequest } from '../../../wire/admin.ts';
+import { decodeId, encodeId } from '../../../util/ids.ts';
+import { jsonError } from '../../errors.ts';
+import { pathId } from '../params.ts';
+import { contextFailure } from './context-error.ts';
+
+/**
+ * POST /admin-api/contexts/:id/application — switch the context to another installed application, running
+ * `migrateMethod` (if given) under the new application; on a failed migration the old application stays.
+ */
+export default defineRoute({
+  method: 'POST',
+  url: '/admin-api/contexts/:context_id/application',
+  access: 'protected',
+  body: { schema: updateContextApplicationRequest, errors: 'validated' },
+  async handler({ node, params, body }) {
+    const id = pathId(params.context_id, 'Invalid context id');
+    const meta = await node.contexts.meta(id);
+    if (!meta) throw jsonError(404, 'Context not found');
+    const appId = decodeId(body.applicationId);
+    if (!(await node.apps.get(appId))) throw jsonError(404, 'application not found');
+    const executor = decodeId(body.executorPublicKey);
+    const identity = await node.contexts.identity(id, executor);
+    if (!identity?.privateKey) throw jsonError(403, `identity ${body.executorPublicKey} is not an owned member of context ${encodeId(id)}`);
+    const previous = decodeId(meta.applicationId);
+    await node.contexts.setApplication(id, appId);
+    if (body.migrateMethod) {
+      try {
+        await node.execution.execute({ contextId: id, method: body.migrateMethod, input: new Uint8Array(), executor, mode: 'mutate' });
+      } catch (err) {
+        await node.contexts.setApplication(id, previous);
+        throw contextFailure(err);
+      }
+    }
+    return { data: null };
+  },
+});
