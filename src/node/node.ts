@@ -26,6 +26,8 @@ export class Node {
   readonly events = new EventHub();
   readonly metrics = new Metrics();
   private closers: Array<() => Promise<void>> = [];
+  /** Server URLs once the server is listening. */
+  urls: string[] = [];
   readonly blobs: BlobStore;
   readonly apps: Applications;
   readonly contexts: Contexts;

@@ -32,6 +32,7 @@ export async function startNode(dir: string, o: StartOptions = {}): Promise<Runn
     throw err;
   }
   const urls = listening.urls;
+  node.urls = urls;
   const first = urls[0]!;
   const banner = [
     '',

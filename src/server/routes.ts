@@ -24,6 +24,7 @@ import updateApplication from './admin/contexts/update-application.ts';
 import generateContextIdentity from './admin/identity/generate-context-identity.ts';
 import { aliasRoutes } from './admin/alias/aliases.ts';
 import peers from './admin/network/peers.ts';
+import nodeInfo from './admin/network/node-info.ts';
 import contextUsers from './admin/legacy/context-users.ts';
 import jsonrpcExecute from './jsonrpc/execute.ts';
 
@@ -66,6 +67,7 @@ export function ROUTES(node: Node): RouteDef[] {
         updateApplication,
         generateContextIdentity,
         peers,
+        nodeInfo,
         contextUsers,
       ] as RouteDef[]),
       ...aliasRoutes,
