@@ -39,6 +39,7 @@ program
   .addOption(new Option('--auth-mode <mode>', 'authentication mode').choices(['proxy', 'embedded']))
   .addOption(new Option('--auth-storage <kind>', 'embedded auth storage').choices(['persistent', 'memory']))
   .option('--auth-storage-path <dir>', 'embedded auth storage path (persistent storage only)')
+  .option('--auth-url <url>', 'proxy mode: external mero-auth URL to forward /auth and /admin to and validate tokens with')
   .option('--boot-nodes <addrs...>', 'bootstrap peers (multiaddrs)')
   .option('--no-mdns', 'disable mDNS discovery')
   .addOption(new Option('--mode <mode>', 'node mode').choices(['standard', 'read-only']).default('standard'))
@@ -53,6 +54,7 @@ program
       authMode: o.authMode,
       authStorage: o.authStorage,
       authStoragePath: o.authStoragePath,
+      authUrl: o.authUrl,
       bootNodes: o.bootNodes,
       mdns: o.mdns,
       mode: o.mode,

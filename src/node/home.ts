@@ -25,6 +25,8 @@ export interface InitOptions {
   authMode?: 'proxy' | 'embedded';
   authStorage?: 'persistent' | 'memory';
   authStoragePath?: string;
+  /** Proxy mode: URL of the external mero-auth the node forwards to and validates with (ours). */
+  authUrl?: string;
   bootNodes?: string[];
   mdns?: boolean;
   mode?: 'standard' | 'read-only';
@@ -74,8 +76,8 @@ export async function initNode(dir: string, o: InitOptions = {}): Promise<void> 
       storage,
       providers: { user_password: true },
     };
-  } else {
-    server.proxy_auth = { url: 'http://127.0.0.1:3001' };
+  } else if (o.authUrl) {
+    server.proxy_auth = { url: o.authUrl };
   }
 
   const raw = {

@@ -11,6 +11,7 @@ import { Applications } from './applications.ts';
 import { Contexts } from './contexts.ts';
 import { Execution } from './execution.ts';
 import { Runtime } from '../runtime/index.ts';
+import type { AuthService } from '../auth/index.ts';
 
 export interface NodeOptions {
   dir: string;
@@ -26,6 +27,8 @@ export class Node {
   readonly events = new EventHub();
   readonly metrics = new Metrics();
   private closers: Array<() => Promise<void>> = [];
+  /** The embedded auth service, in embedded mode. */
+  auth?: AuthService;
   /** Server URLs once the server is listening. */
   urls: string[] = [];
   readonly blobs: BlobStore;

@@ -3,6 +3,7 @@ import { loadConfig } from '../config/file.ts';
 import type { NodeConfig } from '../config/schema.ts';
 import { Node } from './node.ts';
 import { buildServer, listen } from '../server/server.ts';
+import { setupAuth } from '../server/auth/index.ts';
 
 export interface StartOptions {
   authMode?: 'proxy' | 'embedded';
@@ -25,7 +26,8 @@ export async function startNode(dir: string, o: StartOptions = {}): Promise<Runn
   const node = await Node.open({ dir, config, logger });
   let listening;
   try {
-    const app = await buildServer(node);
+    const auth = await setupAuth(node);
+    const app = await buildServer(node, auth);
     listening = await listen(node, app);
   } catch (err) {
     await node.close();
@@ -47,6 +49,13 @@ export async function startNode(dir: string, o: StartOptions = {}): Promise<Runn
     `  SSE            ${first}/sse`,
     `  dashboard      ${first}/admin-dashboard/`,
     ...(config.server.auth_mode === 'embedded' ? [`  login          ${first}/auth/login`] : []),
+    ...(config.server.auth_mode === 'proxy'
+      ? [
+          config.server.proxy_auth?.url
+            ? `  auth service   ${config.server.proxy_auth.url} (forwarded: /auth, /admin)`
+            : '  WARNING        proxy mode without [server.proxy_auth]: every route is open; run it behind mero-auth',
+        ]
+      : []),
     '',
   ].join('\n');
   process.stdout.write(banner + '\n');
