@@ -56,6 +56,7 @@
       return;
     }
     form.hidden = true;
+    subtitle.textContent = 'You are signed in.';
     successMessage.textContent = 'Signed in as ' + username.value + '. You can close this page.';
     success.hidden = false;
   }
