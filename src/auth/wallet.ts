@@ -188,6 +188,12 @@ export class ChallengeStore {
     }
   }
 
+  /** Whether `nonce` (base64) was issued here and has not expired; used by header auth, which may reuse it. */
+  isOutstanding(nonce: string): boolean {
+    this.prune();
+    return this.issued.has(nonce);
+  }
+
   /** Marks the nonce used; false if it was not outstanding (a concurrent use won). */
   consume(nonce: string): boolean {
     return this.issued.delete(nonce);

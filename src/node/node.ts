@@ -11,7 +11,8 @@ import { Applications } from './applications.ts';
 import { Contexts } from './contexts.ts';
 import { Execution } from './execution.ts';
 import { Runtime } from '../runtime/index.ts';
-import type { AuthService } from '../auth/index.ts';
+import { StoreAuthStorage, type AuthService } from '../auth/index.ts';
+import { createWalletLogin, nodeSignerFromSeed, type WalletLogin } from '../auth/wallet.ts';
 
 export interface NodeOptions {
   dir: string;
@@ -36,6 +37,8 @@ export class Node {
   readonly contexts: Contexts;
   readonly runtime: Runtime;
   readonly execution: Execution;
+  /** The seed's wallet login: challenges and root/client keys, kept in the node store. */
+  readonly wallet: WalletLogin;
 
   private constructor(
     readonly dir: string,
@@ -46,6 +49,7 @@ export class Node {
     readonly blobDir: string,
   ) {
     this.blobs = new BlobStore(store, blobDir);
+    this.wallet = createWalletLogin({ signer: nodeSignerFromSeed(identity.seed), storage: new StoreAuthStorage(store, false) });
     this.apps = new Applications(store, this.blobs);
     this.contexts = new Contexts(store);
     this.runtime = new Runtime({ workers: config.runtime.workers, timeoutMs: config.runtime.call_timeout_ms });

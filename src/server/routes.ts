@@ -27,6 +27,7 @@ import peers from './admin/network/peers.ts';
 import nodeInfo from './admin/network/node-info.ts';
 import contextUsers from './admin/legacy/context-users.ts';
 import jsonrpcExecute from './jsonrpc/execute.ts';
+import { walletRoutes } from './admin/wallet/routes.ts';
 
 /** The seed's route names that upstream later renamed: the same handlers under their old paths (spec §12). */
 function legacyAliases(): RouteDef[] {
@@ -71,6 +72,7 @@ export function ROUTES(node: Node): RouteDef[] {
         contextUsers,
       ] as RouteDef[]),
       ...aliasRoutes,
+      ...walletRoutes,
       ...legacyAliases(),
     );
   }

@@ -3,6 +3,7 @@ import type { Node } from '../../node/node.ts';
 import type { Guard } from '../route.ts';
 import { embeddedAuth } from './embedded.ts';
 import { proxyAuth } from './proxy.ts';
+import { walletHeaderAuth } from '../admin/wallet/header-auth.ts';
 
 export interface AuthSetup {
   /** Absent when nothing is enforced inside the node (proxy mode without an auth URL, as upstream). */
@@ -19,7 +20,14 @@ export interface AuthSetup {
  */
 export async function setupAuth(node: Node): Promise<AuthSetup> {
   const server = node.config.server;
-  if (server.auth_mode === 'embedded') return embeddedAuth(node);
-  if (server.proxy_auth?.url) return proxyAuth(node, server.proxy_auth.url);
-  return { plugins: [] };
+  let setup: AuthSetup;
+  if (server.auth_mode === 'embedded') setup = await embeddedAuth(node);
+  else if (server.proxy_auth?.url) setup = proxyAuth(node, server.proxy_auth.url);
+  else return { plugins: [] };
+  // The seed's wallet headers are accepted as an alternative to a JWT wherever auth is enforced.
+  const jwtGuard = setup.guard!;
+  return {
+    ...setup,
+    guard: async (req) => ((await walletHeaderAuth(req, node.wallet)) ? null : jwtGuard(req)),
+  };
 }
