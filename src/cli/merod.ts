@@ -3,7 +3,6 @@ import '../polyfills.ts';
 import { Command, Option, InvalidArgumentError } from 'commander';
 import { ConfigError, applyEdits, readRaw, saveRaw, configExists } from '../config/file.ts';
 import { defaultHome, initNode, nodeDir } from '../node/home.ts';
-import { startNode } from '../node/start.ts';
 
 function port(v: string): number {
   const n = Number(v);
@@ -68,6 +67,8 @@ program
   .description('run the node')
   .addOption(new Option('--auth-mode <mode>', 'override the configured auth mode').choices(['proxy', 'embedded']))
   .action(async (o) => {
+    // Loaded here so that init/config/--help do not pay for the server's imports.
+    const { startNode } = await import('../node/start.ts');
     const running = await startNode(dirOf(), { authMode: o.authMode, name: program.opts().node });
     const shutdown = (signal: string) => {
       running.node.logger.info({ signal }, 'signal received');

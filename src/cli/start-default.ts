@@ -9,11 +9,24 @@ import { startNode } from '../node/start.ts';
  */
 const name = process.env.MEROD_NODE ?? 'default';
 const dir = nodeDir(defaultHome(), name);
-if (!configExists(dir)) {
-  await initNode(dir, { authMode: 'embedded', authStorage: 'persistent' });
-  process.stdout.write(`Initialized a new node in ${dir}\n`);
-}
-const running = await startNode(dir, { name });
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => void running.stop().then(() => process.exit(0)));
+try {
+  if (!configExists(dir)) {
+    await initNode(dir, { authMode: 'embedded', authStorage: 'persistent' });
+    process.stdout.write(`Initialized a new node in ${dir}\n`);
+  }
+  const running = await startNode(dir, { name });
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () =>
+      void running.stop().then(
+        () => process.exit(0),
+        (err: Error) => {
+          process.stderr.write(`error during shutdown: ${err.message}\n`);
+          process.exit(1);
+        },
+      ),
+    );
+  }
+} catch (err) {
+  process.stderr.write(`error: ${(err as Error).message}\n`);
+  process.exit(1);
 }

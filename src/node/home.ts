@@ -41,6 +41,19 @@ function hostAddr(host: string, port: number): string {
 
 /** Creates a node home: config.toml (identity, server, swarm, stores), the RocksDB store and a TLS certificate. */
 export async function initNode(dir: string, o: InitOptions = {}): Promise<void> {
+  const serverHosts = o.serverHost ?? ['127.0.0.1', '::1'];
+  const serverPort = o.serverPort ?? DEFAULT_SERVER_PORT;
+  const swarmHosts = o.swarmHost ?? ['0.0.0.0', '::'];
+  const swarmPort = o.swarmPort ?? DEFAULT_SWARM_PORT;
+  const authMode = o.authMode ?? 'proxy';
+  // Validate every flag before touching the disk.
+  const serverListen = serverHosts.map((h) => hostAddr(h, serverPort));
+  const swarmListen = swarmHosts.map((h) => hostAddr(h, swarmPort));
+  if (authMode !== 'embedded' && (o.authStorage || o.authStoragePath)) {
+    throw new ConfigError('--auth-storage and --auth-storage-path apply to embedded auth only; add --auth-mode embedded');
+  }
+  if (authMode === 'embedded' && o.authUrl) throw new ConfigError('--auth-url applies to proxy mode only');
+
   if (configExists(dir)) {
     if (!o.force) {
       throw new ConfigError(`node is already initialized in ${dir}; pass --force to overwrite it`);
@@ -51,14 +64,8 @@ export async function initNode(dir: string, o: InitOptions = {}): Promise<void> 
   }
   await mkdir(dir, { recursive: true });
 
-  const serverHosts = o.serverHost ?? ['127.0.0.1', '::1'];
-  const serverPort = o.serverPort ?? DEFAULT_SERVER_PORT;
-  const swarmHosts = o.swarmHost ?? ['0.0.0.0', '::'];
-  const swarmPort = o.swarmPort ?? DEFAULT_SWARM_PORT;
-  const authMode = o.authMode ?? 'proxy';
-
   const server: Record<string, unknown> = {
-    listen: serverHosts.map((h) => hostAddr(h, serverPort)),
+    listen: serverListen,
     auth_mode: authMode,
     admin: { enabled: true },
     jsonrpc: { enabled: true },
@@ -83,7 +90,7 @@ export async function initNode(dir: string, o: InitOptions = {}): Promise<void> 
   const raw = {
     identity: await generateIdentity(),
     mode: o.mode ?? 'standard',
-    swarm: { listen: swarmHosts.map((h) => hostAddr(h, swarmPort)) },
+    swarm: { listen: swarmListen },
     server,
     bootstrap: { nodes: o.bootNodes ?? [] },
     discovery: { mdns: o.mdns ?? true, advertise_address: false },
