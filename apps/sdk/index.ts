@@ -1,0 +1,300 @@
+// Calimero app SDK for AssemblyScript: a thin layer over the host ABI in env.ts.
+//
+// A method is an exported function with no parameters and no result. It reads its JSON arguments with
+// `args()`, returns with `returnJson()` / `returnErrJson()`, logs with `log()`, emits events with `emit()`,
+// and keeps state in `state` (key/value records in the context's storage). Mutating methods end with
+// `state.commit()`, which hands the new root hash and the list of changes (the artifact) to the host.
+import * as env from "./env";
+import { bufOf, bufOfStr, strOf, utf8, writeBuf } from "./buffer";
+import { JSONValue, parse, lastError, quote } from "./json";
+import { sha256 } from "./sha256";
+
+export { JSONValue, Kind, ObjectWriter, parse, quote } from "./json";
+export { sha256 } from "./sha256";
+export { sdkAbort } from "./abort";
+export { utf8, strOf } from "./buffer";
+
+/** The register the SDK uses for host results (upstream's DATA_REGISTER = u64::MAX - 1). */
+const DATA_REGISTER: u64 = u64.MAX_VALUE - 1;
+
+/** Ends the call with "guest panicked: <message>" (prefer `throw new Error(msg)`, which adds the location). */
+export function panic(message: string): void {
+  abort(message);
+}
+
+/** Copies a register out of the host (null when it is empty). */
+export function readRegister(id: u64): Uint8Array | null {
+  const len = env.register_len(id);
+  if (len == u64.MAX_VALUE) return null;
+  const out = new Uint8Array(<i32>len);
+  const d = heap.alloc(16);
+  writeBuf(d, out.dataStart, <usize>len);
+  if (env.read_register(id, <u64>d) != 1) abort("Buffer is too small.");
+  return out;
+}
+
+// ---- input and output ------------------------------------------------------------------------------
+
+/** The raw call input (the JSON of the method's arguments). */
+export function input(): Uint8Array {
+  env.input(DATA_REGISTER);
+  const r = readRegister(DATA_REGISTER);
+  return r !== null ? r! : new Uint8Array(0);
+}
+
+export function inputString(): string {
+  return strOf(input());
+}
+
+/** The call arguments as a JSON object; panics like upstream's SDK when they are missing or invalid. */
+export function args(): JSONValue {
+  const raw = input();
+  if (raw.length == 0) abort("Expected input since method has arguments.");
+  const v = parse(strOf(raw));
+  if (v === null) abort("Failed to deserialize input from JSON: " + lastError);
+  return v!;
+}
+
+/** A string argument; panics with serde's wording when it is absent or not a string. */
+export function argString(a: JSONValue, name: string): string {
+  const v = a.get(name);
+  if (v === null) abort("Failed to deserialize input from JSON: missing field `" + name + "`");
+  if (!v!.isString()) abort("Failed to deserialize input from JSON: invalid type for `" + name + "`, expected a string");
+  return v!.str;
+}
+
+function valueReturn(discriminant: u64, data: Uint8Array): void {
+  const d = heap.alloc(24);
+  store<u64>(d, discriminant);
+  writeBuf(d + 8, data.dataStart, <usize>data.length);
+  env.value_return(<u64>d);
+}
+
+export function returnBytes(data: Uint8Array): void { valueReturn(0, data); }
+export function returnErrBytes(data: Uint8Array): void { valueReturn(1, data); }
+/** Returns JSON text as the method's Ok value. */
+export function returnJson(json: string): void { valueReturn(0, utf8(json)); }
+/** Returns JSON text as the method's Err value (the node reports it as an execution error). */
+export function returnErrJson(json: string): void { valueReturn(1, utf8(json)); }
+export function returnString(s: string): void { returnJson(quote(s)); }
+
+export function log(message: string): void {
+  env.log_utf8(<u64>bufOfStr(message));
+}
+
+/** Emits an event: `kind` names it, `dataJson` is its payload (JSON text). */
+export function emit(kind: string, dataJson: string): void {
+  const e = heap.alloc(32);
+  const k = utf8(kind);
+  const d = utf8(dataJson);
+  writeBuf(e, k.dataStart, <usize>k.length);
+  writeBuf(e + 16, d.dataStart, <usize>d.length);
+  env.emit(<u64>e);
+}
+
+/** Emits an event that asks receiving nodes to run `handler`. */
+export function emitWithHandler(kind: string, dataJson: string, handler: string): void {
+  const e = heap.alloc(32);
+  const k = utf8(kind);
+  const d = utf8(dataJson);
+  writeBuf(e, k.dataStart, <usize>k.length);
+  writeBuf(e + 16, d.dataStart, <usize>d.length);
+  env.emit_with_handler(<u64>e, <u64>bufOfStr(handler));
+}
+
+/** Queues a call of `fn` in another context, run by the node after this call commits. */
+export function xcall(contextId: Uint8Array, fn: string, paramsJson: string): void {
+  const x = heap.alloc(48);
+  const f = utf8(fn);
+  const p = utf8(paramsJson);
+  writeBuf(x, contextId.dataStart, <usize>contextId.length);
+  writeBuf(x + 16, f.dataStart, <usize>f.length);
+  writeBuf(x + 32, p.dataStart, <usize>p.length);
+  env.xcall(<u64>x);
+}
+
+// ---- environment ----------------------------------------------------------------------------------
+
+export function contextId(): Uint8Array {
+  env.context_id(DATA_REGISTER);
+  return readRegister(DATA_REGISTER)!;
+}
+
+export function executorId(): Uint8Array {
+  env.executor_id(DATA_REGISTER);
+  return readRegister(DATA_REGISTER)!;
+}
+
+/** Host wall-clock time in nanoseconds since the Unix epoch. */
+export function timeNow(): u64 {
+  const out = new Uint8Array(8);
+  env.time_now(<u64>bufOf(out));
+  return load<u64>(out.dataStart);
+}
+
+export function randomBytes(n: i32): Uint8Array {
+  const out = new Uint8Array(n);
+  env.random_bytes(<u64>bufOf(out));
+  return out;
+}
+
+export function ed25519Verify(signature: Uint8Array, publicKey: Uint8Array, message: Uint8Array): bool {
+  return env.ed25519_verify(<u64>bufOf(signature), <u64>bufOf(publicKey), <u64>bufOf(message)) == 1;
+}
+
+// ---- raw storage ----------------------------------------------------------------------------------
+
+export function storageRead(key: Uint8Array): Uint8Array | null {
+  if (env.storage_read(<u64>bufOf(key), DATA_REGISTER) == 0) return null;
+  return readRegister(DATA_REGISTER);
+}
+
+/** Writes a value; returns the value it replaced (null when the key was new). */
+export function storageWrite(key: Uint8Array, value: Uint8Array): Uint8Array | null {
+  if (env.storage_write(<u64>bufOf(key), <u64>bufOf(value), DATA_REGISTER) == 0) return null;
+  return readRegister(DATA_REGISTER);
+}
+
+/** Removes a key; returns the removed value (null when it did not exist). */
+export function storageRemove(key: Uint8Array): Uint8Array | null {
+  if (env.storage_remove(<u64>bufOf(key), DATA_REGISTER) == 0) return null;
+  return readRegister(DATA_REGISTER);
+}
+
+/** Node-local storage that is never synchronised to other members. */
+export function privateRead(key: Uint8Array): Uint8Array | null {
+  if (env.private_storage_read(<u64>bufOf(key), DATA_REGISTER) == 0) return null;
+  return readRegister(DATA_REGISTER);
+}
+export function privateWrite(key: Uint8Array, value: Uint8Array): bool {
+  return env.private_storage_write(<u64>bufOf(key), <u64>bufOf(value)) == 1;
+}
+export function privateRemove(key: Uint8Array): Uint8Array | null {
+  if (env.private_storage_remove(<u64>bufOf(key), DATA_REGISTER) == 0) return null;
+  return readRegister(DATA_REGISTER);
+}
+
+/** Hands the root hash and artifact of this call's changes to the host (at most once per call). */
+export function commitRaw(rootHash: Uint8Array, artifact: Uint8Array): void {
+  env.commit(<u64>bufOf(rootHash), <u64>bufOf(artifact));
+}
+
+// ---- state ----------------------------------------------------------------------------------------
+
+const OP_PUT: u8 = 1;
+const OP_REMOVE: u8 = 2;
+
+function u32le(out: u8[], n: u32): void {
+  out.push(<u8>(n & 0xff)); out.push(<u8>((n >>> 8) & 0xff)); out.push(<u8>((n >>> 16) & 0xff)); out.push(<u8>(n >>> 24));
+}
+
+function xorInto(acc: Uint8Array, h: Uint8Array): void {
+  for (let i = 0; i < 32; i++) acc[i] ^= h[i];
+}
+
+/** Hash of one record: sha256(u32 key length ‖ key ‖ value). */
+function entryHash(key: Uint8Array, value: Uint8Array): Uint8Array {
+  const buf = new Uint8Array(4 + key.length + value.length);
+  store<u32>(buf.dataStart, <u32>key.length);
+  memory.copy(buf.dataStart + 4, key.dataStart, <usize>key.length);
+  memory.copy(buf.dataStart + 4 + <usize>key.length, value.dataStart, <usize>value.length);
+  return sha256(buf);
+}
+
+/**
+ * Named records in the context's storage. Like upstream's calimero-storage, each record lives under a
+ * 32-byte id (sha256 of its name) and a root record keeps the state digest: the XOR of the hashes of all
+ * records. `commit()` writes the digest and reports root hash = sha256(digest) plus an artifact listing this
+ * call's changes (u32 count, then per change: u8 op (1 put, 2 remove), u32 key length, key, u32 value
+ * length, value), which `applyArtifact` replays on another node.
+ */
+export class State {
+  private changes: u8[] = [];
+  private count: u32 = 0;
+  private digest: Uint8Array | null = null;
+
+  static readonly ROOT: string = "__calimero_root__";
+
+  idOf(name: string): Uint8Array { return sha256(utf8(name)); }
+
+  private loadDigest(): Uint8Array {
+    if (this.digest === null) {
+      const d = storageRead(this.idOf(State.ROOT));
+      this.digest = d !== null && d.length == 32 ? d : new Uint8Array(32);
+    }
+    return this.digest!;
+  }
+
+  /** Whether the app state exists (the root record was written by a commit). */
+  exists(): bool { return storageRead(this.idOf(State.ROOT)) !== null; }
+
+  getBytes(name: string): Uint8Array | null { return storageRead(this.idOf(name)); }
+  get(name: string): string | null {
+    const v = this.getBytes(name);
+    return v === null ? null : strOf(v!);
+  }
+  has(name: string): bool { return this.getBytes(name) !== null; }
+
+  setBytesById(key: Uint8Array, value: Uint8Array): void {
+    const acc = this.loadDigest();
+    const old = storageWrite(key, value);
+    if (old !== null) xorInto(acc, entryHash(key, old!));
+    xorInto(acc, entryHash(key, value));
+    this.record(OP_PUT, key, value);
+  }
+  removeById(key: Uint8Array): bool {
+    const acc = this.loadDigest();
+    const old = storageRemove(key);
+    if (old === null) return false;
+    xorInto(acc, entryHash(key, old!));
+    this.record(OP_REMOVE, key, new Uint8Array(0));
+    return true;
+  }
+
+  setBytes(name: string, value: Uint8Array): void { this.setBytesById(this.idOf(name), value); }
+  set(name: string, value: string): void { this.setBytes(name, utf8(value)); }
+  remove(name: string): bool { return this.removeById(this.idOf(name)); }
+
+  private record(op: u8, key: Uint8Array, value: Uint8Array): void {
+    this.changes.push(op);
+    u32le(this.changes, <u32>key.length);
+    for (let i = 0; i < key.length; i++) this.changes.push(key[i]);
+    u32le(this.changes, <u32>value.length);
+    for (let i = 0; i < value.length; i++) this.changes.push(value[i]);
+    this.count++;
+  }
+
+  /** The state root hash as it stands. */
+  rootHash(): Uint8Array { return sha256(this.loadDigest()); }
+
+  /** Persists the digest and calls the host's commit(root hash, artifact). Call at the end of mutating methods. */
+  commit(): void {
+    const acc = this.loadDigest();
+    storageWrite(this.idOf(State.ROOT), acc);
+    const artifact = new Uint8Array(4 + this.changes.length);
+    store<u32>(artifact.dataStart, this.count);
+    for (let i = 0; i < this.changes.length; i++) artifact[4 + i] = this.changes[i];
+    commitRaw(sha256(acc), artifact);
+  }
+
+  /** Replays an artifact produced by `commit()` on another node (changes are applied, then committed). */
+  applyArtifact(artifact: Uint8Array): void {
+    if (artifact.length < 4) abort("invalid artifact");
+    const n = load<u32>(artifact.dataStart);
+    let off = 4;
+    for (let i: u32 = 0; i < n; i++) {
+      const op = artifact[off]; off += 1;
+      const klen = <i32>load<u32>(artifact.dataStart + <usize>off); off += 4;
+      const key = artifact.slice(off, off + klen); off += klen;
+      const vlen = <i32>load<u32>(artifact.dataStart + <usize>off); off += 4;
+      const value = artifact.slice(off, off + vlen); off += vlen;
+      if (op == OP_PUT) this.setBytesById(key, value);
+      else if (op == OP_REMOVE) this.removeById(key);
+      else abort("invalid artifact operation");
+    }
+    this.commit();
+  }
+}
+
+/** The state of the current call. */
+export const state = new State();

@@ -1,0 +1,468 @@
+/**
+ * WASM runtime with upstream Calimero's host ABI (0.10.0).
+ *
+ * Guest code runs in a pool of worker threads, so a runaway call never blocks the main thread: each call has
+ * a wall-clock deadline, after which its worker is terminated and replaced while other calls keep running.
+ * Modules are compiled once per (moduleId, memory limit), with their memory section bounded to
+ * `maxMemoryPages`, and cached (bounded LRU); each call gets a fresh instance. Storage is never preloaded:
+ * the guest's reads reach `host.storageRead` on the main thread through a blocking request channel, and see
+ * the call's own earlier writes first. The runtime never writes to a store: it reports the write-set and the
+ * node commits it (mutation) or drops it (query).
+ */
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import { errors, RuntimeError, type RuntimeErrorData } from './errors.ts';
+import { resolveLimits, type VMLimits } from './limits.ts';
+import type { ContextMutation, OutcomeData, Write } from './logic.ts';
+import { compileModule, type ExportSig } from './module.ts';
+import type { CallMessage, HostOp, HostReply, WorkerMessage } from './protocol.ts';
+
+export { RuntimeError, type RuntimeErrorType, type RuntimeErrorData, type PanicInfo } from './errors.ts';
+export { DEFAULT_LIMITS, resolveLimits, type VMLimits } from './limits.ts';
+export { UNSUPPORTED_IMPORTS, blobIdOf, type ContextMutation, type Write } from './logic.ts';
+
+/** Node services for one call. Lives on the main thread; every method may be async. */
+export interface RuntimeHost {
+  /** Committed state of the context (the call's own writes are layered on top by the runtime). */
+  storageRead(key: Uint8Array): Promise<Uint8Array | null>;
+  /** Node-local private storage; without it private_storage_* behave as upstream without private storage (0). */
+  privateStorageRead?(key: Uint8Array): Promise<Uint8Array | null>;
+  /** Blob bytes by id; without it the blob_* functions fail with "blob operations not supported". */
+  blobRead?(blobId: Uint8Array): Promise<Uint8Array | null>;
+  /** Stores a blob the guest created and returns its id (else the runtime derives the id and reports the blob). */
+  blobPut?(data: Uint8Array): Promise<Uint8Array>;
+  /** Members of the context, for context_is_member / context_members (else: none). */
+  contextMembers?(): Promise<Uint8Array[]>;
+  /** Alias resolution for context_resolve_alias (else: "node client is not available"). */
+  resolveAlias?(alias: string): Promise<Uint8Array | null>;
+}
+
+export interface CallRequest {
+  /** Cache key of the compiled module, e.g. the application id. */
+  moduleId: string;
+  /** The module bytes; only called on a cache miss. */
+  wasm: () => Promise<Uint8Array>;
+  method: string;
+  input: Uint8Array;
+  contextId: Uint8Array;
+  executorId: Uint8Array;
+  host: RuntimeHost;
+  limits?: Partial<VMLimits>;
+  timeoutMs?: number;
+}
+
+export interface Outcome {
+  /** What the guest passed to value_return (null when it never did, or the call failed). */
+  returns: { ok: Uint8Array } | { err: Uint8Array } | null;
+  /** Set when the call failed; then the write-set and the other state-changing parts are empty. */
+  error: RuntimeError | null;
+  logs: string[];
+  events: Array<{ kind: string; data: Uint8Array; handler: string | null }>;
+  /** From commit(). */
+  rootHash: Uint8Array | null;
+  artifact: Uint8Array;
+  /** Final storage write-set keyed by hex key (value null = removed). */
+  writes: Map<string, Write>;
+  privateWrites: Map<string, Write>;
+  /** Blobs the guest created (blob_create/write/close). */
+  blobs: Array<{ id: Uint8Array; data: Uint8Array }>;
+  blobAnnouncements: Array<{ blobId: Uint8Array; contextId: Uint8Array }>;
+  xcalls: Array<{ contextId: Uint8Array; function: string; params: Uint8Array }>;
+  proposals: Array<{ id: Uint8Array; actions: Uint8Array }>;
+  approvals: Uint8Array[];
+  contextMutations: ContextMutation[];
+  /** Guest memory at the end of the call, in 64 KiB pages. */
+  memoryPages: number;
+  /** Wall-clock time of the call on the main thread (queueing excluded). */
+  durationMs: number;
+  /** Whether the compiled module came from the cache. */
+  cached: boolean;
+}
+
+export interface RuntimeOptions {
+  /** Execution workers (default 2). */
+  workers?: number;
+  /** Defaults for every call; a call's own `limits` override them. */
+  limits?: Partial<VMLimits>;
+  /** Default wall-clock budget of a call (default 10 s). */
+  timeoutMs?: number;
+  /** Compiled modules kept (default 64). */
+  moduleCacheSize?: number;
+  /** V8 heap of a worker in MiB (guest linear memory is bounded separately by maxMemoryPages). */
+  workerHeapMb?: number;
+}
+
+export interface RuntimeStats {
+  calls: number;
+  cacheHits: number;
+  cacheMisses: number;
+  compiled: number;
+  workerRestarts: number;
+  timeouts: number;
+}
+
+interface CachedModule {
+  key: string;
+  module: WebAssembly.Module;
+  sigs: Record<string, ExportSig>;
+}
+
+interface Pending {
+  callId: number;
+  host: RuntimeHost;
+  resolve: (o: Outcome) => void;
+  timer: NodeJS.Timeout | null;
+  started: number;
+  cached: boolean;
+  message: CallMessage;
+  cachedModule: CachedModule;
+  timeoutMs: number;
+}
+
+interface Slot {
+  worker: Worker;
+  flag: Int32Array;
+  replies: MessagePort;
+  ready: boolean;
+  known: Set<string>;
+  current: Pending | null;
+  dead: boolean;
+  exitReason: string | null;
+}
+
+const MIB = 1024 * 1024;
+
+function emptyOutcome(error: RuntimeErrorData, started: number, cached = false): Outcome {
+  return {
+    returns: null,
+    error: new RuntimeError(error),
+    logs: [],
+    events: [],
+    rootHash: null,
+    artifact: new Uint8Array(0),
+    writes: new Map(),
+    privateWrites: new Map(),
+    blobs: [],
+    blobAnnouncements: [],
+    xcalls: [],
+    proposals: [],
+    approvals: [],
+    contextMutations: [],
+    memoryPages: 0,
+    durationMs: performance.now() - started,
+    cached,
+  };
+}
+
+function toOutcome(data: OutcomeData, started: number, cached: boolean): Outcome {
+  return { ...data, error: data.error ? new RuntimeError(data.error) : null, durationMs: performance.now() - started, cached };
+}
+
+export class Runtime {
+  private readonly size: number;
+  private readonly limits: VMLimits;
+  private readonly timeoutMs: number;
+  private readonly cacheSize: number;
+  private readonly heapMb: number;
+  private readonly cache = new Map<string, Promise<CachedModule>>();
+  private readonly slots: Slot[] = [];
+  private readonly queue: Pending[] = [];
+  private nextCallId = 1;
+  private closed = false;
+  private spawnFailures = 0;
+  private readonly counters: RuntimeStats = { calls: 0, cacheHits: 0, cacheMisses: 0, compiled: 0, workerRestarts: 0, timeouts: 0 };
+
+  constructor(opts: RuntimeOptions = {}) {
+    this.size = Math.max(1, Math.floor(opts.workers ?? 2));
+    this.limits = resolveLimits(opts.limits);
+    this.timeoutMs = opts.timeoutMs ?? 10_000;
+    this.cacheSize = Math.max(1, opts.moduleCacheSize ?? 64);
+    this.heapMb = opts.workerHeapMb ?? 256;
+  }
+
+  /** Effective default limits. */
+  get defaultLimits(): Readonly<VMLimits> {
+    return this.limits;
+  }
+
+  stats(): RuntimeStats {
+    return { ...this.counters };
+  }
+
+  /** Compiles (or finds) a module without running it; rejects with RuntimeError for invalid modules. */
+  async prepare(moduleId: string, wasm: () => Promise<Uint8Array>, limits?: Partial<VMLimits>): Promise<void> {
+    await this.module(moduleId, wasm, resolveLimits(this.limits, limits)).then((r) => r.entry);
+  }
+
+  /** Drops a module from the cache (e.g. when an application is uninstalled or replaced). */
+  evict(moduleId: string): void {
+    for (const key of [...this.cache.keys()]) if (key.startsWith(`${moduleId}#`)) this.forget(key);
+  }
+
+  async call(req: CallRequest): Promise<Outcome> {
+    if (this.closed) throw new Error('runtime is closed');
+    this.counters.calls++;
+    const started = performance.now();
+    const limits = resolveLimits(this.limits, req.limits);
+    let entry: CachedModule;
+    let cached: boolean;
+    try {
+      ({ entry, cached } = await this.module(req.moduleId, req.wasm, limits));
+    } catch (err) {
+      if (err instanceof RuntimeError) return emptyOutcome(err.toData(), started);
+      throw err;
+    }
+    const timeoutMs = req.timeoutMs ?? this.timeoutMs;
+    const callId = this.nextCallId++;
+    const message: CallMessage = {
+      type: 'call',
+      callId,
+      moduleKey: entry.key,
+      method: req.method,
+      input: req.input,
+      contextId: req.contextId,
+      executorId: req.executorId,
+      limits,
+      caps: {
+        privateStorage: typeof req.host.privateStorageRead === 'function',
+        blobs: typeof req.host.blobRead === 'function',
+        blobPut: typeof req.host.blobPut === 'function',
+        members: typeof req.host.contextMembers === 'function',
+        alias: typeof req.host.resolveAlias === 'function',
+      },
+    };
+    return new Promise<Outcome>((resolve) => {
+      const pending: Pending = { callId, host: req.host, resolve, timer: null, started, cached, message, cachedModule: entry, timeoutMs };
+      this.queue.push(pending);
+      this.pump();
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const p of this.queue.splice(0)) p.resolve(emptyOutcome(errors.internal('runtime closed'), p.started, p.cached));
+    await Promise.all(
+      this.slots.splice(0).map((s) => {
+        s.dead = true;
+        if (s.current) this.settle(s, emptyOutcome(errors.internal('runtime closed'), s.current.started, s.current.cached));
+        s.replies.close();
+        return s.worker.terminate();
+      }),
+    );
+    this.cache.clear();
+  }
+
+  // ---- module cache ------------------------------------------------------------------------------------
+
+  private async module(moduleId: string, wasm: () => Promise<Uint8Array>, limits: VMLimits): Promise<{ entry: CachedModule; cached: boolean }> {
+    const key = `${moduleId}#${limits.maxMemoryPages}#${limits.maxModuleSize}`;
+    const hit = this.cache.get(key);
+    if (hit) {
+      this.cache.delete(key); // LRU: move to the back
+      this.cache.set(key, hit);
+      this.counters.cacheHits++;
+      try {
+        return { entry: await hit, cached: true };
+      } catch (err) {
+        if (this.cache.get(key) === hit) this.cache.delete(key);
+        throw err;
+      }
+    }
+    this.counters.cacheMisses++;
+    const promise = (async () => {
+      const bytes = await wasm();
+      const { module, exports } = await compileModule(bytes, limits.maxMemoryPages, limits.maxModuleSize);
+      this.counters.compiled++;
+      return { key, module, sigs: exports };
+    })();
+    this.cache.set(key, promise);
+    while (this.cache.size > this.cacheSize) this.forget(this.cache.keys().next().value!);
+    try {
+      return { entry: await promise, cached: false };
+    } catch (err) {
+      if (this.cache.get(key) === promise) this.cache.delete(key); // failures are not cached
+      throw err;
+    }
+  }
+
+  private forget(key: string): void {
+    this.cache.delete(key);
+    for (const s of this.slots) {
+      if (s.known.delete(key) && !s.dead) s.worker.postMessage({ type: 'forget', moduleKey: key });
+    }
+  }
+
+  // ---- worker pool -------------------------------------------------------------------------------------
+
+  private pump(): void {
+    if (this.closed) return;
+    while (this.queue.length > 0) {
+      const slot = this.slots.find((s) => s.ready && !s.dead && !s.current);
+      if (!slot) break;
+      this.dispatch(slot, this.queue.shift()!);
+    }
+    const live = this.slots.filter((s) => !s.dead).length;
+    const starting = this.slots.filter((s) => !s.dead && !s.ready).length;
+    if (this.queue.length > starting && live < this.size) this.spawn();
+  }
+
+  private dispatch(slot: Slot, p: Pending): void {
+    slot.current = p;
+    const msg: CallMessage = { ...p.message };
+    if (!slot.known.has(p.cachedModule.key)) {
+      msg.module = p.cachedModule.module;
+      msg.sigs = p.cachedModule.sigs;
+      slot.known.add(p.cachedModule.key);
+    }
+    slot.worker.ref();
+    p.timer = setTimeout(() => this.timeout(slot, p), p.timeoutMs);
+    slot.worker.postMessage(msg);
+  }
+
+  private settle(slot: Slot, outcome: Outcome): void {
+    const p = slot.current;
+    if (!p) return;
+    slot.current = null;
+    if (p.timer) clearTimeout(p.timer);
+    if (!slot.dead) slot.worker.unref();
+    p.resolve(outcome);
+  }
+
+  private timeout(slot: Slot, p: Pending): void {
+    if (slot.current !== p) return;
+    this.counters.timeouts++;
+    this.kill(slot, errors.timeout(p.timeoutMs));
+  }
+
+  /** Ends the slot's current call with `error`, terminates the worker and starts a replacement. */
+  private kill(slot: Slot, error: RuntimeErrorData): void {
+    if (slot.dead) return;
+    slot.dead = true;
+    const p = slot.current;
+    if (p) this.settle(slot, emptyOutcome(error, p.started, p.cached));
+    this.remove(slot);
+    void slot.worker.terminate();
+    slot.replies.close();
+    this.counters.workerRestarts++;
+    this.pump();
+    if (!this.closed && this.slots.length < this.size) this.spawn();
+  }
+
+  private remove(slot: Slot): void {
+    const i = this.slots.indexOf(slot);
+    if (i >= 0) this.slots.splice(i, 1);
+  }
+
+  private spawn(): void {
+    if (this.closed) return;
+    const flagBuffer = new SharedArrayBuffer(4);
+    const { port1, port2 } = new MessageChannel();
+    const entry = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url).href;
+    const worker = new Worker(new URL('./worker-boot.mjs', import.meta.url), {
+      workerData: { entry, flag: flagBuffer, replies: port2 },
+      transferList: [port2],
+      resourceLimits: {
+        maxOldGenerationSizeMb: this.heapMb,
+        maxYoungGenerationSizeMb: 32,
+        stackSizeMb: Math.max(2, Math.ceil(this.limits.maxStackSize / MIB)),
+      },
+    });
+    const slot: Slot = { worker, flag: new Int32Array(flagBuffer), replies: port1, ready: false, known: new Set(), current: null, dead: false, exitReason: null };
+    this.slots.push(slot);
+    worker.on('message', (msg: WorkerMessage) => this.onMessage(slot, msg));
+    worker.on('error', (err: Error & { code?: string }) => {
+      slot.exitReason = err.code === 'ERR_WORKER_OUT_OF_MEMORY' ? 'oom' : err.message;
+    });
+    worker.on('exit', () => this.onExit(slot));
+  }
+
+  private onExit(slot: Slot): void {
+    if (slot.dead) return; // terminated by us
+    slot.dead = true;
+    this.remove(slot);
+    slot.replies.close();
+    if (!slot.ready) this.spawnFailures++;
+    const p = slot.current;
+    if (p) {
+      const error = slot.exitReason === 'oom' ? errors.workerOutOfMemory() : errors.internal(`execution worker exited: ${slot.exitReason ?? 'unknown reason'}`);
+      this.settle(slot, emptyOutcome(error, p.started, p.cached));
+    }
+    if (this.closed) return;
+    this.counters.workerRestarts++;
+    if (this.spawnFailures >= 3) {
+      // The worker cannot start at all: fail what is waiting instead of spawning forever.
+      for (const q of this.queue.splice(0)) q.resolve(emptyOutcome(errors.internal(`execution worker failed to start: ${slot.exitReason}`), q.started, q.cached));
+      this.spawnFailures = 0;
+      return;
+    }
+    this.pump();
+    if (this.slots.length < this.size && this.queue.length > 0) this.spawn();
+  }
+
+  private onMessage(slot: Slot, msg: WorkerMessage): void {
+    if (slot.dead) return;
+    switch (msg.type) {
+      case 'ready':
+        slot.ready = true;
+        this.spawnFailures = 0;
+        if (!slot.current) slot.worker.unref();
+        this.pump();
+        return;
+      case 'host':
+        void this.serve(slot, msg.callId, msg.op, msg.arg);
+        return;
+      case 'done': {
+        const p = slot.current;
+        if (!p || p.callId !== msg.callId) return;
+        if (msg.missingModule) {
+          slot.known.delete(p.cachedModule.key);
+          if (p.timer) clearTimeout(p.timer);
+          slot.current = null;
+          this.dispatch(slot, p);
+          return;
+        }
+        this.settle(slot, toOutcome(msg.outcome!, p.started, p.cached));
+        this.pump();
+        return;
+      }
+    }
+  }
+
+  private async serve(slot: Slot, callId: number, op: HostOp, arg: Uint8Array | string | null): Promise<void> {
+    const p = slot.current;
+    if (!p || p.callId !== callId) return;
+    let reply: HostReply;
+    try {
+      const h = p.host;
+      let value: unknown;
+      switch (op) {
+        case 'storageRead':
+          value = await h.storageRead(arg as Uint8Array);
+          break;
+        case 'privateStorageRead':
+          value = await h.privateStorageRead!(arg as Uint8Array);
+          break;
+        case 'blobRead':
+          value = await h.blobRead!(arg as Uint8Array);
+          break;
+        case 'blobPut':
+          value = await h.blobPut!(arg as Uint8Array);
+          break;
+        case 'contextMembers':
+          value = await h.contextMembers!();
+          break;
+        case 'resolveAlias':
+          value = await h.resolveAlias!(arg as string);
+          break;
+      }
+      reply = { value: value ?? null };
+    } catch (err) {
+      reply = { error: err instanceof Error ? err.message : String(err) };
+    }
+    if (slot.dead || slot.current !== p) return;
+    slot.replies.postMessage(reply);
+    Atomics.store(slot.flag, 0, 1);
+    Atomics.notify(slot.flag, 0);
+  }
+}
+
