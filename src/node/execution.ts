@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { Batch, type Store } from '../store/store.ts';
-import { decodeId, encodeId, isZero } from '../util/ids.ts';
+import { decodeId, encodeId, isZero, ZERO32 } from '../util/ids.ts';
 import { KeyedMutex } from '../util/mutex.ts';
 import type { Runtime, Outcome } from '../runtime/index.ts';
 import type { Applications } from './applications.ts';
@@ -256,6 +256,8 @@ export class Execution {
         storageRead: async (key) => (init ? null : store.get('state', contextKey(contextId, key))),
         privateStorageRead: async (key) => store.get('private_state', contextKey(contextId, key)),
         blobRead: async (blobId) => blobs.read(blobId),
+        contextMembers: async () => this.d.contexts.identities(contextId),
+        resolveAlias: async (alias) => this.d.contexts.lookupAlias('context', ZERO32, alias),
       },
     });
   }

@@ -42,21 +42,52 @@ export function defineRoute<S extends z.ZodType>(def: RouteDef<S>): RouteDef<S> 
 }
 
 /** Reads a request stream into memory, refusing more than `limit` bytes with 413. */
-export async function readBody(stream: Readable | undefined, limit: number, errors: BodyErrors): Promise<Buffer> {
-  if (!stream) return Buffer.alloc(0);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of stream) {
-    size += (chunk as Buffer).length;
-    if (size > limit) {
-      stream.destroy();
-      throw errors === 'validated'
-        ? jsonError(400, 'Failed to read request body: length limit exceeded')
-        : new HttpError(413, 'Failed to buffer the request body: length limit exceeded', 'text');
-    }
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
+export function readBody(stream: Readable | undefined, limit: number, errors: BodyErrors): Promise<Buffer> {
+  if (!stream) return Promise.resolve(Buffer.alloc(0));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) {
+        chunks.push(chunk);
+        return;
+      }
+      cleanup();
+      // Discard the rest (bounded) so the client reads our 413 instead of a reset connection.
+      discard(stream, 64 * 1024 * 1024);
+      reject(
+        errors === 'validated'
+          ? jsonError(400, 'Failed to read request body: length limit exceeded')
+          : new HttpError(413, 'Failed to buffer the request body: length limit exceeded', 'text'),
+      );
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve(Buffer.concat(chunks));
+    };
+    const onError = (err: Error) => {
+      cleanup();
+      reject(new HttpError(400, `Failed to read request body: ${err.message}`, 'text'));
+    };
+    const cleanup = () => {
+      stream.off('data', onData);
+      stream.off('end', onEnd);
+      stream.off('error', onError);
+    };
+    stream.on('data', onData);
+    stream.on('end', onEnd);
+    stream.on('error', onError);
+  });
+}
+
+function discard(stream: Readable, max: number): void {
+  let seen = 0;
+  stream.on('data', (c: Buffer) => {
+    seen += c.length;
+    if (seen > max) stream.destroy();
+  });
+  stream.resume();
 }
 
 const TYPE_CODES = new Set(['invalid_type', 'invalid_union', 'unrecognized_keys', 'invalid_value', 'custom']);
