@@ -1,0 +1,417 @@
+/**
+ * Admin Dashboard (issue #6): the SPA served by the node at /admin-dashboard, driven by headless Chromium.
+ *
+ * - serving: redirects, deep links → index.html, assets, missing assets, path traversal, "not built" page;
+ * - embedded auth, full flow: log in through /auth/login, install the kv-store test app from a URL, create a
+ *   context, watch its live events (SSE), call `set` from the JSON-RPC console, see the event arrive, delete
+ *   the context — with screenshots at laptop and phone widths in test-artifacts/dashboard/;
+ * - proxy mode without auth: no sign-in, server errors shown with their HTTP status and message.
+ *
+ * Needs Debian's chromium (`apt-get install -y chromium`; CHROMIUM_PATH overrides /usr/bin/chromium) and the
+ * test apps (`npm run build:apps`). UPDATE_DOCS_SCREENSHOT=1 copies the README screenshot to docs/dashboard.png.
+ */
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import Fastify from 'fastify';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { buildDashboard } from '../web/admin-dashboard/build.ts';
+import { registerDashboard } from '../src/server/dashboard.ts';
+import { appPath, call, startInProcNode, type InProcNode } from './helpers/inproc.ts';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ARTIFACTS = resolve('test-artifacts/dashboard');
+const LAPTOP = { width: 1280, height: 860 };
+const PHONE = { width: 390, height: 844 };
+const USER = 'admin';
+const PASSWORD = 'dashboard test password';
+
+// The SPA is built from the current sources into a temporary directory; the node serves it from there
+// (registerDashboard reads CALIMERO_WEBUI_PATH), so the test never depends on a stale build/.
+const webDir = mkdtempSync(join(tmpdir(), 'dashboard-build-'));
+process.env.CALIMERO_WEBUI_PATH = webDir;
+const built = buildDashboard({ outDir: webDir });
+process.once('exit', () => rmSync(webDir, { recursive: true, force: true }));
+
+/** Chromium with a fresh profile (user data dir) for every run; closing the context ends the browser. */
+async function launch(): Promise<{ context: BrowserContext; page: Page; close: () => Promise<void> }> {
+  assert.ok(existsSync(CHROMIUM), `no browser at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
+  const profile = mkdtempSync(join(tmpdir(), 'dashboard-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    viewport: LAPTOP,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
+  return {
+    context,
+    page,
+    async close() {
+      await context.close().catch(() => undefined);
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+let shotNo = 0;
+rmSync(ARTIFACTS, { recursive: true, force: true });
+async function shot(page: Page, name: string): Promise<string> {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const file = join(ARTIFACTS, `${String(++shotNo).padStart(2, '0')}-${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  return file;
+}
+
+/** Fails with the error box's text when `testid` is on the page. */
+async function assertNoErrorBox(page: Page, testid: string): Promise<void> {
+  const box = page.getByTestId(testid);
+  if ((await box.count()) > 0) assert.fail(`${testid}: ${await box.first().textContent()}`);
+}
+
+/** Collects page errors and failed requests, for assertion messages. */
+function watchPage(page: Page): string[] {
+  const log: string[] = [];
+  page.on('pageerror', (e) => log.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error') log.push(`console: ${m.text()}`);
+  });
+  return log;
+}
+
+async function nav(page: Page, id: string): Promise<void> {
+  const link = page.getByTestId(`nav-${id}`);
+  if (!(await link.isVisible())) await page.getByRole('button', { name: 'Menu' }).click();
+  await link.click();
+}
+
+/** Serves one file over HTTP on 127.0.0.1 (the "install from URL" source). */
+async function serveFile(path: string): Promise<{ url: string; close: () => Promise<void> }> {
+  const bytes = readFileSync(path);
+  const server: Server = createServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'application/wasm', 'content-length': bytes.length });
+    res.end(bytes);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  return {
+    url: `http://127.0.0.1:${port}/kv-store.wasm`,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
+
+describe('dashboard is served by the node', () => {
+  test('redirect, deep links, assets, missing files, traversal', async () => {
+    const { outDir } = await built;
+    const app = Fastify();
+    await registerDashboard(app, { dir: outDir });
+    try {
+      let r = await app.inject({ method: 'GET', url: '/admin-dashboard?x=1' });
+      assert.equal(r.statusCode, 302);
+      assert.equal(r.headers.location, '/admin-dashboard/?x=1');
+      r = await app.inject({ method: 'GET', url: '/admin-dashboard/' });
+      assert.equal(r.statusCode, 200);
+      assert.match(String(r.headers['content-type']), /text\/html/);
+      assert.match(r.body, /<div id="app">/);
+      assert.match(String(r.headers['content-security-policy']), /script-src 'self'/);
+      const index = r.body;
+      for (const deep of ['/admin-dashboard/contexts', '/admin-dashboard/contexts/4vJ9JU1bJJE96FWSJKvHsmmFADCg4gpZQff4P3bkLKi', '/admin-dashboard/console?context=x']) {
+        r = await app.inject({ method: 'GET', url: deep });
+        assert.equal(r.statusCode, 200, deep);
+        assert.equal(r.body, index, deep);
+      }
+      r = await app.inject({ method: 'GET', url: '/admin-dashboard/app.js' });
+      assert.equal(r.statusCode, 200);
+      assert.match(String(r.headers['content-type']), /javascript/);
+      assert.ok(r.headers.etag);
+      r = await app.inject({ method: 'GET', url: '/admin-dashboard/app.css' });
+      assert.match(String(r.headers['content-type']), /text\/css/);
+      r = await app.inject({ method: 'HEAD', url: '/admin-dashboard/' });
+      assert.equal(r.statusCode, 200);
+      r = await app.inject({ method: 'GET', url: '/admin-dashboard/missing.js' });
+      assert.equal(r.statusCode, 404);
+      for (const evil of ['/admin-dashboard/../package.json', '/admin-dashboard/%2e%2e/%2e%2e/package.json', '/admin-dashboard/..%2f..%2fpackage.json']) {
+        r = await app.inject({ method: 'GET', url: evil });
+        assert.ok(!r.body.includes('"name": "merod-ts"'), evil);
+      }
+    } finally {
+      await app.close();
+    }
+  });
+
+  test('a node path prefix is applied to the asset URLs', async () => {
+    const { outDir } = await built;
+    const app = Fastify();
+    await registerDashboard(app, { dir: outDir, prefix: '/node1/admin-dashboard/' });
+    try {
+      const r = await app.inject({ method: 'GET', url: '/node1/admin-dashboard/keys' });
+      assert.equal(r.statusCode, 200);
+      assert.match(r.body, /src="\/node1\/admin-dashboard\/app\.js/);
+      assert.equal((await app.inject({ method: 'GET', url: '/node1/admin-dashboard' })).headers.location, '/node1/admin-dashboard/');
+    } finally {
+      await app.close();
+    }
+  });
+
+  test('without a build: 404 page that says how to build', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'dashboard-empty-'));
+    const app = Fastify();
+    await registerDashboard(app, { dir: empty });
+    try {
+      const r = await app.inject({ method: 'GET', url: '/admin-dashboard/' });
+      assert.equal(r.statusCode, 404);
+      assert.match(r.body, /npm run build:web/);
+    } finally {
+      await app.close();
+      rmSync(empty, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('embedded auth: full flow in Chromium', { timeout: 180_000 }, () => {
+  let n: InProcNode;
+  let browser: Awaited<ReturnType<typeof launch>> | undefined;
+  let page: Page;
+  let log: string[];
+  let wasm: { url: string; close: () => Promise<void> } | undefined;
+  let contextId = '';
+
+  before(async () => {
+    await built;
+    n = await startInProcNode({ authMode: 'embedded', authStorage: 'memory' });
+    browser = await launch();
+    page = browser.page;
+    log = watchPage(page);
+  });
+  after(async () => {
+    await browser?.close();
+    await wasm?.close();
+    await n?.stop();
+  });
+
+  test('the dashboard is mounted at /admin-dashboard', async () => {
+    const r = await call(n.url, 'GET', '/admin-dashboard/');
+    assert.equal(r.status, 200, 'GET /admin-dashboard/ — is registerDashboard wired into the node server?');
+    assert.match(r.text, /app\.js/);
+  });
+
+  test('log in through /auth/login and land back on the dashboard', async () => {
+    await page.goto(`${n.url}/admin-dashboard/`);
+    await page.waitForURL(/\/auth\/login\?redirect=/, { timeout: 15_000 });
+    await shot(page, 'login');
+    await page.fill('#username', USER);
+    await page.fill('#password', PASSWORD);
+    await page.click('#login');
+    await page.waitForURL(/\/admin-dashboard\/$/, { timeout: 15_000 });
+    const peerId = page.getByTestId('peer-id');
+    await peerId.waitFor({ timeout: 15_000 });
+    assert.equal(await peerId.textContent(), n.running.node.identity.peerId);
+    assert.equal(await page.getByTestId('auth-mode').textContent(), 'embedded');
+    assert.ok(await page.evaluate(() => localStorage.getItem('access-token')), 'access token stored');
+    await page.getByTestId('did').waitFor();
+    await page.getByTestId('sign-out').waitFor();
+    await shot(page, 'node');
+    assert.deepEqual(log.filter((l) => l.startsWith('pageerror')), []);
+  });
+
+  test('keys page lists the root key created by the first login', async () => {
+    await nav(page, 'keys');
+    const row = page.getByTestId('root-key-row');
+    await row.first().waitFor({ timeout: 10_000 });
+    assert.match((await row.first().textContent()) ?? '', new RegExp(USER));
+    await shot(page, 'keys');
+  });
+
+  test('install the kv-store test app from a URL', async () => {
+    wasm = await serveFile(appPath('kv-store'));
+    await nav(page, 'applications');
+    await page.getByTestId('install-url').fill(wasm.url);
+    await page.getByTestId('install-metadata').fill('{"name":"kv-store"}');
+    await page.getByTestId('install-submit').click();
+    const ok = page.getByTestId('install-success').or(page.getByTestId('install-error'));
+    await ok.waitFor({ timeout: 30_000 });
+    await assertNoErrorBox(page, 'install-error');
+    const row = page.getByTestId('app-row').filter({ hasText: 'kv-store' });
+    await row.waitFor({ timeout: 10_000 });
+    await shot(page, 'applications');
+  });
+
+  test('create a context from the app', async () => {
+    await page.getByTestId('app-row').filter({ hasText: 'kv-store' }).getByTestId('app-create-context').click();
+    await page.getByTestId('create-context-form').waitFor();
+    await page.getByTestId('ctx-create').click();
+    const done = page.getByTestId('create-context-success').or(page.getByTestId('create-context-error'));
+    await done.waitFor({ timeout: 30_000 });
+    await assertNoErrorBox(page, 'create-context-error');
+    contextId = ((await page.getByTestId('created-context-id').textContent()) ?? '').trim();
+    assert.match(contextId, /^[1-9A-HJ-NP-Za-km-z]{32,44}$/);
+    await page.locator(`[data-testid=context-row][data-context-id="${contextId}"]`).waitFor();
+    await shot(page, 'contexts');
+  });
+
+  test('the context page shows identities and storage size', async () => {
+    await page.goto(`${n.url}/admin-dashboard/contexts/${contextId}`); // a deep link, served index.html
+    await page.getByTestId('context-id').waitFor({ timeout: 10_000 });
+    assert.equal(await page.getByTestId('context-id').textContent(), contextId);
+    await page.getByTestId('identity-row').first().waitFor();
+    assert.match((await page.getByTestId('identity-row').first().textContent()) ?? '', /owned by this node/);
+    await page.getByTestId('context-storage').filter({ hasText: /B|KiB|MiB/ }).waitFor();
+    await shot(page, 'context');
+  });
+
+  test('watch the context live, call set from the console, see the event arrive', async () => {
+    await page.goto(`${n.url}/admin-dashboard/events?context=${contextId}`);
+    await page.locator(`[data-testid=sse-subscription][data-context-id="${contextId}"][data-confirmed=true]`).waitFor({ timeout: 15_000 });
+    assert.equal(await page.getByTestId('sse-status').getAttribute('data-status'), 'open');
+
+    await nav(page, 'console');
+    await page.getByTestId('rpc-context').selectOption(contextId);
+    await page.locator('select[data-testid=rpc-executor] option').first().waitFor({ state: 'attached', timeout: 10_000 });
+    await page.getByTestId('rpc-method').fill('set');
+    await page.getByTestId('rpc-args').fill(JSON.stringify({ key: 'greeting', value: 'hello from the dashboard' }));
+    await page.getByTestId('rpc-call').click();
+    const out = page.getByTestId('rpc-output').or(page.getByTestId('rpc-error')).or(page.getByTestId('rpc-transport-error'));
+    await out.waitFor({ timeout: 30_000 });
+    await assertNoErrorBox(page, 'rpc-error');
+    await assertNoErrorBox(page, 'rpc-transport-error');
+    // The console lists the context's recent events once they arrive.
+    await page.locator(`[data-testid=event-row][data-context-id="${contextId}"]`).first().waitFor({ timeout: 15_000 });
+    const consoleShot = await shot(page, 'console');
+    if (process.env.UPDATE_DOCS_SCREENSHOT === '1') copyFileSync(consoleShot, resolve('docs/dashboard.png'));
+
+    await page.getByTestId('rpc-method').fill('get');
+    await page.getByTestId('rpc-args').fill(JSON.stringify({ key: 'greeting' }));
+    await page.getByTestId('rpc-call').click();
+    await page.getByTestId('rpc-output').filter({ hasText: 'hello from the dashboard' }).waitFor({ timeout: 30_000 });
+
+    await nav(page, 'events');
+    const event = page.locator(`[data-testid=event-row][data-context-id="${contextId}"]`).first();
+    await event.waitFor({ timeout: 15_000 });
+    assert.match((await event.textContent()) ?? '', /StateMutation/);
+    await shot(page, 'events');
+
+    // Phone width: the same page, and the navigation behind the menu button; nothing wider than the screen.
+    await page.setViewportSize(PHONE);
+    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), 'no horizontal overflow at phone width');
+    await shot(page, 'events-phone');
+    await page.getByRole('button', { name: 'Menu' }).click();
+    await page.getByTestId('nav-contexts').waitFor();
+    await shot(page, 'menu-phone');
+    await page.getByTestId('nav-contexts').click();
+    await page.setViewportSize(LAPTOP);
+  });
+
+  test('delete the context', async () => {
+    await nav(page, 'contexts');
+    const row = page.locator(`[data-testid=context-row][data-context-id="${contextId}"]`);
+    await row.waitFor();
+    await row.getByTestId('context-delete').click();
+    await row.getByTestId('context-delete-confirm').click();
+    await row.waitFor({ state: 'detached', timeout: 15_000 });
+    const token = await page.evaluate(() => localStorage.getItem('access-token'));
+    const r = await call(n.url, 'GET', '/admin-api/contexts', undefined, { authorization: `Bearer ${token}` });
+    assert.equal(r.status, 200);
+    assert.ok(!r.json.data.contexts.some((c: { id: string }) => c.id === contextId), 'context still listed by the node');
+    await shot(page, 'context-deleted');
+    assert.deepEqual(log.filter((l) => l.startsWith('pageerror')), []);
+  });
+
+  test('an expired access token is refreshed without a new login', async () => {
+    const current = await page.evaluate(() => localStorage.getItem('access-token'));
+    const keys = await call(n.url, 'GET', '/admin/keys', undefined, { authorization: `Bearer ${current}` });
+    assert.equal(keys.status, 200, keys.text);
+    const keyId = keys.json.data[0].key_id as string;
+    // A pair whose access token lives one second (mero-auth refreshes only expired access tokens).
+    const pair = await n.running.node.auth!.core.tokens.issuePair(keyId, ['admin'], null, { access: 1 });
+    await page.evaluate(([a, r]) => {
+      localStorage.setItem('access-token', a!);
+      localStorage.setItem('refresh-token', r!);
+    }, [pair.accessToken, pair.refreshToken]);
+    await new Promise((r) => setTimeout(r, 2100));
+    await page.goto(`${n.url}/admin-dashboard/contexts`);
+    await page.getByTestId('contexts-card').waitFor({ timeout: 15_000 });
+    assert.ok(!page.url().includes('/auth/login'), page.url());
+    const now = await page.evaluate(() => [localStorage.getItem('access-token'), localStorage.getItem('refresh-token')]);
+    assert.notEqual(now[0], pair.accessToken, 'access token was refreshed');
+    assert.notEqual(now[1], pair.refreshToken, 'refresh token was rotated');
+  });
+
+  test('an invalid token that cannot be refreshed sends the user back to the login page', async () => {
+    await page.evaluate(() => {
+      localStorage.setItem('access-token', 'not-a-token');
+      localStorage.setItem('refresh-token', 'not-a-token');
+    });
+    await page.goto(`${n.url}/admin-dashboard/applications`);
+    await page.waitForURL(/\/auth\/login\?redirect=.*applications/, { timeout: 15_000 });
+  });
+});
+
+describe('proxy mode without auth', { timeout: 120_000 }, () => {
+  let n: InProcNode;
+  let browser: Awaited<ReturnType<typeof launch>> | undefined;
+  let page: Page;
+
+  before(async () => {
+    await built;
+    n = await startInProcNode({ authMode: 'proxy' });
+    browser = await launch();
+    page = browser.page;
+  });
+  after(async () => {
+    await browser?.close();
+    await n?.stop();
+  });
+
+  test('no sign-in; server errors are shown with their status and message', async () => {
+    const r = await call(n.url, 'GET', '/admin-dashboard/');
+    assert.equal(r.status, 200, 'GET /admin-dashboard/ — is registerDashboard wired into the node server?');
+    await page.goto(`${n.url}/admin-dashboard/`);
+    await page.getByTestId('peer-id').waitFor({ timeout: 15_000 });
+    assert.ok(!page.url().includes('/auth/login'));
+    assert.equal(await page.getByTestId('auth-mode').textContent(), 'proxy');
+
+    await nav(page, 'applications');
+    await page.getByTestId('install-mode-path').click();
+    await page.getByTestId('install-path').fill('/definitely/not/here.wasm');
+    await page.getByTestId('install-submit').click();
+    const err = page.getByTestId('install-error');
+    await err.waitFor({ timeout: 15_000 });
+    const status = await err.getByTestId('error-status').textContent();
+    assert.match(status ?? '', /^HTTP [45]\d\d$/);
+    assert.match((await err.getByTestId('error-message').textContent()) ?? '', /not found|no such file/i);
+    await shot(page, 'proxy-install-error');
+
+    // Install from a file upload: the bytes become a blob, the node installs from its own blob URL.
+    await page.getByTestId('install-mode-upload').click();
+    await page.getByTestId('install-file').setInputFiles(appPath('kv-store'));
+    await page.getByTestId('install-metadata').fill('{"name":"kv-store (uploaded)"}');
+    await page.getByTestId('install-submit').click();
+    await page.getByTestId('install-success').or(page.getByTestId('install-error')).waitFor({ timeout: 30_000 });
+    await assertNoErrorBox(page, 'install-error');
+    await page.getByTestId('app-row').filter({ hasText: 'kv-store (uploaded)' }).waitFor();
+    await nav(page, 'blobs');
+    await page.getByTestId('blob-row').first().waitFor({ timeout: 10_000 });
+    await shot(page, 'proxy-blobs');
+
+    await nav(page, 'contexts');
+    await page.goto(`${n.url}/admin-dashboard/contexts/4vJ9JU1bJJE96FWSJKvHsmmFADCg4gpZQff4P3bkLKi`);
+    const notFound = page.getByTestId('error');
+    await notFound.first().waitFor({ timeout: 10_000 });
+    assert.match((await notFound.first().textContent()) ?? '', /HTTP 404/);
+    await page.setViewportSize(PHONE);
+    await nav(page, 'node');
+    await page.getByTestId('peer-id').waitFor();
+    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), 'no horizontal overflow at phone width');
+    await shot(page, 'proxy-node-phone');
+  });
+});

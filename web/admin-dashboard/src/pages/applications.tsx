@@ -1,0 +1,281 @@
+/** Applications: list, install (URL, file upload, node path), uninstall, details with metadata. */
+import { useState } from 'preact/hooks';
+import {
+  contextsForApplication,
+  getApplication,
+  installApplication,
+  installDevApplication,
+  listApplications,
+  uninstallApplication,
+  uploadBlob,
+  type Application,
+} from '../lib/api.ts';
+import { decodeBytes, decodedText, formatBytes, shortId, textToBytes } from '../lib/format.ts';
+import { nodeUrl } from '../lib/paths.ts';
+import { navigate } from '../lib/router.ts';
+import { Card, ConfirmButton, Empty, ErrorBox, Field, Id, Link, Loading, PageHead, RefreshButton, Success, useAction, useAsync, val } from '../components/ui.tsx';
+
+const ZERO_ID = '11111111111111111111111111111111';
+
+/** A short label for an app: its metadata's name if it is JSON with one, else the file name of its source. */
+export function appLabel(app: Application): string {
+  const d = decodeBytes(app.metadata);
+  if (d.kind === 'json' && d.value && typeof d.value === 'object') {
+    const name = (d.value as Record<string, unknown>).name ?? (d.value as Record<string, unknown>).package;
+    if (typeof name === 'string' && name) return name;
+  }
+  const tail = app.source.split(/[/\\]/).filter(Boolean).pop();
+  return tail && !/^[1-9A-HJ-NP-Za-km-z]{32,44}$/.test(tail) ? decodeURIComponent(tail) : shortId(app.id);
+}
+
+type Mode = 'url' | 'upload' | 'path';
+
+function InstallForm(props: { onInstalled: (id: string) => void }) {
+  const [mode, setMode] = useState<Mode>('url');
+  const [url, setUrl] = useState('');
+  const [hash, setHash] = useState('');
+  const [path, setPath] = useState('');
+  const [file, setFile] = useState<File | null>(null);
+  const [metadata, setMetadata] = useState('');
+  const [installed, setInstalled] = useState<string | null>(null);
+  const action = useAction();
+
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    setInstalled(null);
+    const meta = textToBytes(metadata);
+    const id = await action.run(async () => {
+      if (mode === 'url') return installApplication({ url: url.trim(), hash: hash.trim() || undefined, metadata: meta });
+      if (mode === 'path') return installDevApplication({ path: path.trim(), metadata: meta });
+      if (!file) throw new Error('Choose a .wasm file first.');
+      // Store the bytes as a blob, then let the node install from its own blob URL.
+      const blob = await uploadBlob(file);
+      return installApplication({ url: new URL(nodeUrl(`/admin-api/blobs/${blob.blob_id}`), window.location.origin).toString(), metadata: meta });
+    });
+    if (id) {
+      setInstalled(id);
+      props.onInstalled(id);
+    }
+  };
+
+  const tab = (m: Mode, label: string) => (
+    <button type="button" role="tab" aria-selected={mode === m} class={`tab${mode === m ? ' active' : ''}`} onClick={() => setMode(m)} data-testid={`install-mode-${m}`}>
+      {label}
+    </button>
+  );
+
+  return (
+    <Card title="Install an application" testid="install-card">
+      <div class="tabs" role="tablist" aria-label="Install from">
+        {tab('url', 'From URL')}
+        {tab('upload', 'Upload file')}
+        {tab('path', 'Node path')}
+      </div>
+      <form onSubmit={submit} class="form" data-testid="install-form">
+        {mode === 'url' && (
+          <>
+            <Field id="install-url" label="WASM URL" hint="The node downloads it (http, https or file://). .mpk bundles are not supported yet.">
+              <input id="install-url" data-testid="install-url" type="url" required placeholder="https://example.com/app.wasm" value={url} onInput={(e) => setUrl(val(e))} />
+            </Field>
+            <Field id="install-hash" label="SHA-256 (optional)" hint="base58 sha256 of the file; the install fails if it differs.">
+              <input id="install-hash" data-testid="install-hash" value={hash} onInput={(e) => setHash(val(e))} spellcheck={false} />
+            </Field>
+          </>
+        )}
+        {mode === 'upload' && (
+          <Field id="install-file" label="WASM file" hint="Uploaded as a blob, then installed from the node's blob URL.">
+            <input id="install-file" data-testid="install-file" type="file" accept=".wasm,application/wasm" required onChange={(e) => setFile(e.currentTarget.files?.[0] ?? null)} />
+          </Field>
+        )}
+        {mode === 'path' && (
+          <Field id="install-path" label="Path on the node" hint="A file on the node's own filesystem (install-dev-application).">
+            <input id="install-path" data-testid="install-path" required placeholder="/path/to/app.wasm" value={path} onInput={(e) => setPath(val(e))} spellcheck={false} />
+          </Field>
+        )}
+        <Field id="install-metadata" label="Metadata (optional)" hint="Stored with the application as UTF-8 bytes; part of its id. JSON like {&quot;name&quot;:&quot;kv-store&quot;} names it in this list.">
+          <textarea id="install-metadata" data-testid="install-metadata" rows={2} value={metadata} onInput={(e) => setMetadata(val(e))} spellcheck={false} />
+        </Field>
+        <div class="form-actions">
+          <button type="submit" class="btn btn-primary" disabled={action.busy} data-testid="install-submit">
+            {action.busy ? 'Installing…' : 'Install'}
+          </button>
+        </div>
+      </form>
+      <ErrorBox error={action.error} testid="install-error" title="Install failed" />
+      {installed && (
+        <Success testid="install-success">
+          Installed <Link to={`/applications/${installed}`}>{installed}</Link>.
+        </Success>
+      )}
+    </Card>
+  );
+}
+
+export function ApplicationsPage() {
+  const apps = useAsync(listApplications);
+  const action = useAction();
+
+  return (
+    <div class="page">
+      <PageHead title="Applications" subtitle="WASM applications installed on this node." actions={<RefreshButton onClick={apps.reload} loading={apps.loading} />} />
+      <InstallForm onInstalled={apps.reload} />
+      <Card title={`Installed${apps.data ? ` (${apps.data.length})` : ''}`} testid="apps-card">
+        <ErrorBox error={action.error} title="Uninstall failed" />
+        {apps.loading && !apps.data ? (
+          <Loading />
+        ) : apps.error ? (
+          <ErrorBox error={apps.error} />
+        ) : apps.data && apps.data.length ? (
+          <div class="table-wrap">
+            <table data-testid="apps-table">
+              <thead>
+                <tr>
+                  <th scope="col">Application</th>
+                  <th scope="col">Id</th>
+                  <th scope="col">Size</th>
+                  <th scope="col">Source</th>
+                  <th scope="col">
+                    <span class="sr-only">Actions</span>
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {apps.data.map((a) => (
+                  <tr key={a.id} data-testid="app-row" data-app-id={a.id}>
+                    <td data-label="Application">
+                      <Link to={`/applications/${a.id}`}>{appLabel(a)}</Link>
+                    </td>
+                    <td data-label="Id">
+                      <Id value={a.id} short />
+                    </td>
+                    <td data-label="Size">{formatBytes(a.size)}</td>
+                    <td data-label="Source" class="wrap">
+                      <code>{a.source}</code>
+                    </td>
+                    <td class="actions">
+                      <Link to={`/contexts?app=${a.id}`} class="btn btn-small" testid="app-create-context">
+                        New context
+                      </Link>
+                      <ConfirmButton
+                        small
+                        label="Uninstall"
+                        testid="app-uninstall"
+                        disabled={action.busy}
+                        onConfirm={async () => {
+                          await action.run(() => uninstallApplication(a.id));
+                          apps.reload();
+                        }}
+                      />
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        ) : (
+          <Empty>No applications yet. Install one above.</Empty>
+        )}
+      </Card>
+    </div>
+  );
+}
+
+export function ApplicationPage(props: { id: string }) {
+  const app = useAsync(() => getApplication(props.id), [props.id]);
+  const contexts = useAsync(() => contextsForApplication(props.id), [props.id]);
+  const action = useAction();
+
+  if (app.loading && !app.data) return <div class="page"><Loading what="application" /></div>;
+  if (app.error) {
+    return (
+      <div class="page">
+        <PageHead title="Application" />
+        <ErrorBox error={app.error} />
+      </div>
+    );
+  }
+  const a = app.data;
+  if (!a) {
+    return (
+      <div class="page">
+        <PageHead title="Application not found" />
+        <p>
+          The node has no application <code>{props.id}</code>. <Link to="/applications">Back to applications</Link>
+        </p>
+      </div>
+    );
+  }
+  const meta = decodeBytes(a.metadata);
+  return (
+    <div class="page">
+      <PageHead
+        title={appLabel(a)}
+        subtitle={<Link to="/applications">← Applications</Link>}
+        actions={
+          <>
+            <Link to={`/contexts?app=${a.id}`} class="btn btn-primary">
+              New context
+            </Link>
+            <ConfirmButton
+              label="Uninstall"
+              onConfirm={async () => {
+                const ok = await action.run(() => uninstallApplication(a.id));
+                if (ok) navigate('/applications');
+              }}
+            />
+          </>
+        }
+      />
+      <ErrorBox error={action.error} />
+      <div class="grid">
+        <Card title="Details" testid="app-details">
+          <dl class="props">
+            <dt>Application id</dt>
+            <dd>
+              <Id value={a.id} testid="app-id" />
+            </dd>
+            <dt>Bytecode blob</dt>
+            <dd>
+              <Id value={a.blob.bytecode} />
+            </dd>
+            <dt>Compiled blob</dt>
+            <dd>{a.blob.compiled === ZERO_ID ? <span class="muted">not compiled yet</span> : <Id value={a.blob.compiled} />}</dd>
+            <dt>Size</dt>
+            <dd>
+              {formatBytes(a.size)} <span class="muted">({a.size} bytes)</span>
+            </dd>
+            <dt>Source</dt>
+            <dd class="wrap">
+              <code>{a.source}</code>
+            </dd>
+          </dl>
+        </Card>
+        <Card title="Metadata" testid="app-metadata">
+          {meta.kind === 'empty' ? <p class="muted">No metadata.</p> : <pre class="code">{decodedText(meta)}</pre>}
+          <p class="muted">
+            {a.metadata.length} bytes{meta.kind === 'json' ? ', JSON' : meta.kind === 'text' ? ', UTF-8 text' : meta.kind === 'binary' ? ', binary' : ''}.
+          </p>
+        </Card>
+      </div>
+      <Card title="Contexts running this application">
+        {contexts.error ? (
+          <ErrorBox error={contexts.error} />
+        ) : !contexts.data ? (
+          <Loading />
+        ) : contexts.data.length ? (
+          <ul class="plain">
+            {contexts.data.map((c) => (
+              <li key={c.id}>
+                <Link to={`/contexts/${c.id}`}>
+                  <code>{c.id}</code>
+                </Link>
+              </li>
+            ))}
+          </ul>
+        ) : (
+          <Empty>No contexts yet.</Empty>
+        )}
+      </Card>
+    </div>
+  );
+}
