@@ -12,15 +12,18 @@
  */
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Fastify from 'fastify';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { buildDashboard } from '../web/admin-dashboard/build.ts';
 import { registerDashboard } from '../src/server/dashboard.ts';
-import { appPath, call, startInProcNode, type InProcNode } from './helpers/inproc.ts';
+import { readSse, type SseMessage } from '../web/admin-dashboard/src/lib/sse.ts';
+import { appPath, call, freePort, startInProcNode, type InProcNode } from './helpers/inproc.ts';
+import { track } from './helpers/node.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = resolve('test-artifacts/dashboard');
@@ -109,6 +112,60 @@ async function serveFile(path: string): Promise<{ url: string; close: () => Prom
     close: () => new Promise<void>((r) => server.close(() => r())),
   };
 }
+
+describe('the SPA\'s SSE reader', () => {
+  const read = async (chunks: string[]): Promise<SseMessage[]> => {
+    const enc = new TextEncoder();
+    const body = new ReadableStream<Uint8Array>({
+      start(c) {
+        for (const x of chunks) c.enqueue(enc.encode(x));
+        c.close();
+      },
+    });
+    const out: SseMessage[] = [];
+    for await (const m of readSse(body)) out.push(m);
+    return out;
+  };
+
+  test('upstream framing: event:message, id, retry, data without a space; keep-alive comments', async () => {
+    const msgs = await read([
+      'event:message\nid:42-0\nretry:3000\ndata:{"type":"connect","session_id":"42","reconnect":false}\n\n',
+      ':\n\n',
+      'event:message\nid:42-1\ndata:{"result":{}}\n\n',
+    ]);
+    assert.deepEqual(msgs, [
+      { id: '42-0', event: 'message', data: '{"type":"connect","session_id":"42","reconnect":false}', retry: 3000 },
+      { id: '42-1', event: 'message', data: '{"result":{}}', retry: undefined },
+    ]);
+  });
+
+  test('CRLF and CR line ends, chunks split anywhere (also inside CRLF and UTF-8), multi-line data', async () => {
+    const text = 'data: a\r\ndata:  b\r\n\r\nid: 7\rdata:é€\r\rdata:last\n\n';
+    const expected = [
+      { id: null, event: 'message', data: 'a\n b', retry: undefined },
+      { id: '7', event: 'message', data: 'é€', retry: undefined },
+      { id: '7', event: 'message', data: 'last', retry: undefined },
+    ];
+    assert.deepEqual(await read([text]), expected);
+    const bytes = new TextEncoder().encode(text);
+    for (let cut = 1; cut < bytes.length; cut++) {
+      const body = new ReadableStream<Uint8Array>({
+        start(c) {
+          c.enqueue(bytes.slice(0, cut));
+          c.enqueue(bytes.slice(cut));
+          c.close();
+        },
+      });
+      const out: SseMessage[] = [];
+      for await (const m of readSse(body)) out.push(m);
+      assert.deepEqual(out, expected, `split at byte ${cut}`);
+    }
+  });
+
+  test('an unfinished message at the end of the stream is dropped', async () => {
+    assert.deepEqual(await read(['data:complete\n\ndata:half']), [{ id: null, event: 'message', data: 'complete', retry: undefined }]);
+  });
+});
 
 describe('dashboard is served by the node', () => {
   test('redirect, deep links, assets, missing files, traversal', async () => {
@@ -413,5 +470,53 @@ describe('proxy mode without auth', { timeout: 120_000 }, () => {
     await page.getByTestId('peer-id').waitFor();
     assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), 'no horizontal overflow at phone width');
     await shot(page, 'proxy-node-phone');
+    await page.setViewportSize(LAPTOP);
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await nav(page, 'applications');
+    await page.getByTestId('app-row').first().waitFor();
+    await shot(page, 'proxy-applications-dark');
+  });
+});
+
+describe('proxy mode behind a standalone mero-auth', { timeout: 120_000 }, () => {
+  let n: InProcNode;
+  let auth: ChildProcess | undefined;
+  let authDir: string;
+  let browser: Awaited<ReturnType<typeof launch>> | undefined;
+
+  before(async () => {
+    await built;
+    authDir = mkdtempSync(join(tmpdir(), 'dashboard-mero-auth-'));
+    const port = await freePort();
+    const authUrl = `http://127.0.0.1:${port}`;
+    writeFileSync(join(authDir, 'auth.toml'), `listen_addr = "127.0.0.1:${port}"\n[storage]\ntype = "memory"\n`);
+    auth = track(spawn(process.execPath, ['bin/mero-auth.js', '--config', join(authDir, 'auth.toml')], { stdio: 'ignore' }));
+    for (let i = 0; i < 200; i++) {
+      if (await fetch(`${authUrl}/auth/health`).then((r) => r.ok, () => false)) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    n = await startInProcNode({ authUrl });
+    browser = await launch();
+  });
+  after(async () => {
+    await browser?.close();
+    await n?.stop();
+    auth?.kill('SIGTERM');
+    rmSync(authDir, { recursive: true, force: true });
+  });
+
+  test('signs in through the forwarded login page, like embedded mode', async () => {
+    const page = browser!.page;
+    await page.goto(`${n.url}/admin-dashboard/keys`);
+    await page.waitForURL(/\/auth\/login\?redirect=/, { timeout: 15_000 });
+    await page.fill('#username', USER);
+    await page.fill('#password', PASSWORD);
+    await page.click('#login');
+    await page.waitForURL(/\/admin-dashboard\/keys$/, { timeout: 15_000 });
+    await page.getByTestId('root-key-row').first().waitFor({ timeout: 15_000 });
+    await nav(page, 'node');
+    await page.getByTestId('peer-id').waitFor({ timeout: 15_000 });
+    assert.equal(await page.getByTestId('auth-mode').textContent(), 'proxy');
+    await shot(page, 'proxy-auth-node');
   });
 });

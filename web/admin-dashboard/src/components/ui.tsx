@@ -148,7 +148,7 @@ export function Id(props: { value: string; testid?: string; short?: boolean }) {
   };
   return (
     <span class="id">
-      <code data-testid={props.testid} title={props.value}>
+      <code data-testid={props.testid} title={props.value} class={props.short ? 'nowrap' : undefined}>
         {props.short ? `${props.value.slice(0, 8)}…${props.value.slice(-6)}` : props.value}
       </code>
       <button type="button" class="copy" onClick={copy} aria-label={`Copy ${props.value}`} title="Copy">

@@ -11,6 +11,7 @@ import { nodeEvent } from '../../../../src/wire/events.ts';
 import { accessToken, accessTokenExpired, markAuthorized, refreshTokens, requireLogin } from './auth.ts';
 import { ApiError, errorFromResponse, requestJson } from './http.ts';
 import { authUrl } from './paths.ts';
+import { readSse } from './sse.ts';
 
 export interface ExecutionEventView {
   kind: string;
@@ -45,47 +46,6 @@ export interface HubSnapshot {
 }
 
 const MAX_EVENTS = 500;
-
-/** Parses a `text/event-stream` body into (id, event, data) messages. */
-export async function* readSse(body: ReadableStream<Uint8Array>): AsyncGenerator<{ id: string | null; event: string; data: string; retry?: number }> {
-  const reader = body.getReader();
-  const decoder = new TextDecoder();
-  let buf = '';
-  let id: string | null = null;
-  let event = '';
-  let data: string[] = [];
-  let retry: number | undefined;
-  try {
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) return;
-      buf += decoder.decode(value, { stream: true });
-      let nl: number;
-      while ((nl = buf.search(/\r\n|\r|\n/)) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + (buf[nl] === '\r' && buf[nl + 1] === '\n' ? 2 : 1));
-        if (line === '') {
-          if (data.length > 0) yield { id, event: event || 'message', data: data.join('\n'), retry };
-          event = '';
-          data = [];
-          retry = undefined;
-          continue;
-        }
-        if (line.startsWith(':')) continue; // keep-alive comment
-        const colon = line.indexOf(':');
-        const field = colon < 0 ? line : line.slice(0, colon);
-        let val = colon < 0 ? '' : line.slice(colon + 1);
-        if (val.startsWith(' ')) val = val.slice(1);
-        if (field === 'data') data.push(val);
-        else if (field === 'event') event = val;
-        else if (field === 'id') id = val;
-        else if (field === 'retry' && /^\d+$/.test(val)) retry = Number(val);
-      }
-    }
-  } finally {
-    reader.releaseLock();
-  }
-}
 
 export class EventHub {
   private snapshot: HubSnapshot = { status: 'idle', sessionId: null, subscriptions: [], confirmed: [], events: [], error: null, notices: [] };

@@ -59,7 +59,7 @@ function InstallForm(props: { onInstalled: (id: string) => void }) {
   };
 
   const tab = (m: Mode, label: string) => (
-    <button type="button" role="tab" aria-selected={mode === m} class={`tab${mode === m ? ' active' : ''}`} onClick={() => setMode(m)} data-testid={`install-mode-${m}`}>
+    <button type="button" role="tab" id={`install-tab-${m}`} aria-controls="install-panel" aria-selected={mode === m} class={`tab${mode === m ? ' active' : ''}`} onClick={() => setMode(m)} data-testid={`install-mode-${m}`}>
       {label}
     </button>
   );
@@ -71,7 +71,7 @@ function InstallForm(props: { onInstalled: (id: string) => void }) {
         {tab('upload', 'Upload file')}
         {tab('path', 'Node path')}
       </div>
-      <form onSubmit={submit} class="form" data-testid="install-form">
+      <form onSubmit={submit} class="form" data-testid="install-form" id="install-panel" role="tabpanel" aria-labelledby={`install-tab-${mode}`}>
         {mode === 'url' && (
           <>
             <Field id="install-url" label="WASM URL" hint="The node downloads it (http, https or file://). .mpk bundles are not supported yet.">
@@ -148,7 +148,7 @@ export function ApplicationsPage() {
                     <td data-label="Id">
                       <Id value={a.id} short />
                     </td>
-                    <td data-label="Size">{formatBytes(a.size)}</td>
+                    <td data-label="Size" class="nowrap">{formatBytes(a.size)}</td>
                     <td data-label="Source" class="wrap">
                       <code>{a.source}</code>
                     </td>

@@ -78,7 +78,7 @@ export function BlobsPage() {
                     <td data-label="Blob id">
                       <Id value={b.blob_id} />
                     </td>
-                    <td data-label="Size">{formatBytes(b.size)}</td>
+                    <td data-label="Size" class="nowrap">{formatBytes(b.size)}</td>
                     <td class="actions">
                       <button type="button" class="btn btn-small" onClick={() => void action.run(() => save(b.blob_id))}>
                         Download
