@@ -12,6 +12,7 @@ import { HttpError, sendError } from './errors.ts';
 import { parseJsonBody, readBody, type Guard, type RouteDef, type Method } from './route.ts';
 import { registerWs } from './ws/index.ts';
 import { registerSse } from './sse/index.ts';
+import { registerDashboard } from './dashboard.ts';
 import { ROUTES } from './routes.ts';
 
 export interface ServerOptions {
@@ -130,6 +131,7 @@ export async function buildServer(node: Node, opts: ServerOptions = {}): Promise
   for (const def of routes) mount(def);
   if (node.config.server.websocket?.enabled) await registerWs(app, node, opts.guard);
   if (node.config.server.sse?.enabled) await registerSse(app, node, opts.guard);
+  if (node.config.server.admin?.enabled) await registerDashboard(app);
   for (const plugin of opts.plugins ?? []) await plugin(app);
 
   app.get('/metrics', async (_req, reply) => {
