@@ -28,6 +28,7 @@ import nodeInfo from './admin/network/node-info.ts';
 import contextUsers from './admin/legacy/context-users.ts';
 import jsonrpcExecute from './jsonrpc/execute.ts';
 import { walletRoutes } from './admin/wallet/routes.ts';
+import { sseRoutes } from './sse/index.ts';
 
 /** The seed's route names that upstream later renamed: the same handlers under their old paths (spec §12). */
 function legacyAliases(): RouteDef[] {
@@ -77,5 +78,6 @@ export function ROUTES(node: Node): RouteDef[] {
     );
   }
   if (s.jsonrpc?.enabled && node.config.mode !== 'read-only') routes.push(jsonrpcExecute as RouteDef);
+  if (s.sse?.enabled) routes.push(...sseRoutes);
   return routes;
 }

@@ -130,7 +130,7 @@ export async function buildServer(node: Node, opts: ServerOptions = {}): Promise
   };
   for (const def of routes) mount(def);
   if (node.config.server.websocket?.enabled) await registerWs(app, node, opts.guard);
-  if (node.config.server.sse?.enabled) await registerSse(app, node, opts.guard);
+  if (node.config.server.sse?.enabled) await registerSse(app, node);
   if (node.config.server.admin?.enabled) await registerDashboard(app);
   for (const plugin of opts.plugins ?? []) await plugin(app);
 
