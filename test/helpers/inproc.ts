@@ -6,6 +6,7 @@ import pino from 'pino';
 import '../../src/polyfills.ts';
 import { initNode, type InitOptions } from '../../src/node/home.ts';
 import { startNode, type RunningNode } from '../../src/node/start.ts';
+import { applyEdits, readRaw, saveRaw } from '../../src/config/file.ts';
 
 /** A free TCP port on 127.0.0.1 (bind to 0, read, close). */
 export async function freePort(): Promise<number> {
@@ -29,10 +30,14 @@ export interface InProcNode {
 }
 
 /** Starts a real node (RocksDB, runtime workers, HTTP server) inside the test process. */
-export async function startInProcNode(init: InitOptions = {}, o: { authMode?: 'proxy' | 'embedded' } = {}): Promise<InProcNode> {
+export async function startInProcNode(
+  init: InitOptions = {},
+  o: { authMode?: 'proxy' | 'embedded'; config?: string[] } = {},
+): Promise<InProcNode> {
   const dir = mkdtempSync(join(tmpdir(), 'merod-test-'));
   const port = await freePort();
   await initNode(dir, { serverHost: ['127.0.0.1'], serverPort: port, swarmPort: await freePort(), ...init });
+  if (o.config?.length) await saveRaw(dir, applyEdits(await readRaw(dir), o.config));
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const silence = process.stdout.write;
   const start = async () => {
