@@ -1,0 +1,70 @@
+import WebSocket from 'ws';
+import { Agent, setGlobalDispatcher } from 'undici';
+
+/**
+ * Child process of bench/events.ts: opens many WS and SSE subscribers to one context, prints `ready`, then
+ * records for every event the delay between the timestamp carried in the event (set by the sender just
+ * before its request) and the moment it arrived. On stdin EOF it prints the latencies as JSON.
+ */
+const [url, ctx, nWs, nSse] = process.argv.slice(2) as [string, string, string, string];
+setGlobalDispatcher(new Agent({ connections: null, pipelining: 0 }));
+const now = () => performance.timeOrigin + performance.now();
+const lat: { ws: number[]; sse: number[] } = { ws: [], sse: [] };
+
+function record(kind: 'ws' | 'sse', event: { data: { events: Array<{ data: number[] }> } }) {
+  const t = now();
+  for (const e of event.data.events) {
+    const payload = JSON.parse(Buffer.from(e.data).toString());
+    lat[kind].push(t - Number(payload.value));
+  }
+}
+
+async function openWs(): Promise<void> {
+  const ws = new WebSocket(url.replace('http', 'ws') + '/ws');
+  await new Promise((r, j) => (ws.once('open', r), ws.once('error', j)));
+  await new Promise<void>((resolve) => {
+    ws.on('message', (d) => {
+      const f = JSON.parse(String(d));
+      if (f.id === 1) resolve();
+      else if (f.id === null) record('ws', f.result);
+    });
+    ws.send(JSON.stringify({ id: 1, method: 'subscribe', params: { contextIds: [ctx] } }));
+  });
+}
+
+async function openSse(): Promise<void> {
+  const res = await fetch(url + '/sse');
+  const session = res.headers.get('x-sse-session-id')!;
+  const reader = (async () => {
+    const dec = new TextDecoder();
+    let buf = '';
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      buf += dec.decode(chunk, { stream: true });
+      let i;
+      while ((i = buf.indexOf('\n\n')) >= 0) {
+        const block = buf.slice(0, i);
+        buf = buf.slice(i + 2);
+        const data = block.split('\n').find((l) => l.startsWith('data:'));
+        if (!data) continue;
+        const msg = JSON.parse(data.slice(5));
+        if (msg.result) record('sse', msg.result);
+      }
+    }
+  })();
+  void reader.catch(() => undefined);
+  const r = await fetch(url + '/sse/subscription', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ id: session, method: 'subscribe', params: { contextIds: [ctx] } }),
+  });
+  if (!r.ok) throw new Error(`subscribe failed: ${r.status} ${await r.text()}`);
+}
+
+for (let i = 0; i < Number(nWs); i += 50) await Promise.all(Array.from({ length: Math.min(50, Number(nWs) - i) }, openWs));
+for (let i = 0; i < Number(nSse); i += 50) await Promise.all(Array.from({ length: Math.min(50, Number(nSse) - i) }, openSse));
+process.stdout.write('ready\n');
+process.stdin.resume();
+process.stdin.on('end', () => {
+  process.stdout.write(JSON.stringify(lat) + '\n');
+  process.exit(0);
+});
