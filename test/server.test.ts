@@ -244,6 +244,23 @@ test('blobs: upload, list, download with headers, HEAD, delete', async () => {
   assert.equal((await call(n.url, 'PUT', '/admin-api/blobs?hash=zz', new Uint8Array(bytes))).status, 400);
 });
 
+test('guest faults end only their call: panic, timeout, bad output, missing application', async () => {
+  const mis = (await call(n.url, 'POST', '/admin-api/install-dev-application', { path: appPath('misbehaving'), metadata: [] })).json.data.applicationId;
+  const c = (await call(n.url, 'POST', '/admin-api/contexts', { protocol: 'near', applicationId: mis, initializationParams: [] })).json.data;
+  const run = (m: string) => exec(m, {}, { context: c.contextId, as: c.memberPublicKey });
+  const panic = (await run('panic')).json.error;
+  assert.equal(panic.type, 'FunctionCallError');
+  assert.match(panic.data, /deliberate panic/);
+  assert.deepEqual((await run('ok')).json.result, { output: 'fine' });
+  const serde = (await run('not_json')).json.error;
+  assert.equal(serde.type, 'SerdeError');
+  assert.match(serde.data.message, /invalid JSON/);
+  // The kv-store context next to it is untouched by all of this.
+  assert.deepEqual((await exec('get', { key: 'a' }, { mode: 'query' })).json.result, { output: '1' });
+  await call(n.url, 'DELETE', `/admin-api/applications/${mis}`);
+  assert.deepEqual((await run('ok')).json.error, { type: 'ApplicationNotInstalled', data: { application_id: mis } });
+});
+
 test('state survives a node restart; deleting the context removes it', async () => {
   await n.restart();
   const get = await exec('get', { key: 'k42' }, { mode: 'query' });

@@ -61,3 +61,6 @@ export function huge_key(): void { storageWrite(new Uint8Array((1 << 20) + 1), u
 
 /** Integer division by zero. */
 export function divide_by_zero(): void { sink = 1 / (sink - sink); }
+
+/** Returns bytes that are not JSON (the node answers SerdeError). */
+export function not_json(): void { returnBytes(utf8("this is not json")); }
