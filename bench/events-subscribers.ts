@@ -1,5 +1,6 @@
 import WebSocket from 'ws';
 import { Agent, setGlobalDispatcher } from 'undici';
+import { parseSse } from '../src/client/sse-parser.ts';
 
 /**
  * Child process of bench/events.ts: opens many WS and SSE subscribers to one context, prints `ready`, then
@@ -36,19 +37,10 @@ async function openSse(): Promise<void> {
   const res = await fetch(url + '/sse');
   const session = res.headers.get('x-sse-session-id')!;
   const reader = (async () => {
-    const dec = new TextDecoder();
-    let buf = '';
-    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-      buf += dec.decode(chunk, { stream: true });
-      let i;
-      while ((i = buf.indexOf('\n\n')) >= 0) {
-        const block = buf.slice(0, i);
-        buf = buf.slice(i + 2);
-        const data = block.split('\n').find((l) => l.startsWith('data:'));
-        if (!data) continue;
-        const msg = JSON.parse(data.slice(5));
-        if (msg.result) record('sse', msg.result);
-      }
+    for await (const m of parseSse(res.body!)) {
+      if (!m.data) continue;
+      const msg = JSON.parse(m.data);
+      if (msg.result) record('sse', msg.result);
     }
   })();
   void reader.catch(() => undefined);

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import { startInProcNode, appPath, call, type InProcNode } from './helpers/inproc.ts';
 import { encodeId } from '../src/util/ids.ts';
+import { openSse } from './helpers/sse.ts';
 
 // End-to-end through HTTP, WebSocket and SSE against a real node with the kv-store test app.
 
@@ -67,31 +68,12 @@ test('mutate and query; events reach a WS and an SSE subscriber', async () => {
   assert.deepEqual(wsFrames.find((f) => f.id === 7), { id: 7, result: { contextIds: [ctx] } });
 
   // SSE subscriber.
-  const ac = new AbortController();
-  const sse = await fetch(n.url + '/sse', { signal: ac.signal });
+  const sse = await openSse(n.url + '/sse');
   assert.equal(sse.headers.get('content-type')?.split(';')[0], 'text/event-stream');
-  const sseEvents: any[] = [];
-  const reader = (async () => {
-    const dec = new TextDecoder();
-    let buf = '';
-    try {
-      for await (const chunk of sse.body as unknown as AsyncIterable<Uint8Array>) {
-        buf += dec.decode(chunk, { stream: true });
-        let i;
-        while ((i = buf.indexOf('\n\n')) >= 0) {
-          const block = buf.slice(0, i);
-          buf = buf.slice(i + 2);
-          const data = block.split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trimStart()).join('\n');
-          if (data) sseEvents.push(JSON.parse(data));
-        }
-      }
-    } catch {
-      /* aborted */
-    }
-  })();
-  await waitFor(() => sseEvents.length > 0);
-  assert.equal(sseEvents[0].type, 'connect');
-  const session = sseEvents[0].session_id;
+  const sseEvents = () => sse.messages.filter((m) => m.data).map((m) => JSON.parse(m.data));
+  await sse.waitFor(1);
+  assert.equal(sseEvents()[0].type, 'connect');
+  const session = sseEvents()[0].session_id;
   const sub = await call(n.url, 'POST', '/sse/subscription', { id: String(session), method: 'subscribe', params: { contextIds: [ctx] } });
   assert.equal(sub.status, 200, sub.text);
 
@@ -100,7 +82,7 @@ test('mutate and query; events reach a WS and an SSE subscriber', async () => {
   const get = await exec('get', { key: 'a' }, { mode: 'query' });
   assert.deepEqual(get.json.result, { output: '1' });
 
-  await waitFor(() => wsFrames.some((f) => f.id === null) && sseEvents.some((e) => e.result));
+  await waitFor(() => wsFrames.some((f) => f.id === null) && sseEvents().some((e) => e.result));
   const pushed = wsFrames.find((f) => f.id === null).result;
   assert.equal(pushed.contextId, ctx);
   assert.equal(pushed.type, 'StateMutation');
@@ -109,11 +91,10 @@ test('mutate and query; events reach a WS and an SSE subscriber', async () => {
   assert.equal(pushed.data.events[0].handler, null);
   const root = (await call(n.url, 'GET', `/admin-api/contexts/${ctx}`)).json.data.rootHash;
   assert.equal(pushed.data.newRoot, root);
-  assert.deepEqual(sseEvents.find((e) => e.result).result, pushed);
+  assert.deepEqual(sseEvents().find((e) => e.result).result, pushed);
 
   ws.close();
-  ac.abort();
-  await reader;
+  sse.close();
 });
 
 test('a query never persists writes', async () => {

@@ -2,6 +2,7 @@ import WebSocket from 'ws';
 import { nodeEvent } from '../wire/events.ts';
 import type { z } from 'zod';
 import type { MeroClient } from './index.ts';
+import { parseSse } from './sse-parser.ts';
 
 export type NodeEvent = z.infer<typeof nodeEvent>;
 
@@ -51,22 +52,11 @@ export async function subscribeSse(
   if (!res.ok || !res.body) throw new Error(`SSE refused: HTTP ${res.status}`);
   const sessionId = res.headers.get('x-sse-session-id')!;
   void (async () => {
-    const dec = new TextDecoder();
-    let buf = '';
     try {
-      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-        buf += dec.decode(chunk, { stream: true });
-        let i;
-        while ((i = buf.indexOf('\n\n')) >= 0) {
-          const block = buf.slice(0, i);
-          buf = buf.slice(i + 2);
-          const lines = block.split('\n');
-          const data = lines.filter((l) => l.startsWith('data:')).map((l) => l.slice(5)).join('\n');
-          const id = lines.find((l) => l.startsWith('id:'))?.slice(3) ?? '';
-          if (!data) continue;
-          const msg = JSON.parse(data);
-          if (msg.result) onEvent(nodeEvent.parse(msg.result), id);
-        }
+      for await (const m of parseSse(res.body!)) {
+        if (!m.data) continue;
+        const msg = JSON.parse(m.data);
+        if (msg.result) onEvent(nodeEvent.parse(msg.result), m.id ?? '');
       }
     } catch {
       /* closed */

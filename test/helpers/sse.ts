@@ -1,12 +1,8 @@
-/** A minimal `text/event-stream` reader over fetch (Node 20 has no EventSource). */
-export interface SseMessage {
-  event?: string;
-  id?: string;
-  retry?: string;
-  data: string;
-  comment?: boolean;
-}
+import { parseSse, type SseMessage } from '../../src/client/sse-parser.ts';
 
+export type { SseMessage };
+
+/** An SSE stream opened with fetch, collecting its messages (Node 20 has no EventSource). */
 export interface SseStream {
   status: number;
   headers: Headers;
@@ -23,30 +19,8 @@ export async function openSse(url: string, headers: Record<string, string> = {})
   const messages: SseMessage[] = [];
   const done = (async () => {
     if (!res.body) return;
-    const dec = new TextDecoder();
-    let buf = '';
     try {
-      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-        buf += dec.decode(chunk, { stream: true });
-        let i;
-        while ((i = buf.indexOf('\n\n')) >= 0) {
-          const block = buf.slice(0, i);
-          buf = buf.slice(i + 2);
-          const m: SseMessage = { data: '' };
-          const data: string[] = [];
-          for (const line of block.split('\n')) {
-            if (line.startsWith(':')) m.comment = true;
-            const c = line.indexOf(':');
-            if (c <= 0) continue;
-            const k = line.slice(0, c);
-            const v = line.slice(c + 1).replace(/^ /, '');
-            if (k === 'data') data.push(v);
-            else if (k === 'event' || k === 'id' || k === 'retry') m[k] = v;
-          }
-          m.data = data.join('\n');
-          messages.push(m);
-        }
-      }
+      for await (const m of parseSse(res.body)) messages.push(m);
     } catch {
       /* aborted */
     }

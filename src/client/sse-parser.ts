@@ -1,0 +1,37 @@
+/** One message of a `text/event-stream` (a comment line such as the keep-alive `:` has `comment` set). */
+export interface SseMessage {
+  event?: string;
+  id?: string;
+  retry?: string;
+  data: string;
+  comment?: boolean;
+}
+
+/** Parses a `text/event-stream` body (fetch streaming; works in Node 20 and browsers). */
+export async function* parseSse(body: AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>): AsyncGenerator<SseMessage> {
+  const dec = new TextDecoder();
+  let buf = '';
+  for await (const chunk of body as AsyncIterable<Uint8Array>) {
+    buf += dec.decode(chunk, { stream: true }).replace(/\r\n?/g, '\n');
+    let i;
+    while ((i = buf.indexOf('\n\n')) >= 0) {
+      const block = buf.slice(0, i);
+      buf = buf.slice(i + 2);
+      const m: SseMessage = { data: '' };
+      const data: string[] = [];
+      for (const line of block.split('\n')) {
+        if (line.startsWith(':')) {
+          m.comment = true;
+          continue;
+        }
+        const c = line.indexOf(':');
+        const k = c < 0 ? line : line.slice(0, c);
+        const v = c < 0 ? '' : line.slice(c + 1).replace(/^ /, '');
+        if (k === 'data') data.push(v);
+        else if (k === 'event' || k === 'id' || k === 'retry') m[k] = v;
+      }
+      m.data = data.join('\n');
+      yield m;
+    }
+  }
+}
