@@ -5,7 +5,7 @@ import { parseSse } from '../src/client/sse-parser.ts';
 /**
  * Child process of bench/events.ts: opens many WS and SSE subscribers to one context, prints `ready`, then
  * records for every event the delay between the timestamp carried in the event (set by the sender just
- * before its request) and the moment it arrived. On stdin EOF it prints the latencies as JSON.
+ * before its request) and the moment it arrived. On stdin EOF it prints count/p50/p99/max per transport.
  */
 const [url, ctx, nWs, nSse] = process.argv.slice(2) as [string, string, string, string];
 setGlobalDispatcher(new Agent({ connections: null, pipelining: 0 }));
@@ -57,6 +57,10 @@ for (let i = 0; i < Number(nSse); i += 50) await Promise.all(Array.from({ length
 process.stdout.write('ready\n');
 process.stdin.resume();
 process.stdin.on('end', () => {
-  process.stdout.write(JSON.stringify(lat) + '\n');
-  process.exit(0);
+  const summary = (xs: number[]) => {
+    const s = [...xs].sort((a, b) => a - b);
+    const at = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))] ?? NaN;
+    return { count: s.length, p50: at(0.5), p99: at(0.99), max: s.at(-1) ?? NaN };
+  };
+  process.stdout.write(JSON.stringify({ ws: summary(lat.ws), sse: summary(lat.sse) }) + '\n', () => process.exit(0));
 });
