@@ -1,5 +1,5 @@
 import { open } from 'node:fs/promises';
-import RocksDB from 'rocksdb-native';
+import RocksDB, { type WriteBatch } from 'rocksdb-native';
 
 /**
  * Column families of the node store. Names follow upstream's RocksDB layout (node-internals §2.6) where
@@ -64,6 +64,22 @@ export function prefixEnd(prefix: Bytes): Buffer | undefined {
     }
   }
   return undefined;
+}
+
+/**
+ * Points the operation just queued on `w` at the column family of `target` (rocksdb-native 3.x internals:
+ * `batch._operations[i].columnFamily` is the native handle `session._columnFamily._handle`). Checked on every
+ * call, so a dependency upgrade that changes these internals fails loudly instead of writing elsewhere.
+ */
+function retarget(w: WriteBatch, target: RocksDB): void {
+  const ops = (w as unknown as { _operations?: Array<{ columnFamily?: unknown }> })._operations;
+  const op = ops?.[ops.length - 1];
+  const from = (w as unknown as { _db?: { _columnFamily?: { _handle?: unknown } } })._db?._columnFamily?._handle;
+  const to = (target as unknown as { _columnFamily?: { _handle?: unknown } })._columnFamily?._handle;
+  if (!op || from === undefined || to === undefined || op.columnFamily !== from) {
+    throw new Error('rocksdb-native internals changed: cannot build a cross-column-family write batch');
+  }
+  op.columnFamily = to;
 }
 
 /**
@@ -135,9 +151,9 @@ export class Store {
   }
 
   /**
-   * Applies every write of the batch atomically. rocksdb-native write batches are per column family, so a
-   * batch that spans families is written as one RocksDB batch per family, in order; the WAL then holds all
-   * of them before we resolve. Callers that need cross-family atomicity keep a "commit marker" write last.
+   * Applies every write of the batch atomically: one RocksDB WriteBatch (one WAL record) across column
+   * families, so a crash never leaves part of a batch behind. With `sync`, the WAL is fdatasync'ed before
+   * this resolves.
    */
   async commit(batch: Batch): Promise<void> {
     if (batch.size === 0) return;
@@ -145,23 +161,21 @@ export class Store {
   }
 
   private async commitInner(batch: Batch): Promise<void> {
-    const groups = new Map<Column, Batch['ops']>();
-    for (const op of batch.ops) {
-      let g = groups.get(op.col);
-      if (!g) groups.set(op.col, (g = []));
-      g.push(op);
-    }
-    for (const [col, ops] of groups) {
-      const w = this.cf(col).write();
-      try {
-        for (const op of ops) {
-          if (op.value === null) w.tryDelete(op.key);
-          else w.tryPut(op.key, op.value);
-        }
-        await w.flush();
-      } finally {
-        w.destroy();
+    // Reliability fix (crash test, issue #7): this used to write one native batch per column family in turn,
+    // so a SIGKILL between them could persist a mutation's `state` writes without its `meta` (the state digest
+    // then disagreed with the entries for good). rocksdb-native queues each operation with the column family
+    // of the session that queued it and applies the whole list as a single `DB::Write(WriteBatch)`; we queue
+    // every operation on one batch and point each at its own column family.
+    const w = this.cf('meta').write();
+    try {
+      for (const op of batch.ops) {
+        if (op.value === null) w.tryDelete(op.key);
+        else w.tryPut(op.key, op.value);
+        retarget(w, this.cf(op.col));
       }
+      await w.flush();
+    } finally {
+      w.destroy();
     }
     if (this.opts.sync) await this.syncWal();
   }
