@@ -81,6 +81,9 @@ export const serverSchema = z
         max_ws_connections: z.number().int().positive().default(10_000),
         max_sse_sessions: z.number().int().positive().default(10_000),
         max_subscriptions_per_client: z.number().int().positive().default(1_000),
+        /** Installed applications / contexts this node keeps; creations past them answer 429. */
+        max_applications: z.number().int().positive().default(10_000),
+        max_contexts: z.number().int().positive().default(100_000),
       })
       .passthrough()
       .optional(),

@@ -2,6 +2,7 @@ import { defineRoute } from '../../route.ts';
 import { installDevApplicationRequest } from '../../../wire/admin.ts';
 import { encodeId } from '../../../util/ids.ts';
 import { installFailure } from './install-error.ts';
+import { withApplicationLimit } from '../limits.ts';
 
 /** POST /admin-api/install-dev-application — register a module from the node's own filesystem. */
 export default defineRoute({
@@ -11,11 +12,13 @@ export default defineRoute({
   body: { schema: installDevApplicationRequest, errors: 'validated' },
   async handler({ node, body }) {
     try {
-      const id = await node.apps.installFromPath(body.path, {
-        metadata: body.metadata,
-        package: body.package ?? undefined,
-        version: body.version ?? undefined,
-      });
+      const id = await withApplicationLimit(node, () =>
+        node.apps.installFromPath(body.path, {
+          metadata: body.metadata,
+          package: body.package ?? undefined,
+          version: body.version ?? undefined,
+        }),
+      );
       return { data: { applicationId: encodeId(id) } };
     } catch (err) {
       throw installFailure(err);

@@ -2,6 +2,7 @@ import { defineRoute } from '../../route.ts';
 import { createContextRequest } from '../../../wire/admin.ts';
 import { decodeId, encodeId } from '../../../util/ids.ts';
 import { contextFailure } from './context-error.ts';
+import { withContextLimit } from '../limits.ts';
 
 /**
  * POST /admin-api/contexts — creates a context of an installed application and runs its `init`. Any
@@ -14,10 +15,12 @@ export default defineRoute({
   body: { schema: createContextRequest, errors: 'validated' },
   async handler({ node, body }) {
     try {
-      const r = await node.execution.createContext(
-        decodeId(body.applicationId),
-        Uint8Array.from(body.initializationParams),
-        body.contextSeed ? decodeId(body.contextSeed) : undefined,
+      const r = await withContextLimit(node, () =>
+        node.execution.createContext(
+          decodeId(body.applicationId),
+          Uint8Array.from(body.initializationParams),
+          body.contextSeed ? decodeId(body.contextSeed) : undefined,
+        ),
       );
       return { data: { contextId: encodeId(r.contextId), memberPublicKey: encodeId(r.memberPublicKey) } };
     } catch (err) {
