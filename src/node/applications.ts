@@ -60,6 +60,15 @@ export function applicationId(blobId: Uint8Array, size: number, source: string, 
   return hash(concat(blobId, u64le(size), u32le(src.length), src, u32le(metadata.length), metadata));
 }
 
+/** Re-throws a stream's read error as `map(err)`; errors already meant for the client pass unchanged. */
+async function* rethrow(stream: AsyncIterable<Uint8Array>, map: (err: unknown) => unknown): AsyncGenerator<Uint8Array> {
+  try {
+    for await (const chunk of stream) yield chunk;
+  } catch (err) {
+    throw err instanceof InstallError ? err : map(err);
+  }
+}
+
 const WASM_MAGIC = Buffer.from([0x00, 0x61, 0x73, 0x6d]);
 
 export class Applications {
@@ -90,7 +99,8 @@ export class Applications {
     const declared = Number(res.headers.get('content-length') ?? NaN);
     if (declared > MAX_MODULE_SIZE) throw new InstallError(`application is ${declared} bytes; the limit is ${MAX_MODULE_SIZE}`, 413);
     const body = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>);
-    return this.register(body, parsed.toString(), o, Number.isFinite(declared) ? declared : undefined);
+    const download = rethrow(body, (err) => new InstallError(`failed to download ${parsed}: ${(err as Error).message}`, 502));
+    return this.register(download, parsed.toString(), o, Number.isFinite(declared) ? declared : undefined);
   }
 
   /** Installs a module from the node's filesystem (`install-dev-application`); the source is its file:// URL. */
@@ -101,10 +111,18 @@ export class Applications {
     } catch {
       throw new InstallError(`application file not found at ${JSON.stringify(path)}`, 404);
     }
-    const st = await stat(canonical);
+    const st = await stat(canonical).catch((err: NodeJS.ErrnoException) => {
+      throw new InstallError(`cannot read ${JSON.stringify(canonical)}: ${err.code ?? err.message}`);
+    });
     if (!st.isFile()) throw new InstallError(`not a regular file: ${JSON.stringify(canonical)}`);
     if (st.size > MAX_MODULE_SIZE) throw new InstallError(`application is ${st.size} bytes; the limit is ${MAX_MODULE_SIZE}`, 413);
-    return this.register(createReadStream(canonical), pathToFileURL(canonical).toString(), o, st.size);
+    // A file the node cannot read (EACCES, or /proc and /sys files that fail on read: EIO, EINVAL) is the
+    // client's error, not a 500 (found by test/fuzz.test.ts with /proc/self/clear_refs and /proc/self/mem).
+    const file = rethrow(createReadStream(canonical), (err) => {
+      const code = (err as NodeJS.ErrnoException).code;
+      return code ? new InstallError(`cannot read ${JSON.stringify(canonical)}: ${code}`) : err;
+    });
+    return this.register(file, pathToFileURL(canonical).toString(), o, st.size);
   }
 
   private async register(

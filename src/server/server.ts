@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import cors from '@fastify/cors';
 import websocket from '@fastify/websocket';
 import FindMyWay from 'find-my-way';
@@ -33,6 +33,12 @@ export async function buildServer(node: Node, opts: ServerOptions = {}): Promise
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 500 },
+    // A path with malformed percent-encoding (`/contexts/%ff`): upstream's Path extractor answers 400 text
+    // `Invalid URL: …`; fastify's default is its own JSON shape ({"error","code","message","statusCode"}),
+    // which is none of upstream's (found by test/fuzz.test.ts).
+    frameworkErrors: (err, _req, reply) => {
+      (reply as FastifyReply).code(400).type('text/plain; charset=utf-8').send(`Invalid URL: ${err.message}`);
+    },
   });
 
   // Upstream CORS: any origin, any header, these methods, private-network access allowed.
