@@ -134,8 +134,8 @@ export class Contexts {
     meta: ContextMeta,
     member: { publicKey: Uint8Array; secret: Uint8Array },
     state: Array<{ key: Uint8Array; value: Uint8Array }>,
+    batch = new Batch(),
   ): Promise<void> {
-    const batch = new Batch();
     for (const { key, value } of state) batch.put('state', contextKey(contextId, key), value);
     const rec: IdentityRecord = { privateKey: encodeId(member.secret), senderKey: encodeId(newKeypair().secret) };
     batch.put('identity', contextKey(contextId, member.publicKey), JSON.stringify(rec));
@@ -151,6 +151,9 @@ export class Contexts {
     await this.store.deletePrefix('state', contextId, batch);
     await this.store.deletePrefix('private_state', contextId, batch);
     await this.store.deletePrefix('identity', contextId, batch);
+    // The sync layer's records (membership, LWW stamps, DAG): a later re-join replays the DAG from scratch.
+    await this.store.deletePrefix('config', contextId, batch);
+    await this.store.deletePrefix('delta', contextId, batch);
     await this.store.deletePrefix('alias', concat(Uint8Array.of(ALIAS_KIND.identity), contextId), batch);
     await this.store.commit(batch);
     return true;

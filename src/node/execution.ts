@@ -59,6 +59,29 @@ export interface ExecuteResult {
 
 const MAX_XCALL_DEPTH = 8;
 
+/**
+ * The sync layer's part of a commit (src/node/sync): it adds the DAG entry of a new context or of a local
+ * mutation to the same batch as the state, and returns the new DAG heads and what to do once committed.
+ */
+export interface DeltaHooks {
+  genesis(
+    batch: Batch,
+    contextId: Uint8Array,
+    contextSecret: Uint8Array,
+    creator: Uint8Array,
+    applicationId: Uint8Array,
+    outcome: Outcome | null,
+  ): Promise<number[][]>;
+  local(
+    batch: Batch,
+    contextId: Uint8Array,
+    meta: ContextMeta,
+    executor: Uint8Array,
+    executorSecret: Uint8Array,
+    outcome: Outcome,
+  ): Promise<{ heads: number[][]; committed(): void } | null>;
+}
+
 interface Deps {
   store: Store;
   apps: Applications;
@@ -78,16 +101,60 @@ interface Deps {
  */
 export class Execution {
   private readonly locks = new KeyedMutex();
+  /** Set by the node: produces and broadcasts deltas (src/node/sync). */
+  hooks: DeltaHooks | null = null;
 
   constructor(private readonly d: Deps) {}
+
+  /** Runs `fn` under the context's mutation lock (remote deltas are applied under the same lock). */
+  withLock<T>(contextId: Uint8Array, fn: () => Promise<T>): Promise<T> {
+    return this.locks.run(encodeId(contextId), fn);
+  }
+
+  /** Calls a method of an application on a context's committed state without committing anything. */
+  callApp(appId: Uint8Array, contextId: Uint8Array, executor: Uint8Array, method: string, input: Uint8Array): Promise<Outcome | null> {
+    return this.run(appId, contextId, executor, method, input, false);
+  }
+
+  /**
+   * Stages state writes in `batch`, keeping the host digest (sum) and size up to date. Each key must appear
+   * at most once in `writes`.
+   */
+  async stageWrites(
+    batch: Batch,
+    contextId: Uint8Array,
+    sum: string,
+    size: number,
+    writes: Iterable<{ key: Uint8Array; value: Uint8Array | null }>,
+  ): Promise<{ sum: string; size: number }> {
+    for (const w of writes) {
+      const k = contextKey(contextId, w.key);
+      const old = await this.d.store.get('state', k);
+      if (old) {
+        sum = addDigest(sum, entryDigest(w.key, old), -1);
+        size -= w.key.length + old.length;
+      }
+      if (w.value) {
+        sum = addDigest(sum, entryDigest(w.key, w.value), 1);
+        size += w.key.length + w.value.length;
+        batch.put('state', k, w.value);
+      } else batch.delete('state', k);
+    }
+    return { sum, size };
+  }
 
   /** Creates a context: new context key (or seeded), a member identity, and runs the app's `init`. */
   async createContext(applicationId: Uint8Array, initParams: Uint8Array, seed?: Uint8Array): Promise<{ contextId: Uint8Array; memberPublicKey: Uint8Array }> {
     if (!(await this.d.apps.get(applicationId))) throw new ContextError('application not found', 404);
     let contextId: Uint8Array | undefined;
+    let contextSecret: Uint8Array | undefined;
     for (let attempt = 0; attempt < 5 && !contextId; attempt++) {
-      const candidate = newKeypair(seed ? seededSecret(seed) : undefined).publicKey;
-      if (!(await this.d.contexts.exists(candidate))) contextId = candidate;
+      const kp = newKeypair(seed ? seededSecret(seed) : undefined);
+      const candidate = kp.publicKey;
+      if (!(await this.d.contexts.exists(candidate))) {
+        contextId = candidate;
+        contextSecret = kp.secret;
+      }
       else if (seed) throw new ContextError('seed resulted in an already existing context', 409);
     }
     if (!contextId) throw new ContextError('could not allocate a context id', 500);
@@ -120,7 +187,9 @@ export class Execution {
         stateSum: sum,
         createdAt: Date.now(),
       };
-      await this.d.contexts.insert(contextId!, meta, member, state);
+      const extra = new Batch();
+      if (this.hooks) meta.dagHeads = await this.hooks.genesis(extra, contextId!, contextSecret!, member.publicKey, applicationId, outcome);
+      await this.d.contexts.insert(contextId!, meta, member, state, extra);
       return { contextId: contextId!, memberPublicKey: member.publicKey };
     });
   }
@@ -170,7 +239,7 @@ export class Execution {
 
     let rootHash = meta.rootHash;
     if (req.mode === 'mutate') {
-      rootHash = await this.commit(contextId, meta, outcome);
+      rootHash = await this.commit(contextId, meta, outcome, req.executor, decodeId(identity.privateKey));
       const events: ExecutionEvent[] = outcome.events.map((e) => ({ kind: e.kind, data: [...e.data], handler: e.handler }));
       if (events.length > 0 || rootHash !== meta.rootHash) {
         this.d.events.publish({ contextId: encodeId(contextId), type: 'StateMutation', data: { newRoot: rootHash, events } });
@@ -181,27 +250,14 @@ export class Execution {
   }
 
   /** Applies a mutation's writes and the new meta in one commit; returns the new root hash. */
-  private async commit(contextId: Uint8Array, meta: ContextMeta, outcome: Outcome): Promise<string> {
+  private async commit(contextId: Uint8Array, meta: ContextMeta, outcome: Outcome, executor: Uint8Array, executorSecret: Uint8Array): Promise<string> {
     if (outcome.writes.size === 0 && outcome.privateWrites.size === 0 && !outcome.rootHash && outcome.blobs.length === 0) {
       return meta.rootHash;
     }
     for (const blob of outcome.blobs) await this.d.blobs.put(blob.data);
     const batch = new Batch();
-    let sum = meta.stateSum;
-    let size = meta.sizeInBytes;
-    for (const w of outcome.writes.values()) {
-      const k = contextKey(contextId, w.key);
-      const old = await this.d.store.get('state', k);
-      if (old) {
-        sum = addDigest(sum, entryDigest(w.key, old), -1);
-        size -= w.key.length + old.length;
-      }
-      if (w.value) {
-        sum = addDigest(sum, entryDigest(w.key, w.value), 1);
-        size += w.key.length + w.value.length;
-        batch.put('state', k, w.value);
-      } else batch.delete('state', k);
-    }
+    const staged = await this.stageWrites(batch, contextId, meta.stateSum, meta.sizeInBytes, outcome.writes.values());
+    const { sum, size } = staged;
     for (const w of outcome.privateWrites.values()) {
       const k = contextKey(contextId, w.key);
       if (w.value) batch.put('private_state', k, w.value);
@@ -213,8 +269,11 @@ export class Execution {
         ? encodeId(hostRoot(contextId, BigInt('0x' + sum)))
         : meta.rootHash;
     const next: ContextMeta = { ...meta, rootHash: root, stateSum: sum, sizeInBytes: size };
+    const delta = this.hooks ? await this.hooks.local(batch, contextId, meta, executor, executorSecret, outcome) : null;
+    if (delta) next.dagHeads = delta.heads;
     batch.put('meta', contextId, JSON.stringify(next)); // last: the meta is the commit marker
     await this.d.store.commit(batch);
+    delta?.committed();
     return root;
   }
 

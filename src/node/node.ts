@@ -10,6 +10,8 @@ import { BlobStore } from './blobs.ts';
 import { Applications } from './applications.ts';
 import { Contexts } from './contexts.ts';
 import { Execution } from './execution.ts';
+import { SyncManager } from './sync/manager.ts';
+import type { Network } from '../network/index.ts';
 import { Runtime } from '../runtime/index.ts';
 import { StoreAuthStorage, type AuthService } from '../auth/index.ts';
 import { createWalletLogin, nodeSignerFromSeed, type WalletLogin } from '../auth/wallet.ts';
@@ -37,6 +39,10 @@ export class Node {
   readonly contexts: Contexts;
   readonly runtime: Runtime;
   readonly execution: Execution;
+  /** Participating contexts: the DAG of signed entries, membership, and sync with peers (src/node/sync). */
+  readonly sync: SyncManager;
+  /** The swarm, once started (startNetwork). */
+  network: Network | null = null;
   /** The seed's wallet login: challenges and root/client keys, kept in the node store. */
   readonly wallet: WalletLogin;
 
@@ -64,6 +70,44 @@ export class Node {
       logger,
       timeoutMs: config.runtime.call_timeout_ms,
     });
+    this.sync = new SyncManager({
+      store,
+      contexts: this.contexts,
+      apps: this.apps,
+      blobs: this.blobs,
+      execution: this.execution,
+      events: this.events,
+      logger: logger.child({ component: 'sync' }),
+      frequencyMs: config.sync.frequency_ms,
+      timeoutMs: config.sync.timeout_ms,
+    });
+    this.execution.hooks = this.sync;
+  }
+
+  /**
+   * Starts the swarm (`[swarm] listen`, `[bootstrap] nodes`, `[discovery] mdns`) and attaches the sync layer.
+   * A failure is logged and the node keeps working locally.
+   */
+  async startNetwork(): Promise<void> {
+    if (this.network) return;
+    try {
+      const { Network } = await import('../network/index.ts');
+      const network = await Network.start({
+        privateKey: this.identity.privateKey,
+        listen: this.config.swarm.listen,
+        bootstrap: this.config.bootstrap.nodes,
+        mdns: this.config.discovery.mdns && process.env.MEROD_MDNS !== '0',
+        logger: this.logger.child({ component: 'network' }),
+      });
+      this.network = network;
+      await this.sync.attach(network);
+      this.onClose(async () => {
+        await this.sync.stop();
+        await network.stop();
+      });
+    } catch (err) {
+      this.logger.error({ err }, 'the swarm failed to start; running without peers');
+    }
   }
 
   static async open(o: NodeOptions): Promise<Node> {
@@ -77,9 +121,9 @@ export class Node {
     return node;
   }
 
-  /** Connected peers (the P2P layer is not running yet: always 0). */
+  /** Connected peers of the swarm. */
   peerCount(): number {
-    return 0;
+    return this.network?.peerCount() ?? 0;
   }
 
   /** Registers a shutdown step; steps run in reverse order of registration. */

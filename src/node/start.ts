@@ -35,6 +35,8 @@ export async function startNode(dir: string, o: StartOptions = {}): Promise<Runn
   }
   const urls = listening.urls;
   node.urls = urls;
+  await node.startNetwork();
+  const swarm = node.network?.addresses() ?? [];
   const first = urls[0]!;
   const banner = [
     '',
@@ -42,6 +44,7 @@ export async function startNode(dir: string, o: StartOptions = {}): Promise<Runn
     `  peer id        ${node.identity.peerId}`,
     `  home           ${dir}`,
     `  auth mode      ${config.server.auth_mode}`,
+    ...(swarm.length > 0 ? swarm.map((a, i) => `  ${i === 0 ? 'swarm        ' : '             '}  ${a}`) : ['  swarm          not running']),
     ...urls.map((u, i) => `  ${i === 0 ? 'listening on ' : '             '}  ${u}`),
     `  admin API      ${first}/admin-api/health`,
     `  JSON-RPC       ${first}/jsonrpc`,

@@ -21,6 +21,10 @@ import { allIdentities, ownedIdentities } from './admin/contexts/identities.ts';
 import contextStorage from './admin/contexts/storage.ts';
 import { contextsForApplication, contextsWithExecutors } from './admin/contexts/for-application.ts';
 import updateApplication from './admin/contexts/update-application.ts';
+import inviteToContext from './admin/contexts/invite.ts';
+import joinContext from './admin/contexts/join.ts';
+import leaveContext from './admin/contexts/leave.ts';
+import { grantCapabilities, revokeCapabilities } from './admin/contexts/capabilities.ts';
 import generateContextIdentity from './admin/identity/generate-context-identity.ts';
 import { aliasRoutes } from './admin/alias/aliases.ts';
 import peers from './admin/network/peers.ts';
@@ -67,6 +71,11 @@ export function ROUTES(node: Node): RouteDef[] {
         contextsForApplication,
         contextsWithExecutors,
         updateApplication,
+        inviteToContext,
+        joinContext,
+        leaveContext,
+        grantCapabilities,
+        revokeCapabilities,
         generateContextIdentity,
         peers,
         nodeInfo,

@@ -1,0 +1,268 @@
+/**
+ * The node's swarm on js-libp2p 3.x: TCP + Noise + Yamux, gossipsub (one topic per context: the base58
+ * context id, upstream's message-id function), identify, ping, Kademlia (`/calimero/kad/1.0.0`), optional
+ * mDNS, bootstrap peers that are re-dialled when lost, and the request/response sync stream protocol with
+ * upstream's u32-BE framing. The node identity is the `[identity]` key from config.toml.
+ *
+ * Import src/polyfills.ts before this module (js-libp2p needs Promise.withResolvers on Node 20).
+ */
+import { createLibp2p, type Libp2p } from 'libp2p';
+import { tcp } from '@libp2p/tcp';
+import { noise } from '@libp2p/noise';
+import { yamux } from '@libp2p/yamux';
+import { gossipsub, type GossipSub } from '@libp2p/gossipsub';
+import { identify } from '@libp2p/identify';
+import { ping } from '@libp2p/ping';
+import { kadDHT, passthroughMapper } from '@libp2p/kad-dht';
+import { mdns } from '@libp2p/mdns';
+import { FaultTolerance, type PeerId, type PrivateKey, type Stream } from '@libp2p/interface';
+import { peerIdFromString } from '@libp2p/peer-id';
+import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
+import type { Logger } from 'pino';
+import { FrameReader, sendFrame, MAX_FRAME } from './framing.ts';
+
+import { SYNC_PROTOCOL, KAD_PROTOCOL, MAX_GOSSIP_BYTES } from './constants.ts';
+
+export { SYNC_PROTOCOL, KAD_PROTOCOL, MAX_GOSSIP_BYTES };
+
+export interface NetworkOptions {
+  privateKey: PrivateKey;
+  listen: string[];
+  bootstrap: string[];
+  mdns: boolean;
+  logger: Logger;
+}
+
+export type GossipHandler = (topic: string, data: Uint8Array, from: string) => void;
+/** Serves one request frame; writes response frames with `send`. */
+export type SyncHandler = (request: Uint8Array, remotePeer: string, send: (frame: Uint8Array) => Promise<void>) => Promise<void>;
+
+/** Upstream's gossipsub message id: UTF-8 of base58(source PeerId) followed by the decimal sequence number. */
+function msgId(msg: { type: string; from?: PeerId; sequenceNumber?: bigint; data: Uint8Array }): Uint8Array {
+  if (msg.type === 'signed' && msg.from && msg.sequenceNumber !== undefined) {
+    return Buffer.from(msg.from.toString() + msg.sequenceNumber.toString(), 'utf8');
+  }
+  return Buffer.from(msg.data);
+}
+
+export class Network {
+  private gossipHandlers: GossipHandler[] = [];
+  private peerHandlers: Array<(peer: string) => void> = [];
+  private syncHandler: SyncHandler | null = null;
+  private redial: NodeJS.Timeout | null = null;
+  private stopped = false;
+
+  private constructor(
+    readonly libp2p: Libp2p<{ pubsub: GossipSub }>,
+    private readonly logger: Logger,
+    private readonly bootstrap: Multiaddr[],
+  ) {}
+
+  static async start(o: NetworkOptions): Promise<Network> {
+    const services: Record<string, unknown> = {
+      identify: identify(),
+      ping: ping(),
+      pubsub: gossipsub({
+        allowPublishToZeroTopicPeers: true,
+        emitSelf: false,
+        msgIdFn: msgId as never,
+        maxInboundDataLength: MAX_GOSSIP_BYTES + 4096,
+        globalSignaturePolicy: 'StrictSign',
+        heartbeatInterval: 700,
+      }),
+      dht: kadDHT({ protocol: KAD_PROTOCOL, clientMode: false, peerInfoMapper: passthroughMapper, allowQueryWithZeroPeers: true }),
+    };
+    const libp2p = (await createLibp2p({
+      privateKey: o.privateKey,
+      addresses: { listen: o.listen },
+      transports: [tcp()],
+      connectionEncrypters: [noise()],
+      streamMuxers: [yamux()],
+      transportManager: { faultTolerance: FaultTolerance.NO_FATAL },
+      peerDiscovery: o.mdns ? [mdns({ interval: 10_000 })] : [],
+      services: services as never,
+    })) as unknown as Libp2p<{ pubsub: GossipSub }>;
+    const boot: Multiaddr[] = [];
+    for (const a of o.bootstrap) {
+      try {
+        boot.push(multiaddr(a));
+      } catch (err) {
+        o.logger.warn({ addr: a, err }, 'ignoring invalid boot node address');
+      }
+    }
+    const net = new Network(libp2p, o.logger, boot);
+    await net.init();
+    return net;
+  }
+
+  private async init(): Promise<void> {
+    const { libp2p } = this;
+    libp2p.services.pubsub.addEventListener('message', (evt) => {
+      const msg = evt.detail;
+      const from = msg.type === 'signed' ? msg.from.toString() : '';
+      for (const h of this.gossipHandlers) {
+        try {
+          h(msg.topic, msg.data, from);
+        } catch (err) {
+          this.logger.warn({ err }, 'gossip handler failed');
+        }
+      }
+    });
+    libp2p.services.pubsub.addEventListener('subscription-change', (evt) => {
+      const peer = evt.detail.peerId.toString();
+      if (evt.detail.subscriptions.some((s) => s.subscribe)) this.emitPeer(peer);
+    });
+    libp2p.addEventListener('peer:discovery', (evt) => {
+      // mDNS/DHT discoveries: dial so the peer joins our topics' meshes.
+      if (this.stopped) return;
+      libp2p.dial(evt.detail.id).catch(() => undefined);
+    });
+    await libp2p.handle(
+      SYNC_PROTOCOL,
+      (stream, connection) => {
+        this.serve(stream, connection.remotePeer.toString()).catch((err) => {
+          this.logger.debug({ err }, 'sync stream failed');
+          stream.abort(err as Error);
+        });
+      },
+      { maxInboundStreams: 64, runOnLimitedConnection: false },
+    );
+    this.dialBootstrap();
+    this.redial = setInterval(() => this.dialBootstrap(), 3_000);
+    this.redial.unref();
+  }
+
+  private dialBootstrap(): void {
+    for (const addr of this.bootstrap) {
+      const id = addr.getComponents().find((c) => c.name === 'p2p')?.value;
+      if (id && id === this.peerId) continue;
+      if (id && this.libp2p.getConnections(peerIdFromString(id)).length > 0) continue;
+      if (!id && this.libp2p.getConnections().some((c) => c.remoteAddr.toString().startsWith(addr.toString()))) continue;
+      this.libp2p.dial(addr, { signal: AbortSignal.timeout(5_000) }).catch((err) => {
+        this.logger.debug({ addr: addr.toString(), err: (err as Error).message }, 'boot node dial failed');
+      });
+    }
+  }
+
+  private emitPeer(peer: string): void {
+    for (const h of this.peerHandlers) {
+      try {
+        h(peer);
+      } catch {
+        /* ignore */
+      }
+    }
+  }
+
+  get peerId(): string {
+    return this.libp2p.peerId.toString();
+  }
+
+  /** Connected peers (what GET /admin-api/peers reports). */
+  peerCount(): number {
+    return this.libp2p.getPeers().length;
+  }
+
+  /** Listen addresses with the /p2p/<peer id> suffix, as other nodes dial them. */
+  addresses(): string[] {
+    return this.libp2p.getMultiaddrs().map((m) => m.toString());
+  }
+
+  onGossip(h: GossipHandler): void {
+    this.gossipHandlers.push(h);
+  }
+
+  /** Called when a peer subscribes to one of our topics (a good moment to sync with it). */
+  onPeer(h: (peer: string) => void): void {
+    this.peerHandlers.push(h);
+  }
+
+  onSync(h: SyncHandler): void {
+    this.syncHandler = h;
+  }
+
+  subscribe(topic: string): void {
+    if (!this.libp2p.services.pubsub.getTopics().includes(topic)) this.libp2p.services.pubsub.subscribe(topic);
+  }
+
+  unsubscribe(topic: string): void {
+    if (this.libp2p.services.pubsub.getTopics().includes(topic)) this.libp2p.services.pubsub.unsubscribe(topic);
+  }
+
+  /** Peers subscribed to a topic. */
+  topicPeers(topic: string): string[] {
+    return this.libp2p.services.pubsub.getSubscribers(topic).map((p) => p.toString());
+  }
+
+  /** Publishes; returns the number of recipients (0 when nobody listens or on error). */
+  async publish(topic: string, data: Uint8Array): Promise<number> {
+    if (data.length > MAX_GOSSIP_BYTES) throw new Error(`gossip message of ${data.length} bytes exceeds ${MAX_GOSSIP_BYTES}`);
+    try {
+      const r = await this.libp2p.services.pubsub.publish(topic, data);
+      return r.recipients.length;
+    } catch (err) {
+      this.logger.debug({ err: (err as Error).message, topic }, 'publish failed');
+      return 0;
+    }
+  }
+
+  /** Dials addresses (e.g. from an invitation); failures are ignored. Returns the peer ids reached. */
+  async dial(addrs: string[]): Promise<string[]> {
+    const out: string[] = [];
+    await Promise.all(
+      addrs.map(async (a) => {
+        try {
+          const conn = await this.libp2p.dial(multiaddr(a), { signal: AbortSignal.timeout(5_000) });
+          out.push(conn.remotePeer.toString());
+        } catch (err) {
+          this.logger.debug({ addr: a, err: (err as Error).message }, 'dial failed');
+        }
+      }),
+    );
+    return [...new Set(out)];
+  }
+
+  /**
+   * Opens a sync stream to `peer`, sends one request frame and hands every response frame to `onFrame` until it
+   * returns true (done) or the responder closes the stream.
+   */
+  async request(peer: string, request: Uint8Array, onFrame: (f: Uint8Array) => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+    const signal = AbortSignal.timeout(timeoutMs);
+    const stream = await this.libp2p.dialProtocol(peerIdFromString(peer), SYNC_PROTOCOL, { signal });
+    const onAbort = () => stream.abort(new Error('sync request timed out'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      await sendFrame(stream, request);
+      const reader = new FrameReader(stream, MAX_FRAME);
+      for (;;) {
+        const f = await reader.next();
+        if (f === null) break;
+        if (await onFrame(f)) break;
+      }
+      await stream.close().catch(() => undefined);
+    } catch (err) {
+      stream.abort(err as Error);
+      throw err;
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** Responder: each request frame is answered by the handler; the stream ends when the requester closes it. */
+  private async serve(stream: Stream, remotePeer: string): Promise<void> {
+    const reader = new FrameReader(stream, 64 * 1024);
+    for (;;) {
+      const f = await reader.next();
+      if (f === null) break;
+      if (!this.syncHandler) break;
+      await this.syncHandler(f, remotePeer, (frame) => sendFrame(stream, frame));
+    }
+    await stream.close().catch(() => undefined);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.redial) clearInterval(this.redial);
+    await this.libp2p.stop();
+  }
+}

@@ -1,0 +1,497 @@
+/**
+ * Binary encodings of the sync layer (docs/network.md): signed DAG entries ("deltas"), the gossip envelope,
+ * the request/response messages of the sync stream protocol, the kv-store artifact and the invitation payload.
+ *
+ * Encodings are borsh-like (little-endian integers, u32-length-prefixed byte strings, fixed 32-byte ids), so
+ * they are cheap to hash and sign and easy to port. Our gossip messages start with a tag byte ≥ 0x10, which
+ * upstream's borsh `BroadcastMessage` decoder (tags 0–3) rejects, so mixed meshes drop each other's messages
+ * cleanly instead of misreading them.
+ */
+import { createPrivateKey, createPublicKey, sign as nodeSign, verify as nodeVerify, type KeyObject } from 'node:crypto';
+import { base58 } from '@scure/base';
+import { hash } from '../../util/ids.ts';
+
+export class CodecError extends Error {}
+
+// ---- writer / reader ---------------------------------------------------------------------------------------
+
+export class Writer {
+  private chunks: Buffer[] = [];
+  u8(n: number): this {
+    this.chunks.push(Buffer.of(n & 0xff));
+    return this;
+  }
+  u32(n: number): this {
+    const b = Buffer.alloc(4);
+    b.writeUInt32LE(n >>> 0);
+    this.chunks.push(b);
+    return this;
+  }
+  u64(n: bigint): this {
+    const b = Buffer.alloc(8);
+    b.writeBigUInt64LE(n);
+    this.chunks.push(b);
+    return this;
+  }
+  fixed(bytes: Uint8Array, len: number): this {
+    if (bytes.length !== len) throw new CodecError(`expected ${len} bytes, got ${bytes.length}`);
+    this.chunks.push(Buffer.from(bytes));
+    return this;
+  }
+  bytes(bytes: Uint8Array): this {
+    this.u32(bytes.length);
+    this.chunks.push(Buffer.from(bytes));
+    return this;
+  }
+  str(s: string): this {
+    return this.bytes(Buffer.from(s, 'utf8'));
+  }
+  ids(list: Uint8Array[]): this {
+    this.u32(list.length);
+    for (const id of list) this.fixed(id, 32);
+    return this;
+  }
+  opt(bytes: Uint8Array | null | undefined): this {
+    if (bytes == null) return this.u8(0);
+    return this.u8(1).bytes(bytes);
+  }
+  done(): Buffer {
+    return Buffer.concat(this.chunks);
+  }
+}
+
+export class Reader {
+  off = 0;
+  constructor(readonly buf: Uint8Array) {}
+  private need(n: number): void {
+    if (this.off + n > this.buf.length) throw new CodecError('truncated message');
+  }
+  u8(): number {
+    this.need(1);
+    return this.buf[this.off++]!;
+  }
+  u32(): number {
+    this.need(4);
+    const v = Buffer.from(this.buf.buffer, this.buf.byteOffset + this.off, 4).readUInt32LE();
+    this.off += 4;
+    return v;
+  }
+  u64(): bigint {
+    this.need(8);
+    const v = Buffer.from(this.buf.buffer, this.buf.byteOffset + this.off, 8).readBigUInt64LE();
+    this.off += 8;
+    return v;
+  }
+  fixed(n: number): Uint8Array {
+    this.need(n);
+    const v = this.buf.slice(this.off, this.off + n);
+    this.off += n;
+    return v;
+  }
+  bytes(): Uint8Array {
+    return this.fixed(this.u32());
+  }
+  str(): string {
+    return Buffer.from(this.bytes()).toString('utf8');
+  }
+  ids(max = 1_000_000): Uint8Array[] {
+    const n = this.u32();
+    if (n > max) throw new CodecError('too many ids');
+    const out: Uint8Array[] = [];
+    for (let i = 0; i < n; i++) out.push(this.fixed(32));
+    return out;
+  }
+  opt(): Uint8Array | null {
+    return this.u8() === 0 ? null : this.bytes();
+  }
+  end(): void {
+    if (this.off !== this.buf.length) throw new CodecError('trailing bytes');
+  }
+}
+
+// ---- ed25519 (node:crypto, ~40 µs per signature) ---------------------------------------------------------------
+
+const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
+const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
+const privCache = new Map<string, KeyObject>();
+const pubCache = new Map<string, KeyObject>();
+
+function privKey(seed: Uint8Array): KeyObject {
+  const k = Buffer.from(seed).toString('hex');
+  let key = privCache.get(k);
+  if (!key) {
+    key = createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' });
+    if (privCache.size > 1024) privCache.clear();
+    privCache.set(k, key);
+  }
+  return key;
+}
+
+function pubKey(pk: Uint8Array): KeyObject {
+  const k = Buffer.from(pk).toString('hex');
+  let key = pubCache.get(k);
+  if (!key) {
+    key = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, pk]), format: 'der', type: 'spki' });
+    if (pubCache.size > 4096) pubCache.clear();
+    pubCache.set(k, key);
+  }
+  return key;
+}
+
+export function edSign(seed: Uint8Array, message: Uint8Array): Uint8Array {
+  return new Uint8Array(nodeSign(null, message, privKey(seed)));
+}
+
+export function edVerify(pk: Uint8Array, message: Uint8Array, sig: Uint8Array): boolean {
+  if (pk.length !== 32 || sig.length !== 64) return false;
+  try {
+    return nodeVerify(null, message, pubKey(pk), sig);
+  } catch {
+    return false;
+  }
+}
+
+// ---- hybrid logical clock --------------------------------------------------------------------------------------
+
+/**
+ * u64 hybrid logical clock in upstream's NTP64 layout: upper 32 bits Unix seconds, lower 32 bits the fraction,
+ * whose low 16 bits serve as a counter. `now()` is strictly increasing and never below an observed value.
+ */
+export class Hlc {
+  private last = 0n;
+  static physical(): bigint {
+    const ms = BigInt(Date.now());
+    const secs = ms / 1000n;
+    const frac = ((ms % 1000n) << 32n) / 1000n;
+    return ((secs << 32n) | frac) & ~0xffffn;
+  }
+  now(atLeast = 0n): bigint {
+    let t = Hlc.physical();
+    if (t <= this.last) t = this.last + 1n;
+    if (t <= atLeast) t = atLeast + 1n;
+    this.last = t;
+    return t;
+  }
+  observe(t: bigint): void {
+    if (t > this.last) this.last = t;
+  }
+}
+
+// ---- DAG entries ---------------------------------------------------------------------------------------------
+
+export const Capability = { ManageApplication: 0, ManageMembers: 1, Proxy: 2 } as const;
+export type CapabilityName = keyof typeof Capability;
+export const CAPABILITY_NAMES = Object.keys(Capability) as CapabilityName[];
+
+export type Ops = { kind: 'writes'; writes: Array<{ key: Uint8Array; value: Uint8Array | null }> } | { kind: 'artifact'; artifact: Uint8Array };
+
+export interface AppInfo {
+  applicationId: Uint8Array;
+  bytecode: Uint8Array;
+  size: number;
+  source: string;
+  metadata: Uint8Array;
+  package: string;
+  version: string;
+}
+
+export type Payload =
+  /** First entry of a context: signed by the context key (author = context id). */
+  | { type: 'genesis'; creator: Uint8Array; app: AppInfo; ops: Ops }
+  | { type: 'state'; ops: Ops }
+  | { type: 'member'; op: 'add' | 'remove' | 'grant' | 'revoke'; member: Uint8Array; capability: number }
+  | { type: 'application'; app: AppInfo };
+
+export interface Delta {
+  contextId: Uint8Array;
+  parents: Uint8Array[];
+  hlc: bigint;
+  author: Uint8Array;
+  payload: Payload;
+  /** JSON of the ExecutionEvents the author emitted (state deltas only). */
+  events: Uint8Array | null;
+  id: Uint8Array;
+  signature: Uint8Array;
+}
+
+const MEMBER_OPS = ['add', 'remove', 'grant', 'revoke'] as const;
+
+function writeOps(w: Writer, ops: Ops): void {
+  if (ops.kind === 'writes') {
+    w.u8(0).u32(ops.writes.length);
+    for (const x of ops.writes) w.bytes(x.key).opt(x.value);
+  } else w.u8(1).bytes(ops.artifact);
+}
+
+function readOps(r: Reader): Ops {
+  const k = r.u8();
+  if (k === 0) {
+    const n = r.u32();
+    const writes = [];
+    for (let i = 0; i < n; i++) writes.push({ key: r.bytes(), value: r.opt() });
+    return { kind: 'writes', writes };
+  }
+  if (k === 1) return { kind: 'artifact', artifact: r.bytes() };
+  throw new CodecError('unknown ops kind');
+}
+
+function writeApp(w: Writer, a: AppInfo): void {
+  w.fixed(a.applicationId, 32).fixed(a.bytecode, 32).u64(BigInt(a.size)).str(a.source).bytes(a.metadata).str(a.package).str(a.version);
+}
+
+function readApp(r: Reader): AppInfo {
+  return {
+    applicationId: r.fixed(32),
+    bytecode: r.fixed(32),
+    size: Number(r.u64()),
+    source: r.str(),
+    metadata: r.bytes(),
+    package: r.str(),
+    version: r.str(),
+  };
+}
+
+/** The signed part of a delta; id = sha256 of it, signature = ed25519(author, id). */
+function body(d: Omit<Delta, 'id' | 'signature'>): Buffer {
+  const w = new Writer().u8(1).fixed(d.contextId, 32).ids(d.parents).u64(d.hlc).fixed(d.author, 32);
+  const p = d.payload;
+  switch (p.type) {
+    case 'genesis':
+      w.u8(0).fixed(p.creator, 32);
+      writeApp(w, p.app);
+      writeOps(w, p.ops);
+      break;
+    case 'state':
+      w.u8(1);
+      writeOps(w, p.ops);
+      break;
+    case 'member':
+      w.u8(2).u8(MEMBER_OPS.indexOf(p.op)).fixed(p.member, 32).u8(p.capability);
+      break;
+    case 'application':
+      w.u8(3);
+      writeApp(w, p.app);
+      break;
+  }
+  w.opt(d.events);
+  return w.done();
+}
+
+export function makeDelta(d: Omit<Delta, 'id' | 'signature'>, signerSeed: Uint8Array): Delta {
+  const id = hash(body(d));
+  return { ...d, id, signature: edSign(signerSeed, id) };
+}
+
+export function encodeDelta(d: Delta): Buffer {
+  return Buffer.concat([body(d), Buffer.from(d.signature)]);
+}
+
+/** Decodes and checks integrity (id) and authenticity (signature by `author`); throws CodecError otherwise. */
+export function decodeDelta(buf: Uint8Array): Delta {
+  if (buf.length < 64) throw new CodecError('truncated delta');
+  const signed = buf.subarray(0, buf.length - 64);
+  const signature = buf.slice(buf.length - 64);
+  const r = new Reader(signed);
+  if (r.u8() !== 1) throw new CodecError('unknown delta version');
+  const contextId = r.fixed(32);
+  const parents = r.ids(1024);
+  const hlc = r.u64();
+  const author = r.fixed(32);
+  const tag = r.u8();
+  let payload: Payload;
+  if (tag === 0) {
+    const creator = r.fixed(32);
+    const app = readApp(r);
+    payload = { type: 'genesis', creator, app, ops: readOps(r) };
+  } else if (tag === 1) payload = { type: 'state', ops: readOps(r) };
+  else if (tag === 2) {
+    const op = MEMBER_OPS[r.u8()];
+    if (!op) throw new CodecError('unknown member op');
+    payload = { type: 'member', op, member: r.fixed(32), capability: r.u8() };
+  } else if (tag === 3) payload = { type: 'application', app: readApp(r) };
+  else throw new CodecError('unknown payload type');
+  const events = r.opt();
+  r.end();
+  const id = hash(signed);
+  if (!edVerify(author, id, signature)) throw new CodecError('invalid delta signature');
+  return { contextId, parents, hlc, author, payload, events, id, signature };
+}
+
+// ---- kv-store (our AssemblyScript SDK) artifact -------------------------------------------------------------------
+
+/** Parses the SDK's artifact (u32 count; per change u8 op 1 put / 2 remove, u32 key len, key, u32 value len, value). */
+export function parseSdkArtifact(a: Uint8Array): Array<{ key: Uint8Array; value: Uint8Array | null }> | null {
+  try {
+    const r = new Reader(a);
+    const n = r.u32();
+    const out: Array<{ key: Uint8Array; value: Uint8Array | null }> = [];
+    for (let i = 0; i < n; i++) {
+      const op = r.u8();
+      const key = r.bytes();
+      const value = r.bytes();
+      if (op === 1) out.push({ key, value });
+      else if (op === 2) out.push({ key, value: null });
+      else return null;
+    }
+    r.end();
+    return out;
+  } catch {
+    return null;
+  }
+}
+
+export function encodeSdkArtifact(ops: Array<{ key: Uint8Array; value: Uint8Array | null }>): Buffer {
+  const w = new Writer().u32(ops.length);
+  for (const o of ops) w.u8(o.value ? 1 : 2).bytes(o.key).bytes(o.value ?? new Uint8Array(0));
+  return w.done();
+}
+
+// ---- gossip ---------------------------------------------------------------------------------------------------
+
+export const GOSSIP_DELTA = 0x10;
+export const GOSSIP_ANNOUNCE = 0x11;
+export const GOSSIP_HEADS = 0x12;
+
+export type Gossip =
+  | { type: 'delta'; delta: Uint8Array }
+  /** A delta too large for gossip (or a hint): receivers fetch it by id from the source peer. */
+  | { type: 'announce'; contextId: Uint8Array; ids: Uint8Array[] }
+  /** Periodic heartbeat (upstream HashHeartbeat): root and heads; a peer missing heads syncs. */
+  | { type: 'heads'; contextId: Uint8Array; rootHash: Uint8Array; heads: Uint8Array[] };
+
+export function encodeGossip(g: Gossip): Buffer {
+  if (g.type === 'delta') return Buffer.concat([Buffer.of(GOSSIP_DELTA), Buffer.from(g.delta)]);
+  if (g.type === 'announce') return new Writer().u8(GOSSIP_ANNOUNCE).fixed(g.contextId, 32).ids(g.ids).done();
+  return new Writer().u8(GOSSIP_HEADS).fixed(g.contextId, 32).fixed(g.rootHash, 32).ids(g.heads).done();
+}
+
+export function decodeGossip(buf: Uint8Array): Gossip {
+  if (buf.length === 0) throw new CodecError('empty message');
+  if (buf[0] === GOSSIP_DELTA) return { type: 'delta', delta: buf.subarray(1) };
+  const r = new Reader(buf);
+  const tag = r.u8();
+  if (tag === GOSSIP_ANNOUNCE) {
+    const g = { type: 'announce' as const, contextId: r.fixed(32), ids: r.ids(1024) };
+    r.end();
+    return g;
+  }
+  if (tag === GOSSIP_HEADS) {
+    const g = { type: 'heads' as const, contextId: r.fixed(32), rootHash: r.fixed(32), heads: r.ids(1024) };
+    r.end();
+    return g;
+  }
+  throw new CodecError(`unknown gossip tag ${tag}`);
+}
+
+// ---- sync stream requests / responses -----------------------------------------------------------------------------
+
+/**
+ * Every request names the context and proves membership: `member` signs
+ * "merod-sync-auth" ‖ contextId ‖ requester peer id ‖ responder peer id (both as UTF-8 strings).
+ */
+export interface Auth {
+  contextId: Uint8Array;
+  member: Uint8Array;
+  signature: Uint8Array;
+}
+
+export type Request =
+  | { type: 'heads'; auth: Auth }
+  | { type: 'deltas'; auth: Auth; ids: Uint8Array[] }
+  | { type: 'blob'; auth: Auth; blobId: Uint8Array };
+
+export type Response =
+  | { type: 'heads'; rootHash: Uint8Array; heads: Uint8Array[] }
+  /** One frame per requested id, in order; null = not found. */
+  | { type: 'delta'; delta: Uint8Array | null }
+  /** Blob bytes in chunks; the last frame has `last` set. */
+  | { type: 'chunk'; data: Uint8Array; last: boolean; found: boolean }
+  | { type: 'error'; message: string };
+
+export function authMessage(contextId: Uint8Array, requester: string, responder: string): Buffer {
+  return Buffer.concat([Buffer.from('merod-sync-auth'), contextId, Buffer.from(requester), Buffer.from(responder)]);
+}
+
+export function encodeRequest(q: Request): Buffer {
+  const w = new Writer();
+  w.u8(q.type === 'heads' ? 0 : q.type === 'deltas' ? 1 : 2);
+  w.fixed(q.auth.contextId, 32).fixed(q.auth.member, 32).fixed(q.auth.signature, 64);
+  if (q.type === 'deltas') w.ids(q.ids);
+  if (q.type === 'blob') w.fixed(q.blobId, 32);
+  return w.done();
+}
+
+export function decodeRequest(buf: Uint8Array): Request {
+  const r = new Reader(buf);
+  const tag = r.u8();
+  const auth = { contextId: r.fixed(32), member: r.fixed(32), signature: r.fixed(64) };
+  let q: Request;
+  if (tag === 0) q = { type: 'heads', auth };
+  else if (tag === 1) q = { type: 'deltas', auth, ids: r.ids(4096) };
+  else if (tag === 2) q = { type: 'blob', auth, blobId: r.fixed(32) };
+  else throw new CodecError('unknown request');
+  r.end();
+  return q;
+}
+
+export function encodeResponse(s: Response): Buffer {
+  const w = new Writer();
+  switch (s.type) {
+    case 'heads':
+      return w.u8(0).fixed(s.rootHash, 32).ids(s.heads).done();
+    case 'delta':
+      return w.u8(1).opt(s.delta).done();
+    case 'chunk':
+      return w.u8(2).u8(s.found ? 1 : 0).u8(s.last ? 1 : 0).bytes(s.data).done();
+    case 'error':
+      return w.u8(3).str(s.message).done();
+  }
+}
+
+export function decodeResponse(buf: Uint8Array): Response {
+  const r = new Reader(buf);
+  const tag = r.u8();
+  let s: Response;
+  if (tag === 0) s = { type: 'heads', rootHash: r.fixed(32), heads: r.ids(1024) };
+  else if (tag === 1) s = { type: 'delta', delta: r.opt() };
+  else if (tag === 2) {
+    const found = r.u8() === 1;
+    const last = r.u8() === 1;
+    s = { type: 'chunk', found, last, data: r.bytes() };
+  } else if (tag === 3) s = { type: 'error', message: r.str() };
+  else throw new CodecError('unknown response');
+  r.end();
+  return s;
+}
+
+// ---- invitation payload (server-api §7) ------------------------------------------------------------------------
+
+/**
+ * base58(borsh{context_id, invitee_id, protocol, network, contract_id}) exactly as upstream. With no chain,
+ * `protocol` is "p2p", `network` is the inviter's peer id and `contract_id` its swarm addresses (comma
+ * separated), so the invitee knows whom to dial.
+ */
+export interface Invitation {
+  contextId: Uint8Array;
+  invitee: Uint8Array;
+  protocol: string;
+  network: string;
+  contractId: string;
+}
+
+export function encodeInvitation(i: Invitation): string {
+  return base58.encode(new Writer().fixed(i.contextId, 32).fixed(i.invitee, 32).str(i.protocol).str(i.network).str(i.contractId).done());
+}
+
+export function decodeInvitation(s: string): Invitation {
+  let raw: Uint8Array;
+  try {
+    raw = base58.decode(s);
+  } catch {
+    throw new CodecError('invalid invitation payload: not base58');
+  }
+  const r = new Reader(raw);
+  const i = { contextId: r.fixed(32), invitee: r.fixed(32), protocol: r.str(), network: r.str(), contractId: r.str() };
+  r.end();
+  return i;
+}

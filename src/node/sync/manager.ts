@@ -1,0 +1,786 @@
+/**
+ * Participating contexts without a chain (docs/network.md).
+ *
+ * Every change of a context is a signed entry of its DAG ("delta"): the genesis (signed by the context key,
+ * names the creator and the application), membership changes (signed by a member with ManageMembers), and
+ * state deltas (signed by the member that executed the mutation). Entries are verified on receipt and applied
+ * in causal order under the context's execution lock; state writes merge last-writer-wins per key by
+ * (HLC, author, delta id), so every node that has applied the same set of entries holds the same state.
+ */
+import type { Logger } from 'pino';
+import { Batch, type Store } from '../../store/store.ts';
+import { concat, decodeId, encodeId, hash, ZERO32 } from '../../util/ids.ts';
+import type { Outcome } from '../../runtime/index.ts';
+import type { Applications, ApplicationMeta } from '../applications.ts';
+import { applicationId as deriveAppId } from '../applications.ts';
+import type { BlobStore } from '../blobs.ts';
+import { ContextError, contextKey, hostRoot, type Contexts, type ContextMeta } from '../contexts.ts';
+import type { EventHub, ExecutionEvent } from '../events.ts';
+import type { DeltaHooks, Execution } from '../execution.ts';
+import type { Network } from '../../network/index.ts';
+import { MAX_GOSSIP_BYTES } from '../../network/constants.ts';
+import {
+  authMessage,
+  Capability,
+  CodecError,
+  decodeDelta,
+  decodeGossip,
+  decodeInvitation,
+  decodeRequest,
+  decodeResponse,
+  edSign,
+  edVerify,
+  encodeDelta,
+  encodeGossip,
+  encodeInvitation,
+  encodeRequest,
+  encodeResponse,
+  encodeSdkArtifact,
+  Hlc,
+  makeDelta,
+  parseSdkArtifact,
+  type AppInfo,
+  type Auth,
+  type Delta,
+  type Ops,
+  type Payload,
+} from './codec.ts';
+
+/** Membership record of a context (config column, key contextId ‖ 0x00). */
+export interface Membership {
+  creator: string;
+  applicationId: string;
+  app: { bytecode: string; size: number; source: string; metadata: number[]; package: string; version: string };
+  /** member public key (base58) → capability numbers. */
+  members: Record<string, number[]>;
+}
+
+interface PendingDelta {
+  delta: Delta;
+  raw: Uint8Array;
+  peer: string | null;
+  at: number;
+}
+
+const MAX_PENDING = 10_000;
+const PENDING_TTL_MS = 300_000;
+const FETCH_BATCH = 128;
+const MAX_FETCH = 100_000;
+const BLOB_CHUNK = 1 << 20;
+const ALL_CAPS = [Capability.ManageApplication, Capability.ManageMembers, Capability.Proxy];
+
+function hex(b: Uint8Array): string {
+  return Buffer.from(b).toString('hex');
+}
+function membershipKey(ctx: Uint8Array): Uint8Array {
+  return concat(ctx, Uint8Array.of(0));
+}
+function stampKey(ctx: Uint8Array, key: Uint8Array): Uint8Array {
+  return concat(ctx, Uint8Array.of(1), key);
+}
+/** LWW stamp: hlc (u64 BE) ‖ author ‖ delta id; byte order = (hlc, author, id) order. */
+function stampOf(d: Delta): Buffer {
+  const b = Buffer.alloc(8);
+  b.writeBigUInt64BE(d.hlc);
+  return Buffer.concat([b, d.author, d.id]);
+}
+function headsOf(meta: ContextMeta): Uint8Array[] {
+  return meta.dagHeads.map((h) => Uint8Array.from(h));
+}
+
+export interface SyncDeps {
+  store: Store;
+  contexts: Contexts;
+  apps: Applications;
+  blobs: BlobStore;
+  execution: Execution;
+  events: EventHub;
+  logger: Logger;
+  frequencyMs: number;
+  timeoutMs: number;
+}
+
+export class SyncManager implements DeltaHooks {
+  network: Network | null = null;
+  private readonly hlc = new Hlc();
+  private readonly pending = new Map<string, Map<string, PendingDelta>>();
+  private readonly rejected = new Set<string>();
+  private readonly draining = new Map<string, Promise<void>>();
+  private readonly inflight = new Map<string, Promise<void>>();
+  private readonly lastPeerSync = new Map<string, number>();
+  private timer: NodeJS.Timeout | null = null;
+  /** Counters for tests and the bench. */
+  readonly stats = { applied: 0, rejected: 0, published: 0, fetched: 0 };
+
+  constructor(private readonly d: SyncDeps) {}
+
+  // ---- lifecycle --------------------------------------------------------------------------------------------
+
+  async attach(network: Network): Promise<void> {
+    this.network = network;
+    network.onGossip((topic, data, from) => this.onGossip(topic, data, from));
+    network.onSync((req, peer, send) => this.serve(req, peer, send));
+    network.onPeer((peer) => this.onPeer(peer));
+    for (const { id, meta } of await this.d.contexts.list()) {
+      network.subscribe(encodeId(id));
+      for (const h of headsOf(meta)) {
+        const raw = await this.d.store.get('delta', contextKey(id, h));
+        if (raw) this.hlc.observe(decodeDelta(raw).hlc);
+      }
+    }
+    this.timer = setInterval(() => void this.tick(), this.d.frequencyMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await Promise.allSettled([...this.inflight.values(), ...this.draining.values()]);
+  }
+
+  private async tick(): Promise<void> {
+    const net = this.network;
+    if (!net) return;
+    const now = Date.now();
+    for (const [ctx, m] of this.pending) {
+      for (const [k, p] of m) if (now - p.at > PENDING_TTL_MS) m.delete(k);
+      if (m.size === 0) this.pending.delete(ctx);
+    }
+    const known = new Set<string>();
+    for (const { id } of await this.d.contexts.list()) {
+      const topic = encodeId(id);
+      known.add(topic);
+      net.subscribe(topic);
+      const peers = net.topicPeers(topic);
+      if (peers.length === 0) continue;
+      const peer = peers[Math.floor(Math.random() * peers.length)]!;
+      this.syncWith(id, peer).catch((err) => this.d.logger.debug({ err: (err as Error).message, context: topic }, 'periodic sync failed'));
+    }
+    for (const topic of net.libp2p.services.pubsub.getTopics()) if (!known.has(topic)) net.unsubscribe(topic);
+  }
+
+  private onPeer(peer: string): void {
+    const last = this.lastPeerSync.get(peer) ?? 0;
+    if (Date.now() - last < 1_000) return;
+    this.lastPeerSync.set(peer, Date.now());
+    void (async () => {
+      // Let the peer's subscriptions settle, then pull what it has for the contexts we share.
+      await new Promise((r) => setTimeout(r, 50));
+      for (const { id } of await this.d.contexts.list()) {
+        if (!this.network?.topicPeers(encodeId(id)).includes(peer)) continue;
+        this.syncWith(id, peer).catch((err) => this.d.logger.debug({ err: (err as Error).message }, 'sync on subscribe failed'));
+      }
+    })();
+  }
+
+  // ---- membership ---------------------------------------------------------------------------------------------
+
+  async membership(ctx: Uint8Array): Promise<Membership | null> {
+    return this.d.store.getJson<Membership>('config', membershipKey(ctx));
+  }
+
+  private static can(m: Membership | null, member: Uint8Array, cap?: number): boolean {
+    const caps = m?.members[encodeId(member)];
+    if (!caps) return false;
+    return cap === undefined || caps.includes(cap);
+  }
+
+  // ---- hooks called by Execution (under the context lock) -------------------------------------------------------
+
+  async genesis(batch: Batch, ctx: Uint8Array, secret: Uint8Array, creator: Uint8Array, appId: Uint8Array, outcome: Outcome | null): Promise<number[][]> {
+    const meta = await this.d.apps.get(appId);
+    if (!meta) throw new ContextError('application not found', 404);
+    const app = appInfo(appId, meta);
+    const ops = outcome ? opsOf(outcome) : { kind: 'writes' as const, writes: [] };
+    const d = makeDelta({ contextId: ctx, parents: [], hlc: this.hlc.now(), author: ctx, payload: { type: 'genesis', creator, app, ops }, events: null }, secret);
+    batch.put('delta', contextKey(ctx, d.id), encodeDelta(d));
+    const m = membershipFrom(creator, app);
+    batch.put('config', membershipKey(ctx), JSON.stringify(m));
+    const stamp = stampOf(d);
+    if (outcome) for (const w of outcome.writes.values()) batch.put('config', stampKey(ctx, w.key), stamp);
+    this.network?.subscribe(encodeId(ctx));
+    return [[...d.id]];
+  }
+
+  async local(batch: Batch, ctx: Uint8Array, meta: ContextMeta, executor: Uint8Array, secret: Uint8Array, outcome: Outcome) {
+    if (outcome.writes.size === 0 && outcome.artifact.length === 0) return null;
+    const parents = headsOf(meta);
+    if (parents.length === 0) return null; // a context from before the sync layer: local only
+    const events: ExecutionEvent[] = outcome.events.map((e) => ({ kind: e.kind, data: [...e.data], handler: e.handler }));
+    const d = makeDelta(
+      {
+        contextId: ctx,
+        parents,
+        hlc: this.hlc.now(),
+        author: executor,
+        payload: { type: 'state', ops: opsOf(outcome) },
+        events: events.length > 0 ? Buffer.from(JSON.stringify(events)) : null,
+      },
+      secret,
+    );
+    const raw = encodeDelta(d);
+    batch.put('delta', contextKey(ctx, d.id), raw);
+    const stamp = stampOf(d);
+    for (const w of outcome.writes.values()) batch.put('config', stampKey(ctx, w.key), stamp);
+    return {
+      heads: [[...d.id]],
+      committed: () => this.publish(ctx, d.id, raw),
+    };
+  }
+
+  /** Broadcasts an entry on the context's topic (asynchronously; large ones are announced, then fetched). */
+  private publish(ctx: Uint8Array, id: Uint8Array, raw: Uint8Array): void {
+    const net = this.network;
+    if (!net) return;
+    const topic = encodeId(ctx);
+    const msg = raw.length + 1 <= MAX_GOSSIP_BYTES - 1024 ? encodeGossip({ type: 'delta', delta: raw }) : encodeGossip({ type: 'announce', contextId: ctx, ids: [id] });
+    this.stats.published++;
+    net.publish(topic, msg).catch(() => undefined);
+  }
+
+  // ---- locally authored membership entries -----------------------------------------------------------------------
+
+  /** Signs a membership entry as `author` (an owned identity), applies it locally and broadcasts it. */
+  private async authorEntry(ctx: Uint8Array, author: Uint8Array, payload: Payload): Promise<Delta> {
+    const ident = await this.d.contexts.identity(ctx, author);
+    if (!ident?.privateKey) throw new ContextError(`identity ${encodeId(author)} is not owned by this node in this context`, 400);
+    const secret = decodeId(ident.privateKey);
+    return this.d.execution.withLock(ctx, async () => {
+      const meta = await this.d.contexts.meta(ctx);
+      if (!meta) throw new ContextError('Context not found', 404);
+      const d = makeDelta({ contextId: ctx, parents: headsOf(meta), hlc: this.hlc.now(), author, payload, events: null }, secret);
+      const raw = encodeDelta(d);
+      const r = await this.applyLocked(ctx, d, raw, null);
+      if (r !== 'applied') throw new ContextError(r, 403);
+      this.publish(ctx, d.id, raw);
+      return d;
+    });
+  }
+
+  async invite(ctx: Uint8Array, inviter: Uint8Array, invitee: Uint8Array): Promise<string | null> {
+    const m = await this.membership(ctx);
+    if (!m) return null;
+    if (!SyncManager.can(m, inviter, Capability.ManageMembers)) {
+      throw new ContextError(`${encodeId(inviter)} is not allowed to manage members of this context`, 403);
+    }
+    if (!m.members[encodeId(invitee)]) await this.authorEntry(ctx, inviter, { type: 'member', op: 'add', member: invitee, capability: 0 });
+    const net = this.network;
+    return encodeInvitation({
+      contextId: ctx,
+      invitee,
+      protocol: 'p2p',
+      network: net?.peerId ?? '',
+      contractId: (net?.addresses() ?? []).join(','),
+    });
+  }
+
+  async setCapability(ctx: Uint8Array, signer: Uint8Array, grants: Array<[Uint8Array, number]>, grant: boolean): Promise<void> {
+    const m = await this.membership(ctx);
+    if (!m) throw new ContextError(`context '${encodeId(ctx)}' does not exist`, 500);
+    for (const [member, cap] of grants) {
+      await this.authorEntry(ctx, signer, { type: 'member', op: grant ? 'grant' : 'revoke', member, capability: cap });
+    }
+  }
+
+  /** Removes an owned member from the context (self-removal is always allowed), then forgets it locally. */
+  async leave(ctx: Uint8Array, member?: Uint8Array): Promise<boolean> {
+    if (!(await this.d.contexts.exists(ctx))) return false;
+    const owned = member ? [member] : await this.d.contexts.identities(ctx, true);
+    const m = await this.membership(ctx);
+    for (const pk of owned) {
+      if (m?.members[encodeId(pk)]) {
+        await this.authorEntry(ctx, pk, { type: 'member', op: 'remove', member: pk, capability: 0 }).catch((err) =>
+          this.d.logger.warn({ err: (err as Error).message }, 'could not announce leaving'),
+        );
+      }
+    }
+    // Give the removal a moment to leave the node before the topic is dropped.
+    await new Promise((r) => setTimeout(r, 200));
+    this.network?.unsubscribe(encodeId(ctx));
+    this.pending.delete(encodeId(ctx));
+    return this.d.contexts.delete(ctx);
+  }
+
+  /**
+   * Joins with an invitation: moves the invitee identity out of the pool, subscribes, dials the inviter and
+   * catches up on the DAG. Returns once caught up, or after `timeoutMs` (syncing continues in the background).
+   */
+  async join(payload: string, timeoutMs = 20_000): Promise<{ contextId: Uint8Array; memberPublicKey: Uint8Array }> {
+    let inv;
+    try {
+      inv = decodeInvitation(payload);
+    } catch (err) {
+      throw new ContextError(err instanceof CodecError ? err.message : 'invalid invitation payload', 400);
+    }
+    const ctx = inv.contextId;
+    const owned = await this.d.contexts.identity(ctx, inv.invitee);
+    if (!owned?.privateKey) {
+      const pool = await this.d.contexts.identity(ZERO32, inv.invitee);
+      if (!pool?.privateKey) throw new ContextError(`identity ${encodeId(inv.invitee)} not found in the identity pool; create it with POST /admin-api/identity/context`, 400);
+      const batch = new Batch();
+      batch.delete('identity', contextKey(ZERO32, inv.invitee));
+      batch.put('identity', contextKey(ctx, inv.invitee), JSON.stringify({ privateKey: pool.privateKey, senderKey: encodeId(hash(decodeId(pool.privateKey), ctx)) }));
+      if (!(await this.d.contexts.exists(ctx))) {
+        const meta: ContextMeta = { applicationId: encodeId(ZERO32), rootHash: encodeId(ZERO32), dagHeads: [], sizeInBytes: 0, stateSum: '0', createdAt: Date.now() };
+        batch.put('meta', ctx, JSON.stringify(meta));
+      }
+      await this.d.store.commit(batch);
+    }
+    const net = this.network;
+    if (!net) throw new ContextError('the swarm is not running; cannot join', 503);
+    net.subscribe(encodeId(ctx));
+    const addrs = inv.contractId.split(',').filter(Boolean);
+    const reached = await net.dial(addrs);
+    const peers = [...new Set([...(inv.network ? [inv.network] : []), ...reached, ...net.topicPeers(encodeId(ctx))])].filter((p) => p !== net.peerId);
+    const deadline = Date.now() + timeoutMs;
+    let ok = false;
+    while (!ok && Date.now() < deadline) {
+      for (const peer of peers) {
+        try {
+          await this.syncWith(ctx, peer);
+          if (SyncManager.can(await this.membership(ctx), inv.invitee)) {
+            ok = true;
+            break;
+          }
+        } catch (err) {
+          this.d.logger.debug({ err: (err as Error).message, peer }, 'join: sync failed');
+        }
+      }
+      if (!ok) await new Promise((r) => setTimeout(r, 300));
+    }
+    if (!ok) this.d.logger.warn({ context: encodeId(ctx) }, 'join: not caught up yet; syncing continues in the background');
+    return { contextId: ctx, memberPublicKey: inv.invitee };
+  }
+
+  // ---- receiving -----------------------------------------------------------------------------------------------
+
+  private onGossip(topic: string, data: Uint8Array, from: string): void {
+    let g;
+    try {
+      g = decodeGossip(data);
+    } catch {
+      return; // not ours (e.g. an upstream node's borsh message)
+    }
+    if (g.type === 'delta') {
+      let d: Delta;
+      try {
+        d = decodeDelta(g.delta);
+      } catch (err) {
+        this.stats.rejected++;
+        this.d.logger.warn({ from, err: (err as Error).message }, 'dropping an invalid delta');
+        return;
+      }
+      if (encodeId(d.contextId) !== topic) return;
+      void this.receive(d, new Uint8Array(g.delta), from);
+    } else if (g.type === 'announce' || g.type === 'heads') {
+      if (encodeId(g.contextId) !== topic) return;
+      const ids = g.type === 'announce' ? g.ids : g.heads;
+      void this.fetchMissing(g.contextId, from, ids).then(() => this.drain(g.contextId)).catch(() => undefined);
+    }
+  }
+
+  private async receive(d: Delta, raw: Uint8Array, from: string | null): Promise<void> {
+    const ctx = d.contextId;
+    const key = hex(d.id);
+    if (this.rejected.has(key) || (await this.d.store.has('delta', contextKey(ctx, d.id)))) return;
+    if (!(await this.d.contexts.exists(ctx))) return;
+    this.addPending(d, raw, from);
+    const missing: Uint8Array[] = [];
+    for (const p of d.parents) if (!(await this.known(ctx, p))) missing.push(p);
+    if (missing.length > 0 && from) await this.fetchMissing(ctx, from, missing).catch(() => undefined);
+    await this.drain(ctx);
+  }
+
+  private addPending(d: Delta, raw: Uint8Array, peer: string | null): void {
+    const ck = encodeId(d.contextId);
+    let m = this.pending.get(ck);
+    if (!m) this.pending.set(ck, (m = new Map()));
+    if (m.size >= MAX_PENDING) {
+      const oldest = m.keys().next().value;
+      if (oldest !== undefined) m.delete(oldest);
+    }
+    if (!m.has(hex(d.id))) m.set(hex(d.id), { delta: d, raw, peer, at: Date.now() });
+  }
+
+  private async known(ctx: Uint8Array, id: Uint8Array): Promise<boolean> {
+    return Boolean(this.pending.get(encodeId(ctx))?.has(hex(id))) || (await this.d.store.has('delta', contextKey(ctx, id)));
+  }
+
+  /** Fetches `ids` and, transitively, their unknown ancestors from `peer` into the pending buffer. */
+  private async fetchMissing(ctx: Uint8Array, peer: string, ids: Uint8Array[]): Promise<void> {
+    const queue: Uint8Array[] = [];
+    const seen = new Set<string>();
+    for (const id of ids) {
+      if (seen.has(hex(id)) || this.rejected.has(hex(id)) || (await this.known(ctx, id))) continue;
+      seen.add(hex(id));
+      queue.push(id);
+    }
+    let fetched = 0;
+    while (queue.length > 0 && fetched < MAX_FETCH) {
+      const batch = queue.splice(0, FETCH_BATCH);
+      const got = await this.requestDeltas(ctx, peer, batch);
+      fetched += got.length;
+      for (const { delta, raw } of got) {
+        if (!Buffer.from(delta.contextId).equals(Buffer.from(ctx))) continue;
+        this.addPending(delta, raw, peer);
+        for (const p of delta.parents) {
+          const k = hex(p);
+          if (seen.has(k) || this.rejected.has(k) || (await this.known(ctx, p))) continue;
+          seen.add(k);
+          queue.push(p);
+        }
+      }
+    }
+    this.stats.fetched += fetched;
+  }
+
+  /** Pulls from `peer`: its heads, then every entry we lack; applies them. Concurrent calls are merged. */
+  async syncWith(ctx: Uint8Array, peer: string): Promise<void> {
+    const key = `${encodeId(ctx)}/${peer}`;
+    const running = this.inflight.get(key);
+    if (running) return running;
+    const p = (async () => {
+      const { heads } = await this.requestHeads(ctx, peer);
+      await this.fetchMissing(ctx, peer, heads);
+      await this.drain(ctx);
+    })().finally(() => this.inflight.delete(key));
+    this.inflight.set(key, p);
+    return p;
+  }
+
+  /** Applies every pending entry whose parents are applied, until none is ready. One drain per context at a time. */
+  private async drain(ctx: Uint8Array): Promise<void> {
+    const ck = encodeId(ctx);
+    const prev = this.draining.get(ck);
+    const run: Promise<void> = (prev ?? Promise.resolve()).then(() => this.drainInner(ctx)).finally(() => {
+      if (this.draining.get(ck) === run) this.draining.delete(ck);
+    });
+    this.draining.set(ck, run);
+    return run;
+  }
+
+  private async drainInner(ctx: Uint8Array): Promise<void> {
+    const ck = encodeId(ctx);
+    for (;;) {
+      const m = this.pending.get(ck);
+      if (!m || m.size === 0) return;
+      const ready: PendingDelta[] = [];
+      for (const p of m.values()) {
+        let ok = true;
+        for (const parent of p.delta.parents) {
+          if (!(await this.d.store.has('delta', contextKey(ctx, parent)))) {
+            ok = false;
+            break;
+          }
+        }
+        if (ok) ready.push(p);
+      }
+      if (ready.length === 0) return;
+      ready.sort((a, b) => (a.delta.hlc < b.delta.hlc ? -1 : a.delta.hlc > b.delta.hlc ? 1 : Buffer.compare(a.delta.id, b.delta.id)));
+      for (const p of ready) {
+        m.delete(hex(p.delta.id));
+        let r: string;
+        try {
+          r = await this.d.execution.withLock(ctx, () => this.applyLocked(ctx, p.delta, p.raw, p.peer));
+        } catch (err) {
+          r = `failed: ${(err as Error).message}`;
+        }
+        if (r !== 'applied') {
+          this.stats.rejected++;
+          if (this.rejected.size > 100_000) this.rejected.clear();
+          this.rejected.add(hex(p.delta.id));
+          this.d.logger.warn({ context: ck, delta: hex(p.delta.id), author: encodeId(p.delta.author), reason: r }, 'dropping a delta');
+        }
+      }
+    }
+  }
+
+  /** Verifies authorisation and applies one entry whose parents are applied. Caller holds the context lock. */
+  private async applyLocked(ctx: Uint8Array, d: Delta, raw: Uint8Array, peer: string | null): Promise<string> {
+    if (await this.d.store.has('delta', contextKey(ctx, d.id))) return 'applied';
+    const meta = await this.d.contexts.meta(ctx);
+    if (!meta) return 'unknown context';
+    let m = await this.membership(ctx);
+    const batch = new Batch();
+    const next: ContextMeta = { ...meta };
+    const p = d.payload;
+    let events: ExecutionEvent[] = [];
+    if (p.type === 'genesis') {
+      if (m) return 'a second genesis';
+      if (!Buffer.from(d.author).equals(Buffer.from(ctx)) || d.parents.length > 0) return 'genesis not signed by the context key';
+      await this.ensureApp(ctx, p.app, peer);
+      m = membershipFrom(p.creator, p.app);
+      next.applicationId = encodeId(p.app.applicationId);
+      Object.assign(next, await this.applyOps(batch, ctx, next, d, p.ops));
+      if (next.rootHash === encodeId(ZERO32)) next.rootHash = encodeId(hostRoot(ctx, BigInt('0x' + (next.stateSum || '0'))));
+      const creator = await this.d.contexts.identity(ctx, p.creator);
+      if (!creator) batch.put('identity', contextKey(ctx, p.creator), '{}');
+    } else {
+      if (!m) return 'context has no genesis';
+      if (p.type === 'state') {
+        if (!SyncManager.can(m, d.author)) return 'author is not a member';
+        Object.assign(next, await this.applyOps(batch, ctx, next, d, p.ops));
+        if (d.events) {
+          try {
+            events = JSON.parse(Buffer.from(d.events).toString('utf8')) as ExecutionEvent[];
+          } catch {
+            events = [];
+          }
+        }
+      } else if (p.type === 'member') {
+        const self = Buffer.from(p.member).equals(Buffer.from(d.author));
+        if (!SyncManager.can(m, d.author, Capability.ManageMembers) && !(p.op === 'remove' && self && SyncManager.can(m, d.author))) {
+          return 'author may not manage members';
+        }
+        const k = encodeId(p.member);
+        if (p.op === 'add') {
+          m.members[k] ??= [];
+          if (!(await this.d.contexts.identity(ctx, p.member))) batch.put('identity', contextKey(ctx, p.member), '{}');
+        } else if (p.op === 'remove') {
+          delete m.members[k];
+          const ident = await this.d.contexts.identity(ctx, p.member);
+          if (ident && !ident.privateKey) batch.delete('identity', contextKey(ctx, p.member));
+        } else if (m.members[k]) {
+          const caps = new Set(m.members[k]);
+          if (p.op === 'grant') caps.add(p.capability);
+          else caps.delete(p.capability);
+          m.members[k] = [...caps].sort();
+        }
+      } else if (p.type === 'application') {
+        if (!SyncManager.can(m, d.author, Capability.ManageApplication)) return 'author may not manage the application';
+        await this.ensureApp(ctx, p.app, peer);
+        m.applicationId = encodeId(p.app.applicationId);
+        m.app = appRecord(p.app);
+        next.applicationId = m.applicationId;
+      }
+    }
+    const heads = headsOf(meta).filter((h) => !d.parents.some((q) => Buffer.from(q).equals(Buffer.from(h))));
+    heads.push(d.id);
+    heads.sort(Buffer.compare);
+    next.dagHeads = heads.map((h) => [...h]);
+    batch.put('config', membershipKey(ctx), JSON.stringify(m));
+    batch.put('delta', contextKey(ctx, d.id), raw);
+    batch.put('meta', ctx, JSON.stringify(next));
+    await this.d.store.commit(batch);
+    this.hlc.observe(d.hlc);
+    this.stats.applied++;
+    if (events.length > 0 || next.rootHash !== meta.rootHash) {
+      this.d.events.publish({ contextId: encodeId(ctx), type: 'StateMutation', data: { newRoot: next.rootHash, events } });
+    }
+    return 'applied';
+  }
+
+  /**
+   * The merge rule. Each written key keeps the stamp (hlc, author, delta id) of the write that holds it; an
+   * incoming write wins only with a greater stamp. Winning writes of an app artifact are replayed through the
+   * app's `__calimero_sync_next` (so the app keeps its own root); plain write-sets are applied by the host.
+   */
+  private async applyOps(batch: Batch, ctx: Uint8Array, meta: ContextMeta, d: Delta, ops: Ops): Promise<Pick<ContextMeta, 'rootHash' | 'stateSum' | 'sizeInBytes'>> {
+    const appId = decodeId(meta.applicationId);
+    const entries = ops.kind === 'writes' ? ops.writes : parseSdkArtifact(ops.artifact);
+    const cur = { rootHash: meta.rootHash, stateSum: meta.stateSum, sizeInBytes: meta.sizeInBytes };
+    if (entries === null) {
+      // An artifact we cannot read (upstream's borsh actions): the app merges it itself, in arrival order.
+      return this.commitOutcome(batch, ctx, cur, await this.syncNext(appId, ctx, d.author, (ops as { artifact: Uint8Array }).artifact));
+    }
+    const stamp = stampOf(d);
+    const verdict = new Map<string, boolean>();
+    for (const e of entries) {
+      const k = hex(e.key);
+      if (verdict.has(k)) continue;
+      const old = await this.d.store.get('config', stampKey(ctx, e.key));
+      const wins = !old || Buffer.compare(stamp, old) > 0;
+      verdict.set(k, wins);
+      if (wins) batch.put('config', stampKey(ctx, e.key), stamp);
+    }
+    const winners = entries.filter((e) => verdict.get(hex(e.key)));
+    if (winners.length === 0) return cur;
+    if (ops.kind === 'artifact') {
+      const outcome = await this.syncNext(appId, ctx, d.author, encodeSdkArtifact(winners), true);
+      if (outcome) return this.commitOutcome(batch, ctx, cur, outcome);
+    }
+    const last = new Map<string, { key: Uint8Array; value: Uint8Array | null }>();
+    for (const w of winners) last.set(hex(w.key), w);
+    const staged = await this.d.execution.stageWrites(batch, ctx, cur.stateSum, cur.sizeInBytes, last.values());
+    return { rootHash: encodeId(hostRoot(ctx, BigInt('0x' + staged.sum))), stateSum: staged.sum, sizeInBytes: staged.size };
+  }
+
+  private async commitOutcome(batch: Batch, ctx: Uint8Array, cur: Pick<ContextMeta, 'rootHash' | 'stateSum' | 'sizeInBytes'>, outcome: Outcome | null) {
+    if (!outcome) return cur;
+    const staged = await this.d.execution.stageWrites(batch, ctx, cur.stateSum, cur.sizeInBytes, outcome.writes.values());
+    const root = outcome.rootHash ? encodeId(outcome.rootHash) : encodeId(hostRoot(ctx, BigInt('0x' + staged.sum)));
+    return { rootHash: root, stateSum: staged.sum, sizeInBytes: staged.size };
+  }
+
+  /** Runs `__calimero_sync_next`; null when the app does not export it (and `optional`). */
+  private async syncNext(appId: Uint8Array, ctx: Uint8Array, author: Uint8Array, artifact: Uint8Array, optional = false): Promise<Outcome | null> {
+    const outcome = await this.d.execution.callApp(appId, ctx, author, '__calimero_sync_next', artifact);
+    if (!outcome) throw new Error('application not installed');
+    if (outcome.error) {
+      if (optional && outcome.error.type === 'MethodNotFound') return null;
+      throw new Error(`__calimero_sync_next failed: ${outcome.error.message}`);
+    }
+    return outcome;
+  }
+
+  /** Installs the context's application if missing: from a local blob, else fetched from `peer`. */
+  private async ensureApp(ctx: Uint8Array, app: AppInfo, peer: string | null): Promise<void> {
+    if (await this.d.apps.get(app.applicationId)) return;
+    if (!Buffer.from(deriveAppId(app.bytecode, app.size, app.source, app.metadata)).equals(Buffer.from(app.applicationId))) {
+      throw new Error('application record does not match its id');
+    }
+    if (!(await this.d.blobs.info(app.bytecode))) {
+      if (!peer) throw new Error('application blob missing and no peer to fetch it from');
+      const data = await this.requestBlob(ctx, peer, app.bytecode);
+      const info = await this.d.blobs.put(data);
+      if (!Buffer.from(info.blobId).equals(Buffer.from(app.bytecode))) throw new Error('fetched application blob has the wrong id');
+    }
+    const meta: ApplicationMeta = {
+      bytecode: encodeId(app.bytecode),
+      compiled: encodeId(ZERO32),
+      size: app.size,
+      source: app.source,
+      metadata: [...app.metadata],
+      package: app.package,
+      version: app.version,
+      signerId: '',
+      installedAt: Date.now(),
+    };
+    await this.d.store.put('application', app.applicationId, JSON.stringify(meta));
+  }
+
+  // ---- sync stream: requester -----------------------------------------------------------------------------------
+
+  private async auth(ctx: Uint8Array, peer: string): Promise<Auth> {
+    const net = this.network!;
+    for (const pk of await this.d.contexts.identities(ctx, true)) {
+      const rec = await this.d.contexts.identity(ctx, pk);
+      if (!rec?.privateKey) continue;
+      return { contextId: ctx, member: pk, signature: edSign(decodeId(rec.privateKey), authMessage(ctx, net.peerId, peer)) };
+    }
+    throw new Error('no owned identity in this context');
+  }
+
+  private async requestHeads(ctx: Uint8Array, peer: string): Promise<{ heads: Uint8Array[]; rootHash: Uint8Array }> {
+    const net = this.network;
+    if (!net) throw new Error('no network');
+    let out: { heads: Uint8Array[]; rootHash: Uint8Array } | null = null;
+    await net.request(peer, encodeRequest({ type: 'heads', auth: await this.auth(ctx, peer) }), (f) => {
+      const r = decodeResponse(f);
+      if (r.type === 'error') throw new Error(`peer: ${r.message}`);
+      if (r.type === 'heads') out = { heads: r.heads, rootHash: r.rootHash };
+      return true;
+    }, this.d.timeoutMs);
+    if (!out) throw new Error('no heads');
+    return out;
+  }
+
+  private async requestDeltas(ctx: Uint8Array, peer: string, ids: Uint8Array[]): Promise<Array<{ delta: Delta; raw: Uint8Array }>> {
+    const net = this.network;
+    if (!net) throw new Error('no network');
+    const out: Array<{ delta: Delta; raw: Uint8Array }> = [];
+    let n = 0;
+    await net.request(peer, encodeRequest({ type: 'deltas', auth: await this.auth(ctx, peer), ids }), (f) => {
+      const r = decodeResponse(f);
+      if (r.type === 'error') throw new Error(`peer: ${r.message}`);
+      if (r.type === 'delta' && r.delta) {
+        try {
+          const d = decodeDelta(r.delta);
+          if (Buffer.from(d.id).equals(Buffer.from(ids[n]!))) out.push({ delta: d, raw: r.delta });
+        } catch (err) {
+          this.d.logger.warn({ peer, err: (err as Error).message }, 'peer served an invalid delta');
+        }
+      }
+      n++;
+      return n >= ids.length;
+    }, this.d.timeoutMs);
+    return out;
+  }
+
+  private async requestBlob(ctx: Uint8Array, peer: string, blobId: Uint8Array): Promise<Buffer> {
+    const net = this.network;
+    if (!net) throw new Error('no network');
+    const parts: Uint8Array[] = [];
+    let found = true;
+    await net.request(peer, encodeRequest({ type: 'blob', auth: await this.auth(ctx, peer), blobId }), (f) => {
+      const r = decodeResponse(f);
+      if (r.type === 'error') throw new Error(`peer: ${r.message}`);
+      if (r.type !== 'chunk') return true;
+      found = r.found;
+      parts.push(r.data);
+      return r.last;
+    }, 120_000);
+    if (!found) throw new Error('peer does not have the blob');
+    return Buffer.concat(parts);
+  }
+
+  // ---- sync stream: responder -----------------------------------------------------------------------------------
+
+  private async serve(frame: Uint8Array, peer: string, send: (f: Uint8Array) => Promise<void>): Promise<void> {
+    let q;
+    try {
+      q = decodeRequest(frame);
+    } catch {
+      await send(encodeResponse({ type: 'error', message: 'malformed request' }));
+      return;
+    }
+    const ctx = q.auth.contextId;
+    const m = await this.membership(ctx);
+    const net = this.network!;
+    if (!m || !SyncManager.can(m, q.auth.member) || !edVerify(q.auth.member, authMessage(ctx, peer, net.peerId), q.auth.signature)) {
+      await send(encodeResponse({ type: 'error', message: 'not a member of this context' }));
+      return;
+    }
+    if (q.type === 'heads') {
+      const meta = await this.d.contexts.meta(ctx);
+      await send(encodeResponse({ type: 'heads', rootHash: meta ? decodeId(meta.rootHash) : ZERO32, heads: meta ? headsOf(meta) : [] }));
+    } else if (q.type === 'deltas') {
+      for (const id of q.ids) {
+        const raw = await this.d.store.get('delta', contextKey(ctx, id));
+        await send(encodeResponse({ type: 'delta', delta: raw ? new Uint8Array(raw) : null }));
+      }
+    } else {
+      const allowed = m.app.bytecode === encodeId(q.blobId);
+      const data = allowed ? await this.d.blobs.read(q.blobId) : null;
+      if (!data) {
+        await send(encodeResponse({ type: 'chunk', found: false, last: true, data: new Uint8Array(0) }));
+        return;
+      }
+      for (let off = 0; off < data.length || off === 0; off += BLOB_CHUNK) {
+        const last = off + BLOB_CHUNK >= data.length;
+        await send(encodeResponse({ type: 'chunk', found: true, last, data: data.subarray(off, off + BLOB_CHUNK) }));
+        if (last) break;
+      }
+    }
+  }
+
+  /** Connected peers subscribed to a context's topic. */
+  contextPeers(ctx: Uint8Array): string[] {
+    return this.network?.topicPeers(encodeId(ctx)) ?? [];
+  }
+}
+
+function opsOf(outcome: Outcome): Ops {
+  if (outcome.artifact.length > 0) return { kind: 'artifact', artifact: outcome.artifact };
+  return { kind: 'writes', writes: [...outcome.writes.values()].map((w) => ({ key: w.key, value: w.value ?? null })) };
+}
+
+function appInfo(id: Uint8Array, meta: ApplicationMeta): AppInfo {
+  return {
+    applicationId: id,
+    bytecode: decodeId(meta.bytecode),
+    size: meta.size,
+    source: meta.source,
+    metadata: Uint8Array.from(meta.metadata),
+    package: meta.package,
+    version: meta.version,
+  };
+}
+
+function appRecord(a: AppInfo): Membership['app'] {
+  return { bytecode: encodeId(a.bytecode), size: a.size, source: a.source, metadata: [...a.metadata], package: a.package, version: a.version };
+}
+
+function membershipFrom(creator: Uint8Array, app: AppInfo): Membership {
+  return { creator: encodeId(creator), applicationId: encodeId(app.applicationId), app: appRecord(app), members: { [encodeId(creator)]: [...ALL_CAPS] } };
+}

@@ -1,0 +1,236 @@
+import '../src/polyfills.ts';
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import WebSocket from 'ws';
+import pino from 'pino';
+import { generateKeyPair } from '@libp2p/crypto/keys';
+import { startNode, type TestNode } from './helpers/node.ts';
+import { api } from './helpers/http.ts';
+import { Network } from '../src/network/index.ts';
+import { decodeId, encodeId } from '../src/util/ids.ts';
+import { newKeypair } from '../src/node/contexts.ts';
+import { decodeInvitation, encodeDelta, encodeGossip, encodeRequest, decodeResponse, makeDelta, Hlc, authMessage, edSign } from '../src/node/sync/codec.ts';
+
+// Three merod processes on 127.0.0.1 share a context: membership by signed entries, state by signed deltas
+// over gossipsub, catch-up over the sync stream protocol.
+
+const APP = resolve('build/apps/kv-store.wasm');
+let A: TestNode, B: TestNode, C: TestNode;
+let ctx: string;
+const members: Record<string, string> = {};
+
+function swarmOf(n: TestNode): string {
+  const text = readFileSync(join(n.dir, 'config.toml'), 'utf8');
+  const peer = /peer_id = "([^"]+)"/.exec(text)![1]!;
+  const port = /"\/ip4\/0\.0\.0\.0\/tcp\/(\d+)"/.exec(text)![1]!;
+  return `/ip4/127.0.0.1/tcp/${port}/p2p/${peer}`;
+}
+
+async function until<T>(what: string, fn: () => Promise<T | undefined | false>, ms = 20_000): Promise<T> {
+  const end = Date.now() + ms;
+  let last: unknown;
+  while (Date.now() < end) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out: ${what}${last ? ` (${(last as Error).message})` : ''}`);
+}
+
+async function rpc(n: TestNode, method: string, args: unknown, mode = 'execute') {
+  const r = await api(n.url).post('/jsonrpc', {
+    jsonrpc: '2.0',
+    id: 1,
+    method: mode,
+    params: { contextId: ctx, method, argsJson: args, executorPublicKey: members[n.node] },
+  });
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.json.error, undefined, r.text);
+  return r.json.result.output;
+}
+
+async function stateOf(n: TestNode): Promise<{ root: string; entries: Record<string, string> }> {
+  const c = await api(n.url).get(`/admin-api/contexts/${ctx}`);
+  assert.equal(c.status, 200, c.text);
+  return { root: c.json.data.rootHash, entries: await rpc(n, 'entries', {}, 'query') };
+}
+
+async function converged(nodes: TestNode[]): Promise<{ root: string; entries: Record<string, string> } | undefined> {
+  const states = await Promise.all(nodes.map(stateOf));
+  const first = JSON.stringify(states[0]);
+  return states.every((s) => JSON.stringify(s) === first) ? states[0] : undefined;
+}
+
+before(async () => {
+  A = await startNode({ node: 'a', initArgs: ['--no-mdns'] });
+  const boot = swarmOf(A);
+  [B, C] = await Promise.all([
+    startNode({ node: 'b', initArgs: ['--no-mdns', '--boot-nodes', boot] }),
+    startNode({ node: 'c', initArgs: ['--no-mdns', '--boot-nodes', boot] }),
+  ]);
+});
+
+test('peers: A counts B and C, the banner lists swarm addresses', async () => {
+  await until('A sees 2 peers', async () => (await api(A.url).get('/admin-api/peers')).json.count === 2);
+  assert.match(A.output(), /swarm\s+\/ip4\/\S+\/tcp\/\d+\/p2p\/12D3Koo/);
+});
+
+test('A creates a context and invites B and C; they join and get the app and state from A', async () => {
+  const a = api(A.url);
+  const inst = await a.post('/admin-api/install-dev-application', { path: APP, metadata: [] });
+  assert.equal(inst.status, 200, inst.text);
+  const appId = inst.json.data.applicationId;
+  const created = await a.post('/admin-api/contexts', { protocol: 'near', applicationId: appId, initializationParams: [] });
+  assert.equal(created.status, 200, created.text);
+  ctx = created.json.data.contextId;
+  members.a = created.json.data.memberPublicKey;
+  await rpc(A, 'set', { key: 'before-join', value: 'A' });
+
+  for (const n of [B, C]) {
+    const id = await api(n.url).post('/admin-api/identity/context');
+    members[n.node] = id.json.data.publicKey;
+    const inv = await a.post('/admin-api/contexts/invite', { contextId: ctx, inviterId: members.a, inviteeId: members[n.node] });
+    assert.equal(inv.status, 200, inv.text);
+    const payload = inv.json.data as string;
+    const decoded = decodeInvitation(payload);
+    assert.equal(encodeId(decoded.contextId), ctx);
+    assert.equal(encodeId(decoded.invitee), members[n.node]);
+    const joined = await api(n.url).post('/admin-api/contexts/join', { invitationPayload: payload });
+    assert.equal(joined.status, 200, joined.text);
+    assert.deepEqual(joined.json.data, { contextId: ctx, memberPublicKey: members[n.node] });
+    // The app came from A over the sync protocol (same id), and the state replays to the same root.
+    const apps = await api(n.url).get('/admin-api/applications');
+    assert.ok(apps.json.data.apps.some((x: { id: string }) => x.id === appId));
+    assert.equal(await rpc(n, 'get', { key: 'before-join' }, 'query'), 'A');
+  }
+  const s = await until('three nodes agree after the joins', () => converged([A, B, C]));
+  assert.deepEqual(s.entries, { 'before-join': 'A' });
+  const ids = await a.get(`/admin-api/contexts/${ctx}/identities`);
+  assert.deepEqual(new Set(ids.json.data.identities), new Set([members.a, members.b, members.c]));
+  // Unknown context: data null, as upstream without a context config.
+  const none = await a.post('/admin-api/contexts/invite', { contextId: encodeId(new Uint8Array(32).fill(7)), inviterId: members.a, inviteeId: members.b });
+  assert.deepEqual(none.json, { data: null });
+});
+
+test('a WebSocket subscriber on B sees events of mutations made on A', async () => {
+  const ws = new WebSocket(B.url.replace('http', 'ws') + '/ws');
+  const frames: any[] = [];
+  ws.on('message', (d) => frames.push(JSON.parse(d.toString())));
+  await new Promise((r) => ws.once('open', r));
+  ws.send(JSON.stringify({ id: 1, method: 'subscribe', params: { contextIds: [ctx] } }));
+  await until('subscribed', async () => frames.some((f) => f.id === 1));
+  await rpc(A, 'set', { key: 'evt', value: 'from-A' });
+  const ev = await until('event on B', async () =>
+    frames.find((f) => f.id === null && f.result?.data?.events?.some((e: any) => e.kind === 'Inserted')),
+  );
+  ws.close();
+  assert.equal(ev.result.contextId, ctx);
+  assert.equal(ev.result.type, 'StateMutation');
+  const e = ev.result.data.events.find((x: any) => x.kind === 'Inserted');
+  assert.deepEqual(JSON.parse(Buffer.from(e.data).toString()), { key: 'evt', value: 'from-A' });
+  const aRoot = (await api(A.url).get(`/admin-api/contexts/${ctx}`)).json.data.rootHash;
+  await until('B reaches A root', async () => (await api(B.url).get(`/admin-api/contexts/${ctx}`)).json.data.rootHash === aRoot);
+});
+
+test('concurrent mutations on all three nodes converge to the same root and entries', async () => {
+  const ROUNDS = 15;
+  await Promise.all(
+    [A, B, C].map(async (n) => {
+      for (let i = 0; i < ROUNDS; i++) {
+        await rpc(n, 'set', { key: `${n.node}-${i}`, value: `${n.node}:${i}` });
+        await rpc(n, 'set', { key: 'shared', value: `${n.node}:${i}` });
+      }
+    }),
+  );
+  const s = await until('convergence', () => converged([A, B, C]), 30_000);
+  // Every value record reached every node (the kv-store's key index is one LWW record: see docs/network.md).
+  for (const n of [A, B, C]) {
+    for (const w of ['a', 'b', 'c']) assert.equal(await rpc(n, 'get', { key: `${w}-${ROUNDS - 1}` }, 'query'), `${w}:${ROUNDS - 1}`);
+  }
+  assert.match(s.entries.shared ?? '', /^[abc]:\d+$/);
+});
+
+test('a node stopped during mutations catches up after restart', async () => {
+  await C.stop();
+  for (let i = 0; i < 10; i++) {
+    await Promise.all([rpc(A, 'set', { key: `offline-a-${i}`, value: String(i) }), rpc(B, 'set', { key: `offline-b-${i}`, value: String(i) })]);
+  }
+  await C.restart();
+  const s = await until('C catches up', () => converged([A, B, C]), 30_000);
+  assert.equal(s.entries['offline-a-9'] ?? (await rpc(C, 'get', { key: 'offline-a-9' }, 'query')), '9');
+  assert.equal(await rpc(C, 'get', { key: 'offline-b-9' }, 'query'), '9');
+});
+
+test('a non-member cannot inject deltas or read the context', async () => {
+  const before = await stateOf(A);
+  const meta = (await api(A.url).get(`/admin-api/contexts/${ctx}`)).json.data;
+  const parents = (meta.dagHeads as number[][]).map((h) => Uint8Array.from(h));
+  const contextId = decodeId(ctx);
+  const evil = newKeypair();
+  const net = await Network.start({
+    privateKey: await generateKeyPair('Ed25519'),
+    listen: ['/ip4/127.0.0.1/tcp/0'],
+    bootstrap: [swarmOf(A)],
+    mdns: false,
+    logger: pino({ level: 'silent' }),
+  });
+  try {
+    net.subscribe(ctx);
+    await until('attacker in the topic', async () => net.topicPeers(ctx).length > 0);
+    await new Promise((r) => setTimeout(r, 1500)); // mesh
+    const key = new Uint8Array(32).fill(9);
+    const writes = { kind: 'writes' as const, writes: [{ key, value: Buffer.from('pwned') }] };
+    // 1. A valid signature by a key that is not a member.
+    const forged = makeDelta({ contextId, parents, hlc: new Hlc().now(), author: evil.publicKey, payload: { type: 'state', ops: writes }, events: null }, evil.secret);
+    // 2. Claims to be member B, signed with another key.
+    const spoofed = { ...forged, author: decodeId(members.b!) };
+    // 3. A membership entry adding the attacker, signed by the attacker.
+    const selfAdd = makeDelta(
+      { contextId, parents, hlc: new Hlc().now(), author: evil.publicKey, payload: { type: 'member', op: 'add', member: evil.publicKey, capability: 0 }, events: null },
+      evil.secret,
+    );
+    for (const d of [forged, spoofed, selfAdd]) await net.publish(ctx, encodeGossip({ type: 'delta', delta: encodeDelta(d) }));
+    // The sync protocol refuses a non-member.
+    const peerA = /peer_id = "([^"]+)"/.exec(readFileSync(join(A.dir, 'config.toml'), 'utf8'))![1]!;
+    let answer: any;
+    await net.request(
+      peerA,
+      encodeRequest({ type: 'heads', auth: { contextId, member: evil.publicKey, signature: edSign(evil.secret, authMessage(contextId, net.peerId, peerA)) } }),
+      (f) => ((answer = decodeResponse(f)), true),
+    );
+    assert.deepEqual(answer, { type: 'error', message: 'not a member of this context' });
+    await until('A logs the rejection', async () => /dropping a delta|dropping an invalid delta/.test(A.output()), 10_000);
+    await new Promise((r) => setTimeout(r, 500));
+    for (const n of [A, B, C]) assert.deepEqual(await stateOf(n), before);
+    const ids = await api(A.url).get(`/admin-api/contexts/${ctx}/identities`);
+    assert.ok(!ids.json.data.identities.includes(encodeId(evil.publicKey)));
+  } finally {
+    await net.stop();
+  }
+});
+
+test('capabilities: grant lets B invite; revoke takes it back; leave removes C', async () => {
+  const b = api(B.url);
+  const extra = (await api(C.url).post('/admin-api/identity/context')).json.data.publicKey;
+  const denied = await b.post('/admin-api/contexts/invite', { contextId: ctx, inviterId: members.b, inviteeId: extra });
+  assert.equal(denied.status, 403, denied.text);
+  const g = await api(A.url).post(`/admin-api/contexts/${ctx}/capabilities/grant`, { capabilities: [[members.b, 'ManageMembers']], signer_id: members.a });
+  assert.equal(g.status, 200, g.text);
+  assert.equal(g.text, 'null');
+  await until('B may invite', async () => (await b.post('/admin-api/contexts/invite', { contextId: ctx, inviterId: members.b, inviteeId: extra })).status === 200);
+  const r = await api(A.url).post(`/admin-api/contexts/${ctx}/capabilities/revoke`, { capabilities: [[members.b, 'ManageMembers']], signer_id: members.a });
+  assert.equal(r.status, 200, r.text);
+  const left = await api(C.url).post(`/admin-api/contexts/${ctx}/leave`, {});
+  assert.equal(left.status, 200, left.text);
+  await until('A drops C from the members', async () => {
+    const ids = (await api(A.url).get(`/admin-api/contexts/${ctx}/identities`)).json.data.identities as string[];
+    return !ids.includes(members.c!);
+  });
+  assert.equal((await api(C.url).get(`/admin-api/contexts/${ctx}`)).status, 404);
+});
