@@ -226,11 +226,17 @@ test('capabilities: grant lets B invite; revoke takes it back; leave removes C',
   await until('B may invite', async () => (await b.post('/admin-api/contexts/invite', { contextId: ctx, inviterId: members.b, inviteeId: extra })).status === 200);
   const r = await api(A.url).post(`/admin-api/contexts/${ctx}/capabilities/revoke`, { capabilities: [[members.b, 'ManageMembers']], signer_id: members.a });
   assert.equal(r.status, 200, r.text);
+  const another = (await api(C.url).post('/admin-api/identity/context')).json.data.publicKey;
+  await until('B may no longer invite', async () => (await b.post('/admin-api/contexts/invite', { contextId: ctx, inviterId: members.b, inviteeId: another })).status === 403);
+  const unknown = await api(A.url).post(`/admin-api/contexts/${encodeId(new Uint8Array(32).fill(5))}/capabilities/grant`, { capabilities: [[members.b, 'Proxy']], signer_id: members.a });
+  assert.equal(unknown.status, 500, unknown.text);
   const left = await api(C.url).post(`/admin-api/contexts/${ctx}/leave`, {});
   assert.equal(left.status, 200, left.text);
   await until('A drops C from the members', async () => {
     const ids = (await api(A.url).get(`/admin-api/contexts/${ctx}/identities`)).json.data.identities as string[];
     return !ids.includes(members.c!);
+  }).catch((err) => {
+    throw new Error(`${(err as Error).message}\n--- A ---\n${A.output().slice(-3000)}\n--- C ---\n${C.output().slice(-3000)}`);
   });
   assert.equal((await api(C.url).get(`/admin-api/contexts/${ctx}`)).status, 404);
 });

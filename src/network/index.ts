@@ -19,6 +19,7 @@ import { FaultTolerance, type PeerId, type PrivateKey, type Stream } from '@libp
 import { peerIdFromString } from '@libp2p/peer-id';
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
 import type { Logger } from 'pino';
+import { networkInterfaces } from 'node:os';
 import { FrameReader, sendFrame, MAX_FRAME } from './framing.ts';
 
 import { SYNC_PROTOCOL, KAD_PROTOCOL, MAX_GOSSIP_BYTES } from './constants.ts';
@@ -43,6 +44,18 @@ function msgId(msg: { type: string; from?: PeerId; sequenceNumber?: bigint; data
     return Buffer.from(msg.from.toString() + msg.sequenceNumber.toString(), 'utf8');
   }
   return Buffer.from(msg.data);
+}
+
+let localIps: Set<string> | null = null;
+
+/** Whether a multiaddr points at this machine (loopback or one of its interface addresses). */
+function isLocalAddress(m: Multiaddr): boolean {
+  if (!localIps) {
+    localIps = new Set(['127.0.0.1', '::1', '0.0.0.0', '::']);
+    for (const list of Object.values(networkInterfaces())) for (const i of list ?? []) localIps.add(i.address);
+  }
+  const ip = m.getComponents().find((c) => c.name === 'ip4' || c.name === 'ip6')?.value;
+  return ip !== undefined && (localIps.has(ip) || ip.startsWith('127.'));
 }
 
 export class Network {
@@ -113,8 +126,11 @@ export class Network {
       if (evt.detail.subscriptions.some((s) => s.subscribe)) this.emitPeer(peer);
     });
     libp2p.addEventListener('peer:discovery', (evt) => {
-      // mDNS/DHT discoveries: dial so the peer joins our topics' meshes.
-      if (this.stopped) return;
+      // mDNS/DHT discoveries: dial so the peer joins our topics' meshes. Peers on this very host are left
+      // alone (several nodes on one machine, e.g. test runs, stay isolated unless given --boot-nodes).
+      if (this.stopped || evt.detail.id.equals(libp2p.peerId)) return;
+      if (evt.detail.multiaddrs.length > 0 && evt.detail.multiaddrs.every((m) => isLocalAddress(m)) && process.env.MEROD_DIAL_SAME_HOST !== '1') return;
+      if (libp2p.getConnections(evt.detail.id).length > 0) return;
       libp2p.dial(evt.detail.id).catch(() => undefined);
     });
     await libp2p.handle(

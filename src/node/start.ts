@@ -35,8 +35,7 @@ export async function startNode(dir: string, o: StartOptions = {}): Promise<Runn
   }
   const urls = listening.urls;
   node.urls = urls;
-  await node.startNetwork();
-  const swarm = node.network?.addresses() ?? [];
+  const swarm = config.swarm.listen.map((a) => `${a}/p2p/${node.identity.peerId}`);
   const first = urls[0]!;
   const banner = [
     '',
@@ -44,7 +43,7 @@ export async function startNode(dir: string, o: StartOptions = {}): Promise<Runn
     `  peer id        ${node.identity.peerId}`,
     `  home           ${dir}`,
     `  auth mode      ${config.server.auth_mode}`,
-    ...(swarm.length > 0 ? swarm.map((a, i) => `  ${i === 0 ? 'swarm        ' : '             '}  ${a}`) : ['  swarm          not running']),
+    ...(swarm.length > 0 ? swarm.map((a, i) => `  ${i === 0 ? 'swarm        ' : '             '}  ${a}`) : ['  swarm          no listen addresses']),
     ...urls.map((u, i) => `  ${i === 0 ? 'listening on ' : '             '}  ${u}`),
     `  admin API      ${first}/admin-api/health`,
     `  JSON-RPC       ${first}/jsonrpc`,
@@ -63,6 +62,9 @@ export async function startNode(dir: string, o: StartOptions = {}): Promise<Runn
   ].join('\n');
   process.stdout.write(banner + '\n');
   logger.info({ peerId: node.identity.peerId, urls, authMode: config.server.auth_mode }, 'node started');
+  // The swarm starts after the server answers (loading js-libp2p takes a moment); a node without peers works as before.
+  await node.startNetwork();
+  if (node.network) logger.info({ swarm: node.network.addresses() }, 'swarm listening');
   let stopping: Promise<void> | null = null;
   return {
     node,

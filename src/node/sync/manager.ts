@@ -75,6 +75,18 @@ function hex(b: Uint8Array): string {
 function membershipKey(ctx: Uint8Array): Uint8Array {
   return concat(ctx, Uint8Array.of(0));
 }
+/** Set of membership entry ids (JSON array of hex), by its hash. */
+function setKey(ctx: Uint8Array, h: Uint8Array): Uint8Array {
+  return concat(ctx, Uint8Array.of(2), h);
+}
+/** Hash of the membership set in an applied entry's causal past (itself included). */
+function setOfKey(ctx: Uint8Array, id: Uint8Array): Uint8Array {
+  return concat(ctx, Uint8Array.of(3), id);
+}
+/** A membership entry's effect (genesis, member op, application). */
+function entryKey(ctx: Uint8Array, id: Uint8Array): Uint8Array {
+  return concat(ctx, Uint8Array.of(4), id);
+}
 function stampKey(ctx: Uint8Array, key: Uint8Array): Uint8Array {
   return concat(ctx, Uint8Array.of(1), key);
 }
@@ -196,6 +208,10 @@ export class SyncManager implements DeltaHooks {
     batch.put('delta', contextKey(ctx, d.id), encodeDelta(d));
     const m = membershipFrom(creator, app);
     batch.put('config', membershipKey(ctx), JSON.stringify(m));
+    batch.put('config', entryKey(ctx, d.id), JSON.stringify(entryRecord(d)));
+    const set = this.storeSet(batch, ctx, [hex(d.id)]);
+    batch.put('config', setOfKey(ctx, d.id), Buffer.from(set, 'hex'));
+    this.setOfCache.set(hex(d.id), set);
     const stamp = stampOf(d);
     if (outcome) for (const w of outcome.writes.values()) batch.put('config', stampKey(ctx, w.key), stamp);
     this.network?.subscribe(encodeId(ctx));
@@ -220,6 +236,11 @@ export class SyncManager implements DeltaHooks {
     );
     const raw = encodeDelta(d);
     batch.put('delta', contextKey(ctx, d.id), raw);
+    const set = await this.unionOfParents(batch, ctx, parents);
+    if (set) {
+      batch.put('config', setOfKey(ctx, d.id), Buffer.from(set, 'hex'));
+      this.setOfCache.set(hex(d.id), set);
+    }
     const stamp = stampOf(d);
     for (const w of outcome.writes.values()) batch.put('config', stampKey(ctx, w.key), stamp);
     return {
@@ -495,27 +516,34 @@ export class SyncManager implements DeltaHooks {
     }
   }
 
-  /** Verifies authorisation and applies one entry whose parents are applied. Caller holds the context lock. */
+  /**
+   * Verifies authorisation and applies one entry whose parents are applied. Caller holds the context lock.
+   *
+   * Authorisation is causal: an entry is checked against the membership that results from the membership
+   * entries in its own causal past (its parents' "membership sets"), never against whatever this node has
+   * applied meanwhile. The verdict therefore depends only on the entry and its ancestors, and is the same on
+   * every node; a concurrent revoke or removal does not invalidate an entry made without knowledge of it.
+   */
   private async applyLocked(ctx: Uint8Array, d: Delta, raw: Uint8Array, peer: string | null): Promise<string> {
     if (await this.d.store.has('delta', contextKey(ctx, d.id))) return 'applied';
     const meta = await this.d.contexts.meta(ctx);
     if (!meta) return 'unknown context';
-    let m = await this.membership(ctx);
     const batch = new Batch();
     const next: ContextMeta = { ...meta };
     const p = d.payload;
     let events: ExecutionEvent[] = [];
+    let parentSet: string | null = null;
     if (p.type === 'genesis') {
-      if (m) return 'a second genesis';
+      if (await this.membership(ctx)) return 'a second genesis';
       if (!Buffer.from(d.author).equals(Buffer.from(ctx)) || d.parents.length > 0) return 'genesis not signed by the context key';
       await this.ensureApp(ctx, p.app, peer);
-      m = membershipFrom(p.creator, p.app);
       next.applicationId = encodeId(p.app.applicationId);
       Object.assign(next, await this.applyOps(batch, ctx, next, d, p.ops));
       if (next.rootHash === encodeId(ZERO32)) next.rootHash = encodeId(hostRoot(ctx, BigInt('0x' + (next.stateSum || '0'))));
-      const creator = await this.d.contexts.identity(ctx, p.creator);
-      if (!creator) batch.put('identity', contextKey(ctx, p.creator), '{}');
     } else {
+      if (d.parents.length === 0) return 'an entry without parents';
+      parentSet = await this.unionOfParents(batch, ctx, d.parents);
+      const m = parentSet ? await this.membershipOfSet(ctx, parentSet) : null;
       if (!m) return 'context has no genesis';
       if (p.type === 'state') {
         if (!SyncManager.can(m, d.author)) return 'author is not a member';
@@ -532,33 +560,41 @@ export class SyncManager implements DeltaHooks {
         if (!SyncManager.can(m, d.author, Capability.ManageMembers) && !(p.op === 'remove' && self && SyncManager.can(m, d.author))) {
           return 'author may not manage members';
         }
-        const k = encodeId(p.member);
-        if (p.op === 'add') {
-          m.members[k] ??= [];
-          if (!(await this.d.contexts.identity(ctx, p.member))) batch.put('identity', contextKey(ctx, p.member), '{}');
-        } else if (p.op === 'remove') {
-          delete m.members[k];
-          const ident = await this.d.contexts.identity(ctx, p.member);
-          if (ident && !ident.privateKey) batch.delete('identity', contextKey(ctx, p.member));
-        } else if (m.members[k]) {
-          const caps = new Set(m.members[k]);
-          if (p.op === 'grant') caps.add(p.capability);
-          else caps.delete(p.capability);
-          m.members[k] = [...caps].sort();
-        }
       } else if (p.type === 'application') {
         if (!SyncManager.can(m, d.author, Capability.ManageApplication)) return 'author may not manage the application';
         await this.ensureApp(ctx, p.app, peer);
-        m.applicationId = encodeId(p.app.applicationId);
-        m.app = appRecord(p.app);
-        next.applicationId = m.applicationId;
       }
     }
+    // The entry's own membership set: its parents' (plus itself when it changes membership).
+    let ownSet = parentSet;
+    if (p.type !== 'state') {
+      batch.put('config', entryKey(ctx, d.id), JSON.stringify(entryRecord(d)));
+      this.entryCache.set(hex(d.id), entryRecord(d));
+      const ids = parentSet ? [...(await this.loadSet(ctx, parentSet))] : [];
+      ids.push(hex(d.id));
+      ownSet = this.storeSet(batch, ctx, ids);
+    }
+    batch.put('config', setOfKey(ctx, d.id), Buffer.from(ownSet!, 'hex'));
+    this.setOfCache.set(hex(d.id), ownSet!);
     const heads = headsOf(meta).filter((h) => !d.parents.some((q) => Buffer.from(q).equals(Buffer.from(h))));
     heads.push(d.id);
     heads.sort(Buffer.compare);
     next.dagHeads = heads.map((h) => [...h]);
-    batch.put('config', membershipKey(ctx), JSON.stringify(m));
+    // The node's current view: the membership of all heads together.
+    const current = await this.membershipOfSet(ctx, await this.unionOfParents(batch, ctx, heads));
+    const before = await this.membership(ctx);
+    if (current && JSON.stringify(current) !== JSON.stringify(before)) {
+      batch.put('config', membershipKey(ctx), JSON.stringify(current));
+      next.applicationId = current.applicationId;
+      for (const pk of Object.keys(current.members)) {
+        if (!before?.members[pk] && !(await this.d.contexts.identity(ctx, decodeId(pk)))) batch.put('identity', contextKey(ctx, decodeId(pk)), '{}');
+      }
+      for (const pk of Object.keys(before?.members ?? {})) {
+        if (current.members[pk]) continue;
+        const ident = await this.d.contexts.identity(ctx, decodeId(pk));
+        if (ident && !ident.privateKey) batch.delete('identity', contextKey(ctx, decodeId(pk)));
+      }
+    }
     batch.put('delta', contextKey(ctx, d.id), raw);
     batch.put('meta', ctx, JSON.stringify(next));
     await this.d.store.commit(batch);
@@ -568,6 +604,101 @@ export class SyncManager implements DeltaHooks {
       this.d.events.publish({ contextId: encodeId(ctx), type: 'StateMutation', data: { newRoot: next.rootHash, events } });
     }
     return 'applied';
+  }
+
+  // ---- causal membership sets ----------------------------------------------------------------------------------
+
+  private readonly setOfCache = new Map<string, string>();
+  private readonly setCache = new Map<string, string[]>();
+  private readonly entryCache = new Map<string, EntryRecord>();
+  private readonly membershipCache = new Map<string, Membership>();
+
+  private async setOf(ctx: Uint8Array, id: Uint8Array): Promise<string | null> {
+    const k = hex(id);
+    const cached = this.setOfCache.get(k);
+    if (cached) return cached;
+    const v = await this.d.store.get('config', setOfKey(ctx, id));
+    if (!v) return null;
+    const h = v.toString('hex');
+    if (this.setOfCache.size > 200_000) this.setOfCache.clear();
+    this.setOfCache.set(k, h);
+    return h;
+  }
+
+  private async loadSet(ctx: Uint8Array, h: string): Promise<string[]> {
+    const cached = this.setCache.get(h);
+    if (cached) return cached;
+    const v = await this.d.store.getJson<string[]>('config', setKey(ctx, Buffer.from(h, 'hex')));
+    if (!v) throw new Error(`membership set ${h} missing`);
+    this.setCache.set(h, v);
+    return v;
+  }
+
+  /** Stores a set of membership entry ids (sorted, deduplicated) and returns its hash. */
+  private storeSet(batch: Batch, ctx: Uint8Array, ids: string[]): string {
+    const sorted = [...new Set(ids)].sort();
+    const h = hex(hash(Buffer.from(sorted.join(','))));
+    if (!this.setCache.has(h)) {
+      this.setCache.set(h, sorted);
+      batch.put('config', setKey(ctx, Buffer.from(h, 'hex')), JSON.stringify(sorted));
+    }
+    return h;
+  }
+
+  /** Union of the parents' membership sets (null when a parent has none: a pre-sync context). */
+  private async unionOfParents(batch: Batch, ctx: Uint8Array, parents: Uint8Array[]): Promise<string | null> {
+    const hashes = new Set<string>();
+    for (const p of parents) {
+      const h = await this.setOf(ctx, p);
+      if (!h) return null;
+      hashes.add(h);
+    }
+    if (hashes.size <= 1) return hashes.values().next().value ?? null;
+    const ids: string[] = [];
+    for (const h of hashes) ids.push(...(await this.loadSet(ctx, h)));
+    return this.storeSet(batch, ctx, ids);
+  }
+
+  private async entry(ctx: Uint8Array, id: string): Promise<EntryRecord> {
+    const cached = this.entryCache.get(id);
+    if (cached) return cached;
+    const v = await this.d.store.getJson<EntryRecord>('config', entryKey(ctx, Buffer.from(id, 'hex')));
+    if (!v) throw new Error(`membership entry ${id} missing`);
+    this.entryCache.set(id, v);
+    return v;
+  }
+
+  /** Membership after the entries of a set, applied in (hlc, id) order (a topological order of the DAG). */
+  private async membershipOfSet(ctx: Uint8Array, h: string | null): Promise<Membership | null> {
+    if (!h) return null;
+    const cached = this.membershipCache.get(h);
+    if (cached) return structuredClone(cached);
+    const entries = await Promise.all((await this.loadSet(ctx, h)).map((id) => this.entry(ctx, id)));
+    entries.sort((a, b) => (BigInt(a.hlc) < BigInt(b.hlc) ? -1 : BigInt(a.hlc) > BigInt(b.hlc) ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    let m: Membership | null = null;
+    for (const e of entries) {
+      if (e.genesis) m = { creator: e.genesis.creator, applicationId: e.genesis.applicationId, app: e.genesis.app, members: { [e.genesis.creator]: [...ALL_CAPS] } };
+      else if (!m) continue;
+      else if (e.member) {
+        const { op, member, capability } = e.member;
+        if (op === 'add') m.members[member] ??= [];
+        else if (op === 'remove') delete m.members[member];
+        else if (m.members[member]) {
+          const caps = new Set(m.members[member]);
+          if (op === 'grant') caps.add(capability);
+          else caps.delete(capability);
+          m.members[member] = [...caps].sort();
+        }
+      } else if (e.application) {
+        m.applicationId = e.application.applicationId;
+        m.app = e.application.app;
+      }
+    }
+    if (m) {
+      if (this.membershipCache.size > 1000) this.membershipCache.clear();
+      this.membershipCache.set(h, m);
+    }
+    return m ? structuredClone(m) : null;
   }
 
   /**
@@ -779,6 +910,23 @@ function appInfo(id: Uint8Array, meta: ApplicationMeta): AppInfo {
 
 function appRecord(a: AppInfo): Membership['app'] {
   return { bytecode: encodeId(a.bytecode), size: a.size, source: a.source, metadata: [...a.metadata], package: a.package, version: a.version };
+}
+
+interface EntryRecord {
+  id: string;
+  hlc: string;
+  genesis?: { creator: string; applicationId: string; app: Membership['app'] };
+  member?: { op: 'add' | 'remove' | 'grant' | 'revoke'; member: string; capability: number };
+  application?: { applicationId: string; app: Membership['app'] };
+}
+
+function entryRecord(d: Delta): EntryRecord {
+  const r: EntryRecord = { id: hex(d.id), hlc: d.hlc.toString() };
+  const p = d.payload;
+  if (p.type === 'genesis') r.genesis = { creator: encodeId(p.creator), applicationId: encodeId(p.app.applicationId), app: appRecord(p.app) };
+  else if (p.type === 'member') r.member = { op: p.op, member: encodeId(p.member), capability: p.capability };
+  else if (p.type === 'application') r.application = { applicationId: encodeId(p.app.applicationId), app: appRecord(p.app) };
+  return r;
 }
 
 function membershipFrom(creator: Uint8Array, app: AppInfo): Membership {
