@@ -130,6 +130,8 @@ interface Slot {
 }
 
 const MIB = 1024 * 1024;
+/** How long a module whose call was killed stays barred from the last idle worker. */
+const PENALTY_MS = 30_000;
 
 function emptyOutcome(error: RuntimeErrorData, started: number, cached = false): Outcome {
   return {
@@ -166,6 +168,8 @@ export class Runtime {
   private readonly cache = new Map<string, Promise<CachedModule>>();
   private readonly slots: Slot[] = [];
   private readonly queue: Pending[] = [];
+  /** moduleKey → until when (performance.now()) it may not take the last idle worker; see pump(). */
+  private readonly penalty = new Map<string, number>();
   private nextCallId = 1;
   private closed = false;
   private spawnFailures = 0;
@@ -294,16 +298,47 @@ export class Runtime {
 
   // ---- worker pool -------------------------------------------------------------------------------------
 
+  /**
+   * Hands queued calls to idle workers, oldest first, with two exceptions that isolate applications from each
+   * other (issue #7, test/isolation.test.ts) when there are N ≥ 2 workers:
+   * - one module (application) runs at most N − 1 calls at once; its further calls wait while calls of other
+   *   modules go ahead, so a flood of calls to one app never holds every worker;
+   * - a module whose call recently had to be killed (deadline, crash, out of memory) never takes the last
+   *   ready idle worker, so while the killed worker is being replaced the others still find one.
+   * A flood of runaway calls (loops that run to their deadline, memory bombs) thus cannot make honest calls of
+   * other apps queue behind those deadlines.
+   */
   private pump(): void {
     if (this.closed) return;
-    while (this.queue.length > 0) {
-      const slot = this.slots.find((s) => s.ready && !s.dead && !s.current);
-      if (!slot) break;
-      this.dispatch(slot, this.queue.shift()!);
+    const perModule = this.size >= 2 ? this.size - 1 : this.size;
+    const busy = new Map<string, number>();
+    for (const s of this.slots) {
+      if (s.current && !s.dead) busy.set(s.current.cachedModule.key, (busy.get(s.current.cachedModule.key) ?? 0) + 1);
+    }
+    const now = performance.now();
+    for (let i = 0; i < this.queue.length; ) {
+      const idle = this.slots.filter((s) => s.ready && !s.dead && !s.current);
+      if (idle.length === 0) break;
+      const key = this.queue[i]!.cachedModule.key;
+      const penalized = this.size >= 2 && (this.penalty.get(key) ?? 0) > now && idle.length === 1;
+      if ((busy.get(key) ?? 0) >= perModule || penalized) {
+        i++; // this module waits; look further down the queue
+        continue;
+      }
+      const [p] = this.queue.splice(i, 1);
+      busy.set(key, (busy.get(key) ?? 0) + 1);
+      this.dispatch(idle[0]!, p!);
     }
     const live = this.slots.filter((s) => !s.dead).length;
     const starting = this.slots.filter((s) => !s.dead && !s.ready).length;
     if (this.queue.length > starting && live < this.size) this.spawn();
+  }
+
+  /** Marks a module whose call had to be killed: for a while it may not take the last idle worker. */
+  private penalize(p: Pending | null): void {
+    if (!p) return;
+    this.penalty.set(p.cachedModule.key, performance.now() + PENALTY_MS);
+    if (this.penalty.size > 256) for (const [k, until] of this.penalty) if (until <= performance.now()) this.penalty.delete(k);
   }
 
   private dispatch(slot: Slot, p: Pending): void {
@@ -339,6 +374,7 @@ export class Runtime {
     if (slot.dead) return;
     slot.dead = true;
     const p = slot.current;
+    this.penalize(p);
     if (p) this.settle(slot, emptyOutcome(error, p.started, p.cached));
     this.remove(slot);
     void slot.worker.terminate();
@@ -383,6 +419,7 @@ export class Runtime {
     slot.replies.close();
     if (!slot.ready) this.spawnFailures++;
     const p = slot.current;
+    this.penalize(p);
     if (p) {
       const error = slot.exitReason === 'oom' ? errors.workerOutOfMemory() : errors.internal(`execution worker exited: ${slot.exitReason ?? 'unknown reason'}`);
       this.settle(slot, emptyOutcome(error, p.started, p.cached));
