@@ -229,9 +229,11 @@ test('capabilities: grant lets B invite; revoke takes it back; leave removes C',
   const another = (await api(C.url).post('/admin-api/identity/context')).json.data.publicKey;
   await until('B may no longer invite', async () => (await b.post('/admin-api/contexts/invite', { contextId: ctx, inviterId: members.b, inviteeId: another })).status === 403);
   const unknown = await api(A.url).post(`/admin-api/contexts/${encodeId(new Uint8Array(32).fill(5))}/capabilities/grant`, { capabilities: [[members.b, 'Proxy']], signer_id: members.a });
-  assert.equal(unknown.status, 500, unknown.text);
-  const left = await api(C.url).post(`/admin-api/contexts/${ctx}/leave`, {});
+  assert.equal(unknown.status, 404, unknown.text);
+  assert.match(unknown.json.error, /does not exist/);
+  const left = await api(C.url).del(`/admin-api/contexts/${ctx}/membership`);
   assert.equal(left.status, 200, left.text);
+  assert.deepEqual(left.json, { data: { isDeleted: true } });
   await until('A drops C from the members', async () => {
     const ids = (await api(A.url).get(`/admin-api/contexts/${ctx}/identities`)).json.data.identities as string[];
     return !ids.includes(members.c!);

@@ -17,6 +17,3 @@ export const capabilitiesRequest = z.object({
   capabilities: z.array(z.tuple([id, capability])).min(1).max(256),
   signer_id: id,
 });
-
-/** POST /admin-api/contexts/:id/leave (ours): the owned member to remove, or every owned member. */
-export const leaveRequest = z.object({ memberPublicKey: id.optional() }).optional();

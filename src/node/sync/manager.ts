@@ -297,7 +297,8 @@ export class SyncManager implements DeltaHooks {
 
   async setCapability(ctx: Uint8Array, signer: Uint8Array, grants: Array<[Uint8Array, number]>, grant: boolean): Promise<void> {
     const m = await this.membership(ctx);
-    if (!m) throw new ContextError(`context '${encodeId(ctx)}' does not exist`, 500);
+    // Upstream answers 500 here; a missing context is the client's error, so 404 with upstream's message.
+    if (!m) throw new ContextError(`context '${encodeId(ctx)}' does not exist`, 404);
     for (const [member, cap] of grants) {
       await this.authorEntry(ctx, signer, { type: 'member', op: grant ? 'grant' : 'revoke', member, capability: cap });
     }

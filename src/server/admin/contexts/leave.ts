@@ -1,23 +1,30 @@
 import { defineRoute } from '../../route.ts';
-import { leaveRequest } from '../../../wire/membership.ts';
-import { decodeId } from '../../../util/ids.ts';
+import { decodeId, IdError } from '../../../util/ids.ts';
+import { jsonError } from '../../errors.ts';
 import { pathId } from '../params.ts';
 import { contextFailure } from './context-error.ts';
 
 /**
- * POST /admin-api/contexts/:context_id/leave (ours; upstream leaves through the contract) — signs a
- * "remove member" entry for the owned member(s), broadcasts it, then deletes the context locally.
+ * DELETE /admin-api/contexts/:context_id/membership[?member=<pk>] (ours; upstream leaves through the contract):
+ * signs a "remove member" entry for the owned member (or every owned member), broadcasts it, then deletes the
+ * context locally. `{"data":{"isDeleted":bool}}` like DELETE /admin-api/contexts/:id.
  */
 export default defineRoute({
-  method: 'POST',
-  url: '/admin-api/contexts/:context_id/leave',
+  method: 'DELETE',
+  url: '/admin-api/contexts/:context_id/membership',
   access: 'protected',
-  body: { schema: leaveRequest, errors: 'validated' },
-  async handler({ node, params, body }) {
+  async handler({ node, params, query }) {
     const id = pathId(params.context_id, 'Invalid context id');
+    let member: Uint8Array | undefined;
+    if (query.member !== undefined) {
+      try {
+        member = decodeId(query.member);
+      } catch (err) {
+        throw jsonError(400, `Invalid member: ${err instanceof IdError ? err.message : 'invalid id'}`);
+      }
+    }
     try {
-      const left = await node.sync.leave(id, body?.memberPublicKey ? decodeId(body.memberPublicKey) : undefined);
-      return { data: { isDeleted: left } };
+      return { data: { isDeleted: await node.sync.leave(id, member) } };
     } catch (err) {
       throw contextFailure(err);
     }
