@@ -1,20 +1,43 @@
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { startInProcNode, appPath, call } from '../test/helpers/inproc.ts';
+import { encodeId } from '../src/util/ids.ts';
+import type { NodeEvent } from '../src/node/events.ts';
 
 /**
- * Event delivery latency to many subscribers: a child process holds N WebSocket and N SSE subscriptions to
- * one context; the bench sends kv-store `set` mutations whose value is the send time; the child measures,
- * per subscriber and event, send → receipt (execution + commit + fan-out + transport).
+ * Event delivery latency to many subscribers of one context: `BENCH_SUBSCRIBERS` WebSocket and as many SSE
+ * subscribers (default 1,000 each) live in a child process (bench/events-subscribers.ts).
+ *
+ * - phase `publish`: `BENCH_EVENTS` (default 50) events published on the node's event hub, one every 100 ms;
+ *   latency = hub publish → parsed by the subscriber (fan-out, serialisation, transport, client parse). The
+ *   time the node spends inside `publish()` (writing the event to all 2,000 subscribers) is printed too.
+ * - phase `mutate` (when the kv-store test app is built): `BENCH_MUTATIONS` (default 20) kv-store `set`
+ *   calls through JSON-RPC, one every 100 ms; latency = request sent → event parsed (adds execution and
+ *   commit).
+ *
+ * Prints p50/p99/max per phase and transport, and how many deliveries arrived out of how many expected.
  */
 const SUBSCRIBERS = Number(process.env.BENCH_SUBSCRIBERS ?? 1000);
-const EVENTS = Number(process.env.BENCH_EVENTS ?? 20);
+const EVENTS = Number(process.env.BENCH_EVENTS ?? 50);
+const MUTATIONS = Number(process.env.BENCH_MUTATIONS ?? 20);
+const now = () => performance.timeOrigin + performance.now();
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export default async function run(): Promise<void> {
-  const n = await startInProcNode({}, { config: [`server.limits.max_sse_sessions=${SUBSCRIBERS * 2}`] });
+export async function run(): Promise<void> {
+  const n = await startInProcNode({}, { config: [`server.limits.max_sse_sessions=${Math.max(10_000, SUBSCRIBERS * 2)}`] });
   try {
-    const app = (await call(n.url, 'POST', '/admin-api/install-dev-application', { path: appPath('kv-store'), metadata: [] })).json.data.applicationId;
-    const ctx = (await call(n.url, 'POST', '/admin-api/contexts', { protocol: 'near', applicationId: app, initializationParams: [] })).json.data;
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/events-subscribers.ts', n.url, ctx.contextId, String(SUBSCRIBERS), String(SUBSCRIBERS)], {
+    const node = n.running.node;
+    const kvStore = existsSync(resolve('build/apps/kv-store.wasm')) || existsSync(resolve('build/apps/kv_store.wasm'));
+    let ctx = encodeId(new Uint8Array(32).fill(42));
+    let member = '';
+    if (kvStore) {
+      const app = (await call(n.url, 'POST', '/admin-api/install-dev-application', { path: appPath('kv-store'), metadata: [] })).json.data.applicationId;
+      const created = (await call(n.url, 'POST', '/admin-api/contexts', { protocol: 'near', applicationId: app, initializationParams: [] })).json.data;
+      ctx = created.contextId;
+      member = created.memberPublicKey;
+    }
+    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/events-subscribers.ts', n.url, ctx, String(SUBSCRIBERS), String(SUBSCRIBERS)], {
       stdio: ['pipe', 'pipe', 'inherit'],
     });
     let out = '';
@@ -22,33 +45,59 @@ export default async function run(): Promise<void> {
     const started = Date.now();
     while (!out.includes('ready')) {
       if (child.exitCode !== null) throw new Error('subscriber process exited');
-      await new Promise((r) => setTimeout(r, 50));
+      await sleep(50);
     }
     const setup = Date.now() - started;
+
+    child.stdin.write('phase publish\n');
+    await sleep(200);
+    const fanout: number[] = [];
     for (let i = 0; i < EVENTS; i++) {
-      const t = performance.timeOrigin + performance.now();
-      const r = await call(n.url, 'POST', '/jsonrpc', {
-        jsonrpc: '2.0',
-        id: i,
-        method: 'mutate',
-        params: { contextId: ctx.contextId, method: 'set', argsJson: { key: 'k', value: String(t) }, executorPublicKey: ctx.memberPublicKey },
-      });
-      if (r.json.error) throw new Error(JSON.stringify(r.json.error));
-      await new Promise((res) => setTimeout(res, 100));
+      const t = now();
+      const data = [...Buffer.from(JSON.stringify({ t }))];
+      const e: NodeEvent = { contextId: ctx, type: 'StateMutation', data: { newRoot: ctx, events: [{ kind: 'Bench', data, handler: null }] } };
+      node.events.publish(e);
+      fanout.push(now() - t);
+      await sleep(100);
     }
-    await new Promise((r) => setTimeout(r, 1000));
-    child.stdin.end();
+    fanout.sort((a, b) => a - b);
+    await sleep(1000);
+
+    if (kvStore) {
+      child.stdin.write('phase mutate\n');
+      await sleep(200);
+      for (let i = 0; i < MUTATIONS; i++) {
+        const r = await call(n.url, 'POST', '/jsonrpc', {
+          jsonrpc: '2.0',
+          id: i,
+          method: 'execute',
+          params: { contextId: ctx, method: 'set', argsJson: { key: 'k', value: String(now()) }, executorPublicKey: member },
+        });
+        if (r.json?.error) throw new Error(JSON.stringify(r.json.error));
+        await sleep(100);
+      }
+      await sleep(1000);
+    }
+    child.stdin.write('end\n');
     await new Promise((r) => child.once('exit', r));
     type Summary = { count: number; p50: number; p99: number; max: number };
-    const lat = JSON.parse(out.split('\n').find((l) => l.startsWith('{'))!) as { ws: Summary; sse: Summary };
-    console.log(`\nEvent delivery: ${SUBSCRIBERS} WS + ${SUBSCRIBERS} SSE subscribers on one context, ${EVENTS} mutations (connect+subscribe took ${setup} ms)`);
-    console.log('| transport | deliveries | expected | p50 ms | p99 ms | max ms |');
-    console.log('|-----------|------------|----------|--------|--------|--------|');
-    for (const k of ['ws', 'sse'] as const) {
-      const r = lat[k];
-      console.log(`| ${k.padEnd(9)} | ${String(r.count).padStart(10)} | ${String(SUBSCRIBERS * EVENTS).padStart(8)} | ${r.p50.toFixed(1).padStart(6)} | ${r.p99.toFixed(1).padStart(6)} | ${r.max.toFixed(1).padStart(6)} |`);
+    const result = JSON.parse(out.split('\n').find((l) => l.startsWith('{'))!) as Record<string, { ws: Summary; sse: Summary }>;
+    const rounds: Record<string, number> = { publish: EVENTS, mutate: MUTATIONS };
+    console.log(`\nEvent delivery: ${SUBSCRIBERS} WS + ${SUBSCRIBERS} SSE subscribers on one context (connect+subscribe: ${setup} ms)`);
+    console.log('| source | transport | deliveries | expected | p50 ms | p99 ms | max ms |');
+    console.log('|--------|-----------|------------|----------|--------|--------|--------|');
+    for (const [phase, r] of Object.entries(result)) {
+      for (const k of ['ws', 'sse'] as const) {
+        const s = r[k];
+        const cells = [phase === 'publish' ? 'hub publish' : 'JSON-RPC set', k, String(s.count), String(SUBSCRIBERS * rounds[phase]!), s.p50.toFixed(1), s.p99.toFixed(1), s.max.toFixed(1)];
+        console.log(`| ${cells.join(' | ')} |`);
+      }
     }
+    console.log(`node time inside publish() per event (${SUBSCRIBERS * 2} subscribers): p50 ${fanout[Math.floor(fanout.length / 2)]!.toFixed(2)} ms, max ${fanout.at(-1)!.toFixed(2)} ms`);
+    if (!kvStore) console.log('(kv-store test app not built: `npm run build:apps` adds the JSON-RPC phase)');
   } finally {
     await n.stop();
   }
 }
+
+export default run;

@@ -1,17 +1,27 @@
 import type { FastifyInstance } from 'fastify';
 import type { Node } from '../../node/node.ts';
-import type { RouteDef } from '../route.ts';
+import type { Guard, RouteDef } from '../route.ts';
 import stream from './stream.ts';
 import subscription from './subscription.ts';
-import session from './session.ts';
-import { sessionsOf } from './sessions.ts';
+import sessionInfo from './session-info.ts';
+import { closeSessions, sessionsOf } from './sessions.ts';
 
-/** Server-sent events: `/sse`, `/sse/subscription`, `/sse/session/:id` (server-api §11). */
-export const sseRoutes: RouteDef[] = [stream, subscription, session] as RouteDef[];
+/**
+ * Server-sent events: `GET /sse`, `POST /sse/subscription`, `GET /sse/session/:session_id` (server-api §11).
+ * They are ordinary protected routes (mounted from `routes.ts`), so the guard applies to all three. Not
+ * under `NODE_PATH_PREFIX` (upstream).
+ */
+export const sseRoutes: RouteDef[] = [stream, subscription, sessionInfo] as RouteDef[];
 
-/** Ends open SSE streams when the server closes, so shutdown never waits on them. */
-export async function registerSse(app: FastifyInstance, node: Node): Promise<void> {
+/**
+ * Loads the persisted sessions before the server listens, and on server close ends every open stream
+ * (response ended, socket closed: shutdown never waits on a stream) and writes pending session state.
+ * The guard is applied by the route table (`sseRoutes` are `protected`); the parameter is kept for callers.
+ */
+export async function registerSse(app: FastifyInstance, node: Node, _guard?: Guard): Promise<void> {
+  const sessions = sessionsOf(node);
+  await sessions.ready;
   app.addHook('onClose', async () => {
-    for (const s of sessionsOf(node).sessions.values()) s.end();
+    await closeSessions(node, sessions);
   });
 }

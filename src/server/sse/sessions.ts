@@ -1,211 +1,261 @@
 import { randomBytes } from 'node:crypto';
-import type { ServerResponse } from 'node:http';
 import type { Node } from '../../node/node.ts';
-import type { NodeEvent } from '../../node/events.ts';
+import { Batch } from '../../store/store.ts';
+import { textError } from '../errors.ts';
+import { nowSecs, SESSION_TTL_SECS, SseSession, type PersistedSession } from './session.ts';
 
-/** Sessions idle (no stream, no subscription change) longer than this expire, as upstream (24 h). */
-export const SESSION_TTL_SECS = 86_400;
-/** Events kept per session for replay after a reconnect. */
-export const REPLAY_BUFFER = 1_000;
+/** Keep-alive comment after this much silence on a stream (upstream: axum's default, 15 s). */
+const DEFAULT_KEEPALIVE_MS = 15_000;
+/** Counter/activity changes are written in one batch at most this often (subscriptions are written at once). */
+const FLUSH_MS = 1_000;
+const SWEEP_MS = 10 * 60_000;
+/**
+ * Ours: store records of sessions expired for this long are deleted (upstream keeps them forever). Until
+ * then `GET /sse/session/:id` still answers 410 "Session expired" for them, as upstream.
+ */
+const PURGE_AFTER_EXPIRY_SECS = 7 * 86_400;
+const U64_MAX = 0xffff_ffff_ffff_ffffn;
 
-export interface PersistedSession {
-  subscriptions: string[];
-  event_counter: number;
-  last_activity: number;
+/** Parses a u64 the way Rust's `u64::from_str` does (optional `+`, decimal digits); null when it is not one. */
+export function parseU64(s: string | undefined): bigint | null {
+  if (s === undefined || !/^\+?\d+$/.test(s)) return null;
+  const v = BigInt(s);
+  return v <= U64_MAX ? v : null;
 }
 
-interface Buffered {
-  n: number;
-  data: string;
-}
-
-const now = () => Math.floor(Date.now() / 1000);
-
-export function sessionKey(id: bigint): Uint8Array {
+/** Store key of a session: the u64 id big-endian (column `sse`). */
+export function sessionKey(id: bigint): Buffer {
   const b = Buffer.alloc(8);
   b.writeBigUInt64BE(id);
   return b;
 }
 
-/**
- * One SSE session. Unlike upstream, the session (not the HTTP stream) owns its event subscriptions, so a
- * session has exactly one forwarder however often it reconnects, and events that arrive while no stream is
- * attached are numbered and kept (bounded) for replay when the client comes back with `Last-Event-ID`.
- */
-export class SseSession {
-  readonly subscriptions = new Map<string, () => void>();
-  counter = 0;
-  lastActivity = now();
-  private buffer: Buffered[] = [];
-  private stream: ServerResponse | null = null;
-  private detachedAt = now();
-
-  constructor(
-    readonly id: bigint,
-    private readonly node: Node,
-  ) {}
-
-  get connected(): boolean {
-    return this.stream !== null;
-  }
-
-  expired(at = now()): boolean {
-    return !this.connected && at - Math.max(this.lastActivity, this.detachedAt) > SESSION_TTL_SECS;
-  }
-
-  subscribe(contextIds: string[]): void {
-    for (const c of contextIds) {
-      if (!this.subscriptions.has(c)) this.subscriptions.set(c, this.node.events.subscribe(c, (e) => this.deliver(e)));
-    }
-    this.lastActivity = now();
-  }
-
-  /** Returns the ids that were actually subscribed. */
-  unsubscribe(contextIds: string[]): string[] {
-    const removed: string[] = [];
-    for (const c of contextIds) {
-      const off = this.subscriptions.get(c);
-      if (off) {
-        off();
-        this.subscriptions.delete(c);
-        removed.push(c);
-      }
-    }
-    this.lastActivity = now();
-    return removed;
-  }
-
-  private deliver(event: NodeEvent): void {
-    const n = ++this.counter;
-    const data = JSON.stringify({ result: event });
-    this.buffer.push({ n, data });
-    if (this.buffer.length > REPLAY_BUFFER) this.buffer.splice(0, this.buffer.length - REPLAY_BUFFER);
-    if (this.stream) {
-      this.write(n, data);
-      this.node.metrics.eventsDelivered.inc({ transport: 'sse' });
-    }
-  }
-
-  private write(n: number, data: string): void {
-    this.stream?.write(`event:message\nid:${this.id}-${n}\ndata:${data}\n\n`);
-  }
-
-  /**
-   * Attaches a stream: any previous stream of this session is ended (one forwarder per session), the
-   * `connect` event is sent, then the buffered events after `lastSeen` are replayed in order.
-   */
-  attach(stream: ServerResponse, reconnect: boolean, lastSeen: number | null): void {
-    if (this.stream && this.stream !== stream) this.stream.end();
-    this.stream = stream;
-    const since = lastSeen ?? this.counter;
-    const connect = JSON.stringify({ type: 'connect', session_id: String(this.id), reconnect });
-    stream.write(`event:message\nid:${this.id}-${since}\nretry:3000\ndata:${connect}\n\n`);
-    for (const b of this.buffer) if (b.n > since) this.write(b.n, b.data);
-    stream.once('close', () => this.detach(stream));
-  }
-
-  detach(stream: ServerResponse): void {
-    if (this.stream !== stream) return;
-    this.stream = null;
-    this.detachedAt = now();
-  }
-
-  end(): void {
-    this.stream?.end();
-    this.stream = null;
-  }
-
-  dispose(): void {
-    for (const off of this.subscriptions.values()) off();
-    this.subscriptions.clear();
-    this.end();
-  }
-
-  toPersisted(): PersistedSession {
-    return { subscriptions: [...this.subscriptions.keys()], event_counter: this.counter, last_activity: this.lastActivity };
-  }
+function isPersisted(v: unknown): v is PersistedSession {
+  const p = v as PersistedSession;
+  return (
+    !!p &&
+    Array.isArray(p.subscriptions) &&
+    p.subscriptions.every((s) => typeof s === 'string') &&
+    Number.isSafeInteger(p.event_counter) &&
+    Number.isSafeInteger(p.last_activity)
+  );
 }
 
-/** All SSE sessions of a node: in memory, persisted in the store's `sse` column, expired after 24 h idle. */
+/**
+ * All SSE sessions of a server: in memory, persisted in the store's `sse` column
+ * (`u64 BE → {"subscriptions":[…],"event_counter":n,"last_activity":unix_secs}`, server-api §11.4).
+ *
+ * - Creation, subscribe and unsubscribe are written before the answer (as upstream); counter and activity
+ *   changes are batched every second and on shutdown.
+ * - On start the non-expired sessions are loaded and listen again for their contexts, so events published
+ *   after a restart but before the client reconnects are buffered too. They report "persisted" until a
+ *   client reconnects (upstream: only what is in memory is "active").
+ * - At most `[server.limits] max_sse_sessions` (default 10,000) sessions are kept in memory. When full, the
+ *   session detached the longest is unloaded (it stays in the store and is reloaded on reconnect); only when
+ *   every session has a live stream is a new `GET /sse` refused with 429.
+ */
 export class SseSessions {
   readonly sessions = new Map<bigint, SseSession>();
-  private sweeper: NodeJS.Timeout;
+  readonly keepAliveMs: number;
+  readonly maxSessions: number;
+  /** Resolves when the persisted sessions are loaded. */
+  readonly ready: Promise<void>;
+  private readonly loading = new Map<bigint, Promise<SseSession | null>>();
+  private readonly dirty = new Set<SseSession>();
+  private readonly markDirty = (s: SseSession) => void this.dirty.add(s);
+  private readonly flusher: NodeJS.Timeout;
+  private readonly sweeper: NodeJS.Timeout;
+  private closed = false;
 
   constructor(private readonly node: Node) {
-    this.sweeper = setInterval(() => this.sweep(), 600_000);
+    const keepAlive = Number(process.env.MEROD_SSE_KEEPALIVE_MS);
+    this.keepAliveMs = Number.isFinite(keepAlive) && keepAlive > 0 ? keepAlive : DEFAULT_KEEPALIVE_MS;
+    this.maxSessions = node.config.server.limits?.max_sse_sessions ?? 10_000;
+    this.flusher = setInterval(() => void this.flush(), FLUSH_MS);
+    this.flusher.unref();
+    this.sweeper = setInterval(() => void this.sweep(), SWEEP_MS);
     this.sweeper.unref();
+    this.ready = this.restore().catch((err) => node.logger.error({ err }, 'cannot restore SSE sessions'));
   }
 
+  private async restore(): Promise<void> {
+    const stale = new Batch();
+    const at = nowSecs();
+    for await (const { key, value } of this.node.store.iterate('sse')) {
+      if (this.closed) return;
+      let p: unknown;
+      try {
+        p = JSON.parse(value.toString('utf8'));
+      } catch {
+        p = null;
+      }
+      if (key.length !== 8 || !isPersisted(p)) continue;
+      const idle = at - p.last_activity;
+      if (idle > SESSION_TTL_SECS + PURGE_AFTER_EXPIRY_SECS) stale.delete('sse', key);
+      else if (idle <= SESSION_TTL_SECS && this.sessions.size < this.maxSessions) {
+        const id = key.readBigUInt64BE();
+        this.sessions.set(id, this.revive(id, p));
+      }
+    }
+    await this.node.store.commit(stale);
+  }
+
+  private revive(id: bigint, p: PersistedSession): SseSession {
+    const s = new SseSession(id, this.node, this.markDirty);
+    s.counter = p.event_counter;
+    s.lastActivity = p.last_activity;
+    s.subscribe(p.subscriptions);
+    return s;
+  }
+
+  /** A new session with a random u64 id (unused in memory and in the store), written to the store. */
   async create(): Promise<SseSession> {
+    this.makeRoom();
     let id: bigint;
     do id = randomBytes(8).readBigUInt64BE();
-    while (this.sessions.has(id));
-    const s = new SseSession(id, this.node);
+    while (this.sessions.has(id) || this.loading.has(id) || (await this.node.store.has('sse', sessionKey(id))));
+    this.makeRoom();
+    const s = new SseSession(id, this.node, this.markDirty);
     this.sessions.set(id, s);
     await this.persist(s);
     return s;
   }
 
-  async loadPersisted(id: bigint): Promise<PersistedSession | null> {
-    return this.node.store.getJson<PersistedSession>('sse', sessionKey(id));
-  }
-
-  /** Finds a live session, or restores a persisted one (after a restart); null if absent or expired. */
+  /**
+   * The session a reconnect asks for: in memory, or loaded from the store (after a restart or an unload);
+   * null when unknown or expired (an expired session is deleted). Concurrent reconnects of one id share one
+   * load, so a session never exists twice.
+   */
   async resume(id: bigint): Promise<SseSession | null> {
     const live = this.sessions.get(id);
-    if (live) return live.expired() ? null : live;
-    const p = await this.loadPersisted(id);
-    if (!p || now() - p.last_activity > SESSION_TTL_SECS) return null;
-    const s = new SseSession(id, this.node);
-    s.counter = p.event_counter;
-    s.lastActivity = p.last_activity;
-    s.subscribe(p.subscriptions);
-    s.lastActivity = p.last_activity;
-    this.sessions.set(id, s);
-    return s;
+    if (live) {
+      if (!live.expired()) return live;
+      await this.drop(id);
+      return null;
+    }
+    let pending = this.loading.get(id);
+    if (!pending) {
+      pending = (async () => {
+        const p = await this.load(id);
+        if (!p) return null;
+        if (nowSecs() - p.last_activity > SESSION_TTL_SECS) {
+          await this.node.store.delete('sse', sessionKey(id));
+          return null;
+        }
+        this.makeRoom();
+        const s = this.revive(id, p);
+        this.sessions.set(id, s);
+        return s;
+      })().finally(() => this.loading.delete(id));
+      this.loading.set(id, pending);
+    }
+    return pending;
   }
 
+  /** The stored record of a session (whether or not it is in memory). */
+  async load(id: bigint): Promise<PersistedSession | null> {
+    const p = await this.node.store.getJson<unknown>('sse', sessionKey(id));
+    return isPersisted(p) ? p : null;
+  }
+
+  /** Writes a session now (creation and subscription changes). */
   async persist(s: SseSession): Promise<void> {
+    this.dirty.delete(s);
     await this.node.store.put('sse', sessionKey(s.id), JSON.stringify(s.toPersisted()));
   }
 
-  private sweep(): void {
-    const at = now();
-    for (const [id, s] of this.sessions) {
-      if (s.expired(at)) {
-        s.dispose();
-        this.sessions.delete(id);
-        void this.node.store.delete('sse', sessionKey(id)).catch(() => undefined);
-      }
+  /** Writes every session whose counter or activity changed since the last write, in one batch. */
+  async flush(): Promise<void> {
+    if (this.dirty.size === 0) return;
+    const batch = new Batch();
+    for (const s of this.dirty) batch.put('sse', sessionKey(s.id), JSON.stringify(s.toPersisted()));
+    this.dirty.clear();
+    try {
+      await this.node.store.commit(batch);
+    } catch (err) {
+      this.node.logger.warn({ err }, 'cannot persist SSE sessions');
     }
   }
 
-  async close(): Promise<void> {
-    clearInterval(this.sweeper);
-    for (const s of this.sessions.values()) {
-      s.end();
-      await this.persist(s).catch(() => undefined);
+  /** Frees a slot when memory holds `maxSessions` sessions, or refuses with 429. */
+  private makeRoom(): void {
+    while (this.sessions.size >= this.maxSessions) {
+      let victim: SseSession | null = null;
+      for (const s of this.sessions.values()) {
+        if (!s.connected && (!victim || s.detachedAt < victim.detachedAt)) victim = s;
+      }
+      if (!victim) throw textError(429, `too many SSE sessions (limit ${this.maxSessions})`);
+      this.unload(victim);
     }
+  }
+
+  /** Drops a session from memory, keeping (and updating) its stored record. */
+  private unload(s: SseSession): void {
+    this.dirty.add(s);
+    s.dispose();
+    this.sessions.delete(s.id);
+  }
+
+  private async drop(id: bigint): Promise<void> {
+    const s = this.sessions.get(id);
+    if (s) {
+      s.dispose();
+      this.dirty.delete(s);
+      this.sessions.delete(id);
+    }
+    await this.node.store.delete('sse', sessionKey(id));
+  }
+
+  /** Unloads expired sessions without a stream and deletes store records long expired. */
+  private async sweep(): Promise<void> {
+    const at = nowSecs();
+    for (const s of this.sessions.values()) if (s.expired(at)) this.unload(s);
+    await this.flush();
+    try {
+      const stale = new Batch();
+      for await (const { key, value } of this.node.store.iterate('sse')) {
+        let p: unknown;
+        try {
+          p = JSON.parse(value.toString('utf8'));
+        } catch {
+          continue;
+        }
+        if (isPersisted(p) && at - p.last_activity > SESSION_TTL_SECS + PURGE_AFTER_EXPIRY_SECS) stale.delete('sse', key);
+      }
+      await this.node.store.commit(stale);
+    } catch (err) {
+      this.node.logger.warn({ err }, 'SSE session sweep failed');
+    }
+  }
+
+  /** Ends every stream, releases every hub listener and writes pending changes (idempotent). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.flusher);
+    clearInterval(this.sweeper);
+    await this.ready;
+    for (const s of this.sessions.values()) s.dispose();
+    await this.flush();
   }
 }
 
 const registry = new WeakMap<Node, SseSessions>();
 
-/** The session registry of a node (created on first use, closed with the node). */
+/** The SSE sessions of a node's server (created on first use; closed with the server or the node). */
 export function sessionsOf(node: Node): SseSessions {
   let s = registry.get(node);
   if (!s) {
     const created = new SseSessions(node);
     registry.set(node, created);
-    node.onClose(() => created.close());
+    node.onClose(() => closeSessions(node, created));
     s = created;
   }
   return s;
 }
 
-/** Parses a u64 session id written in decimal; null when it is not one. */
-export function parseSessionId(s: string | undefined): bigint | null {
-  if (!s || !/^\d{1,20}$/.test(s)) return null;
-  const v = BigInt(s);
-  return v <= 0xffff_ffff_ffff_ffffn ? v : null;
+export async function closeSessions(node: Node, sessions = registry.get(node)): Promise<void> {
+  if (!sessions) return;
+  if (registry.get(node) === sessions) registry.delete(node);
+  await sessions.close();
 }

@@ -1,13 +1,30 @@
 import { defineRoute } from '../route.ts';
-import { textError } from '../errors.ts';
-import { parseSessionId, sessionsOf, type SseSession } from './sessions.ts';
-
-/** Comment line keeping idle streams open through proxies (upstream: axum's default, every 15 s). */
-const KEEPALIVE_MS = Number(process.env.MEROD_SSE_KEEPALIVE_MS ?? 15_000);
+import { parseU64, sessionsOf } from './sessions.ts';
+import type { SseSession } from './session.ts';
 
 /**
- * GET /sse — opens the event stream. `Last-Event-ID: <session>-<n>` resumes that session (live, or restored
- * from the store after a restart) and replays the events after `n` that it missed; otherwise a new session.
+ * `Last-Event-ID: <session>-<n>`: upstream takes the text before the first `-` as the session (u64); we also
+ * read `n`, the last event the client saw, to replay what it missed (absent or not a number: no replay).
+ */
+function lastEventId(header: string | string[] | undefined): { session: bigint | null; seen: number | null } {
+  const value = Array.isArray(header) ? header[0] : header;
+  if (value === undefined) return { session: null, seen: null };
+  const dash = value.indexOf('-');
+  const session = parseU64(dash < 0 ? value : value.slice(0, dash));
+  const rest = dash < 0 ? '' : value.slice(dash + 1);
+  const seen = /^\d{1,15}$/.test(rest) ? Number(rest) : null;
+  return { session, seen };
+}
+
+/**
+ * `GET /sse` — opens the event stream (server-api §11.1): headers `content-type: text/event-stream`,
+ * `cache-control: no-cache`, `X-SSE-Session-ID`, `X-SSE-Reconnect`; first the `connect` message, then
+ * `event:message` / `id:<session>-<n>` / `data:{"result":<event>}` for the subscribed contexts, and a `:`
+ * keep-alive comment after 15 s of silence (`MEROD_SSE_KEEPALIVE_MS` changes it).
+ *
+ * A `Last-Event-ID` naming a live or stored, unexpired session resumes it (see {@link SseSession.attach});
+ * otherwise a new session is made. Ours on top of upstream: `Access-Control-Expose-Headers` names the two
+ * session headers so browser code can read them, and `X-Accel-Buffering: no` keeps nginx from buffering.
  */
 export default defineRoute({
   method: 'GET',
@@ -15,37 +32,33 @@ export default defineRoute({
   access: 'protected',
   async handler({ node, req, reply }) {
     const sessions = sessionsOf(node);
-    const header = req.headers['last-event-id'];
-    const [sid, seen] = typeof header === 'string' ? header.split('-', 2) : [];
-    const wanted = parseSessionId(sid);
+    await sessions.ready;
+    if (req.method === 'HEAD') {
+      // Headers only; no session is made for a HEAD request.
+      return reply.code(200).header('content-type', 'text/event-stream').header('cache-control', 'no-cache').send();
+    }
+    const { session: wanted, seen } = lastEventId(req.headers['last-event-id']);
     let session: SseSession | null = wanted !== null ? await sessions.resume(wanted) : null;
     const reconnect = session !== null;
-    if (!session) {
-      const max = node.config.server.limits?.max_sse_sessions ?? 10_000;
-      if (sessions.sessions.size >= max) throw textError(429, `too many SSE sessions (limit ${max})`);
-      session = await sessions.create();
-    }
-    const lastSeen = reconnect && seen !== undefined && /^\d+$/.test(seen) ? Math.min(Number(seen), session.counter) : null;
-
+    session ??= await sessions.create();
     reply.hijack();
+    if (req.socket.destroyed) return; // the client left while the session was being made (it stays resumable)
+
     const res = reply.raw;
+    // Hijacked: headers set on the reply by hooks (CORS) are copied by hand.
+    const headers: Record<string, string | number | string[]> = {};
+    for (const [k, v] of Object.entries(reply.getHeaders())) if (v !== undefined) headers[k] = v;
     res.writeHead(200, {
+      ...headers,
       'content-type': 'text/event-stream',
       'cache-control': 'no-cache',
-      connection: 'keep-alive',
       'x-sse-session-id': String(session.id),
       'x-sse-reconnect': String(reconnect),
-      'access-control-allow-origin': '*',
       'access-control-expose-headers': 'X-SSE-Session-ID, X-SSE-Reconnect',
       'x-accel-buffering': 'no',
     });
     res.flushHeaders();
-    session.attach(res, reconnect, lastSeen);
-    const keepalive = setInterval(() => res.write(':\n\n'), KEEPALIVE_MS);
-    keepalive.unref();
-    res.once('close', () => {
-      clearInterval(keepalive);
-      void sessions.persist(session!).catch(() => undefined);
-    });
+    session.attach(res, reconnect, reconnect ? seen : null, sessions.keepAliveMs);
+    return reply;
   },
 });

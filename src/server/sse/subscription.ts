@@ -2,40 +2,58 @@ import { z } from 'zod';
 import { defineRoute } from '../route.ts';
 import { HttpError, jsonError } from '../errors.ts';
 import { sseSubscriptionRequest } from '../../wire/events.ts';
-import { parseErrorText } from '../ws/connection.ts';
-import { parseSessionId, sessionsOf } from './sessions.ts';
+import { parseSubscriptionPayload } from '../ws/payload.ts';
+import { parseU64, sessionsOf } from './sessions.ts';
 
-/** The envelope upstream's Json extractor requires: `id` must be a string; the payload is checked after. */
-const envelope = z.looseObject({ id: z.string() });
+/**
+ * The envelope upstream's plain `Json<Request<Value>>` extractor needs (`id` a string): anything else is an
+ * axum rejection (415 / 400 / 422 text). The payload is decoded after the session id.
+ */
+const envelope = sseSubscriptionRequest.pick({ id: true }).loose();
+const payloadSchema = sseSubscriptionRequest.omit({ id: true });
 
-/** POST /sse/subscription — subscribe/unsubscribe a live session to contexts (server-api §11.2). */
+const parseError = (data: string) => new HttpError(400, data, 'json', { error: { type: 'ParseError', data } });
+
+/**
+ * `POST /sse/subscription` (server-api §11.2), in upstream's order: session id (400 "Invalid Session Id"),
+ * payload (400 ParseError), session in memory (404). Changes are written to the store before the answer.
+ *
+ * A session restored from the store at start-up but not reconnected yet answers 404 like upstream (whose
+ * memory is empty after a restart): the client must reconnect first. Ours: a session holds at most
+ * `[server.limits] max_subscriptions_per_client` contexts (default 1,000); a subscribe that would exceed it
+ * is refused as a whole with 429 `{"error":"…"}`.
+ */
 export default defineRoute({
   method: 'POST',
   url: '/sse/subscription',
   access: 'protected',
-  body: { schema: envelope, errors: 'plain' },
+  body: { schema: envelope as z.ZodType<{ id: string } & Record<string, unknown>>, errors: 'plain' },
   async handler({ node, body }) {
-    const id = parseSessionId(body.id);
+    const id = parseU64(body.id);
     if (id === null) throw jsonError(400, 'Invalid Session Id');
-    const parsed = sseSubscriptionRequest.safeParse(body);
-    if (!parsed.success) {
-      throw new HttpError(400, '', 'json', { error: { type: 'ParseError', data: parseErrorText(body, parsed.error.issues) } });
-    }
+    const parsed = parseSubscriptionPayload(body, payloadSchema, () => 'ContextIds');
+    if (!parsed.ok) throw parseError(parsed.message);
     const sessions = sessionsOf(node);
+    await sessions.ready;
     const session = sessions.sessions.get(id);
-    if (!session || session.expired()) throw jsonError(404, 'Session not found. Please reconnect to SSE endpoint first.');
-    const { method, params } = parsed.data;
+    if (!session || !session.resumed || session.expired()) {
+      throw jsonError(404, 'Session not found. Please reconnect to SSE endpoint first.');
+    }
+    const { method, contextIds } = parsed.value;
     if (method === 'subscribe') {
       const max = node.config.server.limits?.max_subscriptions_per_client ?? 1_000;
-      const after = new Set([...session.subscriptions.keys(), ...params.contextIds]).size;
-      if (after > max) throw jsonError(429, `subscription limit reached: at most ${max} contexts per session`);
-      session.subscribe(params.contextIds);
+      const total = new Set([...session.subscriptions.keys(), ...contextIds]).size;
+      if (total > max) {
+        throw jsonError(429, `subscription limit reached: at most ${max} contexts per session`);
+      }
+      session.subscribe(contextIds);
+      session.touch();
       await sessions.persist(session);
-      return { result: { status: 'subscribed', contexts: params.contextIds } };
+      return { result: { status: 'subscribed', contexts: contextIds } };
     }
-    const removed = session.unsubscribe(params.contextIds);
+    const removed = session.unsubscribe(contextIds);
+    session.touch();
     await sessions.persist(session);
-    return { result: { status: 'unsubscribed', unsubscribed: removed, requested: params.contextIds } };
+    return { result: { status: 'unsubscribed', unsubscribed: removed, requested: contextIds } };
   },
 });
-

@@ -1,115 +1,127 @@
 import type { WebSocket } from 'ws';
 import type { Node } from '../../node/node.ts';
-import type { NodeEvent } from '../../node/events.ts';
-import { wsRequest } from '../../wire/events.ts';
-import { validationMessage } from '../errors.ts';
+import type { Listener, NodeEvent } from '../../node/events.ts';
+import { wsEventFrame } from './encode.ts';
+import { parseFrame } from './frame.ts';
+import { subscribe } from './subscribe.ts';
+import { unsubscribe } from './unsubscribe.ts';
 
-/** Close code and reason upstream sends when the client stopped answering pings. */
-export const PING_TIMEOUT = { code: 1002, reason: 'Ping timeout' };
+/** Close code and reason upstream sends when the client stopped answering pings (server-api §9.1). */
+export const PING_TIMEOUT = { code: 1002, reason: 'Ping timeout' } as const;
+/** Ours: a client that does not read its frames (see `maxBufferedBytes`) is closed with 1013 "Try Again Later". */
+export const TOO_SLOW = { code: 1013, reason: 'Client too slow' } as const;
 
-export interface WsLimits {
+export interface WsOptions {
+  /** `[server.limits] max_subscriptions_per_client`. */
   maxSubscriptions: number;
+  /** `[server.websocket] ping_interval_secs` in ms; 0 disables server pings. */
   pingIntervalMs: number;
+  /** `[server.websocket] pong_timeout_secs` in ms. */
   pongTimeoutMs: number;
+  /** Bytes queued for a client that is not reading, beyond which it is closed (ours; upstream blocks). */
+  maxBufferedBytes: number;
 }
 
 /**
- * One `/ws` connection (server-api §9): subscribe/unsubscribe frames, pushed events for subscribed contexts,
- * server pings with a pong deadline. Text frames are handled as they arrive; binary frames are ignored.
+ * One `/ws` connection (server-api §9): subscribe/unsubscribe frames, events pushed for the subscribed
+ * contexts only, server pings with a pong deadline, client pings answered (by `ws`), binary frames ignored.
+ *
+ * Each subscribed context holds exactly one listener on the node's event hub; all of them are released when
+ * the socket closes for any reason (client close, error, ping timeout, server shutdown).
  */
 export class WsConnection {
-  private readonly subscriptions = new Map<string, () => void>();
+  readonly subscriptions = new Map<string, () => void>();
+  readonly listener: Listener = (e) => this.push(e);
   private lastPong = Date.now();
   private pinger: NodeJS.Timeout | null = null;
+  private killer: NodeJS.Timeout | null = null;
+  private disposed = false;
+  private readonly delivered: { inc(): void };
 
   constructor(
-    private readonly socket: WebSocket,
-    private readonly node: Node,
-    private readonly limits: WsLimits,
+    readonly socket: WebSocket,
+    readonly node: Node,
+    readonly options: WsOptions,
   ) {
+    this.delivered = node.metrics.eventsDelivered.labels({ transport: 'ws' });
     socket.on('message', (data, isBinary) => {
       if (!isBinary) this.onText(String(data));
     });
     socket.on('pong', () => (this.lastPong = Date.now()));
     socket.on('close', () => this.dispose());
     socket.on('error', () => this.dispose());
-    if (limits.pingIntervalMs > 0) {
-      this.pinger = setInterval(() => this.ping(), limits.pingIntervalMs);
+    if (options.pingIntervalMs > 0) {
+      this.pinger = setInterval(() => this.tick(), options.pingIntervalMs);
       this.pinger.unref();
     }
   }
 
-  private ping(): void {
-    if (Date.now() - this.lastPong > this.limits.pingIntervalMs + this.limits.pongTimeoutMs) {
-      this.socket.close(PING_TIMEOUT.code, PING_TIMEOUT.reason);
-      this.dispose();
+  /**
+   * Every ping interval (upstream `handle_health_check`): if nothing answered for interval + timeout since the
+   * last pong (initially since the connection opened), close with 1002 "Ping timeout"; otherwise ping.
+   */
+  private tick(): void {
+    if (Date.now() - this.lastPong > this.options.pingIntervalMs + this.options.pongTimeoutMs) {
+      this.close(PING_TIMEOUT.code, PING_TIMEOUT.reason);
       return;
     }
-    this.socket.ping();
-  }
-
-  private send(frame: unknown): void {
-    if (this.socket.readyState === this.socket.OPEN) this.socket.send(JSON.stringify(frame));
+    if (this.socket.readyState === this.socket.OPEN) this.socket.ping();
   }
 
   private onText(text: string): void {
-    let frame: unknown;
-    try {
-      frame = JSON.parse(text);
-    } catch {
-      return; // not JSON: dropped without a reply, as upstream
-    }
-    if (!frame || typeof frame !== 'object' || Array.isArray(frame)) return;
-    const rawId = (frame as { id?: unknown }).id;
-    if (rawId !== undefined && rawId !== null && !(Number.isInteger(rawId) && (rawId as number) >= 0)) return;
-    const id = (rawId as number | undefined) ?? null;
-    const parsed = wsRequest.safeParse(frame);
-    if (!parsed.success) {
-      this.send({ id, error: { type: 'ParseError', data: parseErrorText(frame, parsed.error.issues) } });
+    if (this.disposed) return;
+    const frame = parseFrame(text);
+    if (frame.kind === 'drop') return; // upstream: no answer at all
+    if (frame.kind === 'invalid') {
+      this.reply(frame.id, { error: { type: 'ParseError', data: frame.message } });
       return;
     }
-    const { method, params } = parsed.data;
-    if (method === 'subscribe') {
-      const fresh = params.contextIds.filter((c) => !this.subscriptions.has(c));
-      if (this.subscriptions.size + new Set(fresh).size > this.limits.maxSubscriptions) {
-        this.send({
-          id,
-          error: { type: 'ParseError', data: `subscription limit reached: at most ${this.limits.maxSubscriptions} contexts per connection` },
-        });
-        return;
-      }
-      for (const c of fresh) {
-        if (!this.subscriptions.has(c)) this.subscriptions.set(c, this.node.events.subscribe(c, (e) => this.push(e)));
-      }
-    } else {
-      for (const c of params.contextIds) {
-        this.subscriptions.get(c)?.();
-        this.subscriptions.delete(c);
-      }
-    }
-    // Both answers echo the requested ids (upstream behaviour for unsubscribe too).
-    this.send({ id, result: { contextIds: params.contextIds } });
+    const { method, contextIds } = frame.payload;
+    this.reply(frame.id, method === 'subscribe' ? subscribe(this, contextIds) : unsubscribe(this, contextIds));
+  }
+
+  /** `{"id":<id>,"result"|"error":…}` with the request id's exact digits. */
+  private reply(id: string, body: { result: unknown } | { error: unknown }): void {
+    const key = 'result' in body ? 'result' : 'error';
+    this.send(`{"id":${id},"${key}":${JSON.stringify('result' in body ? body.result : body.error)}}`);
   }
 
   private push(event: NodeEvent): void {
-    this.send({ id: null, result: event });
-    this.node.metrics.eventsDelivered.inc({ transport: 'ws' });
+    if (this.send(wsEventFrame(event))) this.delivered.inc();
   }
 
+  private send(text: string): boolean {
+    if (this.disposed || this.socket.readyState !== this.socket.OPEN) return false;
+    if (this.socket.bufferedAmount > this.options.maxBufferedBytes) {
+      this.close(TOO_SLOW.code, TOO_SLOW.reason);
+      return false;
+    }
+    this.socket.send(text);
+    return true;
+  }
+
+  /**
+   * Sends a close frame and releases everything now; a peer that does not complete the closing handshake
+   * within the pong timeout (at most 5 s) has its socket destroyed.
+   */
+  close(code: number, reason: string): void {
+    this.dispose();
+    if (this.socket.readyState === this.socket.CLOSED) return;
+    if (this.socket.readyState === this.socket.OPEN) this.socket.close(code, reason);
+    if (!this.killer) {
+      this.killer = setTimeout(() => this.socket.terminate(), Math.min(this.options.pongTimeoutMs || 5000, 5000));
+      this.killer.unref();
+      this.socket.once('close', () => clearTimeout(this.killer!));
+    }
+  }
+
+  /** Releases the hub listeners and timers (idempotent). */
   dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
     if (this.pinger) clearInterval(this.pinger);
     this.pinger = null;
     for (const off of this.subscriptions.values()) off();
     this.subscriptions.clear();
   }
-}
-
-/** serde-like text for a payload that does not match `{method: subscribe|unsubscribe, params: {contextIds}}`. */
-export function parseErrorText(frame: unknown, issues: Parameters<typeof validationMessage>[0]): string {
-  const method = (frame as { method?: unknown }).method;
-  if (typeof method === 'string' && method !== 'subscribe' && method !== 'unsubscribe') {
-    return `unknown variant \`${method}\`, expected \`subscribe\` or \`unsubscribe\``;
-  }
-  if (method === undefined) return 'missing field `method`';
-  return validationMessage(issues);
 }

@@ -1,0 +1,46 @@
+import { defineRoute } from '../route.ts';
+import { HttpError, jsonError, textError } from '../errors.ts';
+import { parseU64, sessionsOf } from './sessions.ts';
+import { nowSecs, SESSION_TTL_SECS } from './session.ts';
+
+/**
+ * `GET /sse/session/:session_id` (server-api §11.3): 200 with `"status":"active"` for a session a client has
+ * attached to since start, `"persisted"` for one known from the store only (or restored at start and not
+ * reconnected yet); 410 when expired, 404 when unknown, 500 `{"error":{"type":"InternalError","data":{}}}`
+ * when the store fails, 400 text for a path that is not a u64.
+ *
+ * `session_id` is a JSON number that may exceed 2^53, so the body is written as text with the exact digits.
+ */
+export default defineRoute({
+  method: 'GET',
+  url: '/sse/session/:session_id',
+  access: 'protected',
+  async handler({ node, params, reply }) {
+    const raw = params.session_id!;
+    const id = parseU64(raw);
+    if (id === null) throw textError(400, `Invalid URL: Cannot parse \`${raw}\` to a \`u64\``);
+    const sessions = sessionsOf(node);
+    await sessions.ready;
+    let state: { subscriptions: string[]; event_counter: number; status: 'active' | 'persisted' };
+    const live = sessions.sessions.get(id);
+    if (live) {
+      if (live.expired()) throw jsonError(410, 'Session expired');
+      const p = live.toPersisted();
+      state = { subscriptions: p.subscriptions, event_counter: p.event_counter, status: live.resumed ? 'active' : 'persisted' };
+    } else {
+      let p;
+      try {
+        p = await sessions.load(id);
+      } catch {
+        throw new HttpError(500, 'InternalError', 'json', { error: { type: 'InternalError', data: {} } });
+      }
+      if (!p) throw jsonError(404, 'Session not found');
+      if (nowSecs() - p.last_activity > SESSION_TTL_SECS) throw jsonError(410, 'Session expired');
+      state = { subscriptions: p.subscriptions, event_counter: p.event_counter, status: 'persisted' };
+    }
+    const json =
+      `{"result":{"session_id":${id},"subscriptions":${JSON.stringify(state.subscriptions)},` +
+      `"event_counter":${state.event_counter},"status":"${state.status}"}}`;
+    return reply.type('application/json').send(json);
+  },
+});

@@ -1,0 +1,24 @@
+import type { WsConnection } from './connection.ts';
+
+/**
+ * `subscribe` (server-api §9.2): adds the contexts to this connection and answers
+ * `{"contextIds":[…as requested…]}`. Ids are not checked for existence (as upstream).
+ *
+ * Ours: a connection holds at most `[server.limits] max_subscriptions_per_client` contexts (default 1,000).
+ * A request that would go over is refused as a whole (nothing is added) with the ParseError shape upstream
+ * clients already handle: `{"type":"ParseError","data":"subscription limit reached: at most N contexts per connection"}`.
+ */
+export function subscribe(conn: WsConnection, contextIds: string[]): { result: unknown } | { error: unknown } {
+  const fresh = new Set(contextIds.filter((c) => !conn.subscriptions.has(c)));
+  const total = conn.subscriptions.size + fresh.size;
+  if (total > conn.options.maxSubscriptions) {
+    return {
+      error: {
+        type: 'ParseError',
+        data: `subscription limit reached: at most ${conn.options.maxSubscriptions} contexts per connection`,
+      },
+    };
+  }
+  for (const c of fresh) conn.subscriptions.set(c, conn.node.events.subscribe(c, conn.listener));
+  return { result: { contextIds } };
+}

@@ -1,0 +1,16 @@
+import type { WsConnection } from './connection.ts';
+
+/**
+ * `unsubscribe` (server-api §9.2): removes the contexts; the answer echoes the **requested** ids, including
+ * ones that were not subscribed (upstream behaviour).
+ */
+export function unsubscribe(conn: WsConnection, contextIds: string[]): { result: unknown } {
+  for (const c of contextIds) {
+    const off = conn.subscriptions.get(c);
+    if (off) {
+      conn.subscriptions.delete(c);
+      off();
+    }
+  }
+  return { result: { contextIds } };
+}
