@@ -79,7 +79,8 @@ export class Network {
         allowPublishToZeroTopicPeers: true,
         emitSelf: false,
         msgIdFn: msgId as never,
-        maxInboundDataLength: MAX_GOSSIP_BYTES + 4096,
+        // One RPC may batch several messages; each of ours stays under MAX_GOSSIP_BYTES.
+        maxInboundDataLength: 4 * 1024 * 1024,
         globalSignaturePolicy: 'StrictSign',
         heartbeatInterval: 700,
       }),

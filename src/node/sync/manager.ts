@@ -483,24 +483,34 @@ export class SyncManager implements DeltaHooks {
 
   private async drainInner(ctx: Uint8Array): Promise<void> {
     const ck = encodeId(ctx);
+    const applied = new Set<string>();
+    const isApplied = async (id: Uint8Array) => applied.has(hex(id)) || (await this.d.store.has('delta', contextKey(ctx, id)));
+    const byHlc = (a: PendingDelta, b: PendingDelta) =>
+      a.delta.hlc < b.delta.hlc ? -1 : a.delta.hlc > b.delta.hlc ? 1 : Buffer.compare(a.delta.id, b.delta.id);
     for (;;) {
       const m = this.pending.get(ck);
       if (!m || m.size === 0) return;
+      // One scan for the entries that are ready now; then only the children of what gets applied are looked at.
+      const children = new Map<string, PendingDelta[]>();
       const ready: PendingDelta[] = [];
       for (const p of m.values()) {
         let ok = true;
         for (const parent of p.delta.parents) {
-          if (!(await this.d.store.has('delta', contextKey(ctx, parent)))) {
-            ok = false;
-            break;
-          }
+          const k = hex(parent);
+          let list = children.get(k);
+          if (!list) children.set(k, (list = []));
+          list.push(p);
+          if (ok && !(await isApplied(parent))) ok = false;
         }
         if (ok) ready.push(p);
       }
       if (ready.length === 0) return;
-      ready.sort((a, b) => (a.delta.hlc < b.delta.hlc ? -1 : a.delta.hlc > b.delta.hlc ? 1 : Buffer.compare(a.delta.id, b.delta.id)));
-      for (const p of ready) {
-        m.delete(hex(p.delta.id));
+      ready.sort(byHlc);
+      while (ready.length > 0) {
+        const p = ready.shift()!;
+        const key = hex(p.delta.id);
+        if (!m.has(key)) continue;
+        m.delete(key);
         let r: string;
         try {
           r = await this.d.execution.withLock(ctx, () => this.applyLocked(ctx, p.delta, p.raw, p.peer));
@@ -510,8 +520,21 @@ export class SyncManager implements DeltaHooks {
         if (r !== 'applied') {
           this.stats.rejected++;
           if (this.rejected.size > 100_000) this.rejected.clear();
-          this.rejected.add(hex(p.delta.id));
-          this.d.logger.warn({ context: ck, delta: hex(p.delta.id), author: encodeId(p.delta.author), reason: r }, 'dropping a delta');
+          this.rejected.add(key);
+          this.d.logger.warn({ context: ck, delta: key, author: encodeId(p.delta.author), reason: r }, 'dropping a delta');
+          continue;
+        }
+        applied.add(key);
+        const next: PendingDelta[] = [];
+        for (const c of children.get(key) ?? []) {
+          if (!m.has(hex(c.delta.id))) continue;
+          let ok = true;
+          for (const parent of c.delta.parents) if (!(await isApplied(parent))) ok = false;
+          if (ok) next.push(c);
+        }
+        if (next.length > 0) {
+          ready.push(...next);
+          ready.sort(byHlc);
         }
       }
     }

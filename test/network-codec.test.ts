@@ -1,0 +1,83 @@
+import '../src/polyfills.ts';
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
+import { newKeypair } from '../src/node/contexts.ts';
+import {
+  decodeDelta, decodeGossip, decodeInvitation, encodeDelta, encodeGossip, encodeInvitation, encodeSdkArtifact,
+  Hlc, makeDelta, parseSdkArtifact, CodecError,
+} from '../src/node/sync/codec.ts';
+import { frame, FrameReader, FrameError } from '../src/network/framing.ts';
+
+test('invitation payload: upstream borsh layout (node-internals §0 vector)', () => {
+  const payload = encodeInvitation({ contextId: new Uint8Array(32).fill(1), invitee: new Uint8Array(32).fill(2), protocol: 'near', network: 'testnet', contractId: 'calimero.testnet' });
+  assert.equal(payload, '4Mb2deLtaS7ApRdhh5ms1GuT2GtGKkKxDMakmd1C3YA2NRYwniNiijac1Nn8NYHVeWoqzvYFpmJMekAeUYKyWpq5j1QaVjpW6r5V86oo3tz6uKx1Hri82LHf8rrs2m2dyjZUZeCaeBEb');
+  assert.equal(decodeInvitation(payload).contractId, 'calimero.testnet');
+  assert.throws(() => decodeInvitation('0OIl'), CodecError);
+  assert.throws(() => decodeInvitation(payload.slice(0, 20)), CodecError);
+});
+
+test('deltas: round trip, id over the body, signature by the author; tampering is detected', () => {
+  const author = newKeypair();
+  const d = makeDelta(
+    {
+      contextId: new Uint8Array(32).fill(3),
+      parents: [new Uint8Array(32).fill(4)],
+      hlc: new Hlc().now(),
+      author: author.publicKey,
+      payload: { type: 'state', ops: { kind: 'writes', writes: [{ key: Buffer.from('k'), value: Buffer.from('v') }, { key: Buffer.from('gone'), value: null }] } },
+      events: Buffer.from('[]'),
+    },
+    author.secret,
+  );
+  const wire = encodeDelta(d);
+  const back = decodeDelta(wire);
+  assert.deepEqual(back.id, d.id);
+  assert.deepEqual(back.payload, d.payload);
+  assert.equal(back.hlc, d.hlc);
+  for (const i of [5, 40, wire.length - 70, wire.length - 1]) {
+    const bad = Buffer.from(wire);
+    bad[i]! ^= 1;
+    assert.throws(() => decodeDelta(bad), CodecError, `flip at ${i}`);
+  }
+  // Another author's signature on the same body.
+  const other = newKeypair();
+  assert.throws(() => decodeDelta(encodeDelta({ ...d, author: other.publicKey })), /signature/);
+  const g = decodeGossip(encodeGossip({ type: 'delta', delta: wire }));
+  assert.equal(g.type, 'delta');
+  // Upstream BroadcastMessage tags (0..3) are not ours.
+  assert.throws(() => decodeGossip(Uint8Array.of(0, 1, 2)), CodecError);
+});
+
+test('HLC is strictly increasing and above observed and parent clocks', () => {
+  const c = new Hlc();
+  const a = c.now();
+  assert.ok(c.now() > a);
+  c.observe(a + (1n << 40n));
+  assert.ok(c.now() > a + (1n << 40n));
+  assert.ok(c.now(a + (1n << 50n)) > a + (1n << 50n));
+});
+
+test('SDK artifact parse/encode round trip; foreign bytes are not parsed', () => {
+  const ops = [{ key: new Uint8Array(32).fill(1), value: Buffer.from('x') }, { key: new Uint8Array(32).fill(2), value: null }];
+  const back = parseSdkArtifact(encodeSdkArtifact(ops));
+  assert.deepEqual(back?.map((o) => [Buffer.from(o.key).toString('hex'), o.value && Buffer.from(o.value).toString()]), ops.map((o) => [Buffer.from(o.key).toString('hex'), o.value && Buffer.from(o.value).toString()]));
+  assert.equal(parseSdkArtifact(Uint8Array.of(0, 1, 2)), null);
+  assert.equal(parseSdkArtifact(Uint8Array.of(1, 0, 0, 0, 9)), null);
+});
+
+test('stream framing: u32 big-endian lengths, split across chunks, bounded', async () => {
+  const f1 = frame(Buffer.from('hello'));
+  assert.deepEqual([...f1.subarray(0, 4)], [0, 0, 0, 5]);
+  const bytes = Buffer.concat([f1, frame(Buffer.alloc(0)), frame(Buffer.from('x'.repeat(1000)))]);
+  const chunks = [bytes.subarray(0, 2), bytes.subarray(2, 7), bytes.subarray(7, 500), bytes.subarray(500)];
+  const r = new FrameReader(Readable.from(chunks));
+  assert.equal(Buffer.from((await r.next())!).toString(), 'hello');
+  assert.equal((await r.next())!.length, 0);
+  assert.equal((await r.next())!.length, 1000);
+  assert.equal(await r.next(), null);
+  const big = new FrameReader(Readable.from([frame(Buffer.alloc(100))]), 50);
+  await assert.rejects(big.next(), FrameError);
+  const cut = new FrameReader(Readable.from([frame(Buffer.alloc(10)).subarray(0, 8)]));
+  await assert.rejects(cut.next(), FrameError);
+});
