@@ -1,227 +1,521 @@
 import type { z } from 'zod';
+import { base58 } from '@scure/base';
 import * as admin from '../wire/admin.ts';
+import { sseSessionResponse, sseSubscribeResponse, sseUnsubscribeResponse } from '../wire/events.ts';
 import { jsonrpcResponse } from '../wire/jsonrpc.ts';
-import { ApiError, RpcError } from './errors.ts';
+import { ApiError, ResponseError, RpcError } from './errors.ts';
+import { subscribeSse, type SseOptions, type SseSubscription } from './sse.ts';
+import { connectWs, globalWebSocket, wsUrl, type WebSocketFactory, type WsOptions, type WsSubscription } from './ws.ts';
+import type {
+  AliasKind,
+  Application,
+  BlobInfo,
+  BlobSource,
+  Context,
+  ContextUser,
+  ContextWithExecutors,
+  Json,
+  NodeEvent,
+  NodeInfo,
+} from './types.ts';
 
-export { ApiError, RpcError };
+export { ApiError, ResponseError, RpcError };
+export type * from './types.ts';
+export type { SseOptions, SseSubscription } from './sse.ts';
+export type { WebSocketFactory, WebSocketLike, WsOptions, WsSubscription } from './ws.ts';
+export { parseSse, type SseMessage } from './sse-parser.ts';
 
-export type Token = string | undefined | (() => Promise<string | undefined> | string | undefined);
+/** A bearer token, or a function returning the current one (called before every request). */
+export type TokenSource = string | undefined | (() => Promise<string | undefined> | string | undefined);
+/** @deprecated use TokenSource */
+export type Token = TokenSource;
 
 export interface ClientOptions {
-  /** Node URL, e.g. http://127.0.0.1:2528 */
+  /** Node URL, e.g. http://127.0.0.1:2528 (a path prefix such as http://host/node1 is kept). */
   url: string;
-  /** Bearer token (or a function returning the current one) for auth-enabled nodes. */
-  token?: Token;
+  /** Bearer token for auth-enabled nodes: sent as `Authorization: Bearer …`, and as `?token=` for WS/SSE. */
+  token?: TokenSource;
+  /** fetch implementation (default: the global one). */
   fetch?: typeof fetch;
+  /** WebSocket constructor wrapper; default: the global WebSocket (browsers). NodeMeroClient uses `ws`. */
+  webSocket?: WebSocketFactory;
+  /** Extra headers sent with every HTTP request. */
+  headers?: Record<string, string>;
 }
 
-type Json = Record<string, unknown> | unknown[] | string | number | boolean | null;
+/** The headers the node sends with a blob (HEAD / GET `/admin-api/blobs/:id`, server-api §4.5). */
+export interface BlobHeaders {
+  blobId: string;
+  size: number;
+  mimeType: string;
+  /** hex sha256 of the whole content */
+  hash: string;
+  etag: string;
+}
 
-/** Bytes on the wire are JSON arrays of numbers; a JSON value given as params is UTF-8 encoded first. */
-export function jsonBytes(value: unknown): number[] {
-  if (Array.isArray(value) && value.every((b) => Number.isInteger(b) && b >= 0 && b <= 255)) return value as number[];
-  return value === undefined ? [] : [...new TextEncoder().encode(JSON.stringify(value))];
+export interface CreateContextOptions {
+  applicationId: string;
+  /**
+   * Argument of the app's `init`: bytes as given (`Uint8Array` or an array of numbers 0..255), any other
+   * value is JSON-encoded. Default: no bytes.
+   */
+  initializationParams?: unknown;
+  protocol?: string;
+  /** base58 of 32 bytes: derives the context key (and so the context id) deterministically. */
+  contextSeed?: string;
+}
+
+export interface CallOptions {
+  /** Aliases whose `{alias}` occurrences in the serialised args are replaced by the member's public key. */
+  substitute?: string[];
 }
 
 /**
- * Typed client of the node server. REST methods validate responses with the same zod schemas the server
- * uses (src/wire); it runs in browsers too (fetch only). WebSocket/SSE helpers for Node are in ./node.ts.
+ * Bytes on the wire are JSON arrays of numbers (never base64): a `Uint8Array` or an array of integers
+ * 0..255 is sent as is, `undefined` as `[]`, any other value as the UTF-8 bytes of its JSON text.
+ */
+export function jsonBytes(value: unknown): number[] {
+  if (value === undefined) return [];
+  if (value instanceof Uint8Array) return [...value];
+  if (Array.isArray(value) && value.every((b) => Number.isInteger(b) && b >= 0 && b <= 255)) return value as number[];
+  return [...new TextEncoder().encode(JSON.stringify(value))];
+}
+
+/** Decodes wire bytes (`[123,125]`) as JSON, or returns undefined when they are not JSON text. */
+export function bytesToJson(bytes: number[] | Uint8Array): unknown {
+  try {
+    return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(new Uint8Array(bytes)));
+  } catch {
+    return undefined;
+  }
+}
+
+/** base58 sha256 of some bytes: the `hash` an install-application request or blob upload can carry. */
+export async function hashBytes(bytes: Uint8Array): Promise<string> {
+  return base58.encode(new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>)));
+}
+
+const enc = encodeURIComponent;
+
+/**
+ * Typed client of the node server (admin API, JSON-RPC, WebSocket and SSE events). Every JSON answer is
+ * validated with the wire schema the server itself uses (src/wire). Only `fetch` (and a WebSocket, when
+ * `subscribeWs` is used) is needed, so it runs in browsers; in Node 20 use `NodeMeroClient` (./node.ts) for
+ * WebSocket subscriptions.
  */
 export class MeroClient {
   readonly url: string;
-  private readonly token: Token;
+  private readonly token: TokenSource;
   private readonly fetchFn: typeof fetch;
+  private readonly webSocket: WebSocketFactory;
+  private readonly headers: Record<string, string>;
+  private rpcId = 0;
 
   constructor(o: ClientOptions) {
     this.url = o.url.replace(/\/+$/, '');
     this.token = o.token;
     this.fetchFn = o.fetch ?? ((...a) => fetch(...a));
+    this.webSocket = o.webSocket ?? globalWebSocket;
+    this.headers = o.headers ?? {};
+  }
+
+  /** The current bearer token (undefined when none). */
+  async bearerToken(): Promise<string | undefined> {
+    return (typeof this.token === 'function' ? await this.token() : this.token) || undefined;
   }
 
   async authHeader(): Promise<Record<string, string>> {
-    const t = typeof this.token === 'function' ? await this.token() : this.token;
+    const t = await this.bearerToken();
     return t ? { authorization: `Bearer ${t}` } : {};
   }
 
-  /** Sends a request; non-2xx answers throw ApiError. Returns the parsed JSON (or null for an empty body). */
+  /** A raw request with the client's headers and token; the caller reads the Response. */
+  async fetchRaw(path: string, init: RequestInit & { tokenInQuery?: boolean } = {}): Promise<Response> {
+    const { tokenInQuery, ...rest } = init;
+    const token = await this.bearerToken();
+    const headers: Record<string, string> = { ...this.headers, ...(token ? { authorization: `Bearer ${token}` } : {}) };
+    new Headers(rest.headers).forEach((v, k) => (headers[k] = v));
+    let url = this.url + path;
+    if (tokenInQuery && token) url += `${url.includes('?') ? '&' : '?'}token=${enc(token)}`;
+    return this.fetchFn(url, { ...rest, headers });
+  }
+
+  /**
+   * Sends a request and returns the parsed JSON body (null when empty, the text when not JSON). A JSON
+   * value `body` is sent as `application/json`; bytes and streams as they are. Non-2xx → ApiError.
+   */
   async request(method: string, path: string, body?: unknown, extra: RequestInit = {}): Promise<unknown> {
-    const headers: Record<string, string> = { ...(await this.authHeader()), ...((extra.headers as Record<string, string>) ?? {}) };
+    const headers = new Headers(extra.headers);
     let payload: BodyInit | undefined;
-    if (body instanceof Uint8Array) payload = body as unknown as BodyInit;
-    else if (body !== undefined) {
+    let duplex: 'half' | undefined;
+    if (body === undefined) payload = undefined;
+    else if (isBinary(body)) {
+      ({ payload, duplex } = toBody(body as BlobSource));
+      if (!headers.has('content-type')) headers.set('content-type', 'application/octet-stream');
+    } else {
       payload = JSON.stringify(body);
-      headers['content-type'] = 'application/json';
+      headers.set('content-type', 'application/json');
     }
-    const res = await this.fetchFn(this.url + path, { ...extra, method, headers, body: payload });
+    const res = await this.fetchRaw(path, { ...extra, method, headers, body: payload, ...(duplex ? { duplex } : {}) } as RequestInit);
     const text = await res.text();
     let parsed: unknown = text;
     try {
-      parsed = text ? JSON.parse(text) : null;
+      parsed = text ? JSON.parse(text) : res.ok ? null : '';
     } catch {
-      /* text body */
+      /* a text body */
     }
-    if (!res.ok) throw new ApiError(res.status, parsed);
+    if (!res.ok) throw new ApiError(res.status, parsed, method, path);
     return parsed;
   }
 
-  private async typed<S extends z.ZodType>(schema: S, method: string, path: string, body?: unknown): Promise<z.infer<S>> {
-    return schema.parse(await this.request(method, path, body));
+  /** `request` + validation of the answer with a wire schema. */
+  async typed<S extends z.ZodType>(schema: S, method: string, path: string, body?: unknown): Promise<z.infer<S>> {
+    const raw = await this.request(method, path, body);
+    const r = schema.safeParse(raw);
+    if (!r.success) throw new ResponseError(`unexpected answer to ${method} ${path}`, raw, r.error.issues);
+    return r.data;
   }
 
   // ---- node ---------------------------------------------------------------------------------------------------
 
+  /** GET /admin-api/health (public) → `{status:"alive"}`. */
   async health(): Promise<{ status: string }> {
-    return ((await this.request('GET', '/admin-api/health')) as { data: { status: string } }).data;
+    return (await this.typed(admin.healthResponse, 'GET', '/admin-api/health')).data;
   }
+
+  /**
+   * Whether this client may use the protected API: true when `/admin-api/is-authed` answers (the node
+   * itself always answers 200; an auth proxy in front answers 401 without a valid token) and a protected
+   * route accepts the token.
+   */
   async isAuthed(): Promise<boolean> {
     try {
       await this.request('GET', '/admin-api/is-authed');
+      await this.request('GET', '/admin-api/peers');
       return true;
     } catch (err) {
-      if (err instanceof ApiError && err.status === 401) return false;
+      if (err instanceof ApiError && (err.status === 401 || err.status === 403)) return false;
       throw err;
     }
   }
+
+  /** GET /admin-api/certificate (public): the node's TLS certificate as PEM text. */
   async certificate(): Promise<string> {
-    return (await this.request('GET', '/admin-api/certificate')) as string;
+    const pem = await this.request('GET', '/admin-api/certificate');
+    if (typeof pem !== 'string') throw new ResponseError('certificate is not text', pem);
+    return pem;
   }
-  async nodeInfo(): Promise<{ peerId: string; listen: string[]; authMode: string; version: string }> {
-    return ((await this.request('GET', '/admin-api/node-info')) as { data: never }).data;
+
+  /** GET /admin-api/node-info (ours): peer id, listen URLs, auth mode, version. */
+  async nodeInfo(): Promise<NodeInfo> {
+    return (await this.typed(admin.nodeInfoResponse, 'GET', '/admin-api/node-info')).data;
   }
+
+  /** GET /admin-api/peers → the number of connected peers. */
   async peers(): Promise<number> {
-    return ((await this.request('GET', '/admin-api/peers')) as { count: number }).count;
+    return (await this.typed(admin.peersResponse, 'GET', '/admin-api/peers')).count;
   }
 
   // ---- applications -------------------------------------------------------------------------------------------
 
+  /** Installs a WASM module the node downloads from `url`; `hash` = base58 sha256 of the file. → application id. */
   async installApplication(o: { url: string; hash?: string; metadata?: unknown; package?: string; version?: string }): Promise<string> {
-    const r = await this.typed(admin.installApplicationResponse, 'POST', '/admin-api/install-application', { ...o, metadata: jsonBytes(o.metadata) });
-    return r.data.applicationId;
+    return this.install('/admin-api/install-application', { ...o, metadata: jsonBytes(o.metadata) });
   }
+
+  /** Installs a WASM module (or .mpk bundle) from a path on the **node's** filesystem. → application id. */
   async installDevApplication(o: { path: string; metadata?: unknown; package?: string; version?: string }): Promise<string> {
-    const r = await this.typed(admin.installApplicationResponse, 'POST', '/admin-api/install-dev-application', { ...o, metadata: jsonBytes(o.metadata) });
-    return r.data.applicationId;
+    return this.install('/admin-api/install-dev-application', { ...o, metadata: jsonBytes(o.metadata) });
   }
-  async listApplications(): Promise<admin.Application[]> {
+
+  private async install(path: string, body: Record<string, unknown>): Promise<string> {
+    const clean = Object.fromEntries(Object.entries(body).filter(([, v]) => v !== undefined));
+    return (await this.typed(admin.installApplicationResponse, 'POST', path, clean)).data.applicationId;
+  }
+
+  async listApplications(): Promise<Application[]> {
     return (await this.typed(admin.listApplicationsResponse, 'GET', '/admin-api/applications')).data.apps;
   }
-  async getApplication(id: string): Promise<admin.Application | null> {
+
+  /** The application, or null when it is not installed. */
+  async getApplication(id: string): Promise<Application | null> {
     return (await this.typed(admin.getApplicationResponse, 'GET', `/admin-api/applications/${enc(id)}`)).data.application;
   }
-  async uninstallApplication(id: string): Promise<void> {
-    await this.typed(admin.uninstallApplicationResponse, 'DELETE', `/admin-api/applications/${enc(id)}`);
+
+  /** DELETE /admin-api/applications/:id (answers 200 even for an unknown id, as upstream). → the id. */
+  async uninstallApplication(id: string): Promise<string> {
+    return (await this.typed(admin.uninstallApplicationResponse, 'DELETE', `/admin-api/applications/${enc(id)}`)).data.applicationId;
   }
 
   // ---- blobs --------------------------------------------------------------------------------------------------
 
-  async uploadBlob(bytes: Uint8Array, o: { hash?: string } = {}): Promise<{ blob_id: string; size: number }> {
-    const q = o.hash ? `?hash=${enc(o.hash)}` : '';
-    return (await this.typed(admin.uploadBlobResponse, 'PUT', `/admin-api/blobs${q}`, bytes)).data;
+  /** PUT /admin-api/blobs: bytes or a stream (sent streamed). `hash` (base58 sha256) is checked by the node. */
+  async uploadBlob(source: BlobSource, o: { hash?: string; contextId?: string } = {}): Promise<BlobInfo> {
+    const q = new URLSearchParams();
+    if (o.hash) q.set('hash', o.hash);
+    if (o.contextId) q.set('context_id', o.contextId);
+    const qs = q.toString();
+    const path = `/admin-api/blobs${qs ? `?${qs}` : ''}`;
+    return (await this.typed(admin.uploadBlobResponse, 'PUT', path, source)).data;
   }
-  async listBlobs(): Promise<Array<{ blob_id: string; size: number }>> {
+
+  /** Root blobs (chunks are not listed). */
+  async listBlobs(): Promise<BlobInfo[]> {
     return (await this.typed(admin.listBlobsResponse, 'GET', '/admin-api/blobs')).data.blobs;
   }
-  async downloadBlob(id: string): Promise<Uint8Array> {
-    const res = await this.fetchFn(`${this.url}/admin-api/blobs/${enc(id)}`, { headers: await this.authHeader() });
-    if (!res.ok) throw new ApiError(res.status, await res.text());
-    return new Uint8Array(await res.arrayBuffer());
+
+  /** Opens a blob for streaming: its headers and the body stream. */
+  async openBlob(id: string, o: { contextId?: string } = {}): Promise<BlobHeaders & { body: ReadableStream<Uint8Array> }> {
+    const path = `/admin-api/blobs/${enc(id)}${o.contextId ? `?context_id=${enc(o.contextId)}` : ''}`;
+    const res = await this.fetchRaw(path);
+    if (!res.ok || !res.body) throw new ApiError(res.status, await errorBody(res), 'GET', path);
+    return { ...blobHeaders(id, res.headers), body: res.body };
   }
-  async blobInfo(id: string): Promise<{ size: number; mimeType: string; hash: string } | null> {
-    const res = await this.fetchFn(`${this.url}/admin-api/blobs/${enc(id)}`, { method: 'HEAD', headers: await this.authHeader() });
+
+  async downloadBlob(id: string, o: { contextId?: string } = {}): Promise<Uint8Array> {
+    const { body } = await this.openBlob(id, o);
+    return new Uint8Array(await new Response(body).arrayBuffer());
+  }
+
+  /** HEAD /admin-api/blobs/:id → the blob's headers, or null when it does not exist. */
+  async blobInfo(id: string): Promise<BlobHeaders | null> {
+    const path = `/admin-api/blobs/${enc(id)}`;
+    const res = await this.fetchRaw(path, { method: 'HEAD' });
     if (res.status === 404) return null;
-    if (!res.ok) throw new ApiError(res.status, '');
-    return { size: Number(res.headers.get('content-length')), mimeType: res.headers.get('x-blob-mime-type') ?? '', hash: res.headers.get('x-blob-hash') ?? '' };
+    if (!res.ok) throw new ApiError(res.status, '', 'HEAD', path);
+    return blobHeaders(id, res.headers);
   }
-  async deleteBlob(id: string): Promise<void> {
-    await this.typed(admin.deleteBlobResponse, 'DELETE', `/admin-api/blobs/${enc(id)}`);
+
+  /** DELETE /admin-api/blobs/:id. A missing blob is an ApiError `Failed to delete blob: Blob not found` (upstream 500, this node 404). */
+  async deleteBlob(id: string): Promise<boolean> {
+    return (await this.typed(admin.deleteBlobResponse, 'DELETE', `/admin-api/blobs/${enc(id)}`)).deleted;
   }
 
   // ---- contexts -----------------------------------------------------------------------------------------------
 
-  async createContext(o: { applicationId: string; initializationParams?: unknown; protocol?: string; contextSeed?: string }) {
-    const body = {
-      protocol: o.protocol ?? 'near',
-      applicationId: o.applicationId,
-      initializationParams: jsonBytes(o.initializationParams),
-      ...(o.contextSeed ? { contextSeed: o.contextSeed } : {}),
-    };
-    return (await this.typed(admin.createContextResponse, 'POST', '/admin-api/contexts', body)).data;
+  /** Creates a context (runs the app's `init`). → `{contextId, memberPublicKey}`. */
+  async createContext(o: CreateContextOptions): Promise<{ contextId: string; memberPublicKey: string }> {
+    return (await this.typed(admin.createContextResponse, 'POST', '/admin-api/contexts', createContextBody(o))).data;
   }
-  async listContexts(): Promise<admin.Context[]> {
+
+  async listContexts(): Promise<Context[]> {
     return (await this.typed(admin.listContextsResponse, 'GET', '/admin-api/contexts')).data.contexts;
   }
-  async getContext(id: string): Promise<admin.Context> {
+
+  /** The context; a missing one is ApiError 404 `{"error":"Context not found"}`. */
+  async getContext(id: string): Promise<Context> {
     return (await this.typed(admin.getContextResponse, 'GET', `/admin-api/contexts/${enc(id)}`)).data;
   }
+
+  /** → whether a context was deleted (false for an unknown id). */
   async deleteContext(id: string): Promise<boolean> {
     return (await this.typed(admin.deleteContextResponse, 'DELETE', `/admin-api/contexts/${enc(id)}`)).data.isDeleted;
   }
+
+  /** Members of a context (`owned`: only those whose private key this node holds). */
   async identities(id: string, owned = false): Promise<string[]> {
     const path = `/admin-api/contexts/${enc(id)}/identities${owned ? '-owned' : ''}`;
     return (await this.typed(admin.identitiesResponse, 'GET', path)).data.identities;
   }
+
+  async identitiesOwned(id: string): Promise<string[]> {
+    return this.identities(id, true);
+  }
+
+  /** Size of the context's state in bytes. */
   async contextStorage(id: string): Promise<number> {
     return (await this.typed(admin.storageResponse, 'GET', `/admin-api/contexts/${enc(id)}/storage`)).data.sizeInBytes;
   }
-  async contextsForApplication(applicationId: string): Promise<admin.Context[]> {
-    return (await this.typed(admin.listContextsResponse, 'GET', `/admin-api/contexts/for-application/${enc(applicationId)}`)).data.contexts;
+
+  async contextsForApplication(applicationId: string): Promise<Context[]> {
+    const path = `/admin-api/contexts/for-application/${enc(applicationId)}`;
+    return (await this.typed(admin.listContextsResponse, 'GET', path)).data.contexts;
   }
+
+  /** Contexts of an application with the identities this node owns in each (snake_case, as upstream). */
+  async contextsWithExecutors(applicationId: string): Promise<ContextWithExecutors[]> {
+    const path = `/admin-api/contexts/with-executors/for-application/${enc(applicationId)}`;
+    return (await this.typed(admin.contextsWithExecutorsResponse, 'GET', path)).contexts;
+  }
+
+  /** Switches a context to another application (optionally running `migrateMethod`). */
   async updateContextApplication(id: string, o: { applicationId: string; executorPublicKey: string; migrateMethod?: string }): Promise<void> {
-    await this.request('POST', `/admin-api/contexts/${enc(id)}/application`, o);
+    const body = { applicationId: o.applicationId, executorPublicKey: o.executorPublicKey, ...(o.migrateMethod ? { migrateMethod: o.migrateMethod } : {}) };
+    await this.typed(admin.emptyResponse, 'POST', `/admin-api/contexts/${enc(id)}/application`, body);
   }
+
+  /** POST /admin-api/identity/context: a fresh key pair kept by the node. → its public key. */
   async generateContextIdentity(): Promise<string> {
     return (await this.typed(admin.generateIdentityResponse, 'POST', '/admin-api/identity/context')).data.publicKey;
-  }
-  async contextUsers(id: string) {
-    return (await this.typed(admin.contextUsersResponse, 'GET', `/admin-api/contexts/${enc(id)}/users`)).data.contextUsers;
   }
 
   // ---- aliases ------------------------------------------------------------------------------------------------
 
-  async createAlias(kind: 'context' | 'application' | 'identity', alias: string, value: string, context?: string): Promise<void> {
+  /** Names a context id, application id, or (scoped by `context`) a member public key. Duplicate → ApiError 409/500. */
+  async createAlias(kind: AliasKind, alias: string, value: string, context?: string): Promise<void> {
     const field = kind === 'context' ? 'contextId' : kind === 'application' ? 'applicationId' : 'identity';
-    await this.request('POST', `/admin-api/alias/create/${kind}${scope(kind, context)}`, { alias, [field]: value });
+    await this.typed(admin.emptyResponse, 'POST', `/admin-api/alias/create/${kind}${scope(kind, context)}`, { alias, [field]: value });
   }
-  async lookupAlias(kind: 'context' | 'application' | 'identity', alias: string, context?: string): Promise<string | null> {
+
+  /** → the aliased id, or null. */
+  async lookupAlias(kind: AliasKind, alias: string, context?: string): Promise<string | null> {
     const path = `/admin-api/alias/lookup/${kind}${scope(kind, context)}/${enc(alias)}`;
     return (await this.typed(admin.lookupAliasResponse, 'POST', path)).data.value;
   }
-  async deleteAlias(kind: 'context' | 'application' | 'identity', alias: string, context?: string): Promise<void> {
-    await this.request('POST', `/admin-api/alias/delete/${kind}${scope(kind, context)}/${enc(alias)}`);
+
+  /** Deleting a missing alias succeeds. */
+  async deleteAlias(kind: AliasKind, alias: string, context?: string): Promise<void> {
+    await this.typed(admin.emptyResponse, 'POST', `/admin-api/alias/delete/${kind}${scope(kind, context)}/${enc(alias)}`);
   }
-  async listAliases(kind: 'context' | 'application' | 'identity', context?: string): Promise<Record<string, string>> {
+
+  /** → `{alias: id}`. */
+  async listAliases(kind: AliasKind, context?: string): Promise<Record<string, string>> {
     return (await this.typed(admin.listAliasesResponse, 'GET', `/admin-api/alias/list/${kind}${scope(kind, context)}`)).data;
   }
 
+  // ---- the seed's historical routes (server-api §12) ---------------------------------------------------------
+
+  /** GET /admin-api/contexts/:id/users → `[{userId, joinedAt}]`. */
+  async contextUsers(id: string): Promise<ContextUser[]> {
+    return (await this.typed(admin.contextUsersResponse, 'GET', `/admin-api/contexts/${enc(id)}/users`)).data.contextUsers;
+  }
+
+  /** The seed's `/admin-api/dev/*` routes (same answers as their current counterparts). */
+  readonly dev = {
+    installApplication: async (o: { url: string; hash?: string; metadata?: unknown }): Promise<string> =>
+      this.install('/admin-api/dev/install-application', { ...o, metadata: jsonBytes(o.metadata) }),
+    listApplications: async (): Promise<Application[]> =>
+      (await this.typed(admin.listApplicationsResponse, 'GET', '/admin-api/dev/applications')).data.apps,
+    listContexts: async (): Promise<Context[]> => (await this.typed(admin.listContextsResponse, 'GET', '/admin-api/dev/contexts')).data.contexts,
+    createContext: async (o: CreateContextOptions): Promise<{ contextId: string; memberPublicKey: string }> =>
+      (await this.typed(admin.createContextResponse, 'POST', '/admin-api/dev/contexts', createContextBody(o))).data,
+  };
+
   // ---- JSON-RPC -----------------------------------------------------------------------------------------------
 
-  /** Runs a method (`execute`: serialised per context, commits). Returns the output or throws RpcError. */
-  async execute(contextId: string, method: string, args: unknown, executorPublicKey: string, o: { substitute?: string[] } = {}): Promise<Json> {
-    return this.rpc('execute', contextId, method, args, executorPublicKey, o);
-  }
-  /** Read-only call: runs concurrently and never persists. */
-  async query(contextId: string, method: string, args: unknown, executorPublicKey: string): Promise<Json> {
-    return this.rpc('query', contextId, method, args, executorPublicKey);
-  }
-  async mutate(contextId: string, method: string, args: unknown, executorPublicKey: string): Promise<Json> {
-    return this.rpc('mutate', contextId, method, args, executorPublicKey);
+  /** Runs `method` of the context's app as `executorPublicKey` (a member this node owns). → its JSON output. */
+  async execute<T = Json>(contextId: string, method: string, args: unknown, executorPublicKey: string, o: CallOptions = {}): Promise<T> {
+    return this.rpc('execute', contextId, method, args, executorPublicKey, o) as Promise<T>;
   }
 
-  private rpcId = 0;
-  private async rpc(kind: string, contextId: string, method: string, args: unknown, executorPublicKey: string, o: { substitute?: string[] } = {}): Promise<Json> {
-    const body = { jsonrpc: '2.0', id: ++this.rpcId, method: kind, params: { contextId, method, argsJson: args ?? {}, executorPublicKey, ...o } };
-    const r = jsonrpcResponse.parse(await this.request('POST', '/jsonrpc', body));
-    if ('error' in r) throw new RpcError(r.error.type, r.error.data);
-    return r.result.output as Json;
+  /** The seed's read-only call: runs concurrently with other calls and never persists. */
+  async query<T = Json>(contextId: string, method: string, args: unknown, executorPublicKey: string, o: CallOptions = {}): Promise<T> {
+    return this.rpc('query', contextId, method, args, executorPublicKey, o) as Promise<T>;
+  }
+
+  /** The seed's name for `execute`. */
+  async mutate<T = Json>(contextId: string, method: string, args: unknown, executorPublicKey: string, o: CallOptions = {}): Promise<T> {
+    return this.rpc('mutate', contextId, method, args, executorPublicKey, o) as Promise<T>;
+  }
+
+  private async rpc(kind: string, contextId: string, method: string, args: unknown, executorPublicKey: string, o: CallOptions): Promise<unknown> {
+    const id = ++this.rpcId;
+    const params = { contextId, method, argsJson: args === undefined ? {} : args, executorPublicKey, ...(o.substitute?.length ? { substitute: o.substitute } : {}) };
+    const raw = await this.request('POST', '/jsonrpc', { jsonrpc: '2.0', id, method: kind, params });
+    const r = jsonrpcResponse.safeParse(raw);
+    if (!r.success) throw new ResponseError('unexpected JSON-RPC answer', raw, r.error.issues);
+    if ('error' in r.data) throw new RpcError(r.data.error.type, r.data.error.data);
+    return r.data.result.output;
+  }
+
+  // ---- events -------------------------------------------------------------------------------------------------
+
+  /**
+   * Subscribes over SSE (fetch streaming; Node and browsers). With `lastEventId` it resumes that session and
+   * receives the events it missed; the stream reconnects by itself unless `reconnect: false`.
+   */
+  subscribeSse(contextIds: string[], onEvent: (event: NodeEvent, meta: { id: string }) => void, o: SseOptions = {}): Promise<SseSubscription> {
+    return subscribeSse(this, contextIds, onEvent, o);
+  }
+
+  /** Subscribes over WebSocket; resolves once the node confirmed the subscription. */
+  async subscribeWs(contextIds: string[], onEvent: (event: NodeEvent) => void, o: WsOptions = {}): Promise<WsSubscription> {
+    const token = await this.bearerToken();
+    const socket = this.webSocket(wsUrl(this.url, token), { ...this.headers, ...(token ? { authorization: `Bearer ${token}` } : {}) });
+    return connectWs(socket, contextIds, onEvent, o);
+  }
+
+  /** POST /sse/subscription (subscribe). → the ids the node echoed. */
+  async sseSubscribe(sessionId: string, contextIds: string[]): Promise<string[]> {
+    const body = { id: sessionId, method: 'subscribe', params: { contextIds } };
+    return (await this.typed(sseSubscribeResponse, 'POST', '/sse/subscription', body)).result.contexts;
+  }
+
+  /** POST /sse/subscription (unsubscribe). */
+  async sseUnsubscribe(sessionId: string, contextIds: string[]): Promise<{ unsubscribed: string[]; requested: string[] }> {
+    const body = { id: sessionId, method: 'unsubscribe', params: { contextIds } };
+    const r = (await this.typed(sseUnsubscribeResponse, 'POST', '/sse/subscription', body)).result;
+    return { unsubscribed: r.unsubscribed, requested: r.requested };
+  }
+
+  /** GET /sse/session/:id → the session's subscriptions, event counter and status. */
+  async sseSession(sessionId: string): Promise<{ sessionId: string; subscriptions: string[]; eventCounter: number; status: 'active' | 'persisted' }> {
+    const r = (await this.typed(sseSessionResponse, 'GET', `/sse/session/${enc(sessionId)}`)).result;
+    // session_id is a u64 that JSON.parse may round: report the id asked for.
+    return { sessionId, subscriptions: r.subscriptions, eventCounter: r.event_counter, status: r.status };
   }
 }
 
-function enc(s: string): string {
-  return encodeURIComponent(s);
+function createContextBody(o: CreateContextOptions) {
+  return {
+    protocol: o.protocol ?? 'near',
+    applicationId: o.applicationId,
+    initializationParams: jsonBytes(o.initializationParams),
+    ...(o.contextSeed ? { contextSeed: o.contextSeed } : {}),
+  };
 }
 
-function scope(kind: string, context?: string): string {
+function scope(kind: AliasKind, context?: string): string {
   if (kind !== 'identity') return '';
   if (!context) throw new Error('identity aliases need a context id');
   return `/${enc(context)}`;
+}
+
+function blobHeaders(id: string, h: Headers): BlobHeaders {
+  const mime = h.get('x-blob-mime-type') ?? h.get('content-type') ?? 'application/octet-stream';
+  return {
+    blobId: h.get('x-blob-id') ?? id,
+    size: Number(h.get('content-length') ?? NaN),
+    mimeType: mime,
+    hash: h.get('x-blob-hash') ?? '',
+    etag: h.get('etag') ?? '',
+  };
+}
+
+async function errorBody(res: Response): Promise<unknown> {
+  const text = await res.text().catch(() => '');
+  try {
+    return text ? JSON.parse(text) : '';
+  } catch {
+    return text;
+  }
+}
+
+function isBinary(v: unknown): boolean {
+  return (
+    v instanceof Uint8Array ||
+    v instanceof ArrayBuffer ||
+    (typeof Blob !== 'undefined' && v instanceof Blob) ||
+    (typeof ReadableStream !== 'undefined' && v instanceof ReadableStream) ||
+    (typeof v === 'object' && v !== null && !Array.isArray(v) && Symbol.asyncIterator in v)
+  );
+}
+
+/** A fetch body for bytes or a stream (streams need `duplex: 'half'`). */
+function toBody(src: BlobSource): { payload: BodyInit; duplex?: 'half' } {
+  if (src instanceof Uint8Array || src instanceof ArrayBuffer) return { payload: src as BodyInit };
+  if (typeof Blob !== 'undefined' && src instanceof Blob) return { payload: src };
+  if (typeof ReadableStream !== 'undefined' && src instanceof ReadableStream) return { payload: src, duplex: 'half' };
+  const it = (src as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
+  const stream = new ReadableStream<Uint8Array>({
+    async pull(ctrl) {
+      const { value, done } = await it.next();
+      if (done) ctrl.close();
+      else ctrl.enqueue(value instanceof Uint8Array ? value : new Uint8Array(value as ArrayBuffer));
+    },
+    async cancel(reason) {
+      await it.return?.(reason);
+    },
+  });
+  return { payload: stream, duplex: 'half' };
 }

@@ -7,11 +7,34 @@ export interface SseMessage {
   comment?: boolean;
 }
 
+/** The chunks of a stream: a ReadableStream through its reader (browsers lack async iteration), or an iterable. */
+async function* chunks(body: AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
+  if (typeof (body as ReadableStream<Uint8Array>).getReader !== 'function') {
+    yield* body as AsyncIterable<Uint8Array>;
+    return;
+  }
+  const reader = (body as ReadableStream<Uint8Array>).getReader();
+  let finished = false;
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) {
+        finished = true;
+        return;
+      }
+      yield value;
+    }
+  } finally {
+    // Stopped early (the consumer broke out, or a read failed): release the connection.
+    if (!finished) void reader.cancel().catch(() => undefined);
+  }
+}
+
 /** Parses a `text/event-stream` body (fetch streaming; works in Node 20 and browsers). */
 export async function* parseSse(body: AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>): AsyncGenerator<SseMessage> {
   const dec = new TextDecoder();
   let buf = '';
-  for await (const chunk of body as AsyncIterable<Uint8Array>) {
+  for await (const chunk of chunks(body)) {
     buf += dec.decode(chunk, { stream: true }).replace(/\r\n?/g, '\n');
     let i;
     while ((i = buf.indexOf('\n\n')) >= 0) {

@@ -1,6 +1,15 @@
 import { z } from 'zod';
 import { aliasName, bytes, data, id } from './common.ts';
 
+// ---- node (server-api §2.2, §5.10) -------------------------------------------------------------------------
+
+export const healthResponse = data(z.object({ status: z.string() }));
+export const peersResponse = z.object({ count: z.number().int().nonnegative() });
+/** GET /admin-api/node-info (ours, for the dashboard). */
+export const nodeInfoResponse = data(
+  z.object({ peerId: z.string(), listen: z.array(z.string()), authMode: z.string(), version: z.string() }),
+);
+
 // ---- applications (server-api §4) -------------------------------------------------------------------------
 
 export const installApplicationRequest = z.object({
@@ -86,6 +95,7 @@ export const listAliasesResponse = data(z.record(z.string(), id));
 
 // ---- the seed's historical routes (§12) -------------------------------------------------------------------
 
-export const contextUsersResponse = data(z.object({ contextUsers: z.array(z.object({ userId: z.string(), joinedAt: z.number() })) }));
+export const contextUser = z.object({ userId: z.string(), joinedAt: z.number() });
+export const contextUsersResponse = data(z.object({ contextUsers: z.array(contextUser) }));
 
 export const emptyResponse = data(z.null());

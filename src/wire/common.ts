@@ -17,7 +17,7 @@ export const bytes = z.array(z.number().int().min(0).max(255));
 export const aliasName = z
   .string()
   .min(1)
-  .refine((s) => Buffer.byteLength(s, 'utf8') <= 50, { message: 'exceeds maximum length of 50 characters' });
+  .refine((s) => new TextEncoder().encode(s).length <= 50, { message: 'exceeds maximum length of 50 characters' });
 
 /** `{"data": T}` — the wrapper most admin responses use. */
 export const data = <T extends z.ZodType>(t: T) => z.object({ data: t });

@@ -22,3 +22,27 @@ export const sseSubscriptionRequest = z.object({
   method: z.enum(['subscribe', 'unsubscribe']),
   params: z.object({ contextIds: z.array(id) }),
 });
+
+/** WebSocket answer to subscribe/unsubscribe: `{"id":n,"result":{"contextIds":[…]}}` or `{"id":n,"error":{type,data}}`. */
+export const wsSubscriptionResult = z.object({ contextIds: z.array(id) });
+export const wsErrorBody = z.object({ type: z.string(), data: z.unknown().optional() });
+
+/** SSE messages (server-api §11.1): the `connect` message, node events, and the error form. */
+export const sseConnectMessage = z.object({ type: z.literal('connect'), session_id: z.string(), reconnect: z.boolean() });
+export const sseEventMessage = z.object({ result: nodeEvent });
+
+/** POST /sse/subscription answers (server-api §11.2). */
+export const sseSubscribeResponse = z.object({ result: z.object({ status: z.literal('subscribed'), contexts: z.array(id) }) });
+export const sseUnsubscribeResponse = z.object({
+  result: z.object({ status: z.literal('unsubscribed'), unsubscribed: z.array(id), requested: z.array(id) }),
+});
+
+/** GET /sse/session/:id (server-api §11.3); `session_id` is a u64 (may exceed 2^53 once parsed). */
+export const sseSessionResponse = z.object({
+  result: z.object({
+    session_id: z.union([z.number(), z.string()]),
+    subscriptions: z.array(id),
+    event_counter: z.number().int().nonnegative(),
+    status: z.enum(['active', 'persisted']),
+  }),
+});

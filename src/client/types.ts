@@ -1,0 +1,21 @@
+import type { z } from 'zod';
+import type * as admin from '../wire/admin.ts';
+import type { executionEvent, nodeEvent } from '../wire/events.ts';
+
+/** A node event pushed over WebSocket/SSE: `{contextId, type:"StateMutation", data:{newRoot, events}}`. */
+export type NodeEvent = z.infer<typeof nodeEvent>;
+export type ExecutionEvent = z.infer<typeof executionEvent>;
+export type Application = admin.Application;
+export type Context = admin.Context;
+export type BlobInfo = z.infer<typeof admin.blobInfo>;
+export type ContextUser = z.infer<typeof admin.contextUser>;
+export type ContextWithExecutors = z.infer<typeof admin.contextsWithExecutorsResponse>['contexts'][number];
+export type NodeInfo = z.infer<typeof admin.nodeInfoResponse>['data'];
+
+/** A JSON value (what a JSON-RPC call returns). */
+export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+
+/** Bytes sent to `/admin-api/blobs`: whole (bytes, Blob) or streamed (a ReadableStream or any async iterable, e.g. a Node stream). */
+export type BlobSource = Uint8Array | ArrayBuffer | Blob | ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>;
+
+export type AliasKind = 'context' | 'application' | 'identity';

@@ -1,0 +1,233 @@
+import { test, before, after, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { base58 } from '@scure/base';
+import { startInProcNode, appPath, call, type InProcNode } from './helpers/inproc.ts';
+
+// meroctl (bin/meroctl.js) as a child process against a real in-process node.
+
+const tmp = mkdtempSync(join(tmpdir(), 'meroctl-test-'));
+const MISSING = base58.encode(new Uint8Array(32).fill(7));
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function meroctl(url: string | null, args: string[], env: Record<string, string> = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    const argv = url ? ['bin/meroctl.js', '--node-url', url, ...args] : ['bin/meroctl.js', ...args];
+    const p = spawn(process.execPath, argv, { stdio: 'pipe', env: { ...process.env, MEROCTL_NODE_URL: '', MEROCTL_TOKEN: '', ...env } });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d) => (stdout += d));
+    p.stderr.on('data', (d) => (stderr += d));
+    p.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+function ok(r: Run): Run {
+  assert.equal(r.code, 0, `exit ${r.code}: ${r.stderr}`);
+  return r;
+}
+
+function failed(r: Run, message: RegExp): void {
+  assert.notEqual(r.code, 0, `expected a failure, got: ${r.stdout}`);
+  assert.match(r.stderr, message);
+}
+
+async function tinyWasm(tag: number): Promise<Uint8Array> {
+  const wabt = await (await import('wabt')).default();
+  return new Uint8Array(wabt.parseWat('m.wat', `(module (func (export "m${tag}")))`).toBinary({}).buffer);
+}
+
+describe('meroctl', () => {
+  let n: InProcNode;
+  const run = (...args: string[]) => meroctl(n.url, args);
+  const runJson = async (...args: string[]) => JSON.parse(ok(await meroctl(n.url, ['--output', 'json', ...args])).stdout);
+
+  before(async () => {
+    n = await startInProcNode();
+  });
+  after(() => n?.stop());
+
+  test('health, --version, usage errors, unreachable node, env MEROCTL_NODE_URL', async () => {
+    // Independent invocations run concurrently (each meroctl process starts tsx).
+    const [human, asJson, version, viaEnv, usage, badOutput, unreachable] = await Promise.all([
+      run('health'),
+      runJson('health'),
+      run('--version'),
+      meroctl(null, ['health'], { MEROCTL_NODE_URL: n.url }),
+      run('frobnicate'),
+      run('--output', 'xml', 'health'),
+      meroctl('http://127.0.0.1:9', ['health']),
+    ]);
+    assert.equal(ok(human).stdout, 'alive\n');
+    assert.deepEqual(asJson, { status: 'alive' });
+    assert.match(ok(version).stdout, /^\d+\.\d+\.\d+/);
+    assert.equal(ok(viaEnv).stdout, 'alive\n');
+    assert.equal(usage.code, 2);
+    assert.match(usage.stderr, /unknown command/);
+    assert.equal(badOutput.code, 2);
+    failed(unreachable, /cannot reach the node at http:\/\/127\.0\.0\.1:9/);
+  });
+
+  test('app install (path and URL), ls, get, uninstall; errors', async () => {
+    const bytes = await tinyWasm(1);
+    const file = join(tmp, 'tiny.wasm');
+    writeFileSync(file, bytes);
+    const { applicationId } = await runJson('app', 'install', file, '--metadata', '{"name":"tiny"}');
+    const [app, lsHuman, lsJson, missing, badMeta, badId] = await Promise.all([
+      runJson('app', 'get', applicationId),
+      run('app', 'ls'),
+      runJson('app', 'ls'),
+      run('app', 'install', join(tmp, 'missing.wasm')),
+      run('app', 'install', file, '--metadata', '{oops'),
+      run('app', 'get', 'bad'),
+    ]);
+    assert.equal(app.source, `file://${file}`);
+    assert.deepEqual(app.metadata, [...new TextEncoder().encode('{"name":"tiny"}')]);
+    assert.match(ok(lsHuman).stdout, new RegExp(`${applicationId}  ${bytes.length} B  file://`));
+    assert.ok(lsJson.some((a: { id: string }) => a.id === applicationId));
+    failed(missing, /no such file/);
+    failed(badMeta, /--metadata is not valid JSON/);
+    failed(badId, /HTTP 400: Invalid URL/);
+    assert.match(ok(await run('app', 'uninstall', applicationId)).stdout, /uninstalled/);
+    failed(await run('app', 'get', applicationId), /is not installed/);
+
+    const server = createServer((_req, res) => res.writeHead(200, { 'content-length': bytes.length }).end(bytes));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/app.wasm`;
+      const hash = base58.encode(createHash('sha256').update(bytes).digest());
+      const viaUrl = await runJson('app', 'install', url, '--hash', hash);
+      assert.equal((await runJson('app', 'get', viaUrl.applicationId)).source, url);
+      failed(await run('app', 'install', url, '--hash', MISSING), /HTTP \d+: .*hash/i);
+    } finally {
+      server.close();
+    }
+  });
+
+  test('blob upload, ls, get (stdout and -o), rm; errors', async () => {
+    const content = new Uint8Array(2 * 1024 * 1024 + 5).map((_, i) => (i * 7) & 0xff);
+    const file = join(tmp, 'blob.bin');
+    writeFileSync(file, content);
+    const up = await runJson('blob', 'upload', file);
+    assert.equal(up.size, content.length);
+    const out = join(tmp, 'out.bin');
+    const small = join(tmp, 'small.txt');
+    writeFileSync(small, 'hello blob');
+    const [ls, got, s, badId, badHash] = await Promise.all([
+      run('blob', 'ls'),
+      run('blob', 'get', up.blob_id, '-o', out),
+      runJson('blob', 'upload', small),
+      run('blob', 'get', 'bad'),
+      run('blob', 'upload', small, '--hash', MISSING),
+    ]);
+    assert.match(ok(ls).stdout, new RegExp(`${up.blob_id}  ${content.length} B`));
+    ok(got);
+    assert.deepEqual(new Uint8Array(readFileSync(out)), content);
+    failed(badId, /Invalid blob ID format/);
+    failed(badHash, /HTTP 400/);
+    assert.equal(ok(await run('blob', 'get', s.blob_id)).stdout, 'hello blob');
+    assert.match(ok(await run('blob', 'rm', up.blob_id)).stdout, /deleted/);
+    failed(await run('blob', 'rm', up.blob_id), /Failed to delete blob: Blob not found/);
+  });
+
+  test('context create, ls, get, identities, call, watch (WS and SSE), delete', async () => {
+    const { applicationId } = await runJson('app', 'install', appPath('kv-store'));
+    const created = await runJson('context', 'create', applicationId, '--params', '{}');
+    const { contextId, memberPublicKey } = created;
+    const [ls, got, all, owned] = await Promise.all([
+      run('context', 'ls'),
+      runJson('context', 'get', contextId),
+      runJson('context', 'identities', contextId),
+      run('context', 'identities', contextId, '--owned'),
+    ]);
+    assert.match(ok(ls).stdout, new RegExp(`${contextId}  app ${applicationId}`));
+    assert.equal(got.id, contextId);
+    assert.deepEqual(all, [memberPublicKey]);
+    assert.equal(ok(owned).stdout, `${memberPublicKey}\n`);
+
+    const watchers = [false, true].map((sse) => {
+      const p = spawn(process.execPath, ['bin/meroctl.js', '--node-url', n.url, 'watch', contextId, ...(sse ? ['--sse'] : [])], { stdio: 'pipe' });
+      const w = { p, out: '', err: '', ready: new Promise<void>((r) => p.stderr.once('data', () => r())) };
+      p.stdout.on('data', (d) => (w.out += d));
+      p.stderr.on('data', (d) => (w.err += d));
+      return w;
+    });
+    await Promise.all(watchers.map((w) => w.ready));
+
+    // Default executor: the first owned identity; --as explicit; --query read-only.
+    assert.equal(ok(await run('call', contextId, 'set', '--args', '{"key":"a","value":"b"}')).stdout, 'null\n');
+    assert.equal(JSON.parse(ok(await run('call', contextId, 'get', '--args', '{"key":"a"}', '--query')).stdout), 'b');
+    const [entries, nope, badArgs, noCtx, noCtxDefault] = await Promise.all([
+      runJson('call', contextId, 'entries', '--as', memberPublicKey),
+      run('call', contextId, 'nope'),
+      run('call', contextId, 'get', '--args', 'nope'),
+      run('call', MISSING, 'get', '--as', memberPublicKey),
+      run('call', MISSING, 'get'),
+    ]);
+    assert.deepEqual(entries, { a: 'b' });
+    failed(nope, /FunctionCallError/);
+    failed(badArgs, /--args is not valid JSON/);
+    failed(noCtx, /ContextNotFound/);
+    failed(noCtxDefault, /HTTP 404: Context not found/);
+
+    for (const w of watchers) {
+      for (let i = 0; i < 500 && !w.out.includes('\n'); i++) await new Promise((r) => setTimeout(r, 10));
+      w.p.kill('SIGINT');
+      const code = await new Promise((r) => w.p.on('exit', r));
+      assert.equal(code, 0, w.err);
+      const first = JSON.parse(w.out.split('\n')[0]!);
+      assert.equal(first.contextId, contextId);
+      assert.equal(first.data.events[0].kind, 'Inserted');
+    }
+
+    assert.match(ok(await run('context', 'delete', contextId)).stdout, /deleted/);
+    failed(await run('context', 'delete', contextId), /no such context/);
+    failed(await run('context', 'get', contextId), /HTTP 404: Context not found/);
+  });
+
+  test('alias create, lookup, ls, rm; peers', async () => {
+    const { applicationId } = await runJson('app', 'install', appPath('kv-store'));
+    ok(await run('alias', 'create', 'application', 'kv', applicationId));
+    assert.equal(ok(await run('alias', 'lookup', 'application', 'kv')).stdout, `${applicationId}\n`);
+    assert.deepEqual(await runJson('alias', 'ls', 'application'), { kv: applicationId });
+    failed(await run('alias', 'create', 'application', 'kv', applicationId), /already exists/);
+    ok(await run('alias', 'rm', 'application', 'kv'));
+    failed(await run('alias', 'lookup', 'application', 'kv'), /no application alias kv/);
+    failed(await run('alias', 'ls', 'planet'), /alias kind must be one of/);
+    assert.match(ok(await run('peers')).stdout, /^\d+\n$/);
+  });
+});
+
+describe('meroctl with embedded auth', () => {
+  let n: InProcNode;
+  before(async () => {
+    n = await startInProcNode({ authMode: 'embedded', authStorage: 'memory' });
+  });
+  after(() => n?.stop());
+
+  test('--token / MEROCTL_TOKEN; 401 without one', async () => {
+    failed(await meroctl(n.url, ['app', 'ls']), /HTTP 401: unauthorized \(pass --token or set MEROCTL_TOKEN\)/);
+    const r = await call(n.url, 'POST', '/auth/token', {
+      auth_method: 'user_password',
+      public_key: 'admin',
+      client_name: 'meroctl-test',
+      permissions: [],
+      timestamp: Math.floor(Date.now() / 1000),
+      provider_data: { username: 'admin', password: 'correct horse battery' },
+    });
+    assert.equal(r.status, 200, r.text);
+    const token: string = r.json.data.access_token;
+    assert.equal(ok(await meroctl(n.url, ['--token', token, 'app', 'ls'])).stdout, '(none)\n');
+    assert.equal(ok(await meroctl(n.url, ['--output', 'json', 'app', 'ls'], { MEROCTL_TOKEN: token })).stdout, '[]\n');
+  });
+});
