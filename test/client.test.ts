@@ -1,7 +1,7 @@
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -15,6 +15,7 @@ import { subscribeSse, subscribeWs } from '../src/client/events.ts';
 // subscriptions, error shapes, tokens. Execution tests use the kv-store app (npm run build:apps).
 
 const tmp = mkdtempSync(join(tmpdir(), 'client-test-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
 
 /** A tiny valid WASM module; `tag` makes the bytes (and so the application id) differ. */
 async function tinyWasm(tag = 0): Promise<Uint8Array> {

@@ -2,7 +2,7 @@ import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
@@ -12,6 +12,7 @@ import { startInProcNode, appPath, call, type InProcNode } from './helpers/inpro
 // meroctl (bin/meroctl.js) as a child process against a real in-process node.
 
 const tmp = mkdtempSync(join(tmpdir(), 'meroctl-test-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
 const MISSING = base58.encode(new Uint8Array(32).fill(7));
 
 interface Run {
