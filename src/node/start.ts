@@ -62,9 +62,11 @@ export async function startNode(dir: string, o: StartOptions = {}): Promise<Runn
   ].join('\n');
   process.stdout.write(banner + '\n');
   logger.info({ peerId: node.identity.peerId, urls, authMode: config.server.auth_mode }, 'node started');
-  // The swarm starts after the server answers (loading js-libp2p takes a moment); a node without peers works as before.
-  await node.startNetwork();
-  if (node.network) logger.info({ swarm: node.network.addresses() }, 'swarm listening');
+  // The swarm starts in the background once the server answers (loading js-libp2p takes a moment), so signal
+  // handlers and callers are not held up; a node without peers works as before. stop() waits for it.
+  const swarmStarted = node.startNetwork().then(() => {
+    if (node.network) logger.info({ swarm: node.network.addresses() }, 'swarm listening');
+  });
   let stopping: Promise<void> | null = null;
   return {
     node,
@@ -73,6 +75,7 @@ export async function startNode(dir: string, o: StartOptions = {}): Promise<Runn
       stopping ??= (async () => {
         logger.info('shutting down');
         await listening.close();
+        await swarmStarted;
         await node.close();
         logger.info('stopped');
       })();
