@@ -28,7 +28,7 @@ function swarmOf(n: TestNode): string {
   return `/ip4/127.0.0.1/tcp/${port}/p2p/${peer}`;
 }
 
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>, ms = 20_000): Promise<T> {
+async function until<T>(what: string, fn: () => Promise<T | undefined | false>, ms = 30_000): Promise<T> {
   const end = Date.now() + ms;
   let last: unknown;
   while (Date.now() < end) {
