@@ -68,7 +68,8 @@ async function converged(nodes: TestNode[]): Promise<{ root: string; entries: Re
 }
 
 before(async () => {
-  A = await startNode({ node: 'a', initArgs: ['--no-mdns'] });
+  // A announces entries above 8 KiB instead of gossiping them (the announce + fetch path of large deltas).
+  A = await startNode({ node: 'a', initArgs: ['--no-mdns'], env: { MEROD_SYNC_INLINE_MAX: '8192' } });
   const boot = swarmOf(A);
   [B, C] = await Promise.all([
     startNode({ node: 'b', initArgs: ['--no-mdns', '--boot-nodes', boot] }),
@@ -136,6 +137,18 @@ test('a WebSocket subscriber on B sees events of mutations made on A', async () 
   assert.deepEqual(JSON.parse(Buffer.from(e.data).toString()), { key: 'evt', value: 'from-A' });
   const aRoot = (await api(A.url).get(`/admin-api/contexts/${ctx}`)).json.data.rootHash;
   await until('B reaches A root', async () => (await api(B.url).get(`/admin-api/contexts/${ctx}`)).json.data.rootHash === aRoot);
+});
+
+test('a delta larger than the inline limit is announced and fetched over the stream protocol', async () => {
+  const big = 'x'.repeat(12 * 1024); // the kv-store logs the value: at most 16 KiB
+  await rpc(A, 'set', { key: 'big', value: big });
+  await until('B and C have the big value', async () => {
+    for (const n of [B, C]) if ((await rpc(n, 'get', { key: 'big' }, 'query')) !== big) return false;
+    return true;
+  });
+  for (const n of [B, C]) assert.match(n.output(), /"via":"announce".*"msg":"fetched announced entries"/);
+  await rpc(B, 'remove', { key: 'big' });
+  await until('A sees the removal', async () => (await rpc(A, 'get', { key: 'big' }, 'query')) === null);
 });
 
 test('concurrent mutations on all three nodes converge to the same root and entries', async () => {

@@ -67,6 +67,11 @@ const PENDING_TTL_MS = 300_000;
 const FETCH_BATCH = 128;
 const MAX_FETCH = 100_000;
 const BLOB_CHUNK = 1 << 20;
+/**
+ * Entries up to this size travel inside the gossip message; larger ones are announced and fetched. Below upstream's
+ * 64 KiB gossip cap; `MEROD_SYNC_INLINE_MAX` lowers it (tests use it to exercise the announce path).
+ */
+const INLINE_MAX = Math.min(Number(process.env.MEROD_SYNC_INLINE_MAX) || Infinity, MAX_GOSSIP_BYTES - 1024);
 const ALL_CAPS = [Capability.ManageApplication, Capability.ManageMembers, Capability.Proxy];
 
 function hex(b: Uint8Array): string {
@@ -254,7 +259,7 @@ export class SyncManager implements DeltaHooks {
     const net = this.network;
     if (!net) return;
     const topic = encodeId(ctx);
-    const msg = raw.length + 1 <= MAX_GOSSIP_BYTES - 1024 ? encodeGossip({ type: 'delta', delta: raw }) : encodeGossip({ type: 'announce', contextId: ctx, ids: [id] });
+    const msg = raw.length + 1 <= INLINE_MAX ? encodeGossip({ type: 'delta', delta: raw }) : encodeGossip({ type: 'announce', contextId: ctx, ids: [id] });
     this.stats.published++;
     net.publish(topic, msg).catch(() => undefined);
   }
@@ -397,7 +402,12 @@ export class SyncManager implements DeltaHooks {
     } else if (g.type === 'announce' || g.type === 'heads') {
       if (encodeId(g.contextId) !== topic) return;
       const ids = g.type === 'announce' ? g.ids : g.heads;
-      void this.fetchMissing(g.contextId, from, ids).then(() => this.drain(g.contextId)).catch(() => undefined);
+      void this.fetchMissing(g.contextId, from, ids)
+        .then((n) => {
+          if (n > 0) this.d.logger.info({ context: topic, from, entries: n, via: g.type }, 'fetched announced entries');
+          return this.drain(g.contextId);
+        })
+        .catch((err) => this.d.logger.debug({ err: (err as Error).message }, 'fetching announced entries failed'));
     }
   }
 
@@ -429,7 +439,7 @@ export class SyncManager implements DeltaHooks {
   }
 
   /** Fetches `ids` and, transitively, their unknown ancestors from `peer` into the pending buffer. */
-  private async fetchMissing(ctx: Uint8Array, peer: string, ids: Uint8Array[]): Promise<void> {
+  private async fetchMissing(ctx: Uint8Array, peer: string, ids: Uint8Array[]): Promise<number> {
     const queue: Uint8Array[] = [];
     const seen = new Set<string>();
     for (const id of ids) {
@@ -454,6 +464,7 @@ export class SyncManager implements DeltaHooks {
       }
     }
     this.stats.fetched += fetched;
+    return fetched;
   }
 
   /** Pulls from `peer`: its heads, then every entry we lack; applies them. Concurrent calls are merged. */
