@@ -195,7 +195,10 @@ test('a non-member cannot inject deltas or read the context', async () => {
   });
   try {
     net.subscribe(ctx);
-    await until('attacker in the topic', async () => net.topicPeers(ctx).length > 0);
+    await until('attacker in the topic', async () => net.topicPeers(ctx).length > 0).catch((err) => {
+      const diag = { peers: net.libp2p.getPeers().length, pubsubPeers: net.libp2p.services.pubsub.getPeers().length };
+      throw new Error(`${(err as Error).message} ${JSON.stringify(diag)}`);
+    });
     await new Promise((r) => setTimeout(r, 1500)); // mesh
     const key = new Uint8Array(32).fill(9);
     const writes = { kind: 'writes' as const, writes: [{ key, value: Buffer.from('pwned') }] };

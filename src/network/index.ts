@@ -145,8 +145,39 @@ export class Network {
       { maxInboundStreams: 64, runOnLimitedConnection: false },
     );
     this.dialBootstrap();
-    this.redial = setInterval(() => this.dialBootstrap(), 3_000);
+    this.redial = setInterval(() => {
+      this.dialBootstrap();
+      this.pubsubWatchdog().catch(() => undefined);
+    }, 3_000);
     this.redial.unref();
+  }
+
+  private pubsubMissing = new Map<string, number>();
+
+  /**
+   * A connected peer that speaks gossipsub but has no pubsub stream with us (its stream failed to open, e.g. on
+   * a loaded machine) would never learn our topics; after 10 s such a connection is closed, so that it is
+   * re-established (boot nodes are re-dialled, others redial us).
+   */
+  private async pubsubWatchdog(): Promise<void> {
+    const withPubsub = new Set(this.libp2p.services.pubsub.getPeers().map((p) => p.toString()));
+    const now = Date.now();
+    for (const peer of this.libp2p.getPeers()) {
+      const id = peer.toString();
+      if (withPubsub.has(id)) {
+        this.pubsubMissing.delete(id);
+        continue;
+      }
+      const p = await this.libp2p.peerStore.get(peer).catch(() => null);
+      if (!p?.protocols.some((x) => x.startsWith('/meshsub/'))) continue;
+      const since = this.pubsubMissing.get(id) ?? now;
+      this.pubsubMissing.set(id, since);
+      if (now - since > 10_000) {
+        this.pubsubMissing.delete(id);
+        this.logger.info({ peer: id }, 'no pubsub stream with a connected peer; reconnecting');
+        await this.libp2p.hangUp(peer).catch(() => undefined);
+      }
+    }
   }
 
   private dialBootstrap(): void {

@@ -138,15 +138,25 @@ export class SyncManager implements DeltaHooks {
     network.onGossip((topic, data, from) => this.onGossip(topic, data, from));
     network.onSync((req, peer, send) => this.serve(req, peer, send));
     network.onPeer((peer) => this.onPeer(peer));
-    for (const { id, meta } of await this.d.contexts.list()) {
-      network.subscribe(encodeId(id));
-      for (const h of headsOf(meta)) {
-        const raw = await this.d.store.get('delta', contextKey(id, h));
-        if (raw) this.hlc.observe(decodeDelta(raw).hlc);
-      }
-    }
+    await this.clockReady();
+    for (const { id } of await this.d.contexts.list()) network.subscribe(encodeId(id));
     this.timer = setInterval(() => void this.tick(), this.d.frequencyMs);
     this.timer.unref();
+  }
+
+  private clockLoaded: Promise<void> | null = null;
+
+  /** The clock starts above every head this node has (entries made after a restart still sort after). */
+  private clockReady(): Promise<void> {
+    this.clockLoaded ??= (async () => {
+      for (const { id, meta } of await this.d.contexts.list()) {
+        for (const h of headsOf(meta)) {
+          const raw = await this.d.store.get('delta', contextKey(id, h));
+          if (raw) this.hlc.observe(decodeDelta(raw).hlc);
+        }
+      }
+    })();
+    return this.clockLoaded;
   }
 
   async stop(): Promise<void> {
@@ -209,6 +219,7 @@ export class SyncManager implements DeltaHooks {
     if (!meta) throw new ContextError('application not found', 404);
     const app = appInfo(appId, meta);
     const ops = outcome ? opsOf(outcome) : { kind: 'writes' as const, writes: [] };
+    await this.clockReady();
     const d = makeDelta({ contextId: ctx, parents: [], hlc: this.hlc.now(), author: ctx, payload: { type: 'genesis', creator, app, ops }, events: null }, secret);
     batch.put('delta', contextKey(ctx, d.id), encodeDelta(d));
     const m = membershipFrom(creator, app);
@@ -227,6 +238,7 @@ export class SyncManager implements DeltaHooks {
     if (outcome.writes.size === 0 && outcome.artifact.length === 0) return null;
     const parents = headsOf(meta);
     if (parents.length === 0) return null; // a context from before the sync layer: local only
+    await this.clockReady();
     const events: ExecutionEvent[] = outcome.events.map((e) => ({ kind: e.kind, data: [...e.data], handler: e.handler }));
     const d = makeDelta(
       {
@@ -271,6 +283,7 @@ export class SyncManager implements DeltaHooks {
     const ident = await this.d.contexts.identity(ctx, author);
     if (!ident?.privateKey) throw new ContextError(`identity ${encodeId(author)} is not owned by this node in this context`, 400);
     const secret = decodeId(ident.privateKey);
+    await this.clockReady();
     return this.d.execution.withLock(ctx, async () => {
       const meta = await this.d.contexts.meta(ctx);
       if (!meta) throw new ContextError('Context not found', 404);
