@@ -180,6 +180,11 @@ export class SyncManager implements DeltaHooks {
       net.subscribe(topic);
       const peers = net.topicPeers(topic);
       if (peers.length === 0) continue;
+      // Heartbeat (upstream's HashHeartbeat): a peer that lacks one of our heads fetches it from us.
+      const meta = await this.d.contexts.meta(id);
+      if (meta && meta.dagHeads.length > 0 && meta.dagHeads.length <= 1024) {
+        net.publish(topic, encodeGossip({ type: 'heads', contextId: id, rootHash: decodeId(meta.rootHash), heads: headsOf(meta) })).catch(() => undefined);
+      }
       const peer = peers[Math.floor(Math.random() * peers.length)]!;
       this.syncWith(id, peer).catch((err) => this.d.logger.debug({ err: (err as Error).message, context: topic }, 'periodic sync failed'));
     }
