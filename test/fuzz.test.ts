@@ -435,7 +435,7 @@ async function installFamily(runs: number): Promise<number> {
   const url = fc.oneof(
     { weight: 3, arbitrary: path.map((p) => `file://${p.startsWith('/') ? '' : '/'}${p}`) },
     { weight: 1, arbitrary: path.map((p) => `file://localhost/${seg(p)}`) },
-    { weight: 1, arbitrary: fc.constantFrom('http://127.0.0.1:1/app.wasm', 'https://127.0.0.1:1/', 'http://[::1]:1/x', 'data:application/wasm;base64,AGFzbQEAAAA=', 'javascript:alert(1)', 'gopher://127.0.0.1:1/', 'ftp://127.0.0.1/x', 'ws://127.0.0.1:1/', 'http://', 'file:', 'file://', 'file:///', 'http://user:pass@127.0.0.1:1/', 'HTTP://127.0.0.1:1/') },
+    { weight: 1, arbitrary: fc.constantFrom('http://127.0.0.1:1/app.wasm', 'https://127.0.0.1:1/', 'http://[::1]:1/x', 'data:application/wasm;base64,AGFzbQEAAAA=', 'javascript:alert(1)', 'gopher://127.0.0.1:1/', 'ftp://127.0.0.1/x', 'ws://127.0.0.1:1/', 'http://', 'file:', 'file://', 'file:///', 'http://user:pass@127.0.0.1:1/', 'HTTP://127.0.0.1:1/', 'file:///%', 'file:///%zz/%ff', 'file://remote-host/etc/passwd') },
   );
   const arb = fc.oneof(
     fc.record({ route: fc.constant('/admin-api/install-dev-application'), body: objectBody({ path, metadata: bytesArb, package: nastyString, version: nastyString }) }),

@@ -85,7 +85,16 @@ export class Applications {
     } catch {
       throw new InstallError(`invalid URL: ${url}`);
     }
-    if (parsed.protocol === 'file:') return this.installFromPath(decodeURIComponent(parsed.pathname), o);
+    if (parsed.protocol === 'file:') {
+      let path: string;
+      try {
+        path = decodeURIComponent(parsed.pathname);
+      } catch {
+        // `file:///%` and other malformed escapes: the client's error, not a 500 (found by test/fuzz.test.ts).
+        throw new InstallError(`invalid file URL: ${url}`);
+      }
+      return this.installFromPath(path, o);
+    }
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
       throw new InstallError(`unsupported URL scheme \`${parsed.protocol.replace(':', '')}\` (expected http, https or file)`);
     }
