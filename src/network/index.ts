@@ -10,7 +10,7 @@ import { createLibp2p, type Libp2p } from 'libp2p';
 import { tcp } from '@libp2p/tcp';
 import { noise } from '@libp2p/noise';
 import { yamux } from '@libp2p/yamux';
-import { gossipsub, type GossipSub } from '@libp2p/gossipsub';
+import { gossipsub, TopicValidatorResult, type GossipSub } from '@libp2p/gossipsub';
 import { identify } from '@libp2p/identify';
 import { ping } from '@libp2p/ping';
 import { kadDHT, passthroughMapper } from '@libp2p/kad-dht';
@@ -62,6 +62,7 @@ export class Network {
   private gossipHandlers: GossipHandler[] = [];
   private peerHandlers: Array<(peer: string) => void> = [];
   private syncHandler: SyncHandler | null = null;
+  private validator: ((topic: string, data: Uint8Array) => 'accept' | 'reject' | 'ignore') | null = null;
   private redial: NodeJS.Timeout | null = null;
   private stopped = false;
 
@@ -229,12 +230,30 @@ export class Network {
     this.syncHandler = h;
   }
 
+  /**
+   * Gossip validation for every topic we subscribe to: messages it refuses are neither delivered nor forwarded,
+   * and gossipsub's peer scoring penalises their sender.
+   */
+  setValidator(v: (topic: string, data: Uint8Array) => 'accept' | 'reject' | 'ignore'): void {
+    this.validator = v;
+  }
+
   subscribe(topic: string): void {
-    if (!this.libp2p.services.pubsub.getTopics().includes(topic)) this.libp2p.services.pubsub.subscribe(topic);
+    const pubsub = this.libp2p.services.pubsub;
+    if (pubsub.getTopics().includes(topic)) return;
+    const v = this.validator;
+    if (v) pubsub.topicValidators.set(topic, (_peer, msg) => {
+        const r = v(topic, msg.data);
+        return r === 'accept' ? TopicValidatorResult.Accept : r === 'reject' ? TopicValidatorResult.Reject : TopicValidatorResult.Ignore;
+      });
+    pubsub.subscribe(topic);
   }
 
   unsubscribe(topic: string): void {
-    if (this.libp2p.services.pubsub.getTopics().includes(topic)) this.libp2p.services.pubsub.unsubscribe(topic);
+    const pubsub = this.libp2p.services.pubsub;
+    if (!pubsub.getTopics().includes(topic)) return;
+    pubsub.unsubscribe(topic);
+    pubsub.topicValidators.delete(topic);
   }
 
   /** Peers subscribed to a topic. */

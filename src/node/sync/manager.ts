@@ -36,6 +36,7 @@ import {
   encodeRequest,
   encodeResponse,
   encodeSdkArtifact,
+  GOSSIP_DELTA,
   Hlc,
   makeDelta,
   parseSdkArtifact,
@@ -138,6 +139,7 @@ export class SyncManager implements DeltaHooks {
     network.onGossip((topic, data, from) => this.onGossip(topic, data, from));
     network.onSync((req, peer, send) => this.serve(req, peer, send));
     network.onPeer((peer) => this.onPeer(peer));
+    network.setValidator((topic, data) => this.validGossip(topic, data));
     await this.clockReady();
     for (const { id } of await this.d.contexts.list()) network.subscribe(encodeId(id));
     this.timer = setInterval(() => void this.tick(), this.d.frequencyMs);
@@ -398,6 +400,25 @@ export class SyncManager implements DeltaHooks {
   }
 
   // ---- receiving -----------------------------------------------------------------------------------------------
+
+  /**
+   * Check before gossipsub delivers or forwards a message: our format, the right context, a valid signature
+   * ('reject' also lowers the sender's gossipsub score). Messages that are not ours at all (e.g. an upstream
+   * node's borsh BroadcastMessage, tags 0–3) are ignored without penalty.
+   */
+  private validGossip(topic: string, data: Uint8Array): 'accept' | 'reject' | 'ignore' {
+    if (data.length === 0 || data[0]! < GOSSIP_DELTA) return 'ignore';
+    try {
+      const g = decodeGossip(data);
+      if (g.type !== 'delta') return encodeId(g.contextId) === topic ? 'accept' : 'reject';
+      const d = decodeDelta(g.delta);
+      return encodeId(d.contextId) === topic ? 'accept' : 'reject';
+    } catch (err) {
+      this.stats.rejected++;
+      this.d.logger.warn({ topic, err: (err as Error).message }, 'dropping an invalid delta');
+      return 'reject';
+    }
+  }
 
   private onGossip(topic: string, data: Uint8Array, from: string): void {
     let g;
