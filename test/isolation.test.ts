@@ -4,7 +4,7 @@
  * workers — honest kv-store calls keep succeeding, with a latency bounded relative to a baseline measured in
  * the same test. Timing assertions are deliberately coarse (this is not a benchmark): every honest call must
  * complete, none may wait for a runaway call's deadline, and the median stays within a generous factor of the
- * baseline. Runaway calls get a 2 s deadline here; without isolation an honest call would queue behind them
+ * baseline. Runaway calls get a 3 s deadline here; without isolation an honest call would queue behind them
  * for up to that long.
  */
 import { test, before, after } from 'node:test';
@@ -12,9 +12,9 @@ import assert from 'node:assert/strict';
 import { Agent } from 'undici';
 import { startInProcNode, appPath, type InProcNode } from './helpers/inproc.ts';
 
-const CALL_TIMEOUT_MS = 2_000;
+const CALL_TIMEOUT_MS = 3_000;
 /** How long honest clients run under attack: long enough for several rounds of runaway deadlines. */
-const ATTACK_MS = 6_000;
+const ATTACK_MS = 7_000;
 const agent = new Agent({ connections: 64, keepAliveTimeout: 30_000 });
 let n: InProcNode;
 let kv: { contextId: string; member: string };
