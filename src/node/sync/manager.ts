@@ -712,10 +712,9 @@ export class SyncManager implements DeltaHooks {
   private storeSet(batch: Batch, ctx: Uint8Array, ids: string[]): string {
     const sorted = [...new Set(ids)].sort();
     const h = hex(hash(Buffer.from(sorted.join(','))));
-    if (!this.setCache.has(h)) {
-      this.setCache.set(h, sorted);
-      batch.put('config', setKey(ctx, Buffer.from(h, 'hex')), JSON.stringify(sorted));
-    }
+    // Always written with the entry that needs it (a cached set may come from a batch that failed to commit).
+    this.setCache.set(h, sorted);
+    batch.put('config', setKey(ctx, Buffer.from(h, 'hex')), JSON.stringify(sorted));
     return h;
   }
 
