@@ -88,7 +88,12 @@ export class Node {
    * Starts the swarm (`[swarm] listen`, `[bootstrap] nodes`, `[discovery] mdns`) and attaches the sync layer.
    * A failure is logged and the node keeps working locally.
    */
-  async startNetwork(): Promise<void> {
+  startNetwork(): Promise<void> {
+    this.sync.networkStarting ??= this.startNetworkInner();
+    return this.sync.networkStarting;
+  }
+
+  private async startNetworkInner(): Promise<void> {
     if (this.network) return;
     try {
       const { Network } = await import('../network/index.ts');

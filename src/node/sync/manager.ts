@@ -120,6 +120,8 @@ export interface SyncDeps {
 
 export class SyncManager implements DeltaHooks {
   network: Network | null = null;
+  /** Set by the node while the swarm starts (it starts in the background, after the HTTP server). */
+  networkStarting: Promise<void> | null = null;
   private readonly hlc = new Hlc();
   private readonly pending = new Map<string, Map<string, PendingDelta>>();
   private readonly rejected = new Set<string>();
@@ -310,6 +312,7 @@ export class SyncManager implements DeltaHooks {
       throw new ContextError(`${encodeId(inviter)} is not allowed to manage members of this context`, 403);
     }
     if (!m.members[encodeId(invitee)]) await this.authorEntry(ctx, inviter, { type: 'member', op: 'add', member: invitee, capability: 0 });
+    await this.networkStarting; // the payload carries our swarm addresses
     const net = this.network;
     return encodeInvitation({
       contextId: ctx,
@@ -373,6 +376,7 @@ export class SyncManager implements DeltaHooks {
       }
       await this.d.store.commit(batch);
     }
+    await this.networkStarting;
     const net = this.network;
     if (!net) throw new ContextError('the swarm is not running; cannot join', 503);
     net.subscribe(encodeId(ctx));
