@@ -267,3 +267,23 @@ test('capabilities: grant lets B invite; revoke takes it back; leave removes C',
   });
   assert.equal((await api(C.url).get(`/admin-api/contexts/${ctx}`)).status, 404);
 });
+
+test('a fresh node with no boot nodes joins right after start, through the invitation addresses alone', async () => {
+  const D = await startNode({ node: 'd', initArgs: ['--no-mdns'] });
+  const pk = (await api(D.url).post('/admin-api/identity/context')).json.data.publicKey;
+  const inv = await api(A.url).post('/admin-api/contexts/invite', { contextId: ctx, inviterId: members.a, inviteeId: pk });
+  assert.equal(inv.status, 200, inv.text);
+  const joined = await api(D.url).post('/admin-api/contexts/join', { invitationPayload: inv.json.data });
+  assert.equal(joined.status, 200, joined.text);
+  members.d = pk;
+  // The whole history replays: membership changes (C left), every state delta, the app fetched from A.
+  const aState = await until('D converges with A', async () => {
+    const [a, d] = await Promise.all([stateOf(A), stateOf(D)]);
+    return JSON.stringify(a) === JSON.stringify(d) ? a : undefined;
+  });
+  assert.equal(aState.entries['before-join'], 'A');
+  const ids = (await api(D.url).get(`/admin-api/contexts/${ctx}/identities`)).json.data.identities as string[];
+  assert.ok(ids.includes(members.a!) && ids.includes(members.b!) && ids.includes(pk) && !ids.includes(members.c!));
+  await rpc(D, 'set', { key: 'from-d', value: 'D' });
+  await until('B sees D', async () => (await rpc(B, 'get', { key: 'from-d' }, 'query')) === 'D');
+});
