@@ -1,46 +1,17 @@
 // kv-store: the methods and events of upstream apps/kv-store (0.10.0), written with our AssemblyScript SDK.
 //
-// State: every entry is a record "items:<key>" holding its value; "items" holds the JSON array of keys
-// (the map's index, like UnorderedMap's child list). Events: Inserted {key, value}, Updated {key, value},
-// Removed {key}, Cleared (data null). Errors of get_result: {"kind":"NotFound","data":<key>}.
+// State: one UnorderedMap "items" (each entry its own record "items:<key>", plus the sorted key index, which
+// every node derives itself — so concurrent inserts on different nodes merge). Events: Inserted {key, value},
+// Updated {key, value}, Removed {key}, Cleared (data null). Errors of get_result: {"kind":"NotFound","data":<key>}.
 import {
   args, argString, emit, log, quote, returnJson, returnErrJson, returnString, state, input,
-  ObjectWriter, parse, JSONValue,
+  ObjectWriter, UnorderedMap,
 } from "../sdk/index";
 
-const INDEX = "items";
-
-function itemName(key: string): string { return "items:" + key; }
+const items = new UnorderedMap("items");
 
 function requireState(): void {
   if (!state.exists()) abort("Failed to find or read app state");
-}
-
-function loadKeys(): string[] {
-  const raw = state.get(INDEX);
-  const keys = new Array<string>();
-  if (raw === null) return keys;
-  const v = parse(raw!);
-  if (v === null) abort("corrupt index");
-  for (let i = 0; i < v!.items.length; i++) keys.push(v!.items[i].str);
-  return keys;
-}
-
-function saveKeys(keys: string[]): void {
-  const parts = new Array<string>();
-  for (let i = 0; i < keys.length; i++) parts.push(quote(keys[i]));
-  state.set(INDEX, "[" + parts.join(",") + "]");
-}
-
-function insert(key: string, value: string): bool {
-  const existed = state.has(itemName(key));
-  state.set(itemName(key), value);
-  if (!existed) {
-    const keys = loadKeys();
-    keys.push(key);
-    saveKeys(keys);
-  }
-  return existed;
 }
 
 function eventKV(key: string, value: string): string {
@@ -49,7 +20,6 @@ function eventKV(key: string, value: string): string {
 
 export function init(): void {
   if (state.exists()) abort("Cannot initialize over already existing state.");
-  saveKeys([]);
   state.commit();
 }
 
@@ -59,9 +29,8 @@ export function set(): void {
   const key = argString(a, "key");
   const value = argString(a, "value");
   log("Setting key: " + quote(key) + " to value: " + quote(value));
-  if (state.has(itemName(key))) emit("Updated", eventKV(key, value));
-  else emit("Inserted", eventKV(key, value));
-  insert(key, value);
+  emit(items.has(key) ? "Updated" : "Inserted", eventKV(key, value));
+  items.set(key, value);
   returnJson("null");
   state.commit();
 }
@@ -72,8 +41,8 @@ export function update_if_exists(): void {
   const key = argString(a, "key");
   const value = argString(a, "value");
   log("Updating if exists: " + quote(key) + " -> " + quote(value));
-  if (state.has(itemName(key))) {
-    state.set(itemName(key), value);
+  if (items.has(key)) {
+    items.set(key, value);
     emit("Updated", eventKV(key, value));
     returnJson("true");
   } else {
@@ -88,10 +57,10 @@ export function get_or_insert(): void {
   const key = argString(a, "key");
   const value = argString(a, "value");
   log("Get or insert: " + quote(key) + " -> " + quote(value));
-  const current = state.get(itemName(key));
+  const current = items.get(key);
   if (current === null) {
     emit("Inserted", eventKV(key, value));
-    insert(key, value);
+    items.set(key, value);
     returnString(value);
   } else {
     returnString(current!);
@@ -102,10 +71,10 @@ export function get_or_insert(): void {
 export function entries(): void {
   requireState();
   log("Getting all entries");
-  const keys = loadKeys().sort((x: string, y: string): i32 => (x < y ? -1 : x > y ? 1 : 0));
+  const keys = items.keys();
   const w = new ObjectWriter();
   for (let i = 0; i < keys.length; i++) {
-    const v = state.get(itemName(keys[i]));
+    const v = items.get(keys[i]);
     if (v !== null) w.str(keys[i], v!);
   }
   returnJson(w.done());
@@ -114,14 +83,14 @@ export function entries(): void {
 export function len(): void {
   requireState();
   log("Getting the number of entries");
-  returnJson(loadKeys().length.toString());
+  returnJson(items.len().toString());
 }
 
 export function get(): void {
   requireState();
   const key = argString(args(), "key");
   log("Getting key: " + quote(key));
-  const v = state.get(itemName(key));
+  const v = items.get(key);
   returnJson(v === null ? "null" : quote(v!));
 }
 
@@ -129,7 +98,7 @@ export function get_unchecked(): void {
   requireState();
   const key = argString(args(), "key");
   log("Getting key without checking: " + quote(key));
-  const v = state.get(itemName(key));
+  const v = items.get(key);
   if (v === null) throw new Error("key not found");
   returnString(v!);
 }
@@ -138,7 +107,7 @@ export function get_result(): void {
   requireState();
   const key = argString(args(), "key");
   log("Getting key, possibly failing: " + quote(key));
-  const v = state.get(itemName(key));
+  const v = items.get(key);
   if (v === null) {
     returnErrJson(new ObjectWriter().str("kind", "NotFound").str("data", key).done());
     return;
@@ -151,14 +120,7 @@ export function remove(): void {
   const key = argString(args(), "key");
   log("Removing key: " + quote(key));
   emit("Removed", new ObjectWriter().str("key", key).done());
-  const old = state.get(itemName(key));
-  if (old !== null) {
-    state.remove(itemName(key));
-    const keys = loadKeys();
-    const kept = new Array<string>();
-    for (let i = 0; i < keys.length; i++) if (keys[i] != key) kept.push(keys[i]);
-    saveKeys(kept);
-  }
+  const old = items.remove(key);
   returnJson(old === null ? "null" : quote(old!));
   state.commit();
 }
@@ -167,9 +129,7 @@ export function clear(): void {
   requireState();
   log("Clearing all entries");
   emit("Cleared", "null");
-  const keys = loadKeys();
-  for (let i = 0; i < keys.length; i++) state.remove(itemName(keys[i]));
-  saveKeys([]);
+  items.clear();
   returnJson("null");
   state.commit();
 }

@@ -202,11 +202,15 @@ function entryHash(key: Uint8Array, value: Uint8Array): Uint8Array {
 }
 
 /**
- * Named records in the context's storage. Like upstream's calimero-storage, each record lives under a
- * 32-byte id (sha256 of its name) and a root record keeps the state digest: the XOR of the hashes of all
- * records. `commit()` writes the digest and reports root hash = sha256(digest) plus an artifact listing this
- * call's changes (u32 count, then per change: u8 op (1 put, 2 remove), u32 key length, key, u32 value
- * length, value), which `applyArtifact` replays on another node.
+ * Named records in the context's storage, each under the UTF-8 bytes of its name. A root record keeps the
+ * state digest: the XOR of the hashes of all records. `commit()` writes the digest and reports root hash =
+ * sha256(digest) plus an artifact listing this call's changes (u32 count, then per change: u8 op (1 put,
+ * 2 remove), u32 key length, key, u32 value length, value), which `applyArtifact` replays on another node.
+ *
+ * Derived records (an `UnorderedMap`'s key index) are written with `setDerived`/`removeDerived`: they count in
+ * the digest but are left out of the artifact, because every node rebuilds them from the element changes.
+ * Keeping them out is what makes concurrent inserts on two nodes merge: the node's last-writer-wins merge
+ * works per record, and each element is its own record.
  */
 export class State {
   private changes: u8[] = [];
@@ -215,45 +219,57 @@ export class State {
 
   static readonly ROOT: string = "__calimero_root__";
 
-  idOf(name: string): Uint8Array { return sha256(utf8(name)); }
+  keyOf(name: string): Uint8Array { return utf8(name); }
 
   private loadDigest(): Uint8Array {
     if (this.digest === null) {
-      const d = storageRead(this.idOf(State.ROOT));
+      const d = storageRead(this.keyOf(State.ROOT));
       this.digest = d !== null && d.length == 32 ? d : new Uint8Array(32);
     }
     return this.digest!;
   }
 
   /** Whether the app state exists (the root record was written by a commit). */
-  exists(): bool { return storageRead(this.idOf(State.ROOT)) !== null; }
+  exists(): bool { return storageRead(this.keyOf(State.ROOT)) !== null; }
 
-  getBytes(name: string): Uint8Array | null { return storageRead(this.idOf(name)); }
+  getBytes(name: string): Uint8Array | null { return storageRead(this.keyOf(name)); }
   get(name: string): string | null {
     const v = this.getBytes(name);
     return v === null ? null : strOf(v!);
   }
   has(name: string): bool { return this.getBytes(name) !== null; }
 
-  setBytesById(key: Uint8Array, value: Uint8Array): void {
+  private write(key: Uint8Array, value: Uint8Array): void {
     const acc = this.loadDigest();
     const old = storageWrite(key, value);
     if (old !== null) xorInto(acc, entryHash(key, old!));
     xorInto(acc, entryHash(key, value));
-    this.record(OP_PUT, key, value);
   }
-  removeById(key: Uint8Array): bool {
+  private erase(key: Uint8Array): Uint8Array | null {
     const acc = this.loadDigest();
     const old = storageRemove(key);
-    if (old === null) return false;
-    xorInto(acc, entryHash(key, old!));
-    this.record(OP_REMOVE, key, new Uint8Array(0));
-    return true;
+    if (old !== null) xorInto(acc, entryHash(key, old!));
+    return old;
   }
 
-  setBytes(name: string, value: Uint8Array): void { this.setBytesById(this.idOf(name), value); }
+  setBytesByKey(key: Uint8Array, value: Uint8Array): void {
+    this.write(key, value);
+    this.record(OP_PUT, key, value);
+  }
+  /** Removes a record; returns its old value (null when it did not exist, and then nothing is recorded). */
+  removeByKey(key: Uint8Array): Uint8Array | null {
+    const old = this.erase(key);
+    if (old !== null) this.record(OP_REMOVE, key, new Uint8Array(0));
+    return old;
+  }
+
+  setBytes(name: string, value: Uint8Array): void { this.setBytesByKey(this.keyOf(name), value); }
   set(name: string, value: string): void { this.setBytes(name, utf8(value)); }
-  remove(name: string): bool { return this.removeById(this.idOf(name)); }
+  remove(name: string): bool { return this.removeByKey(this.keyOf(name)) !== null; }
+
+  /** Writes a derived record (counted in the digest, not in the artifact). */
+  setDerived(name: string, value: string): void { this.write(this.keyOf(name), utf8(value)); }
+  removeDerived(name: string): void { this.erase(this.keyOf(name)); }
 
   private record(op: u8, key: Uint8Array, value: Uint8Array): void {
     this.changes.push(op);
@@ -270,14 +286,17 @@ export class State {
   /** Persists the digest and calls the host's commit(root hash, artifact). Call at the end of mutating methods. */
   commit(): void {
     const acc = this.loadDigest();
-    storageWrite(this.idOf(State.ROOT), acc);
+    storageWrite(this.keyOf(State.ROOT), acc);
     const artifact = new Uint8Array(4 + this.changes.length);
     store<u32>(artifact.dataStart, this.count);
     for (let i = 0; i < this.changes.length; i++) artifact[4 + i] = this.changes[i];
     commitRaw(sha256(acc), artifact);
   }
 
-  /** Replays an artifact produced by `commit()` on another node (changes are applied, then committed). */
+  /**
+   * Replays an artifact produced by `commit()` on another node: the changes are applied, the indexes of the
+   * maps they belong to are updated, then the state is committed.
+   */
   applyArtifact(artifact: Uint8Array): void {
     if (artifact.length < 4) abort("invalid artifact");
     const n = load<u32>(artifact.dataStart);
@@ -288,9 +307,14 @@ export class State {
       const key = artifact.slice(off, off + klen); off += klen;
       const vlen = <i32>load<u32>(artifact.dataStart + <usize>off); off += 4;
       const value = artifact.slice(off, off + vlen); off += vlen;
-      if (op == OP_PUT) this.setBytesById(key, value);
-      else if (op == OP_REMOVE) this.removeById(key);
-      else abort("invalid artifact operation");
+      let existed: bool;
+      if (op == OP_PUT) {
+        existed = storageRead(key) !== null;
+        this.setBytesByKey(key, value);
+        if (!existed) syncIndexes(key, true);
+      } else if (op == OP_REMOVE) {
+        if (this.removeByKey(key) !== null) syncIndexes(key, false);
+      } else abort("invalid artifact operation");
     }
     this.commit();
   }
@@ -298,3 +322,98 @@ export class State {
 
 /** The state of the current call. */
 export const state = new State();
+
+// ---- collections ----------------------------------------------------------------------------------
+
+const maps: UnorderedMap[] = [];
+
+function syncIndexes(key: Uint8Array, present: bool): void {
+  for (let i = 0; i < maps.length; i++) maps[i].synced(key, present);
+}
+
+function compareStrings(x: string, y: string): i32 { return x < y ? -1 : x > y ? 1 : 0; }
+
+/**
+ * A map of string keys to string values. Each entry is its own record "<name>:<key>"; the record "<name>"
+ * is the sorted JSON array of the keys, a derived record (see `State`), so concurrent inserts of different
+ * keys on different nodes all end up listed, in the same order, on every node. Declare maps at module level
+ * (`const items = new UnorderedMap("items")`): `applyArtifact` finds them there to keep their indexes.
+ */
+export class UnorderedMap {
+  private prefix: Uint8Array;
+
+  constructor(public name: string) {
+    this.prefix = utf8(name + ":");
+    maps.push(this);
+  }
+
+  private entryName(key: string): string { return this.name + ":" + key; }
+
+  has(key: string): bool { return state.has(this.entryName(key)); }
+  get(key: string): string | null { return state.get(this.entryName(key)); }
+
+  /** Inserts or replaces; returns whether the key existed. */
+  set(key: string, value: string): bool {
+    const existed = this.has(key);
+    state.set(this.entryName(key), value);
+    if (!existed) this.index(key, true);
+    return existed;
+  }
+
+  /** Removes a key; returns its old value (null when absent). */
+  remove(key: string): string | null {
+    const old = state.removeByKey(state.keyOf(this.entryName(key)));
+    if (old === null) return null;
+    this.index(key, false);
+    return strOf(old!);
+  }
+
+  /** The keys in ascending order. */
+  keys(): string[] {
+    const raw = state.get(this.name);
+    const keys = new Array<string>();
+    if (raw === null) return keys;
+    const v = parse(raw!);
+    if (v === null) abort("corrupt index of map " + this.name);
+    for (let i = 0; i < v!.items.length; i++) keys.push(v!.items[i].str);
+    return keys;
+  }
+
+  len(): i32 { return this.keys().length; }
+
+  clear(): void {
+    const keys = this.keys();
+    for (let i = 0; i < keys.length; i++) state.remove(this.entryName(keys[i]));
+    state.removeDerived(this.name);
+  }
+
+  /** Called by `applyArtifact` for every record that appeared or disappeared. */
+  synced(key: Uint8Array, present: bool): void {
+    const p = this.prefix;
+    if (key.length < p.length) return;
+    for (let i = 0; i < p.length; i++) if (key[i] != p[i]) return;
+    this.index(strOf(key.slice(p.length)), present);
+  }
+
+  private index(key: string, present: bool): void {
+    const keys = this.keys();
+    let lo = 0, hi = keys.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (compareStrings(keys[mid], key) < 0) lo = mid + 1; else hi = mid;
+    }
+    const found = lo < keys.length && keys[lo] == key;
+    if (present == found) return;
+    if (present) {
+      keys.push(key);
+      for (let i = keys.length - 1; i > lo; i--) keys[i] = keys[i - 1];
+      keys[lo] = key;
+    } else {
+      keys.splice(lo, 1);
+    }
+    if (keys.length == 0) { state.removeDerived(this.name); return; }
+    const parts = new Array<string>();
+    for (let i = 0; i < keys.length; i++) parts.push(quote(keys[i]));
+    state.setDerived(this.name, "[" + parts.join(",") + "]");
+  }
+}

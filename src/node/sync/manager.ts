@@ -802,7 +802,8 @@ export class SyncManager implements DeltaHooks {
       if (wins) batch.put('config', stampKey(ctx, e.key), stamp);
     }
     const winners = entries.filter((e) => verdict.get(hex(e.key)));
-    if (winners.length === 0) return cur;
+    // An empty artifact (e.g. an `init` that only creates the app's root) is still replayed: the app needs it.
+    if (winners.length === 0 && (ops.kind === 'writes' || entries.length > 0)) return cur;
     if (ops.kind === 'artifact') {
       const outcome = await this.syncNext(appId, ctx, d.author, encodeSdkArtifact(winners), true);
       if (outcome) return this.commitOutcome(batch, ctx, cur, outcome);
