@@ -1,7 +1,7 @@
 import '../src/polyfills.ts';
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import WebSocket from 'ws';
 import pino from 'pino';
@@ -239,6 +239,73 @@ test('a non-member cannot inject deltas or read the context', async () => {
   }
 });
 
+test('an application update on A is a signed entry: B and C switch too (C fetches the new bytecode)', async () => {
+  // The same app with an extra custom section: another blob and application id that C has never seen.
+  const v2 = join(A.dir, 'kv-store-v2.wasm');
+  writeFileSync(v2, Buffer.concat([readFileSync(APP), Buffer.from([0x00, 0x03, 0x02, 0x76, 0x32])]));
+  const inst = await api(A.url).post('/admin-api/install-dev-application', { path: v2, metadata: [] });
+  assert.equal(inst.status, 200, inst.text);
+  const app2 = inst.json.data.applicationId as string;
+  const app1 = (await api(A.url).get(`/admin-api/contexts/${ctx}`)).json.data.applicationId as string;
+  const switchApp = (n: TestNode, applicationId: string, migrateMethod?: string) =>
+    api(n.url).post(`/admin-api/contexts/${ctx}/application`, { applicationId, executorPublicKey: members[n.node], migrateMethod });
+  const appOf = async (n: TestNode) => (await api(n.url).get(`/admin-api/contexts/${ctx}`)).json.data.applicationId as string;
+
+  // B is a member without ManageApplication.
+  assert.equal((await api(B.url).post('/admin-api/install-dev-application', { path: v2, metadata: [] })).json.data.applicationId, app2);
+  const denied = await switchApp(B, app2);
+  assert.equal(denied.status, 403, denied.text);
+  assert.equal(await appOf(A), app1);
+
+  const ok = await switchApp(A, app2);
+  assert.equal(ok.status, 200, ok.text);
+  await until('B and C run the new application', async () => (await appOf(B)) === app2 && (await appOf(C)) === app2);
+  const onC = await api(C.url).get(`/admin-api/applications/${app2}`);
+  assert.equal(onC.status, 200, onC.text);
+  await rpc(C, 'set', { key: 'after-update', value: 'C' });
+  await until('A reads the write made on C under the new app', async () => (await rpc(A, 'get', { key: 'after-update' }, 'query')) === 'C');
+
+  // A failed migration switches back, everywhere.
+  const failed = await switchApp(A, app1, 'no_such_migration');
+  assert.ok(failed.status >= 400 && failed.status < 500, failed.text);
+  assert.equal(await appOf(A), app2);
+  await until('B and C are back on the new application', async () => (await appOf(B)) === app2 && (await appOf(C)) === app2);
+  const s = await until('all three agree after the failed migration', () => converged([A, B, C]));
+  assert.equal(s.entries['after-update'], 'C');
+});
+
+test('event handlers run on receiving nodes, not on the author (kv-store-with-handlers)', async () => {
+  const a = api(A.url);
+  const inst = await a.post('/admin-api/install-dev-application', { path: resolve('build/apps/kv-store-with-handlers.wasm'), metadata: [] });
+  assert.equal(inst.status, 200, inst.text);
+  const created = await a.post('/admin-api/contexts', { protocol: 'near', applicationId: inst.json.data.applicationId, initializationParams: [] });
+  assert.equal(created.status, 200, created.text);
+  const hctx = created.json.data.contextId as string;
+  const who: Record<string, string> = { a: created.json.data.memberPublicKey };
+  for (const n of [B, C]) {
+    who[n.node] = (await api(n.url).post('/admin-api/identity/context')).json.data.publicKey;
+    const inv = await a.post('/admin-api/contexts/invite', { contextId: hctx, inviterId: who.a, inviteeId: who[n.node] });
+    assert.equal((await api(n.url).post('/admin-api/contexts/join', { invitationPayload: inv.json.data })).status, 200);
+  }
+  const call = async (n: TestNode, method: string, args: unknown, mode = 'execute') => {
+    const r = await api(n.url).post('/jsonrpc', { jsonrpc: '2.0', id: 1, method: mode, params: { contextId: hctx, method, argsJson: args, executorPublicKey: who[n.node] } });
+    assert.equal(r.json.error, undefined, r.text);
+    return r.json.result.output;
+  };
+  const counts = () => Promise.all([A, B, C].map((n) => call(n, 'get_handler_execution_count', {}, 'query')));
+  // The history before B and C joined (init) ran no handlers.
+  assert.deepEqual(await counts(), [0, 0, 0]);
+  // A inserts: B and C each run insert_handler once (2 runs, 3 if the author ran it too); then B updates: A and
+  // C run update_handler (2 more).
+  await call(A, 'set', { key: 'k', value: '1' });
+  await until('2 handler runs seen everywhere', async () => (await counts()).every((c) => c === 2));
+  await call(B, 'set', { key: 'k', value: '2' });
+  await until('4 handler runs seen everywhere', async () => (await counts()).every((c) => c === 4));
+  // No node ran a handler of its own event, and handler runs (which emit nothing) trigger nothing further.
+  await new Promise((r) => setTimeout(r, 500));
+  assert.deepEqual(await counts(), [4, 4, 4]);
+});
+
 test('capabilities: grant lets B invite; revoke takes it back; leave removes C', async () => {
   const b = api(B.url);
   const extra = (await api(C.url).post('/admin-api/identity/context')).json.data.publicKey;
@@ -275,12 +342,15 @@ test('a fresh node with no boot nodes joins right after start, through the invit
   const joined = await api(D.url).post('/admin-api/contexts/join', { invitationPayload: inv.json.data });
   assert.equal(joined.status, 200, joined.text);
   members.d = pk;
-  // The whole history replays: membership changes (C left), every state delta, the app fetched from A.
+  // The whole history replays: membership changes (C left), every state delta, the apps fetched from A.
   const aState = await until('D converges with A', async () => {
     const [a, d] = await Promise.all([stateOf(A), stateOf(D)]);
     return JSON.stringify(a) === JSON.stringify(d) ? a : undefined;
   });
   assert.equal(aState.entries['before-join'], 'A');
+  // ...including the application switches (each bytecode fetched from A, which serves every app of the history).
+  const appOf = async (n: TestNode) => (await api(n.url).get(`/admin-api/contexts/${ctx}`)).json.data.applicationId;
+  assert.equal(await appOf(D), await appOf(A));
   const ids = (await api(D.url).get(`/admin-api/contexts/${ctx}/identities`)).json.data.identities as string[];
   assert.ok(ids.includes(members.a!) && ids.includes(members.b!) && ids.includes(pk) && !ids.includes(members.c!));
   await rpc(D, 'set', { key: 'from-d', value: 'D' });

@@ -130,7 +130,9 @@ export class SyncManager implements DeltaHooks {
   private readonly lastPeerSync = new Map<string, number>();
   private timer: NodeJS.Timeout | null = null;
   /** Counters for tests and the bench. */
-  readonly stats = { applied: 0, rejected: 0, published: 0, fetched: 0 };
+  readonly stats = { applied: 0, rejected: 0, published: 0, fetched: 0, handlers: 0 };
+  /** Event handler runs, chained per context (see `runHandlers`). */
+  private readonly handlerChains = new Map<string, Promise<void>>();
 
   constructor(private readonly d: SyncDeps) {}
 
@@ -330,6 +332,24 @@ export class SyncManager implements DeltaHooks {
     for (const [member, cap] of grants) {
       await this.authorEntry(ctx, signer, { type: 'member', op: grant ? 'grant' : 'revoke', member, capability: cap });
     }
+  }
+
+  /**
+   * Switches the context to another installed application with a signed `Application` entry (the author needs
+   * ManageApplication), so every member switches too (fetching the bytecode from a peer if needed). Returns
+   * false for a context without a DAG (created before the sync layer), which the caller switches locally.
+   */
+  async setApplication(ctx: Uint8Array, author: Uint8Array, appId: Uint8Array): Promise<boolean> {
+    const m = await this.membership(ctx);
+    if (!m) return false;
+    if (!SyncManager.can(m, author, Capability.ManageApplication)) {
+      throw new ContextError(`${encodeId(author)} is not allowed to manage the application of this context`, 403);
+    }
+    if (m.applicationId === encodeId(appId)) return true;
+    const meta = await this.d.apps.get(appId);
+    if (!meta) throw new ContextError('application not found', 404);
+    await this.authorEntry(ctx, author, { type: 'application', app: appInfo(appId, meta) });
+    return true;
   }
 
   /** Removes an owned member from the context (self-removal is always allowed), then forgets it locally. */
@@ -610,6 +630,7 @@ export class SyncManager implements DeltaHooks {
     const next: ContextMeta = { ...meta };
     const p = d.payload;
     let events: ExecutionEvent[] = [];
+    let handlersBy: Uint8Array | null = null;
     let parentSet: string | null = null;
     if (p.type === 'genesis') {
       if (await this.membership(ctx)) return 'a second genesis';
@@ -633,6 +654,7 @@ export class SyncManager implements DeltaHooks {
             events = [];
           }
         }
+        if (events.some((e) => e.handler)) handlersBy = await this.handlerExecutor(ctx, m, d.author);
       } else if (p.type === 'member') {
         const self = Buffer.from(p.member).equals(Buffer.from(d.author));
         if (!SyncManager.can(m, d.author, Capability.ManageMembers) && !(p.op === 'remove' && self && SyncManager.can(m, d.author))) {
@@ -678,10 +700,48 @@ export class SyncManager implements DeltaHooks {
     await this.d.store.commit(batch);
     this.hlc.observe(d.hlc);
     this.stats.applied++;
+    if (handlersBy) this.runHandlers(ctx, handlersBy, events);
     if (events.length > 0 || next.rootHash !== meta.rootHash) {
       this.d.events.publish({ contextId: encodeId(ctx), type: 'StateMutation', data: { newRoot: next.rootHash, events } });
     }
     return 'applied';
+  }
+
+  // ---- event handlers ------------------------------------------------------------------------------------------
+
+  /**
+   * Who runs the handlers of a remote entry's events here (upstream: receiving nodes do, the author does not):
+   * an owned identity that was a member in the entry's causal past. Entries from before this node was added
+   * (history replayed when joining) therefore run no handlers: the members of that time ran them.
+   */
+  private async handlerExecutor(ctx: Uint8Array, m: Membership, author: Uint8Array): Promise<Uint8Array | null> {
+    const owned = await this.d.contexts.identities(ctx, true);
+    if (owned.some((pk) => Buffer.from(pk).equals(Buffer.from(author)))) return null;
+    return owned.find((pk) => m.members[encodeId(pk)]) ?? null;
+  }
+
+  /**
+   * Runs each event's handler as a separate mutation (input = the event's data), after the entry committed and
+   * in order per context; each run makes its own entry. A failing handler is logged and skipped (as upstream).
+   * Unlike upstream 0.10.0, entries that waited for missing parents run their handlers too once applied.
+   */
+  private runHandlers(ctx: Uint8Array, executor: Uint8Array, events: ExecutionEvent[]): void {
+    const key = encodeId(ctx);
+    const run = (this.handlerChains.get(key) ?? Promise.resolve()).then(async () => {
+      for (const e of events) {
+        if (!e.handler) continue;
+        try {
+          await this.d.execution.execute({ contextId: ctx, method: e.handler, input: Uint8Array.from(e.data), executor, mode: 'mutate' });
+          this.stats.handlers++;
+        } catch (err) {
+          this.d.logger.warn({ context: key, handler: e.handler, err: (err as Error).message }, 'event handler failed');
+        }
+      }
+    });
+    this.handlerChains.set(key, run);
+    void run.finally(() => {
+      if (this.handlerChains.get(key) === run) this.handlerChains.delete(key);
+    });
   }
 
   // ---- causal membership sets ----------------------------------------------------------------------------------
@@ -949,7 +1009,7 @@ export class SyncManager implements DeltaHooks {
         await send(encodeResponse({ type: 'delta', delta: raw ? new Uint8Array(raw) : null }));
       }
     } else {
-      const allowed = m.app.bytecode === encodeId(q.blobId);
+      const allowed = m.app.bytecode === encodeId(q.blobId) || (await this.usedBytecodes(ctx)).has(encodeId(q.blobId));
       const data = allowed ? await this.d.blobs.read(q.blobId) : null;
       if (!data) {
         await send(encodeResponse({ type: 'chunk', found: false, last: true, data: new Uint8Array(0) }));
@@ -961,6 +1021,23 @@ export class SyncManager implements DeltaHooks {
         if (last) break;
       }
     }
+  }
+
+  /** Bytecode blob ids of every application the context has used (a joiner replays them all, in order). */
+  private async usedBytecodes(ctx: Uint8Array): Promise<Set<string>> {
+    const meta = await this.d.contexts.meta(ctx);
+    const ids = new Set<string>();
+    for (const head of meta ? headsOf(meta) : []) {
+      const h = await this.setOf(ctx, head);
+      if (h) for (const id of await this.loadSet(ctx, h)) ids.add(id);
+    }
+    const out = new Set<string>();
+    for (const id of ids) {
+      const e = await this.entry(ctx, id);
+      const app = e.genesis?.app ?? e.application?.app;
+      if (app) out.add(app.bytecode);
+    }
+    return out;
   }
 
   /** Connected peers subscribed to a context's topic. */

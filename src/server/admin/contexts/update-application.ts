@@ -6,8 +6,10 @@ import { pathId } from '../params.ts';
 import { contextFailure } from './context-error.ts';
 
 /**
- * POST /admin-api/contexts/:id/application — switch the context to another installed application, running
- * `migrateMethod` (if given) under the new application; on a failed migration the old application stays.
+ * POST /admin-api/contexts/:id/application — switch the context to another installed application, then run
+ * `migrateMethod` (if given) under it. In a context with a DAG the switch is a signed `Application` entry that
+ * every member applies, and the migration's delta follows it causally; a failed migration switches back with
+ * a second entry (members see both), so the old application stays in use.
  */
 export default defineRoute({
   method: 'POST',
@@ -24,12 +26,19 @@ export default defineRoute({
     const identity = await node.contexts.identity(id, executor);
     if (!identity?.privateKey) throw jsonError(403, `identity ${body.executorPublicKey} is not an owned member of context ${encodeId(id)}`);
     const previous = decodeId(meta.applicationId);
-    await node.contexts.setApplication(id, appId);
+    const switchTo = async (app: Uint8Array) => {
+      if (!(await node.sync.setApplication(id, executor, app))) await node.contexts.setApplication(id, app);
+    };
+    try {
+      await switchTo(appId);
+    } catch (err) {
+      throw contextFailure(err);
+    }
     if (body.migrateMethod) {
       try {
         await node.execution.execute({ contextId: id, method: body.migrateMethod, input: new Uint8Array(), executor, mode: 'mutate' });
       } catch (err) {
-        await node.contexts.setApplication(id, previous);
+        await switchTo(previous);
         throw contextFailure(err);
       }
     }
