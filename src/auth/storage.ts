@@ -67,7 +67,8 @@ export class StoreAuthStorage implements AuthStorage {
 
   static async open(path: string): Promise<StoreAuthStorage> {
     await mkdir(path, { recursive: true });
-    return new StoreAuthStorage(await Store.open(path), true);
+    // fsync on commit: a revoked key or rotated refresh token must not come back after a power loss.
+    return new StoreAuthStorage(await Store.open(path, { sync: true }), true);
   }
 
   async get(key: string): Promise<Uint8Array | null> {
