@@ -32,7 +32,8 @@ export class EventHub {
     set.add(listener);
     return () => {
       set!.delete(listener);
-      if (set!.size === 0) this.byContext.delete(contextId);
+      // Only drop the set this listener was in: a stale second call must not drop a newer set's listeners.
+      if (set!.size === 0 && this.byContext.get(contextId) === set) this.byContext.delete(contextId);
     };
   }
 
