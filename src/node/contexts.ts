@@ -144,10 +144,10 @@ export class Contexts {
   }
 
   /** Deletes a context locally: meta first (so it disappears atomically), then its state and identities. */
+  /** Deletes a context and everything under it in one atomic batch. Callers hold the context's execution lock. */
   async delete(contextId: Uint8Array): Promise<boolean> {
     if (!(await this.exists(contextId))) return false;
-    await this.store.delete('meta', contextId);
-    const batch = new Batch();
+    const batch = new Batch().delete('meta', contextId);
     await this.store.deletePrefix('state', contextId, batch);
     await this.store.deletePrefix('private_state', contextId, batch);
     await this.store.deletePrefix('identity', contextId, batch);

@@ -1,13 +1,16 @@
 import { defineRoute } from '../../route.ts';
 import { pathId } from '../params.ts';
 
-/** Deleting an unknown context is `{"isDeleted":false}` with 200, as upstream. */
+/**
+ * Deleting an unknown context is `{"isDeleted":false}` with 200, as upstream. Under the context's execution lock,
+ * so a mutation in flight cannot write the context back after it is gone.
+ */
 export default defineRoute({
   method: 'DELETE',
   url: '/admin-api/contexts/:context_id',
   access: 'protected',
   async handler({ node, params }) {
     const id = pathId(params.context_id, 'Invalid context id');
-    return { data: { isDeleted: await node.contexts.delete(id) } };
+    return { data: { isDeleted: await node.execution.withLock(id, () => node.contexts.delete(id)) } };
   },
 });
