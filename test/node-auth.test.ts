@@ -8,6 +8,7 @@ import WebSocket from 'ws';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { base58 } from '@scure/base';
 import { startInProcNode, freePort, call, type InProcNode } from './helpers/inproc.ts';
+import { createHash } from 'node:crypto';
 import { nearPayloadHash } from '../src/auth/wallet.ts';
 
 // The node's auth modes, through its public surfaces: embedded mero-auth, proxy mode with a real standalone
@@ -87,6 +88,38 @@ describe('embedded mode', () => {
     assert.equal(await sseStatus(n.url + '/sse'), 401);
     assert.equal(await sseStatus(n.url + '/sse', { authorization: `Bearer ${token}` }), 200);
     assert.equal(await sseStatus(`${n.url}/sse?token=${token}`), 200);
+  });
+
+  test('install-application from the node\'s own blob URL reads the blob store (no token-less self-download)', async () => {
+    const auth = { authorization: `Bearer ${token}` };
+    const wasm = Uint8Array.from([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]); // an empty module
+    const sha = base58.encode(createHash('sha256').update(wasm).digest());
+    const up = await call(n.url, 'PUT', '/admin-api/blobs', wasm, auth);
+    assert.equal(up.status, 200, up.text);
+    const blobId = up.json.data.blob_id as string;
+    const port = new URL(n.url).port;
+    const install = (url: string, headers: Record<string, string> = auth, hash: string = sha) =>
+      call(n.url, 'POST', '/admin-api/install-application', { url, hash, metadata: [] }, headers);
+
+    const own = `${n.url}/admin-api/blobs/${blobId}`;
+    assert.equal((await install(own, {})).status, 401); // the route itself stays protected
+    const r = await install(own);
+    assert.equal(r.status, 200, r.text);
+    const app = await call(n.url, 'GET', `/admin-api/applications/${r.json.data.applicationId}`, undefined, auth);
+    assert.equal(app.json.data.application.source, own); // as a download of that URL would record it
+    assert.equal(app.json.data.application.blob.bytecode, blobId);
+    // A loopback name with the node's port is this node too.
+    assert.equal((await install(`http://localhost:${port}/admin-api/blobs/${blobId}`)).status, 200);
+    // The hash is still checked; a blob this node does not have is 404.
+    const wrong = await install(own, auth, base58.encode(new Uint8Array(32).fill(1)));
+    assert.equal(wrong.status, 400, wrong.text);
+    assert.match(wrong.text, /hash mismatch/);
+    const missing = await install(`${n.url}/admin-api/blobs/${base58.encode(new Uint8Array(32).fill(9))}`);
+    assert.equal(missing.status, 404, missing.text);
+    assert.match(missing.text, /not found on this node/);
+    // Another port is not this node: downloaded over HTTP as before (nothing listens there → 502).
+    const other = await install(`http://127.0.0.1:${await freePort()}/admin-api/blobs/${blobId}`);
+    assert.equal(other.status, 502, other.text);
   });
 
   test('the seed wallet login: add-client-key then header authentication', async () => {

@@ -112,6 +112,19 @@ export class Applications {
     return this.register(download, parsed.toString(), o, Number.isFinite(declared) ? declared : undefined);
   }
 
+  /**
+   * Installs a blob this node already stores (the module uploaded with `PUT /admin-api/blobs`); `source` is
+   * recorded as given (the blob's URL, so the application id is the one a download of that URL gives). The
+   * optional sha256 `hash` is checked, as for a download.
+   */
+  async installFromBlob(blobId: Uint8Array, source: string, o: { hash?: Uint8Array; metadata: number[]; package?: string; version?: string }): Promise<Uint8Array> {
+    const info = await this.blobs.info(blobId);
+    const stream = info && (await this.blobs.stream(blobId));
+    if (!info || !stream) throw new InstallError(`blob ${encodeId(blobId)} not found on this node`, 404);
+    if (info.size > MAX_MODULE_SIZE) throw new InstallError(`application is ${info.size} bytes; the limit is ${MAX_MODULE_SIZE}`, 413);
+    return this.register(stream, source, o, info.size);
+  }
+
   /** Installs a module from the node's filesystem (`install-dev-application`); the source is its file:// URL. */
   async installFromPath(path: string, o: { hash?: Uint8Array; metadata: number[]; package?: string; version?: string }): Promise<Uint8Array> {
     let canonical: string;
