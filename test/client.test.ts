@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 import { createHash } from 'node:crypto';
 import { base58 } from '@scure/base';
 import { startInProcNode, appPath, call, type InProcNode } from './helpers/inproc.ts';
-import { MeroClient, NodeMeroClient, ApiError, RpcError, ResponseError, hashBytes, jsonBytes, bytesToJson, type NodeEvent } from '../src/client/node.ts';
+import { MeroClient, NodeMeroClient, ApiError, RpcError, ResponseError, hashBytes, jsonBytes, bytesToJson, parseSse, type NodeEvent, type SseMessage } from '../src/client/node.ts';
 import { subscribeSse, subscribeWs } from '../src/client/events.ts';
 
 // The typed client (src/client) against a real in-process node: every admin route, JSON-RPC, WS and SSE
@@ -174,6 +174,17 @@ describe('client against a node (proxy mode)', () => {
 
   test('errors: ApiError for JSON, text and empty bodies; ResponseError for unexpected shapes', async () => {
     await assert.rejects(c.getContext(MISSING), isApiError(404, { error: 'Context not found' }));
+    // method, path and the server's own words, for showing to a user.
+    await assert.rejects(c.getContext(MISSING), (e: unknown) => {
+      assert.ok(e instanceof ApiError);
+      assert.deepEqual([e.method, e.path, e.status, e.serverMessage], ['GET', `/admin-api/contexts/${MISSING}`, 404, 'Context not found']);
+      return true;
+    });
+    await assert.rejects(c.request('GET', '/admin-api/no-such-route'), (e: unknown) => e instanceof ApiError && e.serverMessage.length > 0);
+    assert.equal(new ApiError(401, '', 'GET', '/x').serverMessage, 'Unauthorized');
+    assert.equal(new ApiError(400, { error: { type: 'ParseError', data: 'bad' } }).serverMessage, 'ParseError: bad');
+    assert.equal(new ApiError(401, { data: null, error: 'Invalid token' }).serverMessage, 'Invalid token');
+    assert.equal(new ApiError(500, 'plain text').serverMessage, 'plain text');
     await assert.rejects(c.getContext('bad'), (e: unknown) => isApiError(400)(e) && /^Invalid URL/.test(String((e as ApiError).body)));
     assert.equal(await c.deleteContext(MISSING), false);
     await assert.rejects(c.identities(MISSING), isApiError(404, { error: 'Context not found' }));
@@ -184,7 +195,13 @@ describe('client against a node (proxy mode)', () => {
 
     // A node answering something else than the wire schema.
     const liar = new MeroClient({ url: n.url, fetch: async () => new Response('{"data":{"apps":"no"}}', { status: 200 }) });
-    await assert.rejects(liar.listApplications(), (e: unknown) => e instanceof ResponseError && (e.body as { data: unknown }).data !== undefined);
+    await assert.rejects(liar.listApplications(), (e: unknown) => {
+      assert.ok(e instanceof ResponseError);
+      assert.ok((e.body as { data: unknown }).data !== undefined);
+      assert.deepEqual([e.method, e.path], ['GET', '/admin-api/applications']);
+      assert.match(e.message, /^unexpected answer to GET \/admin-api\/applications at data\.apps: /);
+      return true;
+    });
   });
 
   test('token: sent as a bearer header, function tokens are called per request', async () => {
@@ -212,6 +229,36 @@ describe('client against a node (proxy mode)', () => {
     });
     await none.health();
     assert.deepEqual(seen2, [null]);
+  });
+
+  test('the seed wallet routes: did, delete all wallet keys', async () => {
+    const did = await c.did();
+    assert.equal(did.id, 'did:cali');
+    assert.deepEqual([did.root_keys, did.client_keys], [[], []]);
+    await c.deleteWalletKeys();
+  });
+
+  test('install from the node\'s own blob URL (upload, then install-application with blobUrl and hash)', async () => {
+    const bytes = await tinyWasm(5);
+    const blob = await c.uploadBlob(bytes);
+    assert.equal(c.blobUrl(blob.blob_id), `${n.url}/admin-api/blobs/${blob.blob_id}`);
+    const id = await c.installApplication({ url: c.blobUrl(blob.blob_id), hash: await hashBytes(bytes), metadata: { name: 'up' } });
+    const app = await c.getApplication(id);
+    assert.equal(app?.source, c.blobUrl(blob.blob_id));
+    assert.equal(app?.blob.bytecode, blob.blob_id);
+    await c.uninstallApplication(id);
+  });
+
+  test('urlOf: /sse, /auth and /admin under rootUrl, the rest under url', () => {
+    const p = new MeroClient({ url: 'http://h:1/node1/', rootUrl: 'http://h:1/' });
+    assert.equal(p.urlOf('/admin-api/health'), 'http://h:1/node1/admin-api/health');
+    assert.equal(p.urlOf('/jsonrpc'), 'http://h:1/node1/jsonrpc');
+    assert.equal(p.urlOf('/sse'), 'http://h:1/sse');
+    assert.equal(p.urlOf('/sse/subscription'), 'http://h:1/sse/subscription');
+    assert.equal(p.urlOf('/auth/refresh'), 'http://h:1/auth/refresh');
+    assert.equal(p.urlOf('/admin/keys'), 'http://h:1/admin/keys');
+    assert.equal(p.urlOf('/admin-api/blobs/x'), 'http://h:1/node1/admin-api/blobs/x');
+    assert.equal(new MeroClient({ url: 'http://h:1/' }).urlOf('/sse'), 'http://h:1/sse');
   });
 
   test('aliases (applications) and generated identities', async () => {
@@ -433,6 +480,101 @@ describe('client against a node with embedded auth', () => {
     w.close();
     s.close();
   });
+
+  test('SSE with tokenInQuery: false sends the token only as a header', async () => {
+    const urls: string[] = [];
+    const auths: Array<string | null> = [];
+    const spy = new NodeMeroClient({
+      url: n.url,
+      token: token,
+      fetch: (input, init) => {
+        urls.push(String(input));
+        auths.push(new Headers(init?.headers).get('authorization'));
+        return fetch(input, init);
+      },
+    });
+    const s = await spy.subscribeSse([], () => undefined, { tokenInQuery: false, reconnect: false });
+    s.close();
+    assert.equal(urls[0], `${n.url}/sse`);
+    assert.equal(auths[0], `Bearer ${token}`);
+  });
+
+  test('onUnauthorized: refresh the token on a 401 and retry once', async () => {
+    const keyId = (await new NodeMeroClient({ url: n.url, token }).listRootKeys())[0]!.key_id;
+    // A pair whose access token lives one second (mero-auth refreshes only expired access tokens).
+    const issued = await n.running.node.auth!.core.tokens.issuePair(keyId, ['admin'], null, { access: 1 });
+    let pair = { accessToken: issued.accessToken, refreshToken: issued.refreshToken };
+    await new Promise((r) => setTimeout(r, 1100));
+    const seen: boolean[] = [];
+    const c = new NodeMeroClient({
+      url: n.url,
+      token: () => pair.accessToken,
+      async onUnauthorized({ method, path, retried }) {
+        seen.push(retried);
+        assert.deepEqual([method, path], ['GET', '/admin-api/applications']);
+        if (retried) return false;
+        pair = await c.refreshToken(pair);
+        return true;
+      },
+    });
+    assert.ok(Array.isArray(await c.listApplications()));
+    assert.deepEqual(seen, [false]);
+    assert.notEqual(pair.accessToken, issued.accessToken);
+    // The old refresh token is single use.
+    await assert.rejects(c.refreshToken({ accessToken: issued.accessToken, refreshToken: issued.refreshToken }), (e: unknown) => {
+      assert.ok(e instanceof ApiError);
+      assert.equal(e.status, 401);
+      assert.deepEqual([e.method, e.path], ['POST', '/auth/refresh']);
+      assert.match(e.serverMessage, /Invalid (access|refresh) token/);
+      return true;
+    });
+
+    // A retry that is refused again: called a second time with retried=true, then the 401 is thrown.
+    const calls: boolean[] = [];
+    const stuck = new NodeMeroClient({ url: n.url, token: 'not-a-token', onUnauthorized: ({ retried }) => (calls.push(retried), true) });
+    await assert.rejects(stuck.listContexts(), isApiError(401, ''));
+    assert.deepEqual(calls, [false, true]);
+    // A streamed upload cannot be sent twice: no retry.
+    calls.length = 0;
+    await assert.rejects(stuck.uploadBlob(Readable.from([Buffer.from('x')])), isApiError(401));
+    assert.deepEqual(calls, [false]);
+    // Bytes can: retried.
+    calls.length = 0;
+    await assert.rejects(stuck.uploadBlob(new Uint8Array([1])), isApiError(401));
+    assert.deepEqual(calls, [false, true]);
+  });
+
+  test('mero-auth keys: root keys, client keys, revoke, the last root key is kept', async () => {
+    const c = new NodeMeroClient({ url: n.url, token });
+    const roots = await c.listRootKeys();
+    assert.equal(roots.length, 1);
+    assert.equal(roots[0]!.public_key, 'admin');
+    assert.equal(roots[0]!.revoked_at, null);
+    await assert.rejects(c.deleteRootKey(roots[0]!.key_id), (e: unknown) => {
+      assert.ok(e instanceof ApiError);
+      assert.equal(e.serverMessage, 'Cannot delete the last active root key');
+      assert.deepEqual([e.method, e.path], ['DELETE', `/admin/keys/${roots[0]!.key_id}`]);
+      return true;
+    });
+    const before = await c.listClientKeys();
+    const made = await call(n.url, 'POST', '/admin/client-key', { permissions: [] }, { authorization: `Bearer ${token}` });
+    assert.equal(made.status, 200, made.text);
+    const clients = await c.listClientKeys();
+    assert.equal(clients.length, before.length + 1);
+    const fresh = clients.find((k) => !before.some((b) => b.client_id === k.client_id))!;
+    assert.equal(fresh.root_key_id, roots[0]!.key_id);
+    await c.revokeClientKey(fresh.root_key_id, fresh.client_id);
+    assert.ok((await c.listClientKeys()).find((k) => k.client_id === fresh.client_id)?.revoked_at);
+    await assert.rejects(c.revokeClientKey(roots[0]!.key_id, 'nope'), (e: unknown) => isApiError(404)(e) && (e as ApiError).serverMessage === 'Client key not found');
+  });
+
+  test('install from the node\'s own blob URL works with auth (the node reads its blob store)', async () => {
+    const c = new NodeMeroClient({ url: n.url, token });
+    const bytes = await tinyWasm(6);
+    const blob = await c.uploadBlob(bytes);
+    const id = await c.installApplication({ url: c.blobUrl(blob.blob_id), hash: await hashBytes(bytes) });
+    assert.equal((await c.getApplication(id))?.source, c.blobUrl(blob.blob_id));
+  });
 });
 
 test('jsonBytes: bytes as given, other values as JSON text', () => {
@@ -444,4 +586,48 @@ test('jsonBytes: bytes as given, other values as JSON text', () => {
   assert.deepEqual(jsonBytes([1, 300]), [...new TextEncoder().encode('[1,300]')]);
   assert.deepEqual(bytesToJson([123, 125]), {});
   assert.equal(bytesToJson([0xff]), undefined);
+});
+
+describe('parseSse (fetch streaming; Node and browsers)', () => {
+  const read = async (chunks: Array<string | Uint8Array>): Promise<SseMessage[]> => {
+    const enc = new TextEncoder();
+    const body = new ReadableStream<Uint8Array>({
+      start(ctl) {
+        for (const x of chunks) ctl.enqueue(typeof x === 'string' ? enc.encode(x) : x);
+        ctl.close();
+      },
+    });
+    const out: SseMessage[] = [];
+    for await (const m of parseSse(body)) out.push(m);
+    return out;
+  };
+
+  test('upstream framing: event:message, id, retry, data without a space; keep-alive comments', async () => {
+    const msgs = await read([
+      'event:message\nid:42-0\nretry:3000\ndata:{"type":"connect","session_id":"42","reconnect":false}\n\n',
+      ':\n\n',
+      'event:message\nid:42-1\ndata:{"result":{}}\n\n',
+    ]);
+    assert.deepEqual(msgs, [
+      { event: 'message', id: '42-0', retry: '3000', data: '{"type":"connect","session_id":"42","reconnect":false}' },
+      { data: '', comment: true },
+      { event: 'message', id: '42-1', data: '{"result":{}}' },
+    ]);
+  });
+
+  test('CRLF and CR line ends, chunks split anywhere (also inside CRLF and UTF-8), multi-line data', async () => {
+    const text = 'data: a\r\ndata:  b\r\n\r\nid: 7\rdata:é€\r\rdata:last\n\n';
+    const expected = [{ data: 'a\n b' }, { id: '7', data: 'é€' }, { data: 'last' }];
+    assert.deepEqual(await read([text]), expected);
+    const bytes = new TextEncoder().encode(text);
+    for (let cut = 1; cut < bytes.length; cut++) {
+      assert.deepEqual(await read([bytes.slice(0, cut), bytes.slice(cut)]), expected, `split at byte ${cut}`);
+    }
+    // A CR as the very last byte still ends the line.
+    assert.deepEqual(await read(['data:x\r', '\r']), [{ data: 'x' }]);
+  });
+
+  test('an unfinished message at the end of the stream is dropped', async () => {
+    assert.deepEqual(await read(['data:complete\n\ndata:half']), [{ data: 'complete' }]);
+  });
 });

@@ -8,10 +8,50 @@ function describe(body: unknown): string {
   return JSON.stringify(body);
 }
 
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  410: 'Gone',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Entity',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  501: 'Not Implemented',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+};
+
+/** The message in a JSON error body (`{"error":"…"}`, `{"error":{type,data}}`, `{"error":{message}}`, `{message}`), or null. */
+function messageOf(body: unknown): string | null {
+  if (!body || typeof body !== 'object') return null;
+  const err = (body as { error?: unknown }).error;
+  if (err === undefined || err === null) {
+    const m = (body as { message?: unknown }).message;
+    return typeof m === 'string' ? m : null;
+  }
+  if (typeof err === 'string') return err;
+  if (typeof err === 'object') {
+    const e = err as { type?: unknown; data?: unknown; message?: unknown };
+    if (typeof e.message === 'string') return e.message;
+    if (typeof e.type === 'string') {
+      if (e.data === undefined || e.data === null) return e.type;
+      return `${e.type}: ${typeof e.data === 'string' ? e.data : JSON.stringify(e.data)}`;
+    }
+  }
+  return JSON.stringify(err);
+}
+
 /**
  * An HTTP failure (non-2xx). `body` is the parsed JSON error (`{"error":…}`) when the node answered JSON,
  * else the text (axum-style rejections, install/alias handlers), or `''` for an empty body (401 from the
- * embedded auth guard, unknown routes).
+ * embedded auth guard, unknown routes). `method` and `path` name the request (path relative to the client's
+ * URL); `serverMessage` is the server's own words, for showing to a user.
  */
 export class ApiError extends Error {
   override readonly name = 'ApiError';
@@ -29,6 +69,19 @@ export class ApiError extends Error {
     if (typeof this.body === 'string') return this.body;
     const e = (this.body as { error?: unknown } | null)?.error;
     return typeof e === 'string' ? e : undefined;
+  }
+
+  /**
+   * The server's message, plain: the `error` of a JSON body (a string, `{type, data}` as `type: data`, or its
+   * `message`; mero-auth's `{"data":null,"error":"…"}` included), a text body (cut at 2000 characters), or
+   * the status text when the body is empty (`Unauthorized` for the auth guard's bare 401).
+   */
+  get serverMessage(): string {
+    const m = messageOf(this.body);
+    if (m) return m;
+    if (typeof this.body === 'string' && this.body) return this.body.length > 2000 ? `${this.body.slice(0, 2000)}…` : this.body;
+    if (this.body !== '' && this.body !== null && this.body !== undefined) return JSON.stringify(this.body);
+    return STATUS_TEXT[this.status] ?? `HTTP ${this.status}`;
   }
 }
 
@@ -50,7 +103,16 @@ export class ResponseError extends Error {
     message: string,
     readonly body: unknown,
     readonly issues: unknown[] = [],
+    readonly method?: string,
+    readonly path?: string,
   ) {
     super(message);
   }
+}
+
+/** `unexpected answer to GET /x at data.apps: expected array, received string` from zod issues. */
+export function shapeMessage(method: string, path: string, issues: ReadonlyArray<{ path?: ReadonlyArray<PropertyKey>; message?: string }>): string {
+  const issue = issues[0];
+  const where = issue?.path?.length ? ` at ${issue.path.map(String).join('.')}` : '';
+  return `unexpected answer to ${method} ${path}${where}: ${issue?.message ?? 'invalid shape'}`;
 }

@@ -3,7 +3,9 @@ import { base58 } from '@scure/base';
 import * as admin from '../wire/admin.ts';
 import { sseSessionResponse, sseSubscribeResponse, sseUnsubscribeResponse } from '../wire/events.ts';
 import { jsonrpcResponse } from '../wire/jsonrpc.ts';
-import { ApiError, ResponseError, RpcError } from './errors.ts';
+import { z as zod } from 'zod';
+import { ClientKeyInfoSchema, RootKeyInfoSchema } from '../auth/schemas.ts';
+import { ApiError, ResponseError, RpcError, shapeMessage } from './errors.ts';
 import { subscribeSse, type SseOptions, type SseSubscription } from './sse.ts';
 import { connectWs, globalWebSocket, wsUrl, type WebSocketFactory, type WsOptions, type WsSubscription } from './ws.ts';
 import type {
@@ -14,9 +16,13 @@ import type {
   Context,
   ContextUser,
   ContextWithExecutors,
+  ClientKeyInfo,
+  Did,
   Json,
   NodeEvent,
   NodeInfo,
+  RootKeyInfo,
+  TokenPair,
 } from './types.ts';
 
 export { ApiError, ResponseError, RpcError };
@@ -41,6 +47,27 @@ export interface ClientOptions {
   webSocket?: WebSocketFactory;
   /** Extra headers sent with every HTTP request. */
   headers?: Record<string, string>;
+  /**
+   * Called when a request is answered 401. Resolve true (e.g. after refreshing the token) to have the request
+   * sent once more, with the token read again; false to let the 401 through as an ApiError. If the retry is
+   * answered 401 too, it is called once more with `retried: true` (its answer is then ignored), so an app can
+   * send the user to a login page. Requests with a streamed body (ReadableStream, async iterable) cannot be
+   * sent twice and are not retried.
+   */
+  onUnauthorized?: (info: { method: string; path: string; retried: boolean }) => Promise<boolean> | boolean;
+  /**
+   * Base URL of the routes upstream serves outside `NODE_PATH_PREFIX`: `/sse…` and mero-auth's `/auth/…` and
+   * `/admin/…`. Default: `url`. Set it when `url` carries a path prefix (`http://host/node1` → `http://host`).
+   */
+  rootUrl?: string;
+}
+
+/** Extra options of `fetchRaw`. */
+export interface RawRequestInit extends RequestInit {
+  /** Also send the token as `?token=` (WebSocket-style; our node accepts it on `/sse`). */
+  tokenInQuery?: boolean;
+  /** Send no token and never call `onUnauthorized` (public routes such as `/auth/refresh`). */
+  anonymous?: boolean;
 }
 
 /** The headers the node sends with a blob (HEAD / GET `/admin-api/blobs/:id`, server-api §4.5). */
@@ -109,14 +136,29 @@ export class MeroClient {
   private readonly fetchFn: typeof fetch;
   private readonly webSocket: WebSocketFactory;
   private readonly headers: Record<string, string>;
+  private readonly onUnauthorized: ClientOptions['onUnauthorized'];
+  /** Base URL of `/sse`, `/auth/…` and `/admin/…` (see ClientOptions.rootUrl). */
+  readonly rootUrl: string;
   private rpcId = 0;
 
   constructor(o: ClientOptions) {
     this.url = o.url.replace(/\/+$/, '');
+    this.rootUrl = (o.rootUrl ?? o.url).replace(/\/+$/, '');
     this.token = o.token;
     this.fetchFn = o.fetch ?? ((...a) => fetch(...a));
     this.webSocket = o.webSocket ?? globalWebSocket;
     this.headers = o.headers ?? {};
+    this.onUnauthorized = o.onUnauthorized;
+  }
+
+  /** Absolute URL of a route: `/sse…`, `/auth/…`, `/admin/…` under `rootUrl`, everything else under `url`. */
+  urlOf(path: string): string {
+    return (/^\/(sse|auth|admin)(?=[/?]|$)/.test(path) ? this.rootUrl : this.url) + path;
+  }
+
+  /** Absolute URL of a blob (`GET /admin-api/blobs/:id`), e.g. for `installApplication({url})`. */
+  blobUrl(id: string): string {
+    return this.urlOf(`/admin-api/blobs/${enc(id)}`);
   }
 
   /** The current bearer token (undefined when none). */
@@ -129,22 +171,36 @@ export class MeroClient {
     return t ? { authorization: `Bearer ${t}` } : {};
   }
 
-  /** A raw request with the client's headers and token; the caller reads the Response. */
-  async fetchRaw(path: string, init: RequestInit & { tokenInQuery?: boolean } = {}): Promise<Response> {
-    const { tokenInQuery, ...rest } = init;
-    const token = await this.bearerToken();
-    const headers: Record<string, string> = { ...this.headers, ...(token ? { authorization: `Bearer ${token}` } : {}) };
-    new Headers(rest.headers).forEach((v, k) => (headers[k] = v));
-    let url = this.url + path;
-    if (tokenInQuery && token) url += `${url.includes('?') ? '&' : '?'}token=${enc(token)}`;
-    return this.fetchFn(url, { ...rest, headers });
+  /**
+   * A raw request with the client's headers and token; the caller reads the Response. A 401 goes through
+   * `onUnauthorized` (and one retry) unless `anonymous`.
+   */
+  async fetchRaw(path: string, init: RawRequestInit = {}): Promise<Response> {
+    const { tokenInQuery, anonymous, ...rest } = init;
+    const method = (rest.method ?? 'GET').toUpperCase();
+    const send = async (): Promise<Response> => {
+      const token = anonymous ? undefined : await this.bearerToken();
+      const headers: Record<string, string> = { ...this.headers, ...(token ? { authorization: `Bearer ${token}` } : {}) };
+      new Headers(rest.headers).forEach((v, k) => (headers[k] = v));
+      let url = this.urlOf(path);
+      if (tokenInQuery && token) url += `${url.includes('?') ? '&' : '?'}token=${enc(token)}`;
+      return this.fetchFn(url, { ...rest, headers });
+    };
+    let res = await send();
+    if (res.status !== 401 || anonymous || !this.onUnauthorized) return res;
+    const retry = await this.onUnauthorized({ method, path, retried: false });
+    if (!retry || !replayable(rest.body)) return res;
+    await res.body?.cancel().catch(() => undefined);
+    res = await send();
+    if (res.status === 401) await this.onUnauthorized({ method, path, retried: true });
+    return res;
   }
 
   /**
    * Sends a request and returns the parsed JSON body (null when empty, the text when not JSON). A JSON
    * value `body` is sent as `application/json`; bytes and streams as they are. Non-2xx → ApiError.
    */
-  async request(method: string, path: string, body?: unknown, extra: RequestInit = {}): Promise<unknown> {
+  async request(method: string, path: string, body?: unknown, extra: RawRequestInit = {}): Promise<unknown> {
     const headers = new Headers(extra.headers);
     let payload: BodyInit | undefined;
     let duplex: 'half' | undefined;
@@ -156,7 +212,7 @@ export class MeroClient {
       payload = JSON.stringify(body);
       headers.set('content-type', 'application/json');
     }
-    const res = await this.fetchRaw(path, { ...extra, method, headers, body: payload, ...(duplex ? { duplex } : {}) } as RequestInit);
+    const res = await this.fetchRaw(path, { ...extra, method, headers, body: payload, ...(duplex ? { duplex } : {}) } as RawRequestInit);
     const text = await res.text();
     let parsed: unknown = text;
     try {
@@ -169,11 +225,24 @@ export class MeroClient {
   }
 
   /** `request` + validation of the answer with a wire schema. */
-  async typed<S extends z.ZodType>(schema: S, method: string, path: string, body?: unknown): Promise<z.infer<S>> {
-    const raw = await this.request(method, path, body);
+  async typed<S extends z.ZodType>(schema: S, method: string, path: string, body?: unknown, extra: RawRequestInit = {}): Promise<z.infer<S>> {
+    const raw = await this.request(method, path, body, extra);
     const r = schema.safeParse(raw);
-    if (!r.success) throw new ResponseError(`unexpected answer to ${method} ${path}`, raw, r.error.issues);
+    if (!r.success) throw new ResponseError(shapeMessage(method, path, r.error.issues), raw, r.error.issues, method, path);
     return r.data;
+  }
+
+  /**
+   * A mero-auth route: its `{"data": …, "error": null}` envelope is checked and unwrapped; an answer with
+   * `error` set is an ApiError even when the status is 2xx.
+   */
+  async authTyped<S extends z.ZodType>(schema: S, method: string, path: string, body?: unknown, extra: RawRequestInit = {}): Promise<z.infer<S> | null> {
+    const env = (await this.typed(zod.object({ data: schema.nullable(), error: zod.string().nullable().optional() }), method, path, body, extra)) as {
+      data: z.infer<S> | null;
+      error?: string | null;
+    };
+    if (env.error) throw new ApiError(200, { error: env.error }, method, path);
+    return env.data as z.infer<S> | null;
   }
 
   // ---- node ---------------------------------------------------------------------------------------------------
@@ -391,6 +460,55 @@ export class MeroClient {
       (await this.typed(admin.createContextResponse, 'POST', '/admin-api/dev/contexts', createContextBody(o))).data,
   };
 
+  /** GET /admin-api/did: the seed's wallet login keys (root and client keys of NEAR / MetaMask wallets). */
+  async did(): Promise<Did> {
+    return (await this.typed(admin.didResponse, 'GET', '/admin-api/did')).data.did;
+  }
+
+  /** DELETE /admin-api/identity/keys: forgets every wallet root and client key (the seed's route). */
+  async deleteWalletKeys(): Promise<void> {
+    await this.request('DELETE', '/admin-api/identity/keys');
+  }
+
+  // ---- mero-auth: tokens and keys (embedded, or behind the proxy; under `rootUrl`) -----------------------------
+
+  /**
+   * POST /auth/refresh: exchanges an expired access token and its refresh token for a new pair (the refresh
+   * token is single use). Sent without the client's token and never retried through `onUnauthorized`.
+   */
+  async refreshToken(pair: TokenPair): Promise<TokenPair> {
+    const body = { access_token: pair.accessToken, refresh_token: pair.refreshToken };
+    const data = await this.authTyped(zod.object({ access_token: zod.string(), refresh_token: zod.string() }), 'POST', '/auth/refresh', body, { anonymous: true });
+    if (!data) throw new ResponseError('unexpected answer to POST /auth/refresh: no tokens', data, [], 'POST', '/auth/refresh');
+    return { accessToken: data.access_token, refreshToken: data.refresh_token };
+  }
+
+  /** GET /admin/keys: mero-auth's root keys (the first login creates one). */
+  async listRootKeys(): Promise<RootKeyInfo[]> {
+    return (await this.authTyped(zod.array(RootKeyInfoSchema), 'GET', '/admin/keys')) ?? [];
+  }
+
+  /** GET /admin/keys/clients: client keys issued under the root keys. */
+  async listClientKeys(): Promise<ClientKeyInfo[]> {
+    return (await this.authTyped(zod.array(ClientKeyInfoSchema), 'GET', '/admin/keys/clients')) ?? [];
+  }
+
+  /**
+   * DELETE /admin/keys/:key_id: revokes a root key and its refresh tokens. → its `revoked_at`. mero-auth refuses
+   * to delete the last active root key with a 200 `{status:false, message}`: that is an ApiError here.
+   */
+  async deleteRootKey(keyId: string): Promise<{ keyId: string; revokedAt: number | null }> {
+    const path = `/admin/keys/${enc(keyId)}`;
+    const r = (await this.authTyped(zod.unknown(), 'DELETE', path)) as { status?: boolean; message?: string; key_id?: string; revoked_at?: number } | null;
+    if (r && r.status === false) throw new ApiError(200, r, 'DELETE', path);
+    return { keyId: r?.key_id ?? keyId, revokedAt: r?.revoked_at ?? null };
+  }
+
+  /** DELETE /admin/keys/:key_id/clients/:client_id: revokes a client key. */
+  async revokeClientKey(rootKeyId: string, clientId: string): Promise<void> {
+    await this.authTyped(zod.unknown(), 'DELETE', `/admin/keys/${enc(rootKeyId)}/clients/${enc(clientId)}`);
+  }
+
   // ---- JSON-RPC -----------------------------------------------------------------------------------------------
 
   /** Runs `method` of the context's app as `executorPublicKey` (a member this node owns). → its JSON output. */
@@ -413,7 +531,7 @@ export class MeroClient {
     const params = { contextId, method, argsJson: args === undefined ? {} : args, executorPublicKey, ...(o.substitute?.length ? { substitute: o.substitute } : {}) };
     const raw = await this.request('POST', '/jsonrpc', { jsonrpc: '2.0', id, method: kind, params });
     const r = jsonrpcResponse.safeParse(raw);
-    if (!r.success) throw new ResponseError('unexpected JSON-RPC answer', raw, r.error.issues);
+    if (!r.success) throw new ResponseError(shapeMessage('POST', '/jsonrpc', r.error.issues), raw, r.error.issues, 'POST', '/jsonrpc');
     if ('error' in r.data) throw new RpcError(r.data.error.type, r.data.error.data);
     return r.data.result.output;
   }
@@ -489,6 +607,11 @@ async function errorBody(res: Response): Promise<unknown> {
   } catch {
     return text;
   }
+}
+
+/** Whether a fetch body can be sent twice (not a one-shot stream). */
+function replayable(body: BodyInit | null | undefined): boolean {
+  return !(typeof ReadableStream !== 'undefined' && body instanceof ReadableStream);
 }
 
 function isBinary(v: unknown): boolean {

@@ -30,31 +30,56 @@ async function* chunks(body: AsyncIterable<Uint8Array> | ReadableStream<Uint8Arr
   }
 }
 
-/** Parses a `text/event-stream` body (fetch streaming; works in Node 20 and browsers). */
+/**
+ * Parses a `text/event-stream` body (fetch streaming; works in Node 20 and browsers). Lines end with LF, CRLF
+ * or CR, also when a CRLF or a UTF-8 sequence is split between chunks; an unfinished message at the end of
+ * the stream is dropped (as EventSource does). Every block is yielded, also comment-only ones (`comment`).
+ */
 export async function* parseSse(body: AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>): AsyncGenerator<SseMessage> {
   const dec = new TextDecoder();
   let buf = '';
-  for await (const chunk of chunks(body)) {
-    buf += dec.decode(chunk, { stream: true }).replace(/\r\n?/g, '\n');
+  // A CR at the end of a chunk may be the first half of a CRLF: it is held back until the next chunk.
+  let heldCr = false;
+  const add = (text: string): void => {
+    let t = (heldCr ? '\r' : '') + text;
+    heldCr = t.endsWith('\r');
+    if (heldCr) t = t.slice(0, -1);
+    buf += t.replace(/\r\n?/g, '\n');
+  };
+  function* blocks(): Generator<SseMessage> {
     let i;
     while ((i = buf.indexOf('\n\n')) >= 0) {
       const block = buf.slice(0, i);
       buf = buf.slice(i + 2);
-      const m: SseMessage = { data: '' };
-      const data: string[] = [];
-      for (const line of block.split('\n')) {
-        if (line.startsWith(':')) {
-          m.comment = true;
-          continue;
-        }
-        const c = line.indexOf(':');
-        const k = c < 0 ? line : line.slice(0, c);
-        const v = c < 0 ? '' : line.slice(c + 1).replace(/^ /, '');
-        if (k === 'data') data.push(v);
-        else if (k === 'event' || k === 'id' || k === 'retry') m[k] = v;
-      }
-      m.data = data.join('\n');
-      yield m;
+      yield parseBlock(block);
     }
   }
+  for await (const chunk of chunks(body)) {
+    add(dec.decode(chunk, { stream: true }));
+    yield* blocks();
+  }
+  add(dec.decode());
+  if (heldCr) {
+    heldCr = false;
+    buf += '\n';
+  }
+  yield* blocks();
+}
+
+function parseBlock(block: string): SseMessage {
+  const m: SseMessage = { data: '' };
+  const data: string[] = [];
+  for (const line of block.split('\n')) {
+    if (line.startsWith(':')) {
+      m.comment = true;
+      continue;
+    }
+    const c = line.indexOf(':');
+    const k = c < 0 ? line : line.slice(0, c);
+    const v = c < 0 ? '' : line.slice(c + 1).replace(/^ /, '');
+    if (k === 'data') data.push(v);
+    else if (k === 'event' || k === 'id' || k === 'retry') m[k] = v;
+  }
+  m.data = data.join('\n');
+  return m;
 }

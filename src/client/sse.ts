@@ -15,6 +15,11 @@ export interface SseOptions {
   onError?(err: Error): void;
   /** A new stream is attached; `resumed` is false when the node started a new session (events may be lost). */
   onReconnect?(info: { sessionId: string; resumed: boolean }): void;
+  /**
+   * Also send the token as `?token=` on `GET /sse` (default true). The stream is read with fetch, which always
+   * sends `Authorization: Bearer`; pass false to keep the token out of URLs (logs, proxies).
+   */
+  tokenInQuery?: boolean;
 }
 
 export interface SseSubscription {
@@ -59,7 +64,7 @@ export async function subscribeSse(
     abort = ac;
     const headers: Record<string, string> = { accept: 'text/event-stream' };
     if (lastEventId) headers['last-event-id'] = lastEventId;
-    const res = await client.fetchRaw('/sse', { headers, signal: ac.signal, tokenInQuery: true });
+    const res = await client.fetchRaw('/sse', { headers, signal: ac.signal, tokenInQuery: o.tokenInQuery ?? true, cache: 'no-store' });
     if (!res.ok || !res.body) throw new ApiError(res.status, await readError(res), 'GET', '/sse');
     const iter = parseSse(res.body);
     let resumed = res.headers.get('x-sse-reconnect') === 'true';

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type * as admin from '../wire/admin.ts';
+import type { ClientKeyInfo, RootKeyInfo } from '../auth/schemas.ts';
 import type { executionEvent, nodeEvent } from '../wire/events.ts';
 
 /** A node event pushed over WebSocket/SSE: `{contextId, type:"StateMutation", data:{newRoot, events}}`. */
@@ -11,6 +12,15 @@ export type BlobInfo = z.infer<typeof admin.blobInfo>;
 export type ContextUser = z.infer<typeof admin.contextUser>;
 export type ContextWithExecutors = z.infer<typeof admin.contextsWithExecutorsResponse>['contexts'][number];
 export type NodeInfo = z.infer<typeof admin.nodeInfoResponse>['data'];
+/** The seed's DID document (`GET /admin-api/did`): wallet root and client keys. */
+export type Did = z.infer<typeof admin.didResponse>['data']['did'];
+/** mero-auth's keys (`GET /admin/keys`, `GET /admin/keys/clients`). */
+export type { ClientKeyInfo, RootKeyInfo };
+/** An access token and its refresh token (mero-auth). */
+export interface TokenPair {
+  accessToken: string;
+  refreshToken: string;
+}
 
 /** A JSON value (what a JSON-RPC call returns). */
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };

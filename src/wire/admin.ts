@@ -99,3 +99,8 @@ export const contextUser = z.object({ userId: z.string(), joinedAt: z.number() }
 export const contextUsersResponse = data(z.object({ contextUsers: z.array(contextUser) }));
 
 export const emptyResponse = data(z.null());
+
+/** GET /admin-api/did (the seed's wallet login): `{data:{did:{id, root_keys, client_keys}}}`. */
+export const didResponse = data(
+  z.object({ did: z.object({ id: z.string(), root_keys: z.array(z.looseObject({})), client_keys: z.array(z.looseObject({})) }) }),
+);
