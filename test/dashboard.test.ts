@@ -2,8 +2,8 @@
  * Admin Dashboard (issue #6): the SPA served by the node at /admin-dashboard, driven by headless Chromium.
  *
  * - serving: redirects, deep links → index.html, assets, missing assets, path traversal, "not built" page;
- * - embedded auth, full flow: log in through /auth/login, install the kv-store test app from a URL, create a
- *   context, watch its live events (SSE), call `set` from the JSON-RPC console, see the event arrive, delete
+ * - embedded auth, full flow: log in through /auth/login, install the kv-store test app from a URL and by file
+ *   upload, create a context, watch its live events (SSE), call `set` from the JSON-RPC console, see the event arrive, delete
  *   the context — with screenshots at laptop and phone widths in test-artifacts/dashboard/;
  * - proxy mode without auth: no sign-in, server errors shown with their HTTP status and message.
  *
@@ -21,7 +21,6 @@ import Fastify from 'fastify';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { buildDashboard } from '../web/admin-dashboard/build.ts';
 import { registerDashboard } from '../src/server/dashboard.ts';
-import { readSse, type SseMessage } from '../web/admin-dashboard/src/lib/sse.ts';
 import { appPath, call, freePort, startInProcNode, type InProcNode } from './helpers/inproc.ts';
 import { track } from './helpers/node.ts';
 
@@ -112,60 +111,6 @@ async function serveFile(path: string): Promise<{ url: string; close: () => Prom
     close: () => new Promise<void>((r) => server.close(() => r())),
   };
 }
-
-describe('the SPA\'s SSE reader', () => {
-  const read = async (chunks: string[]): Promise<SseMessage[]> => {
-    const enc = new TextEncoder();
-    const body = new ReadableStream<Uint8Array>({
-      start(c) {
-        for (const x of chunks) c.enqueue(enc.encode(x));
-        c.close();
-      },
-    });
-    const out: SseMessage[] = [];
-    for await (const m of readSse(body)) out.push(m);
-    return out;
-  };
-
-  test('upstream framing: event:message, id, retry, data without a space; keep-alive comments', async () => {
-    const msgs = await read([
-      'event:message\nid:42-0\nretry:3000\ndata:{"type":"connect","session_id":"42","reconnect":false}\n\n',
-      ':\n\n',
-      'event:message\nid:42-1\ndata:{"result":{}}\n\n',
-    ]);
-    assert.deepEqual(msgs, [
-      { id: '42-0', event: 'message', data: '{"type":"connect","session_id":"42","reconnect":false}', retry: 3000 },
-      { id: '42-1', event: 'message', data: '{"result":{}}', retry: undefined },
-    ]);
-  });
-
-  test('CRLF and CR line ends, chunks split anywhere (also inside CRLF and UTF-8), multi-line data', async () => {
-    const text = 'data: a\r\ndata:  b\r\n\r\nid: 7\rdata:é€\r\rdata:last\n\n';
-    const expected = [
-      { id: null, event: 'message', data: 'a\n b', retry: undefined },
-      { id: '7', event: 'message', data: 'é€', retry: undefined },
-      { id: '7', event: 'message', data: 'last', retry: undefined },
-    ];
-    assert.deepEqual(await read([text]), expected);
-    const bytes = new TextEncoder().encode(text);
-    for (let cut = 1; cut < bytes.length; cut++) {
-      const body = new ReadableStream<Uint8Array>({
-        start(c) {
-          c.enqueue(bytes.slice(0, cut));
-          c.enqueue(bytes.slice(cut));
-          c.close();
-        },
-      });
-      const out: SseMessage[] = [];
-      for await (const m of readSse(body)) out.push(m);
-      assert.deepEqual(out, expected, `split at byte ${cut}`);
-    }
-  });
-
-  test('an unfinished message at the end of the stream is dropped', async () => {
-    assert.deepEqual(await read(['data:complete\n\ndata:half']), [{ id: null, event: 'message', data: 'complete', retry: undefined }]);
-  });
-});
 
 describe('dashboard is served by the node', () => {
   test('redirect, deep links, assets, missing files, traversal', async () => {
@@ -303,6 +248,26 @@ describe('embedded auth: full flow in Chromium', { timeout: 180_000 }, () => {
     await shot(page, 'applications');
   });
 
+  test('install by file upload: a blob, then install-application from the node\'s own blob URL', async () => {
+    await page.getByTestId('install-mode-upload').click();
+    await page.getByTestId('install-file').setInputFiles(appPath('kv-store'));
+    await page.getByTestId('install-metadata').fill('{"name":"uploaded kv"}');
+    await page.getByTestId('install-submit').click();
+    await page.getByTestId('install-success').or(page.getByTestId('install-error')).waitFor({ timeout: 30_000 });
+    await assertNoErrorBox(page, 'install-error');
+    const row = page.getByTestId('app-row').filter({ hasText: 'uploaded kv' });
+    await row.waitFor({ timeout: 10_000 });
+    assert.match((await row.textContent()) ?? '', /\/admin-api\/blobs\//);
+    await shot(page, 'applications-uploaded');
+    // The node read its own blob (no download without a token): same bytes as the file.
+    const token = await page.evaluate(() => localStorage.getItem('access-token'));
+    const apps = await call(n.url, 'GET', '/admin-api/applications', undefined, { authorization: `Bearer ${token}` });
+    const app = apps.json.data.apps.find((a: { source: string }) => a.source.includes('/admin-api/blobs/'));
+    assert.ok(app, apps.text);
+    assert.equal(app.size, readFileSync(appPath('kv-store')).length);
+    await page.getByTestId('install-mode-url').click();
+  });
+
   test('create a context from the app', async () => {
     await page.getByTestId('app-row').filter({ hasText: 'kv-store' }).getByTestId('app-create-context').click();
     await page.getByTestId('create-context-form').waitFor();
@@ -332,6 +297,8 @@ describe('embedded auth: full flow in Chromium', { timeout: 180_000 }, () => {
     assert.equal(await page.getByTestId('sse-status').getAttribute('data-status'), 'open');
 
     await nav(page, 'console');
+    // The context list loads first (the select is disabled until then).
+    await page.locator(`select[data-testid=rpc-context]:enabled option[value="${contextId}"]`).waitFor({ state: 'attached', timeout: 10_000 });
     await page.getByTestId('rpc-context').selectOption(contextId);
     await page.locator('select[data-testid=rpc-executor] option').first().waitFor({ state: 'attached', timeout: 10_000 });
     await page.getByTestId('rpc-method').fill('set');
@@ -448,7 +415,8 @@ describe('proxy mode without auth', { timeout: 120_000 }, () => {
     assert.match((await err.getByTestId('error-message').textContent()) ?? '', /not found|no such file/i);
     await shot(page, 'proxy-install-error');
 
-    // Install from a file upload: the bytes become a blob, the node installs from its own blob URL.
+    // Install from a file upload: the bytes become a blob, the node installs from its own blob URL (read from
+    // its blob store; the embedded-auth flow above does the same with a token).
     await page.getByTestId('install-mode-upload').click();
     await page.getByTestId('install-file').setInputFiles(appPath('kv-store'));
     await page.getByTestId('install-metadata').fill('{"name":"kv-store (uploaded)"}');

@@ -1,9 +1,8 @@
 /** The shell: header, navigation, sign-in gate, page routing. */
 import { createContext } from 'preact';
 import { useContext, useEffect, useState } from 'preact/hooks';
-import { nodeInfo, listApplications, type NodeInfo } from './lib/api.ts';
+import { ApiError, client, type NodeInfo } from './lib/api.ts';
 import { accessToken, authState, goToLogin, onAuthChange, signOut, type AuthState } from './lib/auth.ts';
-import { ApiError } from './lib/http.ts';
 import { match, useRoute } from './lib/router.ts';
 import { ErrorBox, Link } from './components/ui.tsx';
 import { NodePage } from './pages/node.tsx';
@@ -39,14 +38,14 @@ function useAuthState(): AuthState {
   return s;
 }
 
-/** Probes a protected route: no 401 → in (with or without a token); 401 → the login flow (http.ts). */
+/** Probes a protected route: no 401 → in (with or without a token); 401 → the login flow (lib/api.ts). */
 async function probe(): Promise<NodeSummary> {
   try {
-    return { info: await nodeInfo(), infoError: null };
+    return { info: await client.nodeInfo(), infoError: null };
   } catch (err) {
     if (err instanceof ApiError && (err.status === 404 || err.status === 405)) {
       // A node without our node-info route: any protected route tells whether auth is needed.
-      await listApplications();
+      await client.listApplications();
       return { info: null, infoError: err };
     }
     throw err;

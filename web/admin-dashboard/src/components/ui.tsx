@@ -1,7 +1,7 @@
 /** Small shared UI pieces. */
 import type { ComponentChildren, JSX } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import { ApiError } from '../lib/http.ts';
+import { ApiError, ResponseError } from '../lib/api.ts';
 import { href } from '../lib/paths.ts';
 import { navigate } from '../lib/router.ts';
 
@@ -23,19 +23,20 @@ export function ErrorBox(props: { error: unknown; testid?: string; title?: strin
   const e = props.error;
   if (!e) return null;
   const api = e instanceof ApiError ? e : null;
+  const where = api ?? (e instanceof ResponseError && e.method ? e : null);
   return (
     <div class="error" role="alert" data-testid={props.testid ?? 'error'}>
       <div class="error-head">
         <strong>{props.title ?? 'Error'}</strong>
         {api && api.status > 0 && <span class="badge badge-danger" data-testid="error-status">HTTP {api.status}</span>}
-        {api && (
+        {where && (
           <code class="error-where">
-            {api.method} {api.path}
+            {where.method} {where.path}
           </code>
         )}
       </div>
       <pre class="error-message" data-testid="error-message">
-        {e instanceof Error ? e.message : String(e)}
+        {api ? api.serverMessage : e instanceof Error ? e.message : String(e)}
       </pre>
     </div>
   );

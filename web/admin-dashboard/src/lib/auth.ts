@@ -83,37 +83,6 @@ export function adoptTokensFromUrl(): void {
   window.history.replaceState(null, '', url.pathname + url.search + url.hash);
 }
 
-let refreshing: Promise<boolean> | null = null;
-
-/**
- * Exchanges the token pair at `/auth/refresh` (one exchange at a time; concurrent callers share it).
- * Resolves true when new tokens were stored.
- */
-export function refreshTokens(): Promise<boolean> {
-  refreshing ??= (async () => {
-    const access = accessToken();
-    const refresh = refreshToken();
-    if (!access || !refresh) return false;
-    try {
-      const res = await fetch(authUrl('/auth/refresh'), {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json' },
-        body: JSON.stringify({ access_token: access, refresh_token: refresh }),
-      });
-      if (!res.ok) return false;
-      const body = (await res.json()) as { data?: { access_token?: string; refresh_token?: string } };
-      if (!body.data?.access_token || !body.data.refresh_token) return false;
-      setTokens(body.data.access_token, body.data.refresh_token);
-      return true;
-    } catch {
-      return false;
-    } finally {
-      setTimeout(() => (refreshing = null), 0);
-    }
-  })();
-  return refreshing;
-}
-
 export function loginUrl(): string {
   const back = new URL(window.location.href);
   back.searchParams.delete('access_token');

@@ -1,17 +1,12 @@
 /**
- * Live context events over SSE (server-api §11), read with fetch streaming so the request can carry
- * `Authorization: Bearer` (EventSource cannot). One connection for the whole dashboard: it keeps recording
- * while the user moves between pages, so a JSON-RPC call made in the console shows up in the live view.
- *
- *   GET /sse                → first message {"type":"connect","session_id":"<u64>","reconnect":bool}
- *   POST /sse/subscription  → {"id":"<session>","method":"subscribe","params":{"contextIds":[…]}}
- *   node events             → {"result":{"contextId","type":"StateMutation","data":{"newRoot","events":[…]}}}
+ * Live context events over SSE (server-api §11) through the client's `subscribeSse` (fetch streaming, so the
+ * request carries `Authorization: Bearer`, which EventSource cannot; no token in the URL). One subscription
+ * for the whole dashboard: it keeps recording while the user moves between pages, so a JSON-RPC call made in
+ * the console shows up in the live view. The client reconnects by itself with `Last-Event-ID` and subscribes
+ * the contexts again; this hub only adds what the pages show (status, confirmed subscriptions, a log).
  */
-import { nodeEvent } from '../../../../src/wire/events.ts';
-import { accessToken, accessTokenExpired, markAuthorized, refreshTokens, requireLogin } from './auth.ts';
-import { ApiError, errorFromResponse, requestJson } from './http.ts';
-import { authUrl } from './paths.ts';
-import { readSse } from './sse.ts';
+import { ApiError, client, type NodeEvent } from './api.ts';
+import type { SseSubscription } from '../../../../src/client/index.ts';
 
 export interface ExecutionEventView {
   kind: string;
@@ -40,20 +35,22 @@ export interface HubSnapshot {
   /** Subscriptions the node confirmed for the current session. */
   confirmed: string[];
   events: LiveEvent[];
-  error: ApiError | Error | null;
+  error: Error | null;
   /** Other non-event messages (connect, errors), newest last; for the raw log. */
   notices: string[];
 }
 
 const MAX_EVENTS = 500;
+const RETRY_MS = 3000;
 
 export class EventHub {
   private snapshot: HubSnapshot = { status: 'idle', sessionId: null, subscriptions: [], confirmed: [], events: [], error: null, notices: [] };
   private readonly listeners = new Set<() => void>();
   private readonly wanted = new Set<string>();
-  private abort: AbortController | null = null;
-  private lastEventId: string | null = null;
-  private retryMs = 3000;
+  private sub: SseSubscription | null = null;
+  /** Bumped by connect()/stop(): callbacks of an older subscription are ignored. */
+  private generation = 0;
+  private lastEventId: string | undefined;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private seq = 0;
 
@@ -80,17 +77,17 @@ export class EventHub {
   async watch(contextId: string): Promise<void> {
     this.wanted.add(contextId);
     this.set({ subscriptions: [...this.wanted] });
-    if (this.snapshot.status === 'idle' || this.snapshot.status === 'closed') {
-      this.connect();
-      return; // subscribed on connect
+    if (!this.sub) {
+      if (this.snapshot.status !== 'connecting' && this.snapshot.status !== 'retrying') this.connect();
+      return; // subscribed when the stream opens
     }
-    if (this.snapshot.sessionId) await this.postSubscription('subscribe', [contextId]);
+    await this.change('subscribe', [contextId]);
   }
 
   async unwatch(contextId: string): Promise<void> {
     this.wanted.delete(contextId);
     this.set({ subscriptions: [...this.wanted], confirmed: this.snapshot.confirmed.filter((c) => c !== contextId) });
-    if (this.snapshot.sessionId) await this.postSubscription('unsubscribe', [contextId]);
+    if (this.sub) await this.change('unsubscribe', [contextId]);
   }
 
   clear(): void {
@@ -98,115 +95,79 @@ export class EventHub {
   }
 
   stop(): void {
+    this.generation++;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    this.abort?.abort();
-    this.abort = null;
+    this.sub?.close();
+    this.sub = null;
     this.set({ status: 'closed', sessionId: null, confirmed: [] });
   }
 
+  /** (Re)opens the stream, resuming the last session when the node still has it. */
   connect(): void {
-    this.abort?.abort();
-    const ac = new AbortController();
-    this.abort = ac;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const gen = ++this.generation;
+    const old = this.sub;
+    if (old) this.lastEventId = old.lastEventId ?? this.lastEventId;
+    old?.close();
+    this.sub = null;
     this.set({ status: 'connecting', error: null });
-    void this.run(ac).catch((err: unknown) => {
-      if (ac.signal.aborted) return;
-      this.set({ error: err instanceof Error ? err : new Error(String(err)), sessionId: null });
-      this.scheduleRetry(ac);
-    });
+    const mine = () => gen === this.generation;
+    client
+      .subscribeSse([...this.wanted], (e, meta) => mine() && this.onEvent(e, meta.id), {
+        lastEventId: this.lastEventId,
+        tokenInQuery: false,
+        onError: (err) => {
+          if (!mine()) return;
+          this.set({ status: 'retrying', error: err, confirmed: [] });
+          this.notice(`${err.message}; reconnecting`);
+        },
+        onReconnect: ({ sessionId, resumed }) => {
+          if (!mine()) return;
+          this.set({ status: 'open', error: null, sessionId, confirmed: [...(this.sub?.contextIds ?? [])] });
+          this.notice(`connected, session ${sessionId}${resumed ? ' (resumed)' : ''}`);
+        },
+      })
+      .then(
+        (sub) => {
+          if (!mine()) return sub.close();
+          this.sub = sub;
+          this.set({ status: 'open', error: null, sessionId: sub.sessionId, confirmed: [...sub.contextIds] });
+          this.notice(`connected, session ${sub.sessionId}`);
+          // Contexts added while the stream was opening.
+          const missing = [...this.wanted].filter((c) => !sub.contextIds.has(c));
+          if (missing.length) void this.change('subscribe', missing).catch((err: unknown) => this.set({ error: err as Error }));
+        },
+        (err: unknown) => {
+          if (!mine()) return;
+          this.set({ status: 'retrying', error: err instanceof Error ? err : new Error(String(err)), sessionId: null, confirmed: [] });
+          this.timer = setTimeout(() => mine() && this.connect(), RETRY_MS);
+        },
+      );
   }
 
-  private scheduleRetry(ac: AbortController): void {
-    if (ac !== this.abort || ac.signal.aborted) return;
-    this.set({ status: 'retrying', sessionId: null, confirmed: [] });
-    this.timer = setTimeout(() => {
-      if (ac === this.abort && !ac.signal.aborted) this.connect();
-    }, this.retryMs);
-  }
-
-  private async open(signal: AbortSignal): Promise<Response> {
-    if (accessTokenExpired()) await refreshTokens();
-    const attempt = () => {
-      const headers: Record<string, string> = { accept: 'text/event-stream' };
-      const token = accessToken();
-      if (token) headers.authorization = `Bearer ${token}`;
-      if (this.lastEventId) headers['last-event-id'] = this.lastEventId;
-      return fetch(authUrl('/sse'), { headers, signal, cache: 'no-store' });
-    };
-    let res = await attempt();
-    if (res.status === 401 && (await refreshTokens())) res = await attempt();
-    if (res.status === 401) requireLogin();
-    if (!res.ok || !res.body) throw await errorFromResponse(res, 'GET', '/sse');
-    markAuthorized();
-    return res;
-  }
-
-  private async run(ac: AbortController): Promise<void> {
-    const res = await this.open(ac.signal);
-    this.set({ status: 'open', error: null });
-    for await (const msg of readSse(res.body!)) {
-      if (ac !== this.abort) return;
-      if (msg.retry !== undefined) this.retryMs = Math.max(500, msg.retry);
-      if (msg.id) this.lastEventId = msg.id;
-      let payload: unknown;
-      try {
-        payload = JSON.parse(msg.data);
-      } catch {
-        this.notice(`unparsable message: ${msg.data.slice(0, 200)}`);
-        continue;
-      }
-      await this.handle(payload, msg.id);
-    }
-    // The server closed the stream: reconnect (same session via Last-Event-ID).
-    this.notice('stream closed by the node; reconnecting');
-    this.scheduleRetry(ac);
-  }
-
-  private async handle(payload: unknown, id: string | null): Promise<void> {
-    const p = payload as { type?: string; session_id?: unknown; reconnect?: unknown; result?: unknown; message?: unknown };
-    if (p.type === 'connect') {
-      const sessionId = String(p.session_id);
-      this.set({ sessionId, confirmed: [] });
-      this.notice(`connected, session ${sessionId}${p.reconnect ? ' (resumed)' : ''}`);
-      if (this.wanted.size > 0) {
-        try {
-          await this.postSubscription('subscribe', [...this.wanted]);
-        } catch (err) {
-          this.set({ error: err as Error });
-        }
-      }
-      return;
-    }
-    if (p.type === 'error' || p.type === 'close') {
-      this.notice(`${p.type}: ${String(p.message ?? (p as { reason?: unknown }).reason ?? '')}`);
-      return;
-    }
-    const parsed = nodeEvent.safeParse(p.result);
-    if (!parsed.success) {
-      this.notice(`message: ${JSON.stringify(payload).slice(0, 300)}`);
-      return;
-    }
-    const e = parsed.data;
+  private onEvent(e: NodeEvent, id: string): void {
     const live: LiveEvent = {
       seq: ++this.seq,
-      id,
+      id: id || null,
       receivedAt: Date.now(),
       contextId: e.contextId,
       type: e.type,
       newRoot: e.data.newRoot,
       events: e.data.events,
-      raw: p.result,
+      raw: e,
     };
     this.set({ events: [live, ...this.snapshot.events].slice(0, MAX_EVENTS) });
   }
 
-  private async postSubscription(method: 'subscribe' | 'unsubscribe', contextIds: string[]): Promise<void> {
-    const sessionId = this.snapshot.sessionId;
-    if (!sessionId) return;
+  private async change(method: 'subscribe' | 'unsubscribe', contextIds: string[]): Promise<void> {
+    const sub = this.sub;
+    if (!sub) return;
     try {
-      await requestJson('POST', authUrl('/sse/subscription'), { body: { id: sessionId, method, params: { contextIds } } });
-      if (sessionId === this.snapshot.sessionId) {
+      if (method === 'subscribe') await sub.subscribe(contextIds);
+      else await sub.unsubscribe(contextIds);
+      if (sub === this.sub) {
         const confirmed = new Set(this.snapshot.confirmed);
         for (const c of contextIds) {
           if (method === 'subscribe' && this.wanted.has(c)) confirmed.add(c);

@@ -14,11 +14,6 @@ export const PREFIX = detectPrefix();
 /** The SPA's base path, e.g. `/admin-dashboard`. */
 export const BASE = PREFIX + MOUNT;
 
-/** URL of a node route that carries the path prefix (`/admin-api/…`, `/jsonrpc`). */
-export function nodeUrl(path: string): string {
-  return PREFIX + path;
-}
-
 /** URL of a route that never carries the prefix (`/auth/…`, `/admin/…`, `/sse…`). */
 export function authUrl(path: string): string {
   return path;

@@ -1,17 +1,7 @@
 /** Applications: list, install (URL, file upload, node path), uninstall, details with metadata. */
 import { useState } from 'preact/hooks';
-import {
-  contextsForApplication,
-  getApplication,
-  installApplication,
-  installDevApplication,
-  listApplications,
-  uninstallApplication,
-  uploadBlob,
-  type Application,
-} from '../lib/api.ts';
+import { client, hashBytes, type Application } from '../lib/api.ts';
 import { decodeBytes, decodedText, formatBytes, shortId, textToBytes } from '../lib/format.ts';
-import { nodeUrl } from '../lib/paths.ts';
 import { navigate } from '../lib/router.ts';
 import { Card, ConfirmButton, Empty, ErrorBox, Field, Id, Link, Loading, PageHead, RefreshButton, Success, useAction, useAsync, val } from '../components/ui.tsx';
 
@@ -45,12 +35,16 @@ function InstallForm(props: { onInstalled: (id: string) => void }) {
     setInstalled(null);
     const meta = textToBytes(metadata);
     const id = await action.run(async () => {
-      if (mode === 'url') return installApplication({ url: url.trim(), hash: hash.trim() || undefined, metadata: meta });
-      if (mode === 'path') return installDevApplication({ path: path.trim(), metadata: meta });
+      if (mode === 'url') return client.installApplication({ url: url.trim(), hash: hash.trim() || undefined, metadata: meta });
+      if (mode === 'path') return client.installDevApplication({ path: path.trim(), metadata: meta });
       if (!file) throw new Error('Choose a .wasm file first.');
-      // Store the bytes as a blob, then let the node install from its own blob URL.
-      const blob = await uploadBlob(file);
-      return installApplication({ url: new URL(nodeUrl(`/admin-api/blobs/${blob.blob_id}`), window.location.origin).toString(), metadata: meta });
+      // Store the bytes as a blob, then let the node install from its own blob URL (it reads its blob store,
+      // so this works with auth too). The sha256 makes the node check it installs these very bytes; browsers
+      // offer crypto.subtle only on https and localhost pages.
+      const bytes = new Uint8Array(await file.arrayBuffer());
+      const blob = await client.uploadBlob(bytes);
+      const sha = globalThis.crypto?.subtle ? await hashBytes(bytes) : undefined;
+      return client.installApplication({ url: client.blobUrl(blob.blob_id), hash: sha, metadata: meta });
     });
     if (id) {
       setInstalled(id);
@@ -83,7 +77,7 @@ function InstallForm(props: { onInstalled: (id: string) => void }) {
           </>
         )}
         {mode === 'upload' && (
-          <Field id="install-file" label="WASM file" hint="Uploaded as a blob, then installed from the node's blob URL.">
+          <Field id="install-file" label="WASM file" hint="Uploaded as a blob, then installed from the node's own blob URL.">
             <input id="install-file" data-testid="install-file" type="file" accept=".wasm,application/wasm" required onChange={(e) => setFile(e.currentTarget.files?.[0] ?? null)} />
           </Field>
         )}
@@ -112,7 +106,7 @@ function InstallForm(props: { onInstalled: (id: string) => void }) {
 }
 
 export function ApplicationsPage() {
-  const apps = useAsync(listApplications);
+  const apps = useAsync(() => client.listApplications());
   const action = useAction();
 
   return (
@@ -162,7 +156,7 @@ export function ApplicationsPage() {
                         testid="app-uninstall"
                         disabled={action.busy}
                         onConfirm={async () => {
-                          await action.run(() => uninstallApplication(a.id));
+                          await action.run(() => client.uninstallApplication(a.id));
                           apps.reload();
                         }}
                       />
@@ -181,8 +175,8 @@ export function ApplicationsPage() {
 }
 
 export function ApplicationPage(props: { id: string }) {
-  const app = useAsync(() => getApplication(props.id), [props.id]);
-  const contexts = useAsync(() => contextsForApplication(props.id), [props.id]);
+  const app = useAsync(() => client.getApplication(props.id), [props.id]);
+  const contexts = useAsync(() => client.contextsForApplication(props.id), [props.id]);
   const action = useAction();
 
   if (app.loading && !app.data) return <div class="page"><Loading what="application" /></div>;
@@ -219,7 +213,7 @@ export function ApplicationPage(props: { id: string }) {
             <ConfirmButton
               label="Uninstall"
               onConfirm={async () => {
-                const ok = await action.run(() => uninstallApplication(a.id));
+                const ok = await action.run(() => client.uninstallApplication(a.id));
                 if (ok) navigate('/applications');
               }}
             />

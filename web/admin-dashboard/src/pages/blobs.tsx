@@ -1,11 +1,11 @@
 /** Blobs: list, upload, download, delete. */
 import { useState } from 'preact/hooks';
-import { deleteBlob, downloadBlob, listBlobs, uploadBlob, type BlobInfo } from '../lib/api.ts';
+import { client, type BlobInfo } from '../lib/api.ts';
 import { formatBytes } from '../lib/format.ts';
 import { Card, ConfirmButton, Empty, ErrorBox, Field, Id, Loading, PageHead, RefreshButton, Success, useAction, useAsync } from '../components/ui.tsx';
 
 async function save(id: string): Promise<void> {
-  const blob = await downloadBlob(id);
+  const blob = new Blob([(await client.downloadBlob(id)) as Uint8Array<ArrayBuffer>]);
   const url = URL.createObjectURL(blob);
   const a = document.createElement('a');
   a.href = url;
@@ -17,7 +17,7 @@ async function save(id: string): Promise<void> {
 }
 
 export function BlobsPage() {
-  const blobs = useAsync(listBlobs);
+  const blobs = useAsync(() => client.listBlobs());
   const action = useAction();
   const [file, setFile] = useState<File | null>(null);
   const [uploaded, setUploaded] = useState<BlobInfo | null>(null);
@@ -32,7 +32,7 @@ export function BlobsPage() {
             e.preventDefault();
             if (!file) return;
             setUploaded(null);
-            const r = await action.run(() => uploadBlob(file));
+            const r = await action.run(() => client.uploadBlob(file));
             if (r) {
               setUploaded(r);
               blobs.reload();
@@ -88,7 +88,7 @@ export function BlobsPage() {
                         label="Delete"
                         disabled={action.busy}
                         onConfirm={async () => {
-                          await action.run(() => deleteBlob(b.blob_id));
+                          await action.run(() => client.deleteBlob(b.blob_id));
                           blobs.reload();
                         }}
                       />

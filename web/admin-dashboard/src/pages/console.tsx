@@ -1,6 +1,6 @@
 /** JSON-RPC console: call a method of a context (`POST /jsonrpc`, method `execute`) and see the output. */
 import { useEffect, useState } from 'preact/hooks';
-import { contextIdentities, execute, listContexts } from '../lib/api.ts';
+import { client, RpcError } from '../lib/api.ts';
 import { hub } from '../lib/events.ts';
 import { shortId } from '../lib/format.ts';
 import { navigate, useRoute } from '../lib/router.ts';
@@ -26,7 +26,7 @@ function pretty(v: unknown): string {
 
 export function ConsolePage() {
   const route = useRoute();
-  const contexts = useAsync(listContexts);
+  const contexts = useAsync(() => client.listContexts());
   const [contextId, setContextId] = useState(route.query.get('context') ?? '');
   const [executor, setExecutor] = useState('');
   const [method, setMethod] = useState(route.query.get('method') ?? '');
@@ -39,7 +39,7 @@ export function ConsolePage() {
     if (!contextId && contexts.data?.length) setContextId(contexts.data[0]!.id);
   }, [contexts.data]);
 
-  const owned = useAsync(async (): Promise<string[]> => (contextId ? contextIdentities(contextId, true) : []), [contextId]);
+  const owned = useAsync(async (): Promise<string[]> => (contextId ? client.identitiesOwned(contextId) : []), [contextId]);
   useEffect(() => {
     if (owned.data && !owned.data.includes(executor)) setExecutor(owned.data[0] ?? '');
   }, [owned.data]);
@@ -53,11 +53,19 @@ export function ConsolePage() {
       } catch (err) {
         throw new Error(`Arguments are not valid JSON: ${(err as Error).message}`);
       }
+      const name = method.trim();
+      // What goes to POST /jsonrpc (the client adds the request id).
+      const request = { jsonrpc: '2.0', method: 'execute', params: { contextId, method: name, argsJson, executorPublicKey: executor } };
       const started = performance.now();
-      const { request, response } = await execute({ contextId, method: method.trim(), argsJson, executorPublicKey: executor });
-      const call: Call = { n: calls.length + 1, at: Date.now(), method: method.trim(), contextId, request, ms: Math.round(performance.now() - started) };
-      if ('result' in response) call.output = response.result.output;
-      else call.rpcError = response.error as Call['rpcError'];
+      const call: Call = { n: calls.length + 1, at: Date.now(), method: name, contextId, request, ms: 0 };
+      try {
+        call.output = await client.execute(contextId, name, argsJson, executor);
+      } catch (err) {
+        // A JSON-RPC error object (HTTP 200) is the call's answer; anything else is a transport failure.
+        if (!(err instanceof RpcError)) throw err;
+        call.rpcError = { type: err.type, data: err.data };
+      }
+      call.ms = Math.round(performance.now() - started);
       setCalls((c) => [call, ...c].slice(0, 20));
     });
   };
@@ -73,10 +81,11 @@ export function ConsolePage() {
         <Card title="Call" testid="console-card">
           <form class="form" onSubmit={submit} data-testid="console-form">
             <Field id="rpc-context" label="Context">
-              {contexts.data && contexts.data.length ? (
-                <select id="rpc-context" data-testid="rpc-context" value={contextId} onChange={(e) => setContextId(val(e))}>
-                  {!contexts.data.some((c) => c.id === contextId) && contextId && <option value={contextId}>{contextId}</option>}
-                  {contexts.data.map((c) => (
+              {(contexts.loading && !contexts.data) || contexts.data?.length ? (
+                <select id="rpc-context" data-testid="rpc-context" value={contextId} onChange={(e) => setContextId(val(e))} disabled={!contexts.data}>
+                  {!contexts.data && !contextId && <option value="">Loading…</option>}
+                  {!contexts.data?.some((c) => c.id === contextId) && contextId && <option value={contextId}>{contextId}</option>}
+                  {contexts.data?.map((c) => (
                     <option key={c.id} value={c.id}>
                       {c.id}
                     </option>

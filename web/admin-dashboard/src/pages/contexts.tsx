@@ -1,6 +1,6 @@
 /** Contexts: list, create from an application with init params, delete; a context's identities and storage. */
 import { useEffect, useState } from 'preact/hooks';
-import { contextIdentities, contextStorage, createContext, deleteContext, getContext, listApplications, listContexts, type Application } from '../lib/api.ts';
+import { client, type Application } from '../lib/api.ts';
 import { formatBytes, shortId, textToBytes } from '../lib/format.ts';
 import { navigate, useRoute } from '../lib/router.ts';
 import { hub } from '../lib/events.ts';
@@ -34,7 +34,7 @@ function CreateForm(props: { apps: Application[] | undefined; preselect: string 
           throw new Error(`Init params are not valid JSON: ${(err as Error).message}`);
         }
       }
-      return createContext({ protocol: protocol.trim(), applicationId: appId, initializationParams, contextSeed: seed.trim() || undefined });
+      return client.createContext({ protocol: protocol.trim(), applicationId: appId, initializationParams, contextSeed: seed.trim() || undefined });
     });
     if (r) {
       setCreated(r);
@@ -95,8 +95,8 @@ function CreateForm(props: { apps: Application[] | undefined; preselect: string 
 
 export function ContextsPage() {
   const route = useRoute();
-  const contexts = useAsync(listContexts);
-  const apps = useAsync(listApplications);
+  const contexts = useAsync(() => client.listContexts());
+  const apps = useAsync(() => client.listApplications());
   const action = useAction();
   const labels = new Map((apps.data ?? []).map((a) => [a.id, appLabel(a)]));
 
@@ -148,7 +148,7 @@ export function ContextsPage() {
                         testid="context-delete"
                         disabled={action.busy}
                         onConfirm={async () => {
-                          await action.run(() => deleteContext(c.id));
+                          await action.run(() => client.deleteContext(c.id));
                           void hub.unwatch(c.id).catch(() => undefined);
                           contexts.reload();
                         }}
@@ -168,12 +168,12 @@ export function ContextsPage() {
 }
 
 export function ContextPage(props: { id: string }) {
-  const ctx = useAsync(() => getContext(props.id), [props.id]);
+  const ctx = useAsync(() => client.getContext(props.id), [props.id]);
   const identities = useAsync(async () => {
-    const [all, owned] = await Promise.all([contextIdentities(props.id), contextIdentities(props.id, true)]);
+    const [all, owned] = await Promise.all([client.identities(props.id), client.identitiesOwned(props.id)]);
     return { all, owned: new Set(owned) };
   }, [props.id]);
-  const storage = useAsync(() => contextStorage(props.id), [props.id]);
+  const storage = useAsync(() => client.contextStorage(props.id), [props.id]);
   const action = useAction();
   const [deleted, setDeleted] = useState(false);
 
@@ -195,7 +195,7 @@ export function ContextPage(props: { id: string }) {
               testid="context-page-delete"
               disabled={action.busy || deleted}
               onConfirm={async () => {
-                const r = await action.run(() => deleteContext(props.id));
+                const r = await action.run(() => client.deleteContext(props.id));
                 if (r !== undefined) {
                   setDeleted(true);
                   void hub.unwatch(props.id).catch(() => undefined);

@@ -1,6 +1,6 @@
 /** Live events of contexts over SSE. The stream keeps recording while you use other pages. */
 import { useEffect, useState } from 'preact/hooks';
-import { listContexts } from '../lib/api.ts';
+import { client } from '../lib/api.ts';
 import { hub, type HubSnapshot, type LiveEvent } from '../lib/events.ts';
 import { decodeBytes, decodedText, shortId } from '../lib/format.ts';
 import { useRoute } from '../lib/router.ts';
@@ -63,7 +63,7 @@ export function EventRow(props: { e: LiveEvent }) {
 export function EventsPage() {
   const route = useRoute();
   const snap = useHub();
-  const contexts = useAsync(listContexts);
+  const contexts = useAsync(() => client.listContexts());
   const [choice, setChoice] = useState(route.query.get('context') ?? '');
   const [filter, setFilter] = useState<'all' | string>('all');
   const action = useAction();

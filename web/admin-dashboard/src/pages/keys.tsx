@@ -3,8 +3,7 @@
  * behind the proxy), the seed's wallet keys from the DID, and "delete all keys" (`DELETE /admin-api/identity/keys`).
  */
 import { useState } from 'preact/hooks';
-import { clientKeys, deleteAllKeys, deleteClientKey, deleteRootKey, did, rootKeys } from '../lib/api.ts';
-import { ApiError } from '../lib/http.ts';
+import { ApiError, client } from '../lib/api.ts';
 import { formatTime } from '../lib/format.ts';
 import { Card, ConfirmButton, Empty, ErrorBox, Id, Loading, PageHead, RefreshButton, Success, useAction, useAsync } from '../components/ui.tsx';
 
@@ -46,9 +45,9 @@ function walletLabel(w: unknown): string {
 }
 
 export function KeysPage() {
-  const roots = useAsync(rootKeys);
-  const clients = useAsync(clientKeys);
-  const didQ = useAsync(did);
+  const roots = useAsync(() => client.listRootKeys());
+  const clients = useAsync(() => client.listClientKeys());
+  const didQ = useAsync(() => client.did());
   const action = useAction();
   const [done, setDone] = useState<string | null>(null);
 
@@ -109,7 +108,7 @@ export function KeysPage() {
                     <td data-label="Status">{k.revoked_at ? <span class="badge badge-danger">revoked {formatTime(k.revoked_at)}</span> : <span class="badge badge-ok">active</span>}</td>
                     <td class="actions">
                       {!k.revoked_at && (
-                        <ConfirmButton small label="Delete" onConfirm={() => act(`Root key ${k.key_id} deleted.`, () => deleteRootKey(k.key_id))} disabled={action.busy} />
+                        <ConfirmButton small label="Delete" onConfirm={() => act(`Root key ${k.key_id} deleted.`, () => client.deleteRootKey(k.key_id))} disabled={action.busy} />
                       )}
                     </td>
                   </tr>
@@ -163,7 +162,7 @@ export function KeysPage() {
                         <ConfirmButton
                           small
                           label="Revoke"
-                          onConfirm={() => act(`Client key ${k.client_id} revoked.`, () => deleteClientKey(k.root_key_id, k.client_id))}
+                          onConfirm={() => act(`Client key ${k.client_id} revoked.`, () => client.revokeClientKey(k.root_key_id, k.client_id))}
                           disabled={action.busy}
                         />
                       )}
@@ -230,7 +229,7 @@ export function KeysPage() {
           confirmLabel="Yes, delete all wallet keys"
           testid="delete-all-keys"
           disabled={action.busy}
-          onConfirm={() => act('All wallet keys were deleted.', deleteAllKeys)}
+          onConfirm={() => act('All wallet keys were deleted.', () => client.deleteWalletKeys())}
         />
       </Card>
     </div>

@@ -1,7 +1,6 @@
 /** Node identity: DID, peer id, listen addresses, auth mode, version, health, peers. */
 import { useNode } from '../app.tsx';
-import { did, health, listApplications, listContexts, peersCount } from '../lib/api.ts';
-import { ApiError } from '../lib/http.ts';
+import { ApiError, client } from '../lib/api.ts';
 import { Card, ErrorBox, Id, Link, Loading, PageHead, useAsync } from '../components/ui.tsx';
 
 function Unavailable(props: { error: unknown }) {
@@ -18,11 +17,11 @@ function Unavailable(props: { error: unknown }) {
 
 export function NodePage() {
   const { info, infoError } = useNode();
-  const didQ = useAsync(did);
-  const healthQ = useAsync(health);
-  const peersQ = useAsync(peersCount);
+  const didQ = useAsync(() => client.did());
+  const healthQ = useAsync(async () => (await client.health()).status);
+  const peersQ = useAsync(() => client.peers());
   const counts = useAsync(async () => {
-    const [apps, ctxs] = await Promise.all([listApplications(), listContexts()]);
+    const [apps, ctxs] = await Promise.all([client.listApplications(), client.listContexts()]);
     return { apps: apps.length, contexts: ctxs.length };
   });
 
