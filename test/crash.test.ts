@@ -308,26 +308,3 @@ test('SIGKILL keeps the auth store: users, keys and revocations survive', { time
   assert.ok((clients.json.data as unknown[]).length >= 1, 'the client key survived');
   await node.stop();
 });
-
-test('a batch spanning column families is one RocksDB write (no torn commits)', async () => {
-  const { mkdtempSync, rmSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
-  const { Batch } = await import('../src/store/store.ts');
-  const dir = mkdtempSync(join(tmpdir(), 'store-batch-'));
-  const store = await Store.open(dir, { sync: true });
-  try {
-    const stats = (store as unknown as { db: { stats: { writeBatches: number } } }).db.stats;
-    const before = stats.writeBatches;
-    await store.commit(
-      new Batch().put('state', Buffer.from('k'), 'v').put('identity', Buffer.from('i'), 'x').delete('state', Buffer.from('gone')).put('meta', Buffer.from('m'), 'y'),
-    );
-    assert.equal(stats.writeBatches - before, 1, 'one native write for the whole batch');
-    assert.equal(String(await store.get('state', Buffer.from('k'))), 'v');
-    assert.equal(String(await store.get('identity', Buffer.from('i'))), 'x');
-    assert.equal(String(await store.get('meta', Buffer.from('m'))), 'y');
-    assert.equal(await store.get('meta', Buffer.from('k')), null, 'each write landed in its own column family');
-  } finally {
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
-});

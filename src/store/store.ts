@@ -1,10 +1,14 @@
 import { open } from 'node:fs/promises';
-import RocksDB, { type WriteBatch } from 'rocksdb-native';
+import RocksDB from 'rocksdb-native';
 
 /**
- * Column families of the node store. Names follow upstream's RocksDB layout (node-internals §2.6) where
- * upstream has one; `sse` and `auth` are ours. Values are our own encodings (JSON or raw bytes): the file
- * format is private to this node, only ids and wire shapes are shared with upstream.
+ * Kinds of record in the node store ("columns"). Names follow upstream's RocksDB column families
+ * (node-internals §2.6) where upstream has one; `sse` and `auth` are ours. Values are our own encodings (JSON
+ * or raw bytes): the file format is private to this node, only ids and wire shapes are shared with upstream.
+ *
+ * All columns share RocksDB's default column family; a key is stored as one byte for its column (its index
+ * here + 1, so never reorder this list) followed by the key. That keeps every commit a plain single-family
+ * WriteBatch, which RocksDB applies atomically.
  */
 export const COLUMNS = [
   'meta', // context meta: contextId -> JSON {applicationId, rootHash, dagHeads}
@@ -66,29 +70,20 @@ export function prefixEnd(prefix: Bytes): Buffer | undefined {
   return undefined;
 }
 
-/**
- * Points the operation just queued on `w` at the column family of `target` (rocksdb-native 3.x internals:
- * `batch._operations[i].columnFamily` is the native handle `session._columnFamily._handle`). Checked on every
- * call, so a dependency upgrade that changes these internals fails loudly instead of writing elsewhere.
- */
-function retarget(w: WriteBatch, target: RocksDB): void {
-  const ops = (w as unknown as { _operations?: Array<{ columnFamily?: unknown }> })._operations;
-  const op = ops?.[ops.length - 1];
-  const from = (w as unknown as { _db?: { _columnFamily?: { _handle?: unknown } } })._db?._columnFamily?._handle;
-  const to = (target as unknown as { _columnFamily?: { _handle?: unknown } })._columnFamily?._handle;
-  if (!op || from === undefined || to === undefined || op.columnFamily !== from) {
-    throw new Error('rocksdb-native internals changed: cannot build a cross-column-family write batch');
-  }
-  op.columnFamily = to;
+const TAG = new Map<Column, number>(COLUMNS.map((c, i) => [c, i + 1]));
+
+/** The stored form of a column's key: its column byte, then the key. */
+function tagged(col: Column, key?: Bytes): Buffer {
+  const t = Buffer.of(TAG.get(col)!);
+  return key ? Buffer.concat([t, key]) : t;
 }
 
 /**
- * The node's embedded store: RocksDB with one column family per kind of record. All writes go through
- * atomic batches; RocksDB's write-ahead log makes each committed batch survive a process crash, and with
+ * The node's embedded store: RocksDB, one key space with a column byte in front of every key. All writes go
+ * through atomic batches; RocksDB's write-ahead log makes each committed batch survive a process crash, and with
  * `sync` the log is also fdatasync'ed before commit() resolves.
  */
 export class Store {
-  private readonly cfs = new Map<Column, RocksDB>();
   private closed = false;
   private pending = 0;
   private idle: (() => void) | null = null;
@@ -97,27 +92,51 @@ export class Store {
     readonly path: string,
     private readonly db: RocksDB,
     private readonly opts: StoreOptions,
-  ) {
-    for (const c of COLUMNS) this.cfs.set(c, db.columnFamily(c));
-  }
+  ) {}
 
   static async open(path: string, opts: StoreOptions = {}): Promise<Store> {
-    const db = new RocksDB(path, { columnFamilies: [...COLUMNS] });
-    try {
-      await db.ready();
-    } catch (err) {
-      const msg = (err as Error).message ?? String(err);
-      if (/lock/i.test(msg)) {
-        throw new Error(`the store at ${path} is in use by another process (${msg})`);
-      }
-      throw new Error(`cannot open the store at ${path}: ${msg}`);
+    const db = await openDb(path);
+    if (typeof db === 'string') {
+      // A store written before the single key space: one column family per column. Its records are copied into
+      // the default family (idempotent, so an interrupted migration simply runs again), then removed.
+      const legacy = db.split(',').map((n) => n.trim()).filter(Boolean);
+      const opened = await openDb(path, legacy);
+      if (typeof opened === 'string') throw new Error(`cannot open the store at ${path}: column families not opened: ${opened}`);
+      const store = new Store(path, opened, opts);
+      await store.migrateLegacy(legacy);
+      return store;
     }
     return new Store(path, db, opts);
   }
 
-  private cf(col: Column): RocksDB {
+  /** Moves the records of the old per-column families into the tagged key space (see `open`). */
+  private async migrateLegacy(families: string[]): Promise<void> {
+    for (const name of families) {
+      if (!TAG.has(name as Column)) continue;
+      const cf = this.db.columnFamily(name);
+      const keys: Buffer[] = [];
+      let batch = new Batch();
+      for await (const { key, value } of cf.iterator({})) {
+        batch.put(name as Column, key, value);
+        keys.push(key);
+        if (batch.size >= 1000) {
+          await this.commitInner(batch);
+          batch = new Batch();
+        }
+      }
+      await this.commitInner(batch);
+      if (keys.length === 0) continue;
+      await this.syncWal(); // the copies are durable before the originals go
+      const w = cf.write();
+      for (const k of keys) w.tryDelete(k);
+      await w.flush();
+      w.destroy();
+    }
+  }
+
+  private live(): RocksDB {
     if (this.closed) throw new Error('store is closed');
-    return this.cfs.get(col)!;
+    return this.db;
   }
 
   private async track<T>(p: Promise<T>): Promise<T> {
@@ -130,7 +149,7 @@ export class Store {
   }
 
   async get(col: Column, key: Bytes): Promise<Buffer | null> {
-    return this.track(this.cf(col).get(Buffer.from(key)));
+    return this.track(this.live().get(tagged(col, key)));
   }
 
   async getJson<T>(col: Column, key: Bytes): Promise<T | null> {
@@ -151,8 +170,7 @@ export class Store {
   }
 
   /**
-   * Applies every write of the batch atomically: one RocksDB WriteBatch (one WAL record) across column
-   * families, so a crash never leaves part of a batch behind. With `sync`, the WAL is fdatasync'ed before
+   * Applies every write of the batch atomically: one RocksDB WriteBatch (one WAL record), so a crash never leaves part of a batch behind. With `sync`, the WAL is fdatasync'ed before
    * this resolves.
    */
   async commit(batch: Batch): Promise<void> {
@@ -161,17 +179,13 @@ export class Store {
   }
 
   private async commitInner(batch: Batch): Promise<void> {
-    // Reliability fix (crash test, issue #7): this used to write one native batch per column family in turn,
-    // so a SIGKILL between them could persist a mutation's `state` writes without its `meta` (the state digest
-    // then disagreed with the entries for good). rocksdb-native queues each operation with the column family
-    // of the session that queued it and applies the whole list as a single `DB::Write(WriteBatch)`; we queue
-    // every operation on one batch and point each at its own column family.
-    const w = this.cf('meta').write();
+    // One WriteBatch = one WAL record: a crash never leaves part of a batch behind (issue #7's crash test found
+    // torn commits when each column family was written in turn).
+    const w = this.live().write();
     try {
       for (const op of batch.ops) {
-        if (op.value === null) w.tryDelete(op.key);
-        else w.tryPut(op.key, op.value);
-        retarget(w, this.cf(op.col));
+        if (op.value === null) w.tryDelete(tagged(op.col, op.key));
+        else w.tryPut(tagged(op.col, op.key), op.value);
       }
       await w.flush();
     } finally {
@@ -194,19 +208,15 @@ export class Store {
   }
 
   async *iterate(col: Column, o: IterateOptions = {}): AsyncGenerator<{ key: Buffer; value: Buffer }> {
-    const range: Record<string, unknown> = {};
-    if (o.prefix) {
-      range.gte = Buffer.from(o.prefix);
-      const end = prefixEnd(o.prefix);
-      if (end) range.lt = end;
-    }
-    if (o.gte) range.gte = Buffer.from(o.gte);
-    if (o.lt) range.lt = Buffer.from(o.lt);
+    const range: Record<string, unknown> = { gte: tagged(col, o.prefix), lt: prefixEnd(tagged(col, o.prefix)) };
+    if (o.gte && Buffer.compare(tagged(col, o.gte), range.gte as Buffer) > 0) range.gte = tagged(col, o.gte);
+    if (o.lt && Buffer.compare(tagged(col, o.lt), range.lt as Buffer) < 0) range.lt = tagged(col, o.lt);
     if (o.reverse) range.reverse = true;
     if (o.limit !== undefined) range.limit = o.limit;
+    const db = this.live();
     this.pending++;
     try {
-      for await (const entry of this.cf(col).iterator(range)) yield entry;
+      for await (const { key, value } of db.iterator(range)) yield { key: key.subarray(1), value };
     } finally {
       if (--this.pending === 0 && this.idle) this.idle();
     }
@@ -232,3 +242,19 @@ export class Store {
     await this.db.close({ force: true });
   }
 }
+
+/** Opens RocksDB; returns the names RocksDB lists when the store has column families that were not given. */
+async function openDb(path: string, columnFamilies?: string[]): Promise<RocksDB | string> {
+  const db = new RocksDB(path, columnFamilies ? { columnFamilies } : {});
+  try {
+    await db.ready();
+    return db;
+  } catch (err) {
+    const msg = (err as Error).message ?? String(err);
+    const cfs = /Column families not opened: (.+)$/.exec(msg);
+    if (cfs) return cfs[1]!;
+    if (/lock/i.test(msg)) throw new Error(`the store at ${path} is in use by another process (${msg})`);
+    throw new Error(`cannot open the store at ${path}: ${msg}`);
+  }
+}
+
