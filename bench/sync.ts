@@ -8,7 +8,9 @@ import { join, resolve } from 'node:path';
  * Sync across 3 merod processes on 127.0.0.1 (kv-store app): A creates a context, B and C join, then
  *  1. propagation latency of one delta (A's RPC answered → B and C at A's root), 20 samples;
  *  2. one writer: N `set`s on A, time until all three nodes hold the same root;
- *  3. three writers: N/3 `set`s on each node concurrently, time until all converge.
+ *  3. three writers: N/3 `set`s on each node concurrently, time until all converge;
+ *  4. late joiners on the resulting history (~2N entries): D from a snapshot (the default), E by replaying the
+ *     DAG (`sync.snapshot_join=false`); time from the join request to A's root on the joiner.
  * Throughput = deltas / (first send → convergence).
  */
 const N = Number(process.env.BENCH_SYNC_DELTAS ?? 600);
@@ -33,11 +35,15 @@ interface Proc {
   member: string;
 }
 
-async function start(home: string, name: string, boot: string[]): Promise<Proc> {
+async function start(home: string, name: string, boot: string[], config: string[] = []): Promise<Proc> {
   const port = await freePort();
   const swarmPort = await freePort();
   const init = spawn(process.execPath, [BIN, '--home', home, '--node', name, 'init', '--no-mdns', '--server-host', '127.0.0.1', '--server-port', String(port), '--swarm-port', String(swarmPort), ...(boot.length ? ['--boot-nodes', ...boot] : [])], { stdio: 'ignore' });
   await new Promise((r) => init.once('exit', r));
+  if (config.length > 0) {
+    const edit = spawn(process.execPath, [BIN, '--home', home, '--node', name, 'config', ...config], { stdio: 'ignore' });
+    await new Promise((r) => edit.once('exit', r));
+  }
   const child = spawn(process.execPath, [BIN, '--home', home, '--node', name, 'run'], { stdio: 'ignore', env: { ...process.env, LOG_LEVEL: 'warn' } });
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 300; i++) {
@@ -126,12 +132,31 @@ export default async function run(): Promise<void> {
     const total3 = performance.now() - t0;
     const n3 = Math.floor(N / 3) * 3;
 
+    // 4. Late joiners: snapshot vs replay of the whole DAG.
+    const joiners: Record<string, number> = {};
+    for (const [name, config] of [['d', []], ['e', ['sync.snapshot_join=false']]] as const) {
+      const J = await start(home, name, [A.swarm], [...config]);
+      procs.push(J);
+      J.member = (await post(J.url, '/admin-api/identity/context', {})).data.publicKey;
+      const inv = (await post(A.url, '/admin-api/contexts/invite', { contextId: ctx, inviterId: A.member, inviteeId: J.member })).data;
+      const t = performance.now();
+      await post(J.url, '/admin-api/contexts/join', { invitationPayload: inv });
+      await waitConverged([A, J], ctx, 600_000);
+      joiners[name] = performance.now() - t;
+    }
+
     console.log(`\nSync across 3 merod processes on 127.0.0.1 (kv-store; B and C joined in ${joinMs.toFixed(0)} ms)`);
     console.log('| scenario | deltas | authoring ms | convergence ms (first send → same root on 3 nodes) | deltas/s |');
     console.log('|----------|--------|--------------|-----------------------------------------------------|----------|');
     console.log(`| one delta, A → B,C (p50 / p99 of 20, after A's RPC answered) | 1 | – | ${lat[9]!.toFixed(1)} / ${lat[19]!.toFixed(1)} | – |`);
     console.log(`| one writer (A) | ${N} | ${authorMs1.toFixed(0)} | ${total1.toFixed(0)} (tail ${(total1 - authorMs1).toFixed(0)} after the last RPC) | ${((N / total1) * 1000).toFixed(0)} |`);
     console.log(`| three writers, concurrent | ${n3} | ${authorMs3.toFixed(0)} | ${total3.toFixed(0)} (tail ${(total3 - authorMs3).toFixed(0)}) | ${((n3 / total3) * 1000).toFixed(0)} |`);
+    const entries = 20 + N + n3 + 6; // sets + genesis and membership entries, roughly
+    console.log(`\nLate join on a history of ~${entries} entries (join request → joiner at A's root)`);
+    console.log('| joiner | ms |');
+    console.log('|--------|----|');
+    console.log(`| D: snapshot (default) | ${joiners.d!.toFixed(0)} |`);
+    console.log(`| E: replay of the DAG (sync.snapshot_join=false) | ${joiners.e!.toFixed(0)} |`);
   } finally {
     for (const p of procs) p.child.kill('SIGKILL');
     rmSync(home, { recursive: true, force: true });

@@ -5,7 +5,8 @@ import { Readable } from 'node:stream';
 import { newKeypair } from '../src/node/contexts.ts';
 import {
   decodeDelta, decodeGossip, decodeInvitation, encodeDelta, encodeGossip, encodeInvitation, encodeSdkArtifact,
-  Hlc, makeDelta, parseSdkArtifact, CodecError,
+  Hlc, makeDelta, parseSdkArtifact, CodecError, decodeRequest, decodeResponse, encodeRequest, encodeResponse,
+  type Request, type Response,
 } from '../src/node/sync/codec.ts';
 import { frame, FrameReader, FrameError } from '../src/network/framing.ts';
 
@@ -80,4 +81,34 @@ test('stream framing: u32 big-endian lengths, split across chunks, bounded', asy
   await assert.rejects(big.next(), FrameError);
   const cut = new FrameReader(Readable.from([frame(Buffer.alloc(10)).subarray(0, 8)]));
   await assert.rejects(cut.next(), FrameError);
+});
+
+test('sync requests and responses round trip, snapshot frames included; unknown tags are refused', () => {
+  // Byte fields come back as Buffers: compare them as plain arrays.
+  const plain = (v: unknown): unknown =>
+    v instanceof Uint8Array ? [...v] : Array.isArray(v) ? v.map(plain) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)])) : v;
+  const auth = { contextId: new Uint8Array(32).fill(1), member: new Uint8Array(32).fill(2), signature: new Uint8Array(64).fill(3) };
+  const requests: Request[] = [
+    { type: 'heads', auth },
+    { type: 'deltas', auth, ids: [new Uint8Array(32).fill(4)] },
+    { type: 'blob', auth, blobId: new Uint8Array(32).fill(5) },
+    { type: 'snapshot', auth },
+  ];
+  for (const q of requests) {
+    assert.deepEqual(plain(decodeRequest(encodeRequest(q))), plain(q));
+  }
+  const records = [{ key: Uint8Array.of(0), value: new Uint8Array(Buffer.from('{"m":1}')) }, { key: new Uint8Array(33), value: new Uint8Array(0) }];
+  const meta = { rootHash: new Uint8Array(32).fill(6), heads: [new Uint8Array(32).fill(7)], applicationId: new Uint8Array(32).fill(8), stateSum: 'ff01', sizeInBytes: 12345 };
+  const responses: Response[] = [
+    { type: 'records', column: 'config', records },
+    { type: 'records', column: 'delta', records: [] },
+    { type: 'snapshotEnd', meta },
+    { type: 'error', message: 'no' },
+  ];
+  for (const r of responses) {
+    assert.deepEqual(plain(decodeResponse(encodeResponse(r))), plain(r));
+  }
+  assert.throws(() => decodeResponse(Uint8Array.of(9)), CodecError);
+  assert.throws(() => decodeResponse(Uint8Array.of(4, 7, 0, 0, 0, 0)), /unknown snapshot column/);
+  assert.throws(() => decodeRequest(new Uint8Array(129).fill(4)), CodecError);
 });

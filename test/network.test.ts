@@ -6,12 +6,12 @@ import { join, resolve } from 'node:path';
 import WebSocket from 'ws';
 import pino from 'pino';
 import { generateKeyPair } from '@libp2p/crypto/keys';
-import { startNode, type TestNode } from './helpers/node.ts';
+import { runCli, startNode, type TestNode } from './helpers/node.ts';
 import { api } from './helpers/http.ts';
 import { Network } from '../src/network/index.ts';
 import { decodeId, encodeId } from '../src/util/ids.ts';
 import { newKeypair } from '../src/node/contexts.ts';
-import { decodeInvitation, encodeDelta, encodeGossip, encodeRequest, decodeResponse, makeDelta, Hlc, authMessage, edSign } from '../src/node/sync/codec.ts';
+import { decodeInvitation, decodeRequest, encodeDelta, encodeGossip, encodeInvitation, encodeRequest, encodeResponse, decodeResponse, makeDelta, Hlc, authMessage, edSign } from '../src/node/sync/codec.ts';
 
 // Three merod processes on 127.0.0.1 share a context: membership by signed entries, state by signed deltas
 // over gossipsub, catch-up over the sync stream protocol.
@@ -75,6 +75,11 @@ before(async () => {
     startNode({ node: 'b', initArgs: ['--no-mdns', '--boot-nodes', boot] }),
     startNode({ node: 'c', initArgs: ['--no-mdns', '--boot-nodes', boot] }),
   ]);
+  // B joins by replaying the DAG from the genesis; C and the late D join from a snapshot (the default).
+  await B.stop();
+  const cfg = await runCli(['--home', B.home, '--node', B.node, 'config', 'sync.snapshot_join=false']);
+  assert.equal(cfg.code, 0, cfg.stderr);
+  await B.restart();
 });
 
 test('peers: A counts B and C, the banner lists swarm addresses', async () => {
@@ -112,6 +117,8 @@ test('A creates a context and invites B and C; they join and get the app and sta
   }
   const s = await until('three nodes agree after the joins', () => converged([A, B, C]));
   assert.deepEqual(s.entries, { 'before-join': 'A' });
+  assert.doesNotMatch(B.output(), /joined from a snapshot/);
+  assert.match(C.output(), /"msg":"joined from a snapshot"/);
   const ids = await a.get(`/admin-api/contexts/${ctx}/identities`);
   assert.deepEqual(new Set(ids.json.data.identities), new Set([members.a, members.b, members.c]));
   // Unknown context: data null, as upstream without a context config.
@@ -342,17 +349,86 @@ test('a fresh node with no boot nodes joins right after start, through the invit
   const joined = await api(D.url).post('/admin-api/contexts/join', { invitationPayload: inv.json.data });
   assert.equal(joined.status, 200, joined.text);
   members.d = pk;
-  // The whole history replays: membership changes (C left), every state delta, the apps fetched from A.
+  // D copies A's snapshot: membership (C left), state, merge stamps; the current app is fetched from A.
   const aState = await until('D converges with A', async () => {
     const [a, d] = await Promise.all([stateOf(A), stateOf(D)]);
     return JSON.stringify(a) === JSON.stringify(d) ? a : undefined;
   });
   assert.equal(aState.entries['before-join'], 'A');
-  // ...including the application switches (each bytecode fetched from A, which serves every app of the history).
+  assert.match(D.output(), /"msg":"joined from a snapshot"/);
+  // ...including the application switches.
   const appOf = async (n: TestNode) => (await api(n.url).get(`/admin-api/contexts/${ctx}`)).json.data.applicationId;
   assert.equal(await appOf(D), await appOf(A));
   const ids = (await api(D.url).get(`/admin-api/contexts/${ctx}/identities`)).json.data.identities as string[];
   assert.ok(ids.includes(members.a!) && ids.includes(members.b!) && ids.includes(pk) && !ids.includes(members.c!));
   await rpc(D, 'set', { key: 'from-d', value: 'D' });
   await until('B sees D', async () => (await rpc(B, 'get', { key: 'from-d' }, 'query')) === 'D');
+});
+
+// A member's node sits between a joiner and A and alters the snapshot it relays; the joiner must notice, refuse
+// it and replay the DAG through the same peer instead (the relay passes heads and entries through unchanged).
+test('a joiner refuses a tampered snapshot (state or membership) and replays the DAG instead', async () => {
+  const contextId = decodeId(ctx);
+  const mallory = newKeypair();
+  const peerA = /peer_id = "([^"]+)"/.exec(readFileSync(join(A.dir, 'config.toml'), 'utf8'))![1]!;
+  const inviteA = async (pk: string) => {
+    const r = await api(A.url).post('/admin-api/contexts/invite', { contextId: ctx, inviterId: members.a, inviteeId: pk });
+    assert.equal(r.status, 200, r.text);
+  };
+  await inviteA(encodeId(mallory.publicKey));
+  let tamper: 'state' | 'membership' = 'state';
+  const relay = await Network.start({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: [swarmOf(A)], mdns: false, logger: pino({ level: 'silent' }) });
+  relay.onSync(async (frame, _peer, send) => {
+    const q = decodeRequest(frame);
+    let served = 0;
+    const auth = { contextId, member: mallory.publicKey, signature: edSign(mallory.secret, authMessage(contextId, relay.peerId, peerA)) };
+    await relay.request(peerA, encodeRequest({ ...q, auth }), async (f) => {
+      const r = decodeResponse(f);
+      let out: Uint8Array = f;
+      if (r.type === 'records' && tamper === 'state' && r.column === 'state') {
+        out = encodeResponse({ ...r, records: r.records.map((x, i) => (i === 0 ? { key: x.key, value: Buffer.from('tampered') } : x)) });
+      } else if (r.type === 'records' && tamper === 'membership' && r.column === 'config') {
+        out = encodeResponse({
+          ...r,
+          records: r.records.map((x) => {
+            if (x.key.length !== 1 || x.key[0] !== 0) return x;
+            const m = JSON.parse(Buffer.from(x.value).toString('utf8'));
+            m.members[encodeId(mallory.publicKey)] = [0, 1, 2];
+            return { key: x.key, value: Buffer.from(JSON.stringify(m)) };
+          }),
+        });
+      }
+      await send(out);
+      // The relay forwards until A's answer to this request is complete.
+      if (r.type === 'records') return false;
+      if (r.type === 'delta') return ++served >= (q.type === 'deltas' ? q.ids.length : 1);
+      if (r.type === 'chunk') return r.last;
+      return true;
+    });
+  });
+  try {
+    for (const [mode, reason] of [['state', /state does not match its digest/], ['membership', /membership does not follow from its entries/]] as const) {
+      tamper = mode;
+      const J = await startNode({ node: `j-${mode}`, initArgs: ['--no-mdns'] });
+      const pk = (await api(J.url).post('/admin-api/identity/context')).json.data.publicKey as string;
+      await inviteA(pk);
+      // The invitation names the relay as the inviter: the joiner asks it, and only it, for the context.
+      const payload = encodeInvitation({ contextId, invitee: decodeId(pk), protocol: 'p2p', network: relay.peerId, contractId: relay.addresses().join(',') });
+      const joined = await api(J.url).post('/admin-api/contexts/join', { invitationPayload: payload });
+      assert.equal(joined.status, 200, joined.text);
+      members[J.node] = pk;
+      await until(`${mode}: the joiner converges with A by replay`, async () => {
+        const [a, j] = await Promise.all([stateOf(A), stateOf(J)]);
+        return JSON.stringify(a) === JSON.stringify(j);
+      });
+      assert.match(J.output(), /join: snapshot failed; replaying the DAG instead/);
+      assert.match(J.output(), reason);
+      assert.doesNotMatch(J.output(), /joined from a snapshot/);
+      const ids = (await api(J.url).get(`/admin-api/contexts/${ctx}/identities`)).json.data.identities as string[];
+      assert.ok(ids.includes(encodeId(mallory.publicKey)));
+      await J.stop();
+    }
+  } finally {
+    await relay.stop();
+  }
 });

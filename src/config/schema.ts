@@ -106,9 +106,11 @@ export const configSchema = z
         timeout_ms: z.number().int().positive().default(30_000),
         interval_ms: z.number().int().positive().default(5_000),
         frequency_ms: z.number().int().positive().default(10_000),
+        /** Ours: a joining node copies a member's snapshot instead of replaying the context's whole DAG. */
+        snapshot_join: z.boolean().default(true),
       })
       .passthrough()
-      .default({ timeout_ms: 30_000, interval_ms: 5_000, frequency_ms: 10_000 }),
+      .default({ timeout_ms: 30_000, interval_ms: 5_000, frequency_ms: 10_000, snapshot_join: true }),
     datastore: z.object({ path: z.string().min(1) }).passthrough(),
     blobstore: z.object({ path: z.string().min(1) }).passthrough(),
     /** Ours: guest execution limits. */

@@ -80,6 +80,7 @@ export class Node {
       logger: logger.child({ component: 'sync' }),
       frequencyMs: config.sync.frequency_ms,
       timeoutMs: config.sync.timeout_ms,
+      snapshotJoin: config.sync.snapshot_join,
     });
     this.execution.hooks = this.sync;
   }

@@ -398,7 +398,20 @@ export interface Auth {
 export type Request =
   | { type: 'heads'; auth: Auth }
   | { type: 'deltas'; auth: Auth; ids: Uint8Array[] }
-  | { type: 'blob'; auth: Auth; blobId: Uint8Array };
+  | { type: 'blob'; auth: Auth; blobId: Uint8Array }
+  /** The context's records as they stand (for a joiner that has nothing yet). */
+  | { type: 'snapshot'; auth: Auth };
+
+/** Store columns a snapshot carries (keys without the context id in front). */
+export const SNAPSHOT_COLUMNS = ['config', 'state', 'delta'] as const;
+export type SnapshotColumn = (typeof SNAPSHOT_COLUMNS)[number];
+export interface SnapshotMeta {
+  rootHash: Uint8Array;
+  heads: Uint8Array[];
+  applicationId: Uint8Array;
+  stateSum: string;
+  sizeInBytes: number;
+}
 
 export type Response =
   | { type: 'heads'; rootHash: Uint8Array; heads: Uint8Array[] }
@@ -406,7 +419,10 @@ export type Response =
   | { type: 'delta'; delta: Uint8Array | null }
   /** Blob bytes in chunks; the last frame has `last` set. */
   | { type: 'chunk'; data: Uint8Array; last: boolean; found: boolean }
-  | { type: 'error'; message: string };
+  | { type: 'error'; message: string }
+  /** Snapshot: records of one column (several frames), then `snapshotEnd`. */
+  | { type: 'records'; column: SnapshotColumn; records: Array<{ key: Uint8Array; value: Uint8Array }> }
+  | { type: 'snapshotEnd'; meta: SnapshotMeta };
 
 export function authMessage(contextId: Uint8Array, requester: string, responder: string): Buffer {
   return Buffer.concat([Buffer.from('merod-sync-auth'), contextId, Buffer.from(requester), Buffer.from(responder)]);
@@ -414,7 +430,7 @@ export function authMessage(contextId: Uint8Array, requester: string, responder:
 
 export function encodeRequest(q: Request): Buffer {
   const w = new Writer();
-  w.u8(q.type === 'heads' ? 0 : q.type === 'deltas' ? 1 : 2);
+  w.u8(['heads', 'deltas', 'blob', 'snapshot'].indexOf(q.type));
   w.fixed(q.auth.contextId, 32).fixed(q.auth.member, 32).fixed(q.auth.signature, 64);
   if (q.type === 'deltas') w.ids(q.ids);
   if (q.type === 'blob') w.fixed(q.blobId, 32);
@@ -429,6 +445,7 @@ export function decodeRequest(buf: Uint8Array): Request {
   if (tag === 0) q = { type: 'heads', auth };
   else if (tag === 1) q = { type: 'deltas', auth, ids: r.ids(4096) };
   else if (tag === 2) q = { type: 'blob', auth, blobId: r.fixed(32) };
+  else if (tag === 3) q = { type: 'snapshot', auth };
   else throw new CodecError('unknown request');
   r.end();
   return q;
@@ -445,6 +462,12 @@ export function encodeResponse(s: Response): Buffer {
       return w.u8(2).u8(s.found ? 1 : 0).u8(s.last ? 1 : 0).bytes(s.data).done();
     case 'error':
       return w.u8(3).str(s.message).done();
+    case 'records':
+      w.u8(4).u8(SNAPSHOT_COLUMNS.indexOf(s.column)).u32(s.records.length);
+      for (const rec of s.records) w.bytes(rec.key).bytes(rec.value);
+      return w.done();
+    case 'snapshotEnd':
+      return w.u8(5).fixed(s.meta.rootHash, 32).ids(s.meta.heads).fixed(s.meta.applicationId, 32).str(s.meta.stateSum).u64(BigInt(s.meta.sizeInBytes)).done();
   }
 }
 
@@ -459,7 +482,16 @@ export function decodeResponse(buf: Uint8Array): Response {
     const last = r.u8() === 1;
     s = { type: 'chunk', found, last, data: r.bytes() };
   } else if (tag === 3) s = { type: 'error', message: r.str() };
-  else throw new CodecError('unknown response');
+  else if (tag === 4) {
+    const column = SNAPSHOT_COLUMNS[r.u8()];
+    if (!column) throw new CodecError('unknown snapshot column');
+    const n = r.u32();
+    const records: Array<{ key: Uint8Array; value: Uint8Array }> = [];
+    for (let i = 0; i < n; i++) records.push({ key: r.bytes(), value: r.bytes() });
+    s = { type: 'records', column, records };
+  } else if (tag === 5) {
+    s = { type: 'snapshotEnd', meta: { rootHash: r.fixed(32), heads: r.ids(1024), applicationId: r.fixed(32), stateSum: r.str(), sizeInBytes: Number(r.u64()) } };
+  } else throw new CodecError('unknown response');
   r.end();
   return s;
 }

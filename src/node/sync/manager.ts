@@ -45,6 +45,9 @@ import {
   type Delta,
   type Ops,
   type Payload,
+  type Response,
+  type SnapshotColumn,
+  type SnapshotMeta,
 } from './codec.ts';
 
 /** Membership record of a context (config column, key contextId ‖ 0x00). */
@@ -116,6 +119,8 @@ export interface SyncDeps {
   logger: Logger;
   frequencyMs: number;
   timeoutMs: number;
+  /** Join from a member's snapshot (`[sync] snapshot_join`, default true) rather than replaying the whole DAG. */
+  snapshotJoin?: boolean;
 }
 
 export class SyncManager implements DeltaHooks {
@@ -158,7 +163,7 @@ export class SyncManager implements DeltaHooks {
       for (const { id, meta } of await this.d.contexts.list()) {
         for (const h of headsOf(meta)) {
           const raw = await this.d.store.get('delta', contextKey(id, h));
-          if (raw) this.hlc.observe(decodeDelta(raw).hlc);
+          if (raw && raw.length > 0) this.hlc.observe(decodeDelta(raw).hlc);
         }
       }
     })();
@@ -408,6 +413,11 @@ export class SyncManager implements DeltaHooks {
     while (!ok && Date.now() < deadline) {
       for (const peer of peers) {
         try {
+          if (this.d.snapshotJoin !== false && !(await this.membership(ctx))) {
+            await this.joinFromSnapshot(ctx, peer).catch((err) =>
+              this.d.logger.warn({ peer, err: (err as Error).message }, 'join: snapshot failed; replaying the DAG instead'),
+            );
+          }
           await this.syncWith(ctx, peer);
           if (SyncManager.can(await this.membership(ctx), inv.invitee)) {
             ok = true;
@@ -810,27 +820,7 @@ export class SyncManager implements DeltaHooks {
     if (!h) return null;
     const cached = this.membershipCache.get(h);
     if (cached) return structuredClone(cached);
-    const entries = await Promise.all((await this.loadSet(ctx, h)).map((id) => this.entry(ctx, id)));
-    entries.sort((a, b) => (BigInt(a.hlc) < BigInt(b.hlc) ? -1 : BigInt(a.hlc) > BigInt(b.hlc) ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    let m: Membership | null = null;
-    for (const e of entries) {
-      if (e.genesis) m = { creator: e.genesis.creator, applicationId: e.genesis.applicationId, app: e.genesis.app, members: { [e.genesis.creator]: [...ALL_CAPS] } };
-      else if (!m) continue;
-      else if (e.member) {
-        const { op, member, capability } = e.member;
-        if (op === 'add') m.members[member] ??= [];
-        else if (op === 'remove') delete m.members[member];
-        else if (m.members[member]) {
-          const caps = new Set(m.members[member]);
-          if (op === 'grant') caps.add(capability);
-          else caps.delete(capability);
-          m.members[member] = [...caps].sort();
-        }
-      } else if (e.application) {
-        m.applicationId = e.application.applicationId;
-        m.app = e.application.app;
-      }
-    }
+    const m = foldMembership(await Promise.all((await this.loadSet(ctx, h)).map((id) => this.entry(ctx, id))));
     if (m) {
       if (this.membershipCache.size > 1000) this.membershipCache.clear();
       this.membershipCache.set(h, m);
@@ -1006,8 +996,11 @@ export class SyncManager implements DeltaHooks {
     } else if (q.type === 'deltas') {
       for (const id of q.ids) {
         const raw = await this.d.store.get('delta', contextKey(ctx, id));
-        await send(encodeResponse({ type: 'delta', delta: raw ? new Uint8Array(raw) : null }));
+        // An entry known only by id (this node joined from a snapshot after it) is not served.
+        await send(encodeResponse({ type: 'delta', delta: raw && raw.length > 0 ? new Uint8Array(raw) : null }));
       }
+    } else if (q.type === 'snapshot') {
+      await this.serveSnapshot(ctx, send);
     } else {
       const allowed = m.app.bytecode === encodeId(q.blobId) || (await this.usedBytecodes(ctx)).has(encodeId(q.blobId));
       const data = allowed ? await this.d.blobs.read(q.blobId) : null;
@@ -1038,6 +1031,134 @@ export class SyncManager implements DeltaHooks {
       if (app) out.add(app.bytecode);
     }
     return out;
+  }
+
+  // ---- snapshots ------------------------------------------------------------------------------------------------
+
+  /**
+   * Sends the context's sync records as they stand, read under the context lock (one consistent cut): the config
+   * records (membership, sets, merge stamps), the state, and the DAG with bodies only for membership entries and
+   * heads (other entries by id, so the joiner knows them as applied).
+   */
+  private async serveSnapshot(ctx: Uint8Array, send: (f: Uint8Array) => Promise<void>): Promise<void> {
+    const cut = await this.d.execution.withLock(ctx, async () => {
+      const meta = await this.d.contexts.meta(ctx);
+      if (!meta) return null;
+      const cols: Record<SnapshotColumn, Array<{ key: Uint8Array; value: Uint8Array }>> = { config: [], state: [], delta: [] };
+      for (const col of ['config', 'state'] as const) {
+        for await (const { key, value } of this.d.store.iterate(col, { prefix: ctx })) cols[col].push({ key: key.subarray(32), value });
+      }
+      const keep = new Set(headsOf(meta).map(hex));
+      for (const r of cols.config) if (r.key[0] === ENTRY_TAG) keep.add(hex(r.key.subarray(1)));
+      for await (const { key, value } of this.d.store.iterate('delta', { prefix: ctx })) {
+        const id = key.subarray(32);
+        cols.delta.push({ key: id, value: keep.has(hex(id)) ? value : EMPTY });
+      }
+      return { cols, meta };
+    });
+    if (!cut) {
+      await send(encodeResponse({ type: 'error', message: 'context not found' }));
+      return;
+    }
+    for (const column of SNAPSHOT_FRAME_ORDER) {
+      let records: Array<{ key: Uint8Array; value: Uint8Array }> = [];
+      let bytes = 0;
+      for (const r of cut.cols[column]) {
+        records.push(r);
+        bytes += r.key.length + r.value.length + 8;
+        if (bytes >= SNAPSHOT_FRAME_BYTES) {
+          await send(encodeResponse({ type: 'records', column, records }));
+          records = [];
+          bytes = 0;
+        }
+      }
+      if (records.length > 0) await send(encodeResponse({ type: 'records', column, records }));
+    }
+    const { meta } = cut;
+    await send(
+      encodeResponse({
+        type: 'snapshotEnd',
+        meta: { rootHash: decodeId(meta.rootHash), heads: headsOf(meta), applicationId: decodeId(meta.applicationId), stateSum: meta.stateSum, sizeInBytes: meta.sizeInBytes },
+      }),
+    );
+  }
+
+  private async requestSnapshot(ctx: Uint8Array, peer: string): Promise<Snapshot> {
+    const net = this.network;
+    if (!net) throw new Error('no network');
+    const cols: Snapshot['cols'] = { config: [], state: [], delta: [] };
+    let meta: SnapshotMeta | null = null;
+    let bytes = 0;
+    await net.request(peer, encodeRequest({ type: 'snapshot', auth: await this.auth(ctx, peer) }), (f) => {
+      const r: Response = decodeResponse(f);
+      if (r.type === 'error') throw new Error(`peer: ${r.message}`);
+      if (r.type === 'records') {
+        bytes += f.length;
+        if (bytes > MAX_SNAPSHOT_BYTES) throw new Error(`snapshot larger than ${MAX_SNAPSHOT_BYTES} bytes`);
+        cols[r.column].push(...r.records);
+        return false;
+      }
+      if (r.type === 'snapshotEnd') meta = r.meta;
+      return true;
+    }, 10 * this.d.timeoutMs);
+    if (!meta) throw new Error('snapshot ended early');
+    return { cols, meta };
+  }
+
+  /**
+   * Joins from a peer's snapshot instead of replaying the whole DAG: fetches it, checks it, and stores it in one
+   * batch. Checked: every entry body (id and signature); the membership entries authorise one another in
+   * (hlc, id) order from a genesis signed by the context key and produce the membership the peer sent; the state
+   * records produce the peer's state digest (and host root). Not checkable without the bodies: which values
+   * the state entries wrote — the snapshot trusts the peer there, as upstream's snapshot sync does.
+   */
+  private async joinFromSnapshot(ctx: Uint8Array, peer: string): Promise<void> {
+    const snap = await this.requestSnapshot(ctx, peer);
+    const { cols, meta } = snap;
+    const bodies = new Map<string, Delta>();
+    for (const r of cols.delta) {
+      if (r.key.length !== 32) throw new Error('snapshot: bad entry id');
+      if (r.value.length === 0) continue;
+      const d = decodeDelta(r.value);
+      if (!Buffer.from(d.id).equals(Buffer.from(r.key)) || !Buffer.from(d.contextId).equals(Buffer.from(ctx))) throw new Error('snapshot: entry does not match its id');
+      bodies.set(hex(d.id), d);
+    }
+    const history: Delta[] = [];
+    for (const r of cols.config) {
+      if (r.key[0] !== ENTRY_TAG) continue;
+      const d = bodies.get(hex(r.key.subarray(1)));
+      if (!d || d.payload.type === 'state') throw new Error('snapshot: membership record without its entry');
+      if (Buffer.from(r.value).toString('utf8') !== JSON.stringify(entryRecord(d))) throw new Error('snapshot: membership record does not match its entry');
+      history.push(d);
+    }
+    const m = checkMembershipHistory(ctx, history);
+    const sent = cols.config.find((r) => r.key.length === 1 && r.key[0] === 0);
+    if (!m || !sent || canonical(JSON.parse(Buffer.from(sent.value).toString('utf8'))) !== canonical(m)) throw new Error('snapshot: membership does not follow from its entries');
+    if (encodeId(meta.applicationId) !== m.applicationId) throw new Error('snapshot: application differs from the membership');
+    for (const h of meta.heads) if (!bodies.has(hex(h))) throw new Error('snapshot: a head without its entry');
+    await this.ensureApp(ctx, appInfoOf(m), peer);
+
+    await this.d.execution.withLock(ctx, async () => {
+      if (await this.membership(ctx)) return; // replayed meanwhile
+      const current = await this.d.contexts.meta(ctx);
+      if (!current) throw new Error('context deleted while joining');
+      const batch = new Batch();
+      const staged = await this.d.execution.stageWrites(batch, ctx, '0', 0, cols.state);
+      if (staged.sum !== meta.stateSum || staged.size !== meta.sizeInBytes) throw new Error('snapshot: state does not match its digest');
+      // The root: the host's digest root, or the app's own (apps that commit one); only the former is checkable.
+      const root = encodeId(meta.rootHash);
+      for (const r of cols.config) batch.put('config', contextKey(ctx, r.key), r.value);
+      for (const r of cols.delta) batch.put('delta', contextKey(ctx, r.key), r.value);
+      for (const pk of Object.keys(m.members)) {
+        if (!(await this.d.contexts.identity(ctx, decodeId(pk)))) batch.put('identity', contextKey(ctx, decodeId(pk)), '{}');
+      }
+      const next: ContextMeta = { ...current, applicationId: m.applicationId, rootHash: root, stateSum: staged.sum, sizeInBytes: staged.size, dagHeads: meta.heads.map((h) => [...h]) };
+      batch.put('meta', ctx, JSON.stringify(next));
+      await this.d.store.commit(batch);
+      for (const h of meta.heads) this.hlc.observe(bodies.get(hex(h))!.hlc);
+      this.d.events.publish({ contextId: encodeId(ctx), type: 'StateMutation', data: { newRoot: root, events: [] } });
+    });
+    this.d.logger.info({ context: encodeId(ctx), peer, entries: cols.delta.length, records: cols.state.length }, 'joined from a snapshot');
   }
 
   /** Connected peers subscribed to a context's topic. */
@@ -1082,6 +1203,79 @@ function entryRecord(d: Delta): EntryRecord {
   else if (p.type === 'member') r.member = { op: p.op, member: encodeId(p.member), capability: p.capability };
   else if (p.type === 'application') r.application = { applicationId: encodeId(p.app.applicationId), app: appRecord(p.app) };
   return r;
+}
+
+const ENTRY_TAG = 4;
+const EMPTY = new Uint8Array(0);
+/** Snapshot frames carry up to ~1 MiB of records; the whole snapshot may not exceed MAX_SNAPSHOT_BYTES. */
+const SNAPSHOT_FRAME_BYTES = 1 << 20;
+const MAX_SNAPSHOT_BYTES = 1 << 30;
+const SNAPSHOT_FRAME_ORDER: SnapshotColumn[] = ['config', 'delta', 'state'];
+
+interface Snapshot {
+  cols: Record<SnapshotColumn, Array<{ key: Uint8Array; value: Uint8Array }>>;
+  meta: SnapshotMeta;
+}
+
+/** JSON with object keys sorted (for comparing records built in different orders). */
+function canonical(v: unknown): string {
+  return JSON.stringify(v, (_k, x) => (x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : x));
+}
+
+/**
+ * Replays membership entries in (hlc, id) order, checking each one's authorisation against the membership before
+ * it (the rules of `applyLocked`); null when one fails. This linear order is stricter than the causal check: with
+ * concurrent revocations a valid history can fail it, and the joiner then replays the DAG instead.
+ */
+function checkMembershipHistory(ctx: Uint8Array, entries: Delta[]): Membership | null {
+  const sorted = [...entries].sort((a, b) => (a.hlc < b.hlc ? -1 : a.hlc > b.hlc ? 1 : Buffer.compare(a.id, b.id)));
+  const done: EntryRecord[] = [];
+  let m: Membership | null = null;
+  for (const d of sorted) {
+    const p = d.payload;
+    if (p.type === 'genesis') {
+      if (m || !Buffer.from(d.author).equals(Buffer.from(ctx)) || d.parents.length > 0) return null;
+    } else if (p.type === 'member') {
+      const self = Buffer.from(p.member).equals(Buffer.from(d.author));
+      const has = (cap?: number) => Boolean(m?.members[encodeId(d.author)]) && (cap === undefined || m!.members[encodeId(d.author)]!.includes(cap));
+      if (!has(Capability.ManageMembers) && !(p.op === 'remove' && self && has())) return null;
+    } else if (p.type === 'application') {
+      if (!m?.members[encodeId(d.author)]?.includes(Capability.ManageApplication)) return null;
+    } else return null;
+    done.push(entryRecord(d));
+    m = foldMembership(done);
+  }
+  return m;
+}
+
+function appInfoOf(m: Membership): AppInfo {
+  const a = m.app;
+  return { applicationId: decodeId(m.applicationId), bytecode: decodeId(a.bytecode), size: a.size, source: a.source, metadata: Uint8Array.from(a.metadata), package: a.package, version: a.version };
+}
+
+/** Membership after a set of membership entries, applied in (hlc, id) order (a topological order of the DAG). */
+function foldMembership(records: EntryRecord[]): Membership | null {
+  const entries = [...records].sort((a, b) => (BigInt(a.hlc) < BigInt(b.hlc) ? -1 : BigInt(a.hlc) > BigInt(b.hlc) ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  let m: Membership | null = null;
+  for (const e of entries) {
+    if (e.genesis) m = { creator: e.genesis.creator, applicationId: e.genesis.applicationId, app: e.genesis.app, members: { [e.genesis.creator]: [...ALL_CAPS] } };
+    else if (!m) continue;
+    else if (e.member) {
+      const { op, member, capability } = e.member;
+      if (op === 'add') m.members[member] ??= [];
+      else if (op === 'remove') delete m.members[member];
+      else if (m.members[member]) {
+        const caps = new Set(m.members[member]);
+        if (op === 'grant') caps.add(capability);
+        else caps.delete(capability);
+        m.members[member] = [...caps].sort();
+      }
+    } else if (e.application) {
+      m.applicationId = e.application.applicationId;
+      m.app = e.application.app;
+    }
+  }
+  return m;
 }
 
 function membershipFrom(creator: Uint8Array, app: AppInfo): Membership {
