@@ -1,9 +1,8 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import { base58 } from '@scure/base';
 import * as admin from '../wire/admin.ts';
 import { sseSessionResponse, sseSubscribeResponse, sseUnsubscribeResponse } from '../wire/events.ts';
 import { jsonrpcResponse } from '../wire/jsonrpc.ts';
-import { z as zod } from 'zod';
 import { ClientKeyInfoSchema, RootKeyInfoSchema } from '../auth/schemas.ts';
 import { ApiError, ResponseError, RpcError, shapeMessage } from './errors.ts';
 import { subscribeSse, type SseOptions, type SseSubscription } from './sse.ts';
@@ -237,7 +236,7 @@ export class MeroClient {
    * `error` set is an ApiError even when the status is 2xx.
    */
   async authTyped<S extends z.ZodType>(schema: S, method: string, path: string, body?: unknown, extra: RawRequestInit = {}): Promise<z.infer<S> | null> {
-    const env = (await this.typed(zod.object({ data: schema.nullable(), error: zod.string().nullable().optional() }), method, path, body, extra)) as {
+    const env = (await this.typed(z.object({ data: schema.nullable(), error: z.string().nullable().optional() }), method, path, body, extra)) as {
       data: z.infer<S> | null;
       error?: string | null;
     };
@@ -478,19 +477,19 @@ export class MeroClient {
    */
   async refreshToken(pair: TokenPair): Promise<TokenPair> {
     const body = { access_token: pair.accessToken, refresh_token: pair.refreshToken };
-    const data = await this.authTyped(zod.object({ access_token: zod.string(), refresh_token: zod.string() }), 'POST', '/auth/refresh', body, { anonymous: true });
+    const data = await this.authTyped(z.object({ access_token: z.string(), refresh_token: z.string() }), 'POST', '/auth/refresh', body, { anonymous: true });
     if (!data) throw new ResponseError('unexpected answer to POST /auth/refresh: no tokens', data, [], 'POST', '/auth/refresh');
     return { accessToken: data.access_token, refreshToken: data.refresh_token };
   }
 
   /** GET /admin/keys: mero-auth's root keys (the first login creates one). */
   async listRootKeys(): Promise<RootKeyInfo[]> {
-    return (await this.authTyped(zod.array(RootKeyInfoSchema), 'GET', '/admin/keys')) ?? [];
+    return (await this.authTyped(z.array(RootKeyInfoSchema), 'GET', '/admin/keys')) ?? [];
   }
 
   /** GET /admin/keys/clients: client keys issued under the root keys. */
   async listClientKeys(): Promise<ClientKeyInfo[]> {
-    return (await this.authTyped(zod.array(ClientKeyInfoSchema), 'GET', '/admin/keys/clients')) ?? [];
+    return (await this.authTyped(z.array(ClientKeyInfoSchema), 'GET', '/admin/keys/clients')) ?? [];
   }
 
   /**
@@ -499,14 +498,14 @@ export class MeroClient {
    */
   async deleteRootKey(keyId: string): Promise<{ keyId: string; revokedAt: number | null }> {
     const path = `/admin/keys/${enc(keyId)}`;
-    const r = (await this.authTyped(zod.unknown(), 'DELETE', path)) as { status?: boolean; message?: string; key_id?: string; revoked_at?: number } | null;
+    const r = (await this.authTyped(z.unknown(), 'DELETE', path)) as { status?: boolean; message?: string; key_id?: string; revoked_at?: number } | null;
     if (r && r.status === false) throw new ApiError(200, r, 'DELETE', path);
     return { keyId: r?.key_id ?? keyId, revokedAt: r?.revoked_at ?? null };
   }
 
   /** DELETE /admin/keys/:key_id/clients/:client_id: revokes a client key. */
   async revokeClientKey(rootKeyId: string, clientId: string): Promise<void> {
-    await this.authTyped(zod.unknown(), 'DELETE', `/admin/keys/${enc(rootKeyId)}/clients/${enc(clientId)}`);
+    await this.authTyped(z.unknown(), 'DELETE', `/admin/keys/${enc(rootKeyId)}/clients/${enc(clientId)}`);
   }
 
   // ---- JSON-RPC -----------------------------------------------------------------------------------------------
