@@ -236,6 +236,14 @@ test('guest faults end only their call: panic, timeout, bad output, missing appl
   const serde = (await run('not_json')).json.error;
   assert.equal(serde.type, 'SerdeError');
   assert.match(serde.data.message, /invalid JSON/);
+  // Each value is allowed, but 9 MiB in one call makes a sync entry peers could never fetch: refused, nothing kept.
+  const size = async () => (await call(n.url, 'GET', `/admin-api/contexts/${c.contextId}/storage`)).json.data.sizeInBytes;
+  const before = await size();
+  assert.equal(typeof before, 'number');
+  const big = (await run('big_writes')).json.error;
+  assert.equal(big.type, 'FunctionCallError');
+  assert.match(big.data, /-byte sync entry; members exchange entries of at most \d+ bytes/);
+  assert.equal(await size(), before);
   // The kv-store context next to it is untouched by all of this.
   assert.deepEqual((await exec('get', { key: 'a' }, { mode: 'query' })).json.result, { output: '1' });
   await call(n.url, 'DELETE', `/admin-api/applications/${mis}`);

@@ -5,6 +5,16 @@ import { log, emit, returnBytes, returnString, state, storageWrite, utf8 } from 
 let sink: i32 = 0;
 const hoard = new Array<ArrayBuffer>();
 
+/** Writes 9 MiB as two values (5 + 4 MiB): each value is within the limits, the whole change is too big to sync. */
+export function big_writes(): void {
+  const n = 9;
+  for (let i = 0; i < n; i += 5) {
+    const size = min(5, n - i) << 20;
+    storageWrite(utf8("big-" + i.toString()), new Uint8Array(size));
+  }
+  returnString("written");
+}
+
 /** A well-behaved method: returns "fine". */
 export function ok(): void { returnString("fine"); }
 

@@ -16,9 +16,10 @@ import { applicationId as deriveAppId } from '../applications.ts';
 import type { BlobStore } from '../blobs.ts';
 import { ContextError, contextKey, hostRoot, type Contexts, type ContextMeta } from '../contexts.ts';
 import type { EventHub, ExecutionEvent } from '../events.ts';
-import type { DeltaHooks, Execution } from '../execution.ts';
+import { ExecuteError, type DeltaHooks, type Execution } from '../execution.ts';
 import type { Network } from '../../network/index.ts';
 import { MAX_GOSSIP_BYTES } from '../../network/constants.ts';
+import { MAX_FRAME } from '../../network/framing.ts';
 import {
   authMessage,
   Capability,
@@ -268,6 +269,10 @@ export class SyncManager implements DeltaHooks {
       secret,
     );
     const raw = encodeDelta(d);
+    // Peers fetch entries in stream frames of at most 8 MiB: a bigger one could never reach them.
+    if (raw.length > MAX_ENTRY_BYTES) {
+      throw new ExecuteError('FunctionCallError', `the call's changes make a ${raw.length}-byte sync entry; members exchange entries of at most ${MAX_ENTRY_BYTES} bytes (write less per call)`);
+    }
     batch.put('delta', contextKey(ctx, d.id), raw);
     const set = await this.unionOfParents(batch, ctx, parents);
     if (set) {
@@ -1205,6 +1210,8 @@ function entryRecord(d: Delta): EntryRecord {
   return r;
 }
 
+/** The largest entry: a response frame (8 MiB) less its own framing (tag, option byte, length). */
+const MAX_ENTRY_BYTES = MAX_FRAME - 16;
 const ENTRY_TAG = 4;
 const EMPTY = new Uint8Array(0);
 /** Snapshot frames carry up to ~1 MiB of records; the whole snapshot may not exceed MAX_SNAPSHOT_BYTES. */
