@@ -367,7 +367,7 @@ test('a fresh node with no boot nodes joins right after start, through the invit
 
 // A member's node sits between a joiner and A and alters the snapshot it relays; the joiner must notice, refuse
 // it and replay the DAG through the same peer instead (the relay passes heads and entries through unchanged).
-test('a joiner refuses a tampered snapshot (state or membership) and replays the DAG instead', async () => {
+test('a joiner refuses a tampered snapshot (state, membership or membership sets) and replays the DAG instead', async () => {
   const contextId = decodeId(ctx);
   const mallory = newKeypair();
   const peerA = /peer_id = "([^"]+)"/.exec(readFileSync(join(A.dir, 'config.toml'), 'utf8'))![1]!;
@@ -376,7 +376,7 @@ test('a joiner refuses a tampered snapshot (state or membership) and replays the
     assert.equal(r.status, 200, r.text);
   };
   await inviteA(encodeId(mallory.publicKey));
-  let tamper: 'state' | 'membership' = 'state';
+  let tamper: 'state' | 'membership' | 'sets' = 'state';
   const relay = await Network.start({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: [swarmOf(A)], mdns: false, logger: pino({ level: 'silent' }) });
   relay.onSync(async (frame, _peer, send) => {
     const q = decodeRequest(frame);
@@ -387,6 +387,12 @@ test('a joiner refuses a tampered snapshot (state or membership) and replays the
       let out: Uint8Array = f;
       if (r.type === 'records' && tamper === 'state' && r.column === 'state') {
         out = encodeResponse({ ...r, records: r.records.map((x, i) => (i === 0 ? { key: x.key, value: Buffer.from('tampered') } : x)) });
+      } else if (r.type === 'records' && tamper === 'sets' && r.column === 'config') {
+        // Forget a membership entry in every set (e.g. to hide a removal from later authorisation checks).
+        out = encodeResponse({
+          ...r,
+          records: r.records.map((x) => (x.key[0] === 2 ? { key: x.key, value: Buffer.from(JSON.stringify(JSON.parse(Buffer.from(x.value).toString('utf8')).slice(0, -1))) } : x)),
+        });
       } else if (r.type === 'records' && tamper === 'membership' && r.column === 'config') {
         out = encodeResponse({
           ...r,
@@ -407,7 +413,11 @@ test('a joiner refuses a tampered snapshot (state or membership) and replays the
     });
   });
   try {
-    for (const [mode, reason] of [['state', /state does not match its digest/], ['membership', /membership does not follow from its entries/]] as const) {
+    for (const [mode, reason] of [
+      ['state', /state does not match its digest/],
+      ['membership', /membership does not follow from its entries/],
+      ['sets', /a membership set does not match its hash/],
+    ] as const) {
       tamper = mode;
       const J = await startNode({ node: `j-${mode}`, initArgs: ['--no-mdns'] });
       const pk = (await api(J.url).post('/admin-api/identity/context')).json.data.publicKey as string;

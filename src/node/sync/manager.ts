@@ -1136,6 +1136,7 @@ export class SyncManager implements DeltaHooks {
       if (Buffer.from(r.value).toString('utf8') !== JSON.stringify(entryRecord(d))) throw new Error('snapshot: membership record does not match its entry');
       history.push(d);
     }
+    checkSets(cols.config, history, meta.heads);
     const m = checkMembershipHistory(ctx, history);
     const sent = cols.config.find((r) => r.key.length === 1 && r.key[0] === 0);
     if (!m || !sent || canonical(JSON.parse(Buffer.from(sent.value).toString('utf8'))) !== canonical(m)) throw new Error('snapshot: membership does not follow from its entries');
@@ -1253,6 +1254,33 @@ function checkMembershipHistory(ctx: Uint8Array, entries: Delta[]): Membership |
     m = foldMembership(done);
   }
   return m;
+}
+
+/**
+ * The snapshot's membership sets (which membership entries lie in each entry's causal past) must be well
+ * formed: only known record kinds; each set stored under the hash of its content and naming only entries of the
+ * snapshot; every "set of" pointing at a stored set; and the heads' sets together covering every membership entry
+ * (each one is an ancestor of some head). Throws otherwise.
+ */
+function checkSets(config: Array<{ key: Uint8Array; value: Uint8Array }>, history: Delta[], heads: Uint8Array[]): void {
+  const ids = new Set(history.map((d) => hex(d.id)));
+  const sets = new Map<string, string[]>();
+  const setOf = new Map<string, string>();
+  for (const r of config) {
+    const tag = r.key[0];
+    if (tag === 2) {
+      const content = JSON.parse(Buffer.from(r.value).toString('utf8')) as string[];
+      const h = hex(r.key.subarray(1));
+      if (!Array.isArray(content) || hex(hash(Buffer.from([...content].sort().join(',')))) !== h) throw new Error('snapshot: a membership set does not match its hash');
+      if (content.some((id) => !ids.has(id))) throw new Error('snapshot: a membership set names an unknown entry');
+      sets.set(h, content);
+    } else if (tag === 3) setOf.set(hex(r.key.subarray(1)), hex(r.value));
+    else if (tag !== 0 && tag !== 1 && tag !== ENTRY_TAG) throw new Error('snapshot: unknown record');
+  }
+  for (const h of setOf.values()) if (!sets.has(h)) throw new Error('snapshot: an entry points at a missing membership set');
+  const covered = new Set<string>();
+  for (const head of heads) for (const id of sets.get(setOf.get(hex(head)) ?? '') ?? []) covered.add(id);
+  if (covered.size !== ids.size) throw new Error('snapshot: the heads do not cover the membership entries');
 }
 
 function appInfoOf(m: Membership): AppInfo {
