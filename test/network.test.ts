@@ -85,6 +85,7 @@ before(async () => {
 test('peers: A counts B and C, the banner lists swarm addresses', async () => {
   await until('A sees 2 peers', async () => (await api(A.url).get('/admin-api/peers')).json.count === 2);
   assert.match(A.output(), /swarm\s+\/ip4\/\S+\/tcp\/\d+\/p2p\/12D3Koo/);
+  assert.match((await api(A.url).get('/metrics')).text, /^merod_peers 2$/m);
 });
 
 test('A creates a context and invites B and C; they join and get the app and state from A', async () => {
@@ -117,6 +118,10 @@ test('A creates a context and invites B and C; they join and get the app and sta
   }
   const s = await until('three nodes agree after the joins', () => converged([A, B, C]));
   assert.deepEqual(s.entries, { 'before-join': 'A' });
+  // A published its entries; B applied them (by replay) and counts them in /metrics.
+  const metric = async (n: TestNode, event: string) => Number(new RegExp(`^merod_sync_entries_total\\{event="${event}"\\} (\\d+)$`, 'm').exec((await api(n.url).get('/metrics')).text)?.[1]);
+  assert.ok((await metric(A, 'published')) >= 3);
+  assert.ok((await metric(B, 'applied')) >= 2);
   assert.doesNotMatch(B.output(), /joined from a snapshot/);
   assert.match(C.output(), /"msg":"joined from a snapshot"/);
   const ids = await a.get(`/admin-api/contexts/${ctx}/identities`);

@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** Prometheus metrics of one node (own registry, so several nodes in one process do not clash). */
 export class Metrics {
@@ -42,5 +42,22 @@ export class Metrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'merod_' });
+  }
+
+  /** The sync layer's figures, read from it at each scrape. */
+  watchSync(read: () => { entries: Record<string, number>; pending: number; peers: number }): void {
+    const registers = [this.registry];
+    new Counter({
+      name: 'merod_sync_entries_total',
+      help: 'DAG entries: applied (local and remote), rejected, published, fetched from peers; handlers = event handler runs',
+      labelNames: ['event'] as const,
+      registers,
+      collect() {
+        this.reset();
+        for (const [event, n] of Object.entries(read().entries)) this.inc({ event }, n);
+      },
+    });
+    new Gauge({ name: 'merod_sync_pending_entries', help: 'Received entries waiting for their parents', registers, collect() { this.set(read().pending); } });
+    new Gauge({ name: 'merod_peers', help: 'Connected swarm peers', registers, collect() { this.set(read().peers); } });
   }
 }

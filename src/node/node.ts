@@ -83,6 +83,7 @@ export class Node {
       snapshotJoin: config.sync.snapshot_join,
     });
     this.execution.hooks = this.sync;
+    this.metrics.watchSync(() => ({ entries: { ...this.sync.stats }, pending: this.sync.pendingCount(), peers: this.peerCount() }));
   }
 
   /**

@@ -1167,6 +1167,13 @@ export class SyncManager implements DeltaHooks {
     this.d.logger.info({ context: encodeId(ctx), peer, entries: cols.delta.length, records: cols.state.length }, 'joined from a snapshot');
   }
 
+  /** Received entries still waiting for missing parents, over all contexts. */
+  pendingCount(): number {
+    let n = 0;
+    for (const m of this.pending.values()) n += m.size;
+    return n;
+  }
+
   /** Connected peers subscribed to a context's topic. */
   contextPeers(ctx: Uint8Array): string[] {
     return this.network?.topicPeers(encodeId(ctx)) ?? [];
