@@ -33,6 +33,13 @@ export interface RouteDef<S extends z.ZodType = z.ZodType> {
   body?: { schema: S; errors: BodyErrors };
   /** Raw body: the handler gets the request stream (blob uploads). */
   rawBody?: boolean;
+  /**
+   * Schema of the JSON answer (2xx), from src/wire: documented in the OpenAPI document, and checked on every
+   * answer when MEROD_CHECK_RESPONSES=1 (the test suite sets it), so handlers cannot drift from the wire types.
+   */
+  response?: z.ZodType;
+  /** Content type of a non-JSON answer (for the OpenAPI document). */
+  produces?: 'text/plain' | 'application/octet-stream' | 'text/event-stream';
   /** Answer value is sent as JSON; undefined means the handler already replied. */
   handler(ctx: HandlerContext<z.infer<S>>): Promise<unknown> | unknown;
 }

@@ -33,6 +33,7 @@ import contextUsers from './admin/legacy/context-users.ts';
 import jsonrpcExecute from './jsonrpc/execute.ts';
 import { walletRoutes } from './admin/wallet/routes.ts';
 import { sseRoutes } from './sse/index.ts';
+import { openApiRoute } from './openapi.ts';
 
 /** The seed's route names that upstream later renamed: the same handlers under their old paths (spec §12). */
 function legacyAliases(): RouteDef[] {
@@ -47,7 +48,7 @@ function legacyAliases(): RouteDef[] {
 /** Every HTTP route of the node server, declared once; services disabled in config.toml are left out. */
 export function ROUTES(node: Node): RouteDef[] {
   const s = node.config.server;
-  const routes: RouteDef[] = [health, isAuthed, certificate];
+  const routes: RouteDef[] = [health, isAuthed, certificate, openApiRoute as RouteDef];
   if (s.admin?.enabled) {
     routes.push(
       ...([

@@ -8,7 +8,7 @@ import type { Readable } from 'node:stream';
 import { multiaddr } from '@multiformats/multiaddr';
 import type { Node } from '../node/node.ts';
 import { readCertificate } from '../node/tls.ts';
-import { HttpError, sendError } from './errors.ts';
+import { HttpError, sendError, validationMessage } from './errors.ts';
 import { parseJsonBody, readBody, type Guard, type RouteDef, type Method } from './route.ts';
 import { registerWs } from './ws/index.ts';
 import { registerSse } from './sse/index.ts';
@@ -98,6 +98,7 @@ export async function buildServer(node: Node, opts: ServerOptions = {}): Promise
   });
 
   const routes = ROUTES(node);
+  const checkResponses = process.env.MEROD_CHECK_RESPONSES === '1';
   const explicitHead = new Set(routes.filter((r) => [r.method].flat().includes('HEAD')).map((r) => r.url));
   const mount = (def: RouteDef) => {
     const methods = (Array.isArray(def.method) ? def.method : [def.method]) as Method[];
@@ -130,6 +131,13 @@ export async function buildServer(node: Node, opts: ServerOptions = {}): Promise
         });
         if (reply.sent) return reply;
         if (out === undefined) return reply;
+        if (checkResponses && def.response) {
+          const r = def.response.safeParse(out);
+          if (!r.success) {
+            node.logger.error({ url: def.url, issues: r.error.issues }, 'answer does not match its wire schema');
+            return reply.code(500).send({ error: `answer of ${req.method} ${def.url} does not match its wire schema: ${validationMessage(r.error.issues)}` });
+          }
+        }
         return reply.type('application/json').send(JSON.stringify(out));
       },
     });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { id } from './common.ts';
+import { data, id } from './common.ts';
 
 /** Request shapes of the membership routes (server-api §5.4, §5.6), kept apart from admin.ts for ownership. */
 
@@ -17,3 +17,12 @@ export const capabilitiesRequest = z.object({
   capabilities: z.array(z.tuple([id, capability])).min(1).max(256),
   signer_id: id,
 });
+
+/** POST /admin-api/contexts/invite → the base58 invitation payload, or null for an unknown context. */
+export const inviteResponse = data(z.string().nullable());
+/** POST /admin-api/contexts/join */
+export const joinResponse = data(z.object({ contextId: id, memberPublicKey: id }));
+/** DELETE /admin-api/contexts/:id/membership (ours) */
+export const leaveResponse = data(z.object({ isDeleted: z.boolean() }));
+/** POST /admin-api/contexts/:id/capabilities/{grant,revoke}: a bare `null`, as upstream. */
+export const capabilitiesResponse = z.null();

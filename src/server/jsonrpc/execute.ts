@@ -1,5 +1,5 @@
 import { defineRoute } from '../route.ts';
-import { jsonrpcRequest, executionRequest, type JsonRpcResponse } from '../../wire/jsonrpc.ts';
+import { executionRequest, jsonrpcRequest, jsonrpcResponse, type JsonRpcResponse } from '../../wire/jsonrpc.ts';
 import { decodeId, encodeId, isId } from '../../util/ids.ts';
 import { ExecuteError, type ExecMode } from '../../node/execution.ts';
 import { validationMessage } from '../errors.ts';
@@ -19,6 +19,7 @@ export default defineRoute({
   method: 'POST',
   url: '/jsonrpc',
   access: 'protected',
+  response: jsonrpcResponse,
   body: { schema: jsonrpcRequest, errors: 'plain' },
   async handler({ node, body }): Promise<JsonRpcResponse> {
     const reply = (r: { result: { output: unknown } } | { error: { type: string; data?: unknown } }) =>

@@ -2,6 +2,7 @@ import { defineRoute } from '../route.ts';
 import { HttpError, jsonError, textError } from '../errors.ts';
 import { parseU64, sessionsOf } from './sessions.ts';
 import { nowSecs, SESSION_TTL_SECS } from './session.ts';
+import { sseSessionResponse } from '../../wire/events.ts';
 
 /**
  * `GET /sse/session/:session_id` (server-api §11.3): 200 with `"status":"active"` for a session a client has
@@ -15,6 +16,7 @@ export default defineRoute({
   method: 'GET',
   url: '/sse/session/:session_id',
   access: 'protected',
+  response: sseSessionResponse,
   async handler({ node, params, reply }) {
     const raw = params.session_id!;
     const id = parseU64(raw);

@@ -30,6 +30,7 @@ export default defineRoute({
   method: 'GET',
   url: '/sse',
   access: 'protected',
+  produces: 'text/event-stream',
   async handler({ node, req, reply }) {
     const sessions = sessionsOf(node);
     await sessions.ready;

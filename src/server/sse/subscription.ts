@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineRoute } from '../route.ts';
 import { HttpError, jsonError } from '../errors.ts';
-import { sseSubscriptionRequest } from '../../wire/events.ts';
+import { sseSubscribeResponse, sseSubscriptionRequest, sseUnsubscribeResponse } from '../../wire/events.ts';
 import { parseSubscriptionPayload } from '../ws/payload.ts';
 import { parseU64, sessionsOf } from './sessions.ts';
 
@@ -27,6 +27,7 @@ export default defineRoute({
   method: 'POST',
   url: '/sse/subscription',
   access: 'protected',
+  response: sseSubscribeResponse.or(sseUnsubscribeResponse),
   body: { schema: envelope as z.ZodType<{ id: string } & Record<string, unknown>>, errors: 'plain' },
   async handler({ node, body }) {
     const id = parseU64(body.id);

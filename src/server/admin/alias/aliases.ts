@@ -1,11 +1,7 @@
 import { z } from 'zod';
 import { defineRoute, type RouteDef } from '../../route.ts';
 import { aliasName } from '../../../wire/common.ts';
-import {
-  createApplicationAliasRequest,
-  createContextAliasRequest,
-  createIdentityAliasRequest,
-} from '../../../wire/admin.ts';
+import { createApplicationAliasRequest, createContextAliasRequest, createIdentityAliasRequest, emptyResponse, listAliasesResponse, lookupAliasResponse } from '../../../wire/admin.ts';
 import { decodeId, encodeId, ZERO32 } from '../../../util/ids.ts';
 import { textError } from '../../errors.ts';
 import type { AliasKind } from '../../../node/contexts.ts';
@@ -42,6 +38,7 @@ function createRoute(kind: AliasKind, url: string): RouteDef {
     method: 'POST',
     url,
     access: 'protected',
+    response: emptyResponse,
     body: { schema: spec.schema as z.ZodType, errors: 'plain' },
     async handler({ node, body, params }) {
       const b = body as { alias: string };
@@ -58,6 +55,7 @@ function lookupRoute(kind: AliasKind, url: string): RouteDef {
     method: 'POST',
     url,
     access: 'protected',
+    response: lookupAliasResponse,
     async handler({ node, params }) {
       const value = await node.contexts.lookupAlias(kind, scopeOf(kind, params.context), nameOf(params.name));
       return { data: { value: value ? encodeId(value) : null } };
@@ -70,6 +68,7 @@ function deleteRoute(kind: AliasKind, url: string): RouteDef {
     method: 'POST',
     url,
     access: 'protected',
+    response: emptyResponse,
     async handler({ node, params }) {
       await node.contexts.deleteAlias(kind, scopeOf(kind, params.context), nameOf(params.name));
       return { data: null };
@@ -82,6 +81,7 @@ function listRoute(kind: AliasKind, url: string): RouteDef {
     method: 'GET',
     url,
     access: 'protected',
+    response: listAliasesResponse,
     async handler({ node, params }) {
       return { data: await node.contexts.listAliases(kind, scopeOf(kind, params.context)) };
     },

@@ -1,5 +1,5 @@
 import { defineRoute } from '../../route.ts';
-import { installApplicationRequest } from '../../../wire/admin.ts';
+import { installApplicationRequest, installApplicationResponse } from '../../../wire/admin.ts';
 import { decodeId, encodeId } from '../../../util/ids.ts';
 import { installFailure } from './install-error.ts';
 import { withApplicationLimit } from '../limits.ts';
@@ -14,6 +14,7 @@ export default defineRoute({
   method: 'POST',
   url: '/admin-api/install-application',
   access: 'protected',
+  response: installApplicationResponse,
   body: { schema: installApplicationRequest, errors: 'validated' },
   async handler({ node, body, req }) {
     try {

@@ -1,5 +1,5 @@
 import { defineRoute } from '../../route.ts';
-import { installDevApplicationRequest } from '../../../wire/admin.ts';
+import { installApplicationResponse, installDevApplicationRequest } from '../../../wire/admin.ts';
 import { encodeId } from '../../../util/ids.ts';
 import { installFailure } from './install-error.ts';
 import { withApplicationLimit } from '../limits.ts';
@@ -9,6 +9,7 @@ export default defineRoute({
   method: 'POST',
   url: '/admin-api/install-dev-application',
   access: 'protected',
+  response: installApplicationResponse,
   body: { schema: installDevApplicationRequest, errors: 'validated' },
   async handler({ node, body }) {
     try {

@@ -1,12 +1,14 @@
 import { defineRoute } from '../../route.ts';
 import { encodeId } from '../../../util/ids.ts';
 import { pathId } from '../params.ts';
+import { uninstallApplicationResponse } from '../../../wire/admin.ts';
 
 /** Always answers with the id, even if it was not installed (upstream behaviour). */
 export default defineRoute({
   method: 'DELETE',
   url: '/admin-api/applications/:application_id',
   access: 'protected',
+  response: uninstallApplicationResponse,
   async handler({ node, params }) {
     const id = pathId(params.application_id);
     await node.apps.uninstall(id);

@@ -1,12 +1,14 @@
 import { defineRoute } from '../../route.ts';
 import { decodeId, encodeId } from '../../../util/ids.ts';
 import { jsonError } from '../../errors.ts';
+import { deleteBlobResponse } from '../../../wire/admin.ts';
 
 /** DELETE /admin-api/blobs/:blob_id — a missing blob is 404 here (upstream answers 500). */
 export default defineRoute({
   method: 'DELETE',
   url: '/admin-api/blobs/:blob_id',
   access: 'protected',
+  response: deleteBlobResponse,
   async handler({ node, params }) {
     let id: Uint8Array;
     try {

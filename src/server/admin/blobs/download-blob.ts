@@ -9,6 +9,7 @@ export default defineRoute({
   method: 'GET',
   url: '/admin-api/blobs/:blob_id',
   access: 'protected',
+  produces: 'application/octet-stream',
   async handler({ node, params, query, reply }) {
     let id: Uint8Array;
     try {

@@ -3,12 +3,14 @@ import { defineRoute } from '../../route.ts';
 import { decodeId, encodeId } from '../../../util/ids.ts';
 import { jsonError } from '../../errors.ts';
 import { BlobHashMismatchError, BlobTooLargeError } from '../../../node/blobs.ts';
+import { uploadBlobResponse } from '../../../wire/admin.ts';
 
 /** PUT /admin-api/blobs?hash=&context_id= — raw body streamed into the blob store. */
 export default defineRoute({
   method: 'PUT',
   url: '/admin-api/blobs',
   access: 'protected',
+  response: uploadBlobResponse,
   rawBody: true,
   async handler({ node, body, query }) {
     let expectedHash: Uint8Array | undefined;

@@ -1,5 +1,5 @@
 import { defineRoute, type RouteDef } from '../../route.ts';
-import { capabilitiesRequest } from '../../../wire/membership.ts';
+import { capabilitiesRequest, capabilitiesResponse } from '../../../wire/membership.ts';
 import { decodeId } from '../../../util/ids.ts';
 import { Capability } from '../../../node/sync/codec.ts';
 import { pathId } from '../params.ts';
@@ -14,6 +14,7 @@ function route(kind: 'grant' | 'revoke'): RouteDef {
     method: 'POST',
     url: `/admin-api/contexts/:context_id/capabilities/${kind}`,
     access: 'protected',
+    response: capabilitiesResponse,
     body: { schema: capabilitiesRequest, errors: 'validated' },
     async handler({ node, params, body }) {
       const id = pathId(params.context_id);

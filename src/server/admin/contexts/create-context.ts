@@ -1,5 +1,5 @@
 import { defineRoute } from '../../route.ts';
-import { createContextRequest } from '../../../wire/admin.ts';
+import { createContextRequest, createContextResponse } from '../../../wire/admin.ts';
 import { decodeId, encodeId } from '../../../util/ids.ts';
 import { contextFailure } from './context-error.ts';
 import { withContextLimit } from '../limits.ts';
@@ -12,6 +12,7 @@ export default defineRoute({
   method: 'POST',
   url: '/admin-api/contexts',
   access: 'protected',
+  response: createContextResponse,
   body: { schema: createContextRequest, errors: 'validated' },
   async handler({ node, body }) {
     try {

@@ -1,5 +1,6 @@
 import { defineRoute } from '../../route.ts';
 import { pathId } from '../params.ts';
+import { deleteContextResponse } from '../../../wire/admin.ts';
 
 /**
  * Deleting an unknown context is `{"isDeleted":false}` with 200, as upstream. Under the context's execution lock,
@@ -9,6 +10,7 @@ export default defineRoute({
   method: 'DELETE',
   url: '/admin-api/contexts/:context_id',
   access: 'protected',
+  response: deleteContextResponse,
   async handler({ node, params }) {
     const id = pathId(params.context_id, 'Invalid context id');
     return { data: { isDeleted: await node.execution.withLock(id, () => node.contexts.delete(id)) } };

@@ -2,11 +2,13 @@ import { defineRoute } from '../../route.ts';
 import { Contexts } from '../../../node/contexts.ts';
 import { encodeId } from '../../../util/ids.ts';
 import { pathId } from '../params.ts';
+import { contextsWithExecutorsResponse, listContextsResponse } from '../../../wire/admin.ts';
 
 export const contextsForApplication = defineRoute({
   method: 'GET',
   url: '/admin-api/contexts/for-application/:application_id',
   access: 'protected',
+  response: listContextsResponse,
   async handler({ node, params }) {
     const app = encodeId(pathId(params.application_id));
     const all = await node.contexts.list();
@@ -19,6 +21,7 @@ export const contextsWithExecutors = defineRoute({
   method: 'GET',
   url: '/admin-api/contexts/with-executors/for-application/:application_id',
   access: 'protected',
+  response: contextsWithExecutorsResponse,
   async handler({ node, params }) {
     const app = encodeId(pathId(params.application_id));
     const all = (await node.contexts.list()).filter((c) => c.meta.applicationId === app);

@@ -3,6 +3,7 @@ import { encodeId } from '../../../util/ids.ts';
 import { jsonError } from '../../errors.ts';
 import { pathId } from '../params.ts';
 import type { Node } from '../../../node/node.ts';
+import { identitiesResponse } from '../../../wire/admin.ts';
 
 async function identities(node: Node, raw: string | undefined, owned: boolean) {
   const id = pathId(raw);
@@ -16,6 +17,7 @@ export const allIdentities = defineRoute({
   method: 'GET',
   url: '/admin-api/contexts/:context_id/identities',
   access: 'protected',
+  response: identitiesResponse,
   handler: ({ node, params }) => identities(node, params.context_id, false),
 });
 
@@ -24,5 +26,6 @@ export const ownedIdentities = defineRoute({
   method: 'GET',
   url: '/admin-api/contexts/:context_id/identities-owned',
   access: 'protected',
+  response: identitiesResponse,
   handler: ({ node, params }) => identities(node, params.context_id, true),
 });

@@ -1,5 +1,5 @@
 import { defineRoute } from '../../route.ts';
-import { inviteRequest } from '../../../wire/membership.ts';
+import { inviteRequest, inviteResponse } from '../../../wire/membership.ts';
 import { decodeId } from '../../../util/ids.ts';
 import { contextFailure } from './context-error.ts';
 
@@ -12,6 +12,7 @@ export default defineRoute({
   method: 'POST',
   url: '/admin-api/contexts/invite',
   access: 'protected',
+  response: inviteResponse,
   body: { schema: inviteRequest, errors: 'validated' },
   async handler({ node, body }) {
     try {

@@ -1,5 +1,5 @@
 import { defineRoute } from '../../route.ts';
-import { joinRequest } from '../../../wire/membership.ts';
+import { joinRequest, joinResponse } from '../../../wire/membership.ts';
 import { encodeId } from '../../../util/ids.ts';
 import { contextFailure } from './context-error.ts';
 
@@ -13,6 +13,7 @@ export default defineRoute({
   method: 'POST',
   url: '/admin-api/contexts/join',
   access: 'protected',
+  response: joinResponse,
   body: { schema: joinRequest, errors: 'validated' },
   async handler({ node, body }) {
     try {

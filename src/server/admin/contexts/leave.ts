@@ -3,6 +3,7 @@ import { decodeId, IdError } from '../../../util/ids.ts';
 import { jsonError } from '../../errors.ts';
 import { pathId } from '../params.ts';
 import { contextFailure } from './context-error.ts';
+import { leaveResponse } from '../../../wire/membership.ts';
 
 /**
  * DELETE /admin-api/contexts/:context_id/membership[?member=<pk>] (ours; upstream leaves through the contract):
@@ -13,6 +14,7 @@ export default defineRoute({
   method: 'DELETE',
   url: '/admin-api/contexts/:context_id/membership',
   access: 'protected',
+  response: leaveResponse,
   async handler({ node, params, query }) {
     const id = pathId(params.context_id, 'Invalid context id');
     let member: Uint8Array | undefined;

@@ -1,12 +1,14 @@
 import { defineRoute } from '../../route.ts';
 import { jsonError } from '../../errors.ts';
 import { pathId } from '../params.ts';
+import { storageResponse } from '../../../wire/admin.ts';
 
 /** Real size of the context's state in bytes (keys + values); upstream's handler is a stub answering 0. */
 export default defineRoute({
   method: 'GET',
   url: '/admin-api/contexts/:context_id/storage',
   access: 'protected',
+  response: storageResponse,
   async handler({ node, params }) {
     const id = pathId(params.context_id, 'Invalid context id');
     const meta = await node.contexts.meta(id);

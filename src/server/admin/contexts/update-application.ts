@@ -1,5 +1,5 @@
 import { defineRoute } from '../../route.ts';
-import { updateContextApplicationRequest } from '../../../wire/admin.ts';
+import { emptyResponse, updateContextApplicationRequest } from '../../../wire/admin.ts';
 import { decodeId, encodeId } from '../../../util/ids.ts';
 import { jsonError } from '../../errors.ts';
 import { pathId } from '../params.ts';
@@ -15,6 +15,7 @@ export default defineRoute({
   method: 'POST',
   url: '/admin-api/contexts/:context_id/application',
   access: 'protected',
+  response: emptyResponse,
   body: { schema: updateContextApplicationRequest, errors: 'validated' },
   async handler({ node, params, body }) {
     const id = pathId(params.context_id, 'Invalid context id');

@@ -7,6 +7,7 @@ export default defineRoute({
   method: 'GET',
   url: '/admin-api/certificate',
   access: 'public',
+  produces: 'text/plain',
   async handler({ node, reply }) {
     const tls = await readCertificate(node.dir);
     if (!tls) throw textError(404, 'Certificate not found');

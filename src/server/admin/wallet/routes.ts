@@ -4,6 +4,7 @@ import { WalletError } from '../../../auth/wallet.ts';
 import { HttpError, jsonError } from '../../errors.ts';
 import { pathId } from '../params.ts';
 import { encodeId } from '../../../util/ids.ts';
+import { didResponse, emptyResponse } from '../../../wire/admin.ts';
 
 /** Wallet errors are 400 `{"error":…}`; anything else propagates. */
 async function wallet<T>(fn: () => Promise<T> | T): Promise<T> {
@@ -48,12 +49,14 @@ export const walletRoutes: RouteDef[] = [
     method: 'GET',
     url: '/admin-api/did',
     access: 'protected',
+    response: didResponse,
     handler: ({ node }) => node.wallet.did(),
   }),
   defineRoute({
     method: 'DELETE',
     url: '/admin-api/did',
     access: 'protected',
+    response: emptyResponse,
     async handler({ node }) {
       await node.wallet.keys.clear();
       return { data: null };
