@@ -232,3 +232,59 @@ describe('meroctl with embedded auth', () => {
     assert.equal(ok(await meroctl(n.url, ['--output', 'json', 'app', 'ls'], { MEROCTL_TOKEN: token })).stdout, '[]\n');
   });
 });
+
+describe('meroctl: sharing a context between two nodes', () => {
+  let a: InProcNode;
+  let b: InProcNode;
+  before(async () => {
+    [a, b] = await Promise.all([startInProcNode(), startInProcNode()]);
+  });
+  after(() => Promise.all([a?.stop(), b?.stop()]));
+  const onA = async (...args: string[]) => JSON.parse(ok(await meroctl(a.url, ['--output', 'json', ...args])).stdout);
+  const onB = async (...args: string[]) => JSON.parse(ok(await meroctl(b.url, ['--output', 'json', ...args])).stdout);
+
+  test('identity generate, invite, join, call across nodes, grant/revoke, update, leave', async () => {
+    const { applicationId } = await onA('app', 'install', appPath('kv-store'));
+    const { contextId, memberPublicKey } = await onA('context', 'create', applicationId);
+    const { publicKey } = await onB('context', 'identity', 'new');
+    const { invitationPayload } = await onA('context', 'invite', contextId, publicKey);
+    assert.deepEqual(await onB('context', 'join', invitationPayload), { contextId, memberPublicKey: publicKey });
+    await onA('call', contextId, 'set', '--args', '{"key":"k","value":"from A"}');
+    let seen: unknown;
+    for (let i = 0; i < 100 && seen !== 'from A'; i++) {
+      seen = await onB('call', contextId, 'get', '--args', '{"key":"k"}', '--query');
+      if (seen !== 'from A') await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(seen, 'from A');
+    assert.deepEqual(new Set(await onB('context', 'identities', contextId)), new Set([memberPublicKey, publicKey]));
+
+    // B may not invite until A grants ManageMembers (kebab-case names work too).
+    const { publicKey: third } = await onA('context', 'identity', 'generate');
+    failed(await meroctl(b.url, ['context', 'invite', contextId, third]), /not allowed to manage members/);
+    await onA('context', 'grant', contextId, publicKey, 'manage-members');
+    assert.match((await onB('context', 'invite', contextId, third)).invitationPayload, /^[1-9A-HJ-NP-Za-km-z]+$/);
+    await onA('context', 'revoke', contextId, publicKey, 'ManageMembers');
+    failed(await meroctl(a.url, ['context', 'grant', contextId, publicKey, 'admin']), /unknown capability admin/);
+
+    // The same app under other metadata: a new application id the context switches to, on both nodes.
+    const { applicationId: v2 } = await onA('app', 'install', appPath('kv-store'), '--metadata', '{"v":2}');
+    failed(await meroctl(b.url, ['context', 'update', contextId, v2]), /application not found|not allowed/);
+    await onA('context', 'update', contextId, v2);
+    let app = '';
+    for (let i = 0; i < 100 && app !== v2; i++) {
+      app = (await onB('context', 'get', contextId)).applicationId;
+      if (app !== v2) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(app, v2);
+
+    assert.deepEqual(await onB('context', 'leave', contextId), { isDeleted: true });
+    assert.ok(!(await onB('context', 'ls')).some((c: { id: string }) => c.id === contextId));
+    for (let i = 0; i < 100; i++) {
+      if (!(await onA('context', 'identities', contextId)).includes(publicKey)) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    // B is gone from A's member list; the member B invited stays.
+    assert.deepEqual(new Set(await onA('context', 'identities', contextId)), new Set([memberPublicKey, third]));
+    failed(await meroctl(b.url, ['context', 'invite', 'nope', third]), /HTTP 400/);
+  });
+});

@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Command, CommanderError, Option } from 'commander';
-import { ApiError, NodeMeroClient, ResponseError, RpcError, type AliasKind, type NodeEvent } from '../client/node.ts';
+import { ApiError, NodeMeroClient, ResponseError, RpcError, type AliasKind, type Capability, type NodeEvent } from '../client/node.ts';
 import pkg from '../../package.json' with { type: 'json' };
 
 /** `meroctl`: a command line over the typed client (src/client). Errors: message on stderr, exit code 1 (usage: 2). */
@@ -135,6 +135,84 @@ ctx
     print(ids, () => table(ids));
   });
 
+/** The member acting in a context: `--as`, or else the first identity this node owns there. */
+async function actingMember(c: NodeMeroClient, contextId: string, as: string | undefined): Promise<string> {
+  const member = as ?? (await c.identities(contextId, true))[0];
+  if (!member) throw new Error(`this node owns no identity in context ${contextId}; pass --as <publicKey>`);
+  return member;
+}
+
+const CAPABILITIES: Record<string, Capability> = {
+  manageapplication: 'ManageApplication',
+  managemembers: 'ManageMembers',
+  proxy: 'Proxy',
+};
+function capabilityOf(name: string): Capability {
+  const c = CAPABILITIES[name.replace(/[-_]/g, '').toLowerCase()];
+  if (!c) throw new Error(`unknown capability ${name}: one of ManageApplication (manage-application), ManageMembers (manage-members), Proxy`);
+  return c;
+}
+
+ctx
+  .command('invite <contextId> <inviteeId>')
+  .description('add a member (its public key, from `context identity generate` on its node); prints the invitation payload')
+  .option('--as <publicKey>', 'inviter, a member with ManageMembers (default: the first identity this node owns)')
+  .action(async (contextId: string, invitee: string, o: { as?: string }) => {
+    const c = client();
+    const payload = await c.invite(contextId, await actingMember(c, contextId, o.as), invitee);
+    if (payload === null) throw new Error(`no such context ${contextId}`);
+    print({ invitationPayload: payload }, () => payload);
+  });
+ctx
+  .command('join <invitationPayload>')
+  .description("join a context with an invitation (its invitee key must be in this node's identity pool)")
+  .action(async (payload: string) => {
+    const r = await client().join(payload);
+    print(r, () => `context ${r.contextId}\nmember  ${r.memberPublicKey}`);
+  });
+ctx
+  .command('leave <contextId>')
+  .description("leave a context (signed removal of this node's members, then local deletion)")
+  .option('--member <publicKey>', 'remove only this owned member')
+  .action(async (contextId: string, o: { member?: string }) => {
+    const left = await client().leave(contextId, o.member);
+    if (!left) throw new Error(`no such context ${contextId}`);
+    print({ isDeleted: left }, () => `left ${contextId}`);
+  });
+ctx
+  .command('update <contextId> <applicationId>')
+  .description('switch the context to another installed application (members follow)')
+  .option('--as <publicKey>', 'executor, a member with ManageApplication (default: the first identity this node owns)')
+  .option('--migrate-method <name>', 'method of the new application to run once after the switch')
+  .action(async (contextId: string, applicationId: string, o: { as?: string; migrateMethod?: string }) => {
+    const c = client();
+    await c.updateContextApplication(contextId, { applicationId, executorPublicKey: await actingMember(c, contextId, o.as), migrateMethod: o.migrateMethod });
+    print({ applicationId }, () => `context ${contextId} runs ${applicationId}`);
+  });
+for (const [verb, grant] of [['grant', true], ['revoke', false]] as const) {
+  ctx
+    .command(`${verb} <contextId> <memberId> <capability>`)
+    .description(`${verb} a capability: ManageApplication, ManageMembers or Proxy`)
+    .option('--as <publicKey>', 'signer, a member with ManageMembers (default: the first identity this node owns)')
+    .action(async (contextId: string, member: string, capability: string, o: { as?: string }) => {
+      const c = client();
+      const cap = capabilityOf(capability);
+      const signer = await actingMember(c, contextId, o.as);
+      await (grant ? c.grantCapabilities(contextId, signer, [[member, cap]]) : c.revokeCapabilities(contextId, signer, [[member, cap]]));
+      print({ member, capability: cap, granted: grant }, () => `${grant ? 'granted' : 'revoked'} ${cap} ${grant ? 'to' : 'from'} ${member}`);
+    });
+}
+ctx
+  .command('identity')
+  .description('context identities')
+  .command('generate')
+  .alias('new')
+  .description("create a key pair in this node's identity pool (to be invited with); prints its public key")
+  .action(async () => {
+    const publicKey = await client().generateContextIdentity();
+    print({ publicKey }, () => publicKey);
+  });
+
 // ---- calls and events -----------------------------------------------------------------------------------------
 
 program
@@ -147,8 +225,7 @@ program
   .action(async (contextId: string, method: string, o: { args: string; as?: string; query?: boolean; substitute?: string }) => {
     const c = client();
     const args = parseJson(o.args, '--args');
-    const executor = o.as ?? (await c.identities(contextId, true))[0];
-    if (!executor) throw new Error(`this node owns no identity in context ${contextId}; pass --as <publicKey>`);
+    const executor = await actingMember(c, contextId, o.as);
     const opts = o.substitute ? { substitute: o.substitute.split(',').filter(Boolean) } : {};
     const out = o.query ? await c.query(contextId, method, args, executor, opts) : await c.execute(contextId, method, args, executor, opts);
     print(out);

@@ -3,12 +3,14 @@ import { base58 } from '@scure/base';
 import * as admin from '../wire/admin.ts';
 import { sseSessionResponse, sseSubscribeResponse, sseUnsubscribeResponse } from '../wire/events.ts';
 import { jsonrpcResponse } from '../wire/jsonrpc.ts';
+import * as membership from '../wire/membership.ts';
 import { ClientKeyInfoSchema, RootKeyInfoSchema } from '../auth/schemas.ts';
 import { ApiError, ResponseError, RpcError, shapeMessage } from './errors.ts';
 import { subscribeSse, type SseOptions, type SseSubscription } from './sse.ts';
 import { connectWs, globalWebSocket, wsUrl, type WebSocketFactory, type WsOptions, type WsSubscription } from './ws.ts';
 import type {
   AliasKind,
+  Capability,
   Application,
   BlobInfo,
   BlobSource,
@@ -415,6 +417,37 @@ export class MeroClient {
   /** POST /admin-api/identity/context: a fresh key pair kept by the node. → its public key. */
   async generateContextIdentity(): Promise<string> {
     return (await this.typed(admin.generateIdentityResponse, 'POST', '/admin-api/identity/context')).data.publicKey;
+  }
+
+  // ---- participating contexts (docs/network.md) ----------------------------------------------------------------
+
+  /**
+   * POST /admin-api/contexts/invite: `inviterId` (an owned member with ManageMembers) adds `inviteeId` to the
+   * context. → the base58 invitation payload to hand to the invitee's node; null for an unknown context.
+   */
+  async invite(contextId: string, inviterId: string, inviteeId: string): Promise<string | null> {
+    return (await this.typed(membership.inviteResponse, 'POST', '/admin-api/contexts/invite', { contextId, inviterId, inviteeId })).data;
+  }
+
+  /** POST /admin-api/contexts/join: joins with an invitation (its invitee key must be in this node's identity pool). */
+  async join(invitationPayload: string): Promise<{ contextId: string; memberPublicKey: string }> {
+    return (await this.typed(membership.joinResponse, 'POST', '/admin-api/contexts/join', { invitationPayload })).data;
+  }
+
+  /** DELETE /admin-api/contexts/:id/membership: leaves (every owned member, or `member`), then deletes the context here. */
+  async leave(contextId: string, member?: string): Promise<boolean> {
+    const q = member ? `?member=${enc(member)}` : '';
+    return (await this.typed(membership.leaveResponse, 'DELETE', `/admin-api/contexts/${enc(contextId)}/membership${q}`)).data.isDeleted;
+  }
+
+  /** POST /admin-api/contexts/:id/capabilities/grant: `signerId` (with ManageMembers) grants each [member, capability]. */
+  async grantCapabilities(contextId: string, signerId: string, capabilities: Array<[string, Capability]>): Promise<void> {
+    await this.typed(membership.capabilitiesResponse, 'POST', `/admin-api/contexts/${enc(contextId)}/capabilities/grant`, { capabilities, signer_id: signerId });
+  }
+
+  /** POST /admin-api/contexts/:id/capabilities/revoke */
+  async revokeCapabilities(contextId: string, signerId: string, capabilities: Array<[string, Capability]>): Promise<void> {
+    await this.typed(membership.capabilitiesResponse, 'POST', `/admin-api/contexts/${enc(contextId)}/capabilities/revoke`, { capabilities, signer_id: signerId });
   }
 
   // ---- aliases ------------------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type * as admin from '../wire/admin.ts';
 import type { ClientKeyInfo, RootKeyInfo } from '../auth/schemas.ts';
 import type { executionEvent, nodeEvent } from '../wire/events.ts';
+import type { capability } from '../wire/membership.ts';
 
 /** A node event pushed over WebSocket/SSE: `{contextId, type:"StateMutation", data:{newRoot, events}}`. */
 export type NodeEvent = z.infer<typeof nodeEvent>;
@@ -29,3 +30,6 @@ export type Json = null | boolean | number | string | Json[] | { [k: string]: Js
 export type BlobSource = Uint8Array | ArrayBuffer | Blob | ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>;
 
 export type AliasKind = 'context' | 'application' | 'identity';
+
+/** A member capability in a context (upstream's enum names). */
+export type Capability = z.infer<typeof capability>;
