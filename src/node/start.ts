@@ -10,6 +10,8 @@ export interface StartOptions {
   logger?: Logger;
   /** Name shown in the banner. */
   name?: string;
+  /** Where the start banner goes (default: stdout). */
+  banner?: (text: string) => void;
 }
 
 export interface RunningNode {
@@ -60,7 +62,7 @@ export async function startNode(dir: string, o: StartOptions = {}): Promise<Runn
       : []),
     '',
   ].join('\n');
-  process.stdout.write(banner + '\n');
+  (o.banner ?? ((t) => process.stdout.write(t)))(banner + '\n');
   logger.info({ peerId: node.identity.peerId, urls, authMode: config.server.auth_mode }, 'node started');
   // The swarm starts in the background once the server answers (loading js-libp2p takes a moment), so signal
   // handlers and callers are not held up; a node without peers works as before. stop() waits for it.

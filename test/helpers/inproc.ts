@@ -39,16 +39,9 @@ export async function startInProcNode(
   await initNode(dir, { serverHost: ['127.0.0.1'], serverPort: port, swarmPort: await freePort(), ...init });
   if (o.config?.length) await saveRaw(dir, applyEdits(await readRaw(dir), o.config));
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
-  const silence = process.stdout.write;
-  const start = async () => {
-    // The start banner goes to stdout; keep test output readable.
-    process.stdout.write = (() => true) as typeof process.stdout.write;
-    try {
-      return await startNode(dir, { logger, authMode: o.authMode });
-    } finally {
-      process.stdout.write = silence;
-    }
-  };
+  // The start banner is dropped (test output stays readable). Never swap process.stdout.write for that: with
+  // nodes starting concurrently, a swap can leave stdout silenced, and the test runner's own report with it.
+  const start = () => startNode(dir, { logger, authMode: o.authMode, banner: () => undefined });
   const n: InProcNode = {
     dir,
     url: `http://127.0.0.1:${port}`,
