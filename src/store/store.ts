@@ -170,15 +170,17 @@ export class Store {
   }
 
   /**
-   * Applies every write of the batch atomically: one RocksDB WriteBatch (one WAL record), so a crash never leaves part of a batch behind. With `sync`, the WAL is fdatasync'ed before
-   * this resolves.
+   * Applies every write of the batch atomically: one RocksDB WriteBatch (one WAL record), so a crash never leaves
+   * part of a batch behind. With the store's `sync` option the WAL is fdatasync'ed before this resolves, unless
+   * `o.sync` is false (writes that can be recovered otherwise; a later synced commit makes them durable too,
+   * since the WAL is one sequential log).
    */
-  async commit(batch: Batch): Promise<void> {
+  async commit(batch: Batch, o: { sync?: boolean } = {}): Promise<void> {
     if (batch.size === 0) return;
-    await this.track(this.commitInner(batch));
+    await this.track(this.commitInner(batch, o.sync !== false));
   }
 
-  private async commitInner(batch: Batch): Promise<void> {
+  private async commitInner(batch: Batch, sync = true): Promise<void> {
     // One WriteBatch = one WAL record: a crash never leaves part of a batch behind (issue #7's crash test found
     // torn commits when each column family was written in turn).
     const w = this.live().write();
@@ -191,7 +193,7 @@ export class Store {
     } finally {
       w.destroy();
     }
-    if (this.opts.sync) await this.syncWal();
+    if (this.opts.sync && sync) await this.syncWal();
   }
 
   /** fdatasync the current WAL file so committed writes survive power loss. */

@@ -712,7 +712,9 @@ export class SyncManager implements DeltaHooks {
     }
     batch.put('delta', contextKey(ctx, d.id), raw);
     batch.put('meta', ctx, JSON.stringify(next));
-    await this.d.store.commit(batch);
+    // An entry from a peer is not fsynced: lost in a power cut, it is fetched again from the peers. Our own
+    // membership entries are (nobody else may have them yet).
+    await this.d.store.commit(batch, { sync: peer === null });
     this.hlc.observe(d.hlc);
     this.stats.applied++;
     if (handlersBy) this.runHandlers(ctx, handlersBy, events);
