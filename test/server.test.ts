@@ -115,6 +115,15 @@ test('100 concurrent set calls on one context all persist', async () => {
   assert.ok(size.json.data.sizeInBytes > 100 * 4, `storage size ${size.text}`);
 });
 
+test('queries see every committed mutation (workers reuse reads only within one state version)', async () => {
+  for (let i = 0; i < 20; i++) {
+    assert.deepEqual((await exec('get', { key: 'cache' }, { mode: 'query' })).json.result, { output: i === 0 ? null : String(i - 1) });
+    assert.deepEqual((await exec('get', { key: 'cache' }, { mode: 'query' })).json.result, { output: i === 0 ? null : String(i - 1) });
+    assert.equal((await exec('set', { key: 'cache', value: String(i) })).status, 200);
+  }
+  assert.deepEqual((await exec('get', { key: 'cache' }, { mode: 'query' })).json.result, { output: '19' });
+});
+
 test('JSON-RPC error types (spec §8.2)', async () => {
   const unknownCtx = encodeId(new Uint8Array(32).fill(9));
   assert.deepEqual((await exec('get', { key: 'a' }, { context: unknownCtx })).json.error, { type: 'ContextNotFound' });

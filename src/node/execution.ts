@@ -104,7 +104,18 @@ export class Execution {
   /** Set by the node: produces and broadcasts deltas (src/node/sync). */
   hooks: DeltaHooks | null = null;
 
-  constructor(private readonly d: Deps) {}
+  /**
+   * Per-context version of the committed state: bumped after every commit that writes a context's state (local
+   * mutations, remote entries, snapshots, deletion). Calls carry it so runtime workers can reuse reads.
+   */
+  private readonly stateVersions = new Map<string, number>();
+  private versionSeq = 0;
+
+  constructor(private readonly d: Deps) {
+    d.store.onCommit((batch) => {
+      for (const op of batch.ops) if (op.col === 'state') this.stateVersions.set(op.key.subarray(0, 32).toString('hex'), ++this.versionSeq);
+    });
+  }
 
   /** Runs `fn` under the context's mutation lock (remote deltas are applied under the same lock). */
   withLock<T>(contextId: Uint8Array, fn: () => Promise<T>): Promise<T> {
@@ -311,6 +322,7 @@ export class Execution {
       contextId,
       executorId: executor,
       timeoutMs: this.d.timeoutMs,
+      stateVersion: init ? undefined : (this.stateVersions.get(Buffer.from(contextId).toString('hex')) ?? 0),
       host: {
         storageRead: async (key) => (init ? null : store.get('state', contextKey(contextId, key))),
         privateStorageRead: async (key) => store.get('private_state', contextKey(contextId, key)),

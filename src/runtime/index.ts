@@ -46,6 +46,8 @@ export interface CallRequest {
   contextId: Uint8Array;
   executorId: Uint8Array;
   host: RuntimeHost;
+  /** See CallMessage.stateVersion: set only when `host.storageRead` answers from that committed state. */
+  stateVersion?: number;
   limits?: Partial<VMLimits>;
   timeoutMs?: number;
 }
@@ -226,6 +228,7 @@ export class Runtime {
       contextId: req.contextId,
       executorId: req.executorId,
       limits,
+      stateVersion: req.stateVersion,
       caps: {
         privateStorage: typeof req.host.privateStorageRead === 'function',
         blobs: typeof req.host.blobRead === 'function',

@@ -17,6 +17,11 @@ export interface CallMessage {
   contextId: Uint8Array;
   executorId: Uint8Array;
   limits: VMLimits;
+  /**
+   * Version of the context's committed state (changes with every commit that touches it). When set, the worker
+   * may answer the guest's storage reads from values it read earlier at the same version.
+   */
+  stateVersion?: number;
   caps: { privateStorage: boolean; blobs: boolean; blobPut: boolean; members: boolean; alias: boolean };
 }
 

@@ -33,9 +33,43 @@ function request(callId: number, op: HostOp, arg: Uint8Array | string | null): u
   return reply.value;
 }
 
+/**
+ * Committed-state values this worker has read, per context, valid for one state version (a counter the node
+ * bumps after every commit that writes the context's state). A call at another version starts afresh. Bounded.
+ */
+const readCache = new Map<string, { version: number; values: Map<string, Uint8Array | null>; bytes: number }>();
+const READ_CACHE_BYTES = 16 << 20;
+let cachedBytes = 0;
+
+function cachedRead(msg: CallMessage, key: Uint8Array): Uint8Array | null {
+  const ctx = Buffer.from(msg.contextId).toString('hex');
+  let c = readCache.get(ctx);
+  if (!c || c.version !== msg.stateVersion) {
+    cachedBytes -= c?.bytes ?? 0;
+    c = { version: msg.stateVersion!, values: new Map(), bytes: 0 };
+    readCache.set(ctx, c);
+  }
+  const k = Buffer.from(key).toString('hex');
+  const hit = c.values.get(k);
+  if (hit !== undefined) return hit && hit.slice();
+  const value = request(msg.callId, 'storageRead', key) as Uint8Array | null;
+  const size = k.length + (value?.length ?? 0) + 64;
+  if (cachedBytes + size > READ_CACHE_BYTES) {
+    readCache.clear();
+    cachedBytes = 0;
+    return value;
+  }
+  c.values.set(k, value && value.slice());
+  c.bytes += size;
+  cachedBytes += size;
+  return value;
+}
+
 function syncHost(msg: CallMessage): SyncHost {
   const id = msg.callId;
-  const host: SyncHost = { storageRead: (key) => request(id, 'storageRead', key) as Uint8Array | null };
+  const host: SyncHost = {
+    storageRead: msg.stateVersion === undefined ? (key) => request(id, 'storageRead', key) as Uint8Array | null : (key) => cachedRead(msg, key),
+  };
   if (msg.caps.privateStorage) host.privateStorageRead = (key) => request(id, 'privateStorageRead', key) as Uint8Array | null;
   if (msg.caps.blobs) host.blobRead = (blobId) => request(id, 'blobRead', blobId) as Uint8Array | null;
   if (msg.caps.blobPut) host.blobPut = (data) => request(id, 'blobPut', data) as Uint8Array;

@@ -178,6 +178,13 @@ export class Store {
   async commit(batch: Batch, o: { sync?: boolean } = {}): Promise<void> {
     if (batch.size === 0) return;
     await this.track(this.commitInner(batch, o.sync !== false));
+    for (const l of this.listeners) l(batch);
+  }
+
+  private readonly listeners: Array<(batch: Batch) => void> = [];
+  /** Calls `listener` with every batch once it is committed (e.g. to invalidate caches of what it wrote). */
+  onCommit(listener: (batch: Batch) => void): void {
+    this.listeners.push(listener);
   }
 
   private async commitInner(batch: Batch, sync = true): Promise<void> {
