@@ -92,6 +92,10 @@ interface Sse {
   ended: Promise<void>;
 }
 
+/**
+ * The exact wire text split into messages — deliberately independent of the client's parseSse (which strips the
+ * optional space after the colon): these tests pin the bytes the node sends.
+ */
 function parse(text: string): Message[] {
   const out: Message[] = [];
   const blocks = text.split('\n\n');
