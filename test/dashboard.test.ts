@@ -23,6 +23,8 @@ import { buildDashboard } from '../web/admin-dashboard/build.ts';
 import { registerDashboard } from '../src/server/dashboard.ts';
 import { appPath, call, freePort, startInProcNode, type InProcNode } from './helpers/inproc.ts';
 import { track } from './helpers/node.ts';
+import { decodeInvitation } from '../src/node/sync/codec.ts';
+import { encodeId } from '../src/util/ids.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = resolve('test-artifacts/dashboard');
@@ -289,6 +291,30 @@ describe('embedded auth: full flow in Chromium', { timeout: 180_000 }, () => {
     assert.match((await page.getByTestId('identity-row').first().textContent()) ?? '', /owned by this node/);
     await page.getByTestId('context-storage').filter({ hasText: /B|KiB|MiB/ }).waitFor();
     await shot(page, 'context');
+  });
+
+  test('invite a new identity from the context page; a bad invitation is refused plainly', async () => {
+    await nav(page, 'contexts');
+    await page.getByTestId('new-identity').click();
+    const key = ((await page.getByTestId('new-identity-key').textContent()) ?? '').trim();
+    assert.match(key, /^[1-9A-HJ-NP-Za-km-z]{32,44}$/);
+    await page.getByTestId('join-payload').fill('not-an-invitation');
+    await page.getByTestId('join-submit').click();
+    await page.getByTestId('join-error').waitFor({ timeout: 10_000 });
+    assert.match((await page.getByTestId('join-error').textContent()) ?? '', /invalid invitation payload/);
+
+    await page.goto(`${n.url}/admin-dashboard/contexts/${contextId}`);
+    await page.getByTestId('invitee').fill(key);
+    await page.getByTestId('invite-submit').click();
+    await page.getByTestId('invite-success').or(page.getByTestId('invite-error')).waitFor({ timeout: 15_000 });
+    await assertNoErrorBox(page, 'invite-error');
+    const invitation = await page.getByTestId('invitation').inputValue();
+    const decoded = decodeInvitation(invitation);
+    assert.equal(encodeId(decoded.contextId), contextId);
+    assert.equal(encodeId(decoded.invitee), key);
+    // The invitee is a member now (the list reloads).
+    await page.getByTestId('identity-row').filter({ hasText: key }).waitFor({ timeout: 10_000 });
+    await shot(page, 'context-invited');
   });
 
   test('watch the context live, call set from the console, see the event arrive', async () => {

@@ -1,4 +1,7 @@
-/** Contexts: list, create from an application with init params, delete; a context's identities and storage. */
+/**
+ * Contexts: list, create from an application with init params, join with an invitation, delete; a context's
+ * identities, storage, and invitations of new members.
+ */
 import { useEffect, useState } from 'preact/hooks';
 import { client, type Application } from '../lib/api.ts';
 import { formatBytes, shortId, textToBytes } from '../lib/format.ts';
@@ -93,6 +96,119 @@ function CreateForm(props: { apps: Application[] | undefined; preselect: string 
   );
 }
 
+/** Joining another node's context: a fresh identity to be invited with, then the invitation it brings back. */
+function JoinCard(props: { onJoined: () => void }) {
+  const [identity, setIdentity] = useState<string | null>(null);
+  const [payload, setPayload] = useState('');
+  const [joined, setJoined] = useState<{ contextId: string; memberPublicKey: string } | null>(null);
+  const keyAction = useAction();
+  const joinAction = useAction();
+
+  const join = async (e: Event) => {
+    e.preventDefault();
+    setJoined(null);
+    const r = await joinAction.run(() => client.join(payload.trim()));
+    if (r) {
+      setJoined(r);
+      setPayload('');
+      props.onJoined();
+    }
+  };
+
+  return (
+    <Card title="Join a context" testid="join-card">
+      <p class="muted">
+        1. Create an identity on this node and send its public key to a member of the context. 2. Paste the invitation they
+        send back (a member creates it on the context's page of their node).
+      </p>
+      <div class="form-actions">
+        <button type="button" class="btn" disabled={keyAction.busy} data-testid="new-identity" onClick={async () => setIdentity((await keyAction.run(() => client.generateContextIdentity())) ?? null)}>
+          {keyAction.busy ? 'Creating…' : 'New identity'}
+        </button>
+        {identity && <Id value={identity} testid="new-identity-key" />}
+      </div>
+      <ErrorBox error={keyAction.error} title="Could not create an identity" />
+      <form class="form" onSubmit={join} data-testid="join-form">
+        <Field id="join-payload" label="Invitation">
+          <textarea id="join-payload" data-testid="join-payload" rows={3} required value={payload} onInput={(e) => setPayload(val(e))} spellcheck={false} />
+        </Field>
+        <div class="form-actions">
+          <button type="submit" class="btn btn-primary" disabled={joinAction.busy || !payload.trim()} data-testid="join-submit">
+            {joinAction.busy ? 'Joining… (fetching the context from its members)' : 'Join'}
+          </button>
+        </div>
+      </form>
+      <ErrorBox error={joinAction.error} testid="join-error" title="Join failed" />
+      {joined && (
+        <Success testid="join-success">
+          Joined context{' '}
+          <Link to={`/contexts/${joined.contextId}`}>{joined.contextId}</Link> as <code>{shortId(joined.memberPublicKey)}</code>.
+        </Success>
+      )}
+    </Card>
+  );
+}
+
+/** Inviting a member: one of this node's members with ManageMembers adds the invitee's key and gets the payload. */
+function InviteCard(props: { contextId: string; owned: string[]; onInvited: () => void }) {
+  const [inviter, setInviter] = useState('');
+  const [invitee, setInvitee] = useState('');
+  const [payload, setPayload] = useState<string | null>(null);
+  const action = useAction();
+  const from = inviter || props.owned[0] || '';
+
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    setPayload(null);
+    const r = await action.run(async () => {
+      const p = await client.invite(props.contextId, from, invitee.trim());
+      if (p === null) throw new Error('This node does not know the context.');
+      return p;
+    });
+    if (r) {
+      setPayload(r);
+      props.onInvited();
+    }
+  };
+
+  return (
+    <Card title="Invite a member" testid="invite-card">
+      {props.owned.length === 0 ? (
+        <p class="muted">This node owns no member of this context, so it cannot invite.</p>
+      ) : (
+        <form class="form" onSubmit={submit} data-testid="invite-form">
+          {props.owned.length > 1 && (
+            <Field id="invite-as" label="Invite as">
+              <select id="invite-as" value={from} onChange={(e) => setInviter(val(e))}>
+                {props.owned.map((pk) => (
+                  <option key={pk} value={pk}>
+                    {shortId(pk)}
+                  </option>
+                ))}
+              </select>
+            </Field>
+          )}
+          <Field id="invitee" label="Invitee public key" hint="From “New identity” on the invitee's node (Contexts page).">
+            <input id="invitee" data-testid="invitee" required value={invitee} onInput={(e) => setInvitee(val(e))} spellcheck={false} />
+          </Field>
+          <div class="form-actions">
+            <button type="submit" class="btn btn-primary" disabled={action.busy || !invitee.trim()} data-testid="invite-submit">
+              {action.busy ? 'Inviting…' : 'Invite'}
+            </button>
+          </div>
+        </form>
+      )}
+      <ErrorBox error={action.error} testid="invite-error" title="Invite failed" />
+      {payload && (
+        <Success testid="invite-success">
+          Invitation for the invitee's node (Contexts → Join a context):
+          <textarea readOnly rows={3} value={payload} data-testid="invitation" onFocus={(e) => (e.currentTarget as HTMLTextAreaElement).select()} />
+        </Success>
+      )}
+    </Card>
+  );
+}
+
 export function ContextsPage() {
   const route = useRoute();
   const contexts = useAsync(() => client.listContexts());
@@ -104,6 +220,7 @@ export function ContextsPage() {
     <div class="page">
       <PageHead title="Contexts" subtitle="Running instances of applications, each with its own state and members." actions={<RefreshButton onClick={contexts.reload} loading={contexts.loading} />} />
       <CreateForm apps={apps.data} preselect={route.query.get('app')} onCreated={contexts.reload} />
+      <JoinCard onJoined={contexts.reload} />
       <Card title={`Contexts${contexts.data ? ` (${contexts.data.length})` : ''}`} testid="contexts-card">
         <ErrorBox error={action.error} title="Delete failed" />
         {contexts.loading && !contexts.data ? (
@@ -250,6 +367,7 @@ export function ContextPage(props: { id: string }) {
               <Empty>No members.</Empty>
             )}
           </Card>
+          {identities.data && <InviteCard contextId={props.id} owned={identities.data.all.filter((pk) => identities.data!.owned.has(pk))} onInvited={identities.reload} />}
         </div>
       )}
     </div>
