@@ -333,11 +333,49 @@ function syncIndexes(key: Uint8Array, present: bool): void {
 
 function compareStrings(x: string, y: string): i32 { return x < y ? -1 : x > y ? 1 : 0; }
 
+/** Position of `key` in a sorted list: the index of the first element ≥ key. */
+function lowerBound(list: string[], key: string): i32 {
+  let lo = 0, hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compareStrings(list[mid], key) < 0) lo = mid + 1; else hi = mid;
+  }
+  return lo;
+}
+
+class MapDir {
+  constructor(public count: i32, public bounds: string[]) {}
+}
+
+function strings(v: JSONValue): string[] {
+  const out = new Array<string>();
+  for (let i = 0; i < v.items.length; i++) out.push(v.items[i].str);
+  return out;
+}
+
+function jsonStrings(list: string[]): string {
+  const parts = new Array<string>();
+  for (let i = 0; i < list.length; i++) parts.push(quote(list[i]));
+  return "[" + parts.join(",") + "]";
+}
+
+function insertAt(list: string[], at: i32, key: string): void {
+  list.push(key);
+  for (let i = list.length - 1; i > at; i--) list[i] = list[i - 1];
+  list[at] = key;
+}
+
 /**
- * A map of string keys to string values. Each entry is its own record "<name>:<key>"; the record "<name>"
- * is the sorted JSON array of the keys, a derived record (see `State`), so concurrent inserts of different
- * keys on different nodes all end up listed, in the same order, on every node. Declare maps at module level
- * (`const items = new UnorderedMap("items")`): `applyArtifact` finds them there to keep their indexes.
+ * A map of string keys to string values. Each entry is its own record "<name>:<key>". The sorted key index is
+ * derived (see `State`): `applyArtifact` keeps it on every node, so concurrent inserts of different keys on
+ * different nodes all end up listed. Declare maps at module level (`const items = new UnorderedMap("items")`).
+ *
+ * The index is cut into chunks at "boundary" keys — keys whose sha256 starts with a byte below 4, about one in
+ * 64 — so an insert or removal rewrites one chunk of ~64 keys and the list of boundaries (~1/64 of the keys),
+ * not the whole index. Which keys are boundaries depends on the keys alone, so the same set of keys gives the
+ * same records (and the same root) on every node whatever the order of inserts. Records: "<name>" =
+ * {"n": number of keys, "b": sorted boundary keys}; "<name>/<boundary>" = the sorted keys from that boundary up to
+ * the next ("<name>/" for the keys before the first boundary). Empty ones are absent.
  */
 export class UnorderedMap {
   private prefix: Uint8Array;
@@ -370,21 +408,20 @@ export class UnorderedMap {
 
   /** The keys in ascending order. */
   keys(): string[] {
-    const raw = state.get(this.name);
-    const keys = new Array<string>();
-    if (raw === null) return keys;
-    const v = parse(raw!);
-    if (v === null) abort("corrupt index of map " + this.name);
-    for (let i = 0; i < v!.items.length; i++) keys.push(v!.items[i].str);
-    return keys;
+    const out = this.loadList(this.chunkName(""));
+    const bounds = this.loadDir().bounds;
+    for (let i = 0; i < bounds.length; i++) {
+      const chunk = this.loadList(this.chunkName(bounds[i]));
+      for (let j = 0; j < chunk.length; j++) out.push(chunk[j]);
+    }
+    return out;
   }
 
-  len(): i32 { return this.keys().length; }
+  len(): i32 { return this.loadDir().count; }
 
   clear(): void {
     const keys = this.keys();
-    for (let i = 0; i < keys.length; i++) state.remove(this.entryName(keys[i]));
-    state.removeDerived(this.name);
+    for (let i = 0; i < keys.length; i++) this.remove(keys[i]);
   }
 
   /** Called by `applyArtifact` for every record that appeared or disappeared. */
@@ -395,25 +432,86 @@ export class UnorderedMap {
     this.index(strOf(key.slice(p.length)), present);
   }
 
+  // ---- the chunked index ----
+
+  private chunkName(boundary: string): string { return this.name + "/" + boundary; }
+
+  private static isBoundary(key: string): bool { return sha256(utf8(key))[0] < 4; }
+
+  private loadList(record: string): string[] {
+    const raw = state.get(record);
+    if (raw === null) return new Array<string>();
+    const v = parse(raw!);
+    if (v === null) abort("corrupt index record " + record);
+    return strings(v!);
+  }
+
+  private saveList(record: string, list: string[]): void {
+    if (list.length == 0) state.removeDerived(record);
+    else state.setDerived(record, jsonStrings(list));
+  }
+
+  private loadDir(): MapDir {
+    const raw = state.get(this.name);
+    if (raw === null) return new MapDir(0, new Array<string>());
+    const v = parse(raw!);
+    if (v === null || v!.get("n") === null || v!.get("b") === null) abort("corrupt index record " + this.name);
+    return new MapDir(<i32>v!.get("n")!.num, strings(v!.get("b")!));
+  }
+
+  private saveDir(dir: MapDir): void {
+    if (dir.count == 0) state.removeDerived(this.name);
+    else state.setDerived(this.name, "{\"n\":" + dir.count.toString() + ",\"b\":" + jsonStrings(dir.bounds) + "}");
+  }
+
+  /** The boundary whose chunk holds `key` ("" = the first chunk), among the sorted `bounds`. */
+  private static chunkOf(bounds: string[], key: string): string {
+    const at = lowerBound(bounds, key);
+    if (at < bounds.length && bounds[at] == key) return key;
+    return at == 0 ? "" : bounds[at - 1];
+  }
+
   private index(key: string, present: bool): void {
-    const keys = this.keys();
-    let lo = 0, hi = keys.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (compareStrings(keys[mid], key) < 0) lo = mid + 1; else hi = mid;
-    }
-    const found = lo < keys.length && keys[lo] == key;
-    if (present == found) return;
+    const dir = this.loadDir();
+    const bounds = dir.bounds;
+    const home = UnorderedMap.chunkOf(bounds, key);
+    const isBound = UnorderedMap.isBoundary(key);
     if (present) {
-      keys.push(key);
-      for (let i = keys.length - 1; i > lo; i--) keys[i] = keys[i - 1];
-      keys[lo] = key;
+      if (isBound && home == key) return; // already indexed
+      const chunk = this.loadList(this.chunkName(home));
+      const at = lowerBound(chunk, key);
+      if (at < chunk.length && chunk[at] == key) return; // already indexed
+      if (isBound) {
+        // `key` starts a chunk: the keys after it in its home chunk move with it.
+        const moved = new Array<string>();
+        moved.push(key);
+        for (let i = at; i < chunk.length; i++) moved.push(chunk[i]);
+        this.saveList(this.chunkName(home), chunk.slice(0, at));
+        this.saveList(this.chunkName(key), moved);
+        insertAt(bounds, lowerBound(bounds, key), key);
+      } else {
+        insertAt(chunk, at, key);
+        this.saveList(this.chunkName(home), chunk);
+      }
     } else {
-      keys.splice(lo, 1);
+      const chunk = this.loadList(this.chunkName(home));
+      const at = lowerBound(chunk, key);
+      if (at >= chunk.length || chunk[at] != key) return; // not indexed
+      if (isBound && home == key) {
+        // The chunk `key` started joins the chunk before it.
+        const before = lowerBound(bounds, key);
+        const into = before == 0 ? "" : bounds[before - 1];
+        const merged = this.loadList(this.chunkName(into));
+        for (let i = 1; i < chunk.length; i++) merged.push(chunk[i]);
+        this.saveList(this.chunkName(into), merged);
+        state.removeDerived(this.chunkName(key));
+        bounds.splice(before, 1);
+      } else {
+        chunk.splice(at, 1);
+        this.saveList(this.chunkName(home), chunk);
+      }
     }
-    if (keys.length == 0) { state.removeDerived(this.name); return; }
-    const parts = new Array<string>();
-    for (let i = 0; i < keys.length; i++) parts.push(quote(keys[i]));
-    state.setDerived(this.name, "[" + parts.join(",") + "]");
+    dir.count += present ? 1 : -1;
+    this.saveDir(dir);
   }
 }
