@@ -381,6 +381,8 @@ export class UnorderedMap {
   private prefix: Uint8Array;
 
   constructor(public name: string) {
+    // ":" and "/" separate a map's records from each other's (and from other maps').
+    if (name.length == 0 || name.includes(":") || name.includes("/")) abort("a map name must be non-empty, without ':' or '/'");
     this.prefix = utf8(name + ":");
     maps.push(this);
   }
