@@ -82,23 +82,26 @@ const ALL_CAPS = [Capability.ManageApplication, Capability.ManageMembers, Capabi
 function hex(b: Uint8Array): string {
   return Buffer.from(b).toString('hex');
 }
+/** Kinds of sync record in the config column, after the context id. */
+const TAG = { membership: 0, stamp: 1, set: 2, setOf: 3, entry: 4 } as const;
+
 function membershipKey(ctx: Uint8Array): Uint8Array {
-  return concat(ctx, Uint8Array.of(0));
+  return concat(ctx, Uint8Array.of(TAG.membership));
 }
 /** Set of membership entry ids (JSON array of hex), by its hash. */
 function setKey(ctx: Uint8Array, h: Uint8Array): Uint8Array {
-  return concat(ctx, Uint8Array.of(2), h);
+  return concat(ctx, Uint8Array.of(TAG.set), h);
 }
 /** Hash of the membership set in an applied entry's causal past (itself included). */
 function setOfKey(ctx: Uint8Array, id: Uint8Array): Uint8Array {
-  return concat(ctx, Uint8Array.of(3), id);
+  return concat(ctx, Uint8Array.of(TAG.setOf), id);
 }
 /** A membership entry's effect (genesis, member op, application). */
 function entryKey(ctx: Uint8Array, id: Uint8Array): Uint8Array {
-  return concat(ctx, Uint8Array.of(4), id);
+  return concat(ctx, Uint8Array.of(TAG.entry), id);
 }
 function stampKey(ctx: Uint8Array, key: Uint8Array): Uint8Array {
-  return concat(ctx, Uint8Array.of(1), key);
+  return concat(ctx, Uint8Array.of(TAG.stamp), key);
 }
 /** LWW stamp: hlc (u64 BE) ‖ author ‖ delta id; byte order = (hlc, author, id) order. */
 function stampOf(d: Delta): Buffer {
@@ -223,12 +226,6 @@ export class SyncManager implements DeltaHooks {
     return this.d.store.getJson<Membership>('config', membershipKey(ctx));
   }
 
-  private static can(m: Membership | null, member: Uint8Array, cap?: number): boolean {
-    const caps = m?.members[encodeId(member)];
-    if (!caps) return false;
-    return cap === undefined || caps.includes(cap);
-  }
-
   // ---- hooks called by Execution (under the context lock) -------------------------------------------------------
 
   async genesis(batch: Batch, ctx: Uint8Array, secret: Uint8Array, creator: Uint8Array, appId: Uint8Array, outcome: Outcome | null): Promise<number[][]> {
@@ -320,7 +317,7 @@ export class SyncManager implements DeltaHooks {
   async invite(ctx: Uint8Array, inviter: Uint8Array, invitee: Uint8Array): Promise<string | null> {
     const m = await this.membership(ctx);
     if (!m) return null;
-    if (!SyncManager.can(m, inviter, Capability.ManageMembers)) {
+    if (!can(m, inviter, Capability.ManageMembers)) {
       throw new ContextError(`${encodeId(inviter)} is not allowed to manage members of this context`, 403);
     }
     if (!m.members[encodeId(invitee)]) await this.authorEntry(ctx, inviter, { type: 'member', op: 'add', member: invitee, capability: 0 });
@@ -352,7 +349,7 @@ export class SyncManager implements DeltaHooks {
   async setApplication(ctx: Uint8Array, author: Uint8Array, appId: Uint8Array): Promise<boolean> {
     const m = await this.membership(ctx);
     if (!m) return false;
-    if (!SyncManager.can(m, author, Capability.ManageApplication)) {
+    if (!can(m, author, Capability.ManageApplication)) {
       throw new ContextError(`${encodeId(author)} is not allowed to manage the application of this context`, 403);
     }
     if (m.applicationId === encodeId(appId)) return true;
@@ -424,7 +421,7 @@ export class SyncManager implements DeltaHooks {
             );
           }
           await this.syncWith(ctx, peer);
-          if (SyncManager.can(await this.membership(ctx), inv.invitee)) {
+          if (can(await this.membership(ctx), inv.invitee)) {
             ok = true;
             break;
           }
@@ -649,7 +646,8 @@ export class SyncManager implements DeltaHooks {
     let parentSet: string | null = null;
     if (p.type === 'genesis') {
       if (await this.membership(ctx)) return 'a second genesis';
-      if (!Buffer.from(d.author).equals(Buffer.from(ctx)) || d.parents.length > 0) return 'genesis not signed by the context key';
+      const refused = refusal(ctx, null, d);
+      if (refused) return refused;
       await this.ensureApp(ctx, p.app, peer);
       next.applicationId = encodeId(p.app.applicationId);
       Object.assign(next, await this.applyOps(batch, ctx, next, d, p.ops));
@@ -658,9 +656,9 @@ export class SyncManager implements DeltaHooks {
       if (d.parents.length === 0) return 'an entry without parents';
       parentSet = await this.unionOfParents(batch, ctx, d.parents);
       const m = parentSet ? await this.membershipOfSet(ctx, parentSet) : null;
-      if (!m) return 'context has no genesis';
+      const refused = refusal(ctx, m, d);
+      if (refused) return refused;
       if (p.type === 'state') {
-        if (!SyncManager.can(m, d.author)) return 'author is not a member';
         Object.assign(next, await this.applyOps(batch, ctx, next, d, p.ops));
         if (d.events) {
           try {
@@ -669,14 +667,8 @@ export class SyncManager implements DeltaHooks {
             events = [];
           }
         }
-        if (events.some((e) => e.handler)) handlersBy = await this.handlerExecutor(ctx, m, d.author);
-      } else if (p.type === 'member') {
-        const self = Buffer.from(p.member).equals(Buffer.from(d.author));
-        if (!SyncManager.can(m, d.author, Capability.ManageMembers) && !(p.op === 'remove' && self && SyncManager.can(m, d.author))) {
-          return 'author may not manage members';
-        }
+        if (events.some((e) => e.handler)) handlersBy = await this.handlerExecutor(ctx, m!, d.author);
       } else if (p.type === 'application') {
-        if (!SyncManager.can(m, d.author, Capability.ManageApplication)) return 'author may not manage the application';
         await this.ensureApp(ctx, p.app, peer);
       }
     }
@@ -993,7 +985,7 @@ export class SyncManager implements DeltaHooks {
     const ctx = q.auth.contextId;
     const m = await this.membership(ctx);
     const net = this.network!;
-    if (!m || !SyncManager.can(m, q.auth.member) || !edVerify(q.auth.member, authMessage(ctx, peer, net.peerId), q.auth.signature)) {
+    if (!m || !can(m, q.auth.member) || !edVerify(q.auth.member, authMessage(ctx, peer, net.peerId), q.auth.signature)) {
       await send(encodeResponse({ type: 'error', message: 'not a member of this context' }));
       return;
     }
@@ -1056,7 +1048,7 @@ export class SyncManager implements DeltaHooks {
         for await (const { key, value } of this.d.store.iterate(col, { prefix: ctx })) cols[col].push({ key: key.subarray(32), value });
       }
       const keep = new Set(headsOf(meta).map(hex));
-      for (const r of cols.config) if (r.key[0] === ENTRY_TAG) keep.add(hex(r.key.subarray(1)));
+      for (const r of cols.config) if (r.key[0] === TAG.entry) keep.add(hex(r.key.subarray(1)));
       for await (const { key, value } of this.d.store.iterate('delta', { prefix: ctx })) {
         const id = key.subarray(32);
         cols.delta.push({ key: id, value: keep.has(hex(id)) ? value : EMPTY });
@@ -1132,7 +1124,7 @@ export class SyncManager implements DeltaHooks {
     }
     const history: Delta[] = [];
     for (const r of cols.config) {
-      if (r.key[0] !== ENTRY_TAG) continue;
+      if (r.key[0] !== TAG.entry) continue;
       const d = bodies.get(hex(r.key.subarray(1)));
       if (!d || d.payload.type === 'state') throw new Error('snapshot: membership record without its entry');
       if (Buffer.from(r.value).toString('utf8') !== JSON.stringify(entryRecord(d))) throw new Error('snapshot: membership record does not match its entry');
@@ -1140,7 +1132,7 @@ export class SyncManager implements DeltaHooks {
     }
     checkSets(cols.config, history, meta.heads);
     const m = checkMembershipHistory(ctx, history);
-    const sent = cols.config.find((r) => r.key.length === 1 && r.key[0] === 0);
+    const sent = cols.config.find((r) => r.key.length === 1 && r.key[0] === TAG.membership);
     if (!m || !sent || canonical(JSON.parse(Buffer.from(sent.value).toString('utf8'))) !== canonical(m)) throw new Error('snapshot: membership does not follow from its entries');
     if (encodeId(meta.applicationId) !== m.applicationId) throw new Error('snapshot: application differs from the membership');
     for (const h of meta.heads) if (!bodies.has(hex(h))) throw new Error('snapshot: a head without its entry');
@@ -1222,7 +1214,6 @@ function entryRecord(d: Delta): EntryRecord {
 
 /** The largest entry: a response frame (8 MiB) less its own framing (tag, option byte, length). */
 const MAX_ENTRY_BYTES = MAX_FRAME - 16;
-const ENTRY_TAG = 4;
 const EMPTY = new Uint8Array(0);
 /** Snapshot frames carry up to ~1 MiB of records; the whole snapshot may not exceed MAX_SNAPSHOT_BYTES. */
 const SNAPSHOT_FRAME_BYTES = 1 << 20;
@@ -1241,7 +1232,7 @@ function canonical(v: unknown): string {
 
 /**
  * Replays membership entries in (hlc, id) order, checking each one's authorisation against the membership before
- * it (the rules of `applyLocked`); null when one fails. This linear order is stricter than the causal check: with
+ * it (`refusal`); null when one fails. This linear order is stricter than the causal check: with
  * concurrent revocations a valid history can fail it, and the joiner then replays the DAG instead.
  */
 function checkMembershipHistory(ctx: Uint8Array, entries: Delta[]): Membership | null {
@@ -1249,16 +1240,7 @@ function checkMembershipHistory(ctx: Uint8Array, entries: Delta[]): Membership |
   const done: EntryRecord[] = [];
   let m: Membership | null = null;
   for (const d of sorted) {
-    const p = d.payload;
-    if (p.type === 'genesis') {
-      if (m || !Buffer.from(d.author).equals(Buffer.from(ctx)) || d.parents.length > 0) return null;
-    } else if (p.type === 'member') {
-      const self = Buffer.from(p.member).equals(Buffer.from(d.author));
-      const has = (cap?: number) => Boolean(m?.members[encodeId(d.author)]) && (cap === undefined || m!.members[encodeId(d.author)]!.includes(cap));
-      if (!has(Capability.ManageMembers) && !(p.op === 'remove' && self && has())) return null;
-    } else if (p.type === 'application') {
-      if (!m?.members[encodeId(d.author)]?.includes(Capability.ManageApplication)) return null;
-    } else return null;
+    if (d.payload.type === 'state' || (d.payload.type === 'genesis' && m) || refusal(ctx, m, d)) return null;
     done.push(entryRecord(d));
     m = foldMembership(done);
   }
@@ -1277,14 +1259,14 @@ function checkSets(config: Array<{ key: Uint8Array; value: Uint8Array }>, histor
   const setOf = new Map<string, string>();
   for (const r of config) {
     const tag = r.key[0];
-    if (tag === 2) {
+    if (tag === TAG.set) {
       const content = JSON.parse(Buffer.from(r.value).toString('utf8')) as string[];
       const h = hex(r.key.subarray(1));
       if (!Array.isArray(content) || hex(hash(Buffer.from([...content].sort().join(',')))) !== h) throw new Error('snapshot: a membership set does not match its hash');
       if (content.some((id) => !ids.has(id))) throw new Error('snapshot: a membership set names an unknown entry');
       sets.set(h, content);
-    } else if (tag === 3) setOf.set(hex(r.key.subarray(1)), hex(r.value));
-    else if (tag !== 0 && tag !== 1 && tag !== ENTRY_TAG) throw new Error('snapshot: unknown record');
+    } else if (tag === TAG.setOf) setOf.set(hex(r.key.subarray(1)), hex(r.value));
+    else if (tag !== TAG.membership && tag !== TAG.stamp && tag !== TAG.entry) throw new Error('snapshot: unknown record');
   }
   for (const h of setOf.values()) if (!sets.has(h)) throw new Error('snapshot: an entry points at a missing membership set');
   const covered = new Set<string>();
@@ -1295,6 +1277,30 @@ function checkSets(config: Array<{ key: Uint8Array; value: Uint8Array }>, histor
 function appInfoOf(m: Membership): AppInfo {
   const a = m.app;
   return { applicationId: decodeId(m.applicationId), bytecode: decodeId(a.bytecode), size: a.size, source: a.source, metadata: Uint8Array.from(a.metadata), package: a.package, version: a.version };
+}
+
+function can(m: Membership | null, member: Uint8Array, cap?: number): boolean {
+  const caps = m?.members[encodeId(member)];
+  if (!caps) return false;
+  return cap === undefined || caps.includes(cap);
+}
+
+/**
+ * Why `d` may not be applied on top of membership `m` (the membership of its causal past; null before the
+ * genesis), or null when it may. The one statement of the authorisation rules, for applied entries and snapshots.
+ */
+function refusal(ctx: Uint8Array, m: Membership | null, d: Delta): string | null {
+  const p = d.payload;
+  if (p.type === 'genesis') {
+    return Buffer.from(d.author).equals(Buffer.from(ctx)) && d.parents.length === 0 ? null : 'genesis not signed by the context key';
+  }
+  if (!m) return 'context has no genesis';
+  if (p.type === 'state') return can(m, d.author) ? null : 'author is not a member';
+  if (p.type === 'member') {
+    const selfRemoval = p.op === 'remove' && Buffer.from(p.member).equals(Buffer.from(d.author)) && can(m, d.author);
+    return can(m, d.author, Capability.ManageMembers) || selfRemoval ? null : 'author may not manage members';
+  }
+  return can(m, d.author, Capability.ManageApplication) ? null : 'author may not manage the application';
 }
 
 /** Membership after a set of membership entries, applied in (hlc, id) order (a topological order of the DAG). */
