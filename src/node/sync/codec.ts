@@ -116,27 +116,22 @@ const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 const privCache = new Map<string, KeyObject>();
 const pubCache = new Map<string, KeyObject>();
 
-function privKey(seed: Uint8Array): KeyObject {
-  const k = Buffer.from(seed).toString('hex');
-  let key = privCache.get(k);
+/** A node:crypto key object for raw key bytes, kept in a bounded cache (building one costs more than a signature). */
+function cachedKey(cache: Map<string, KeyObject>, limit: number, raw: Uint8Array, make: () => KeyObject): KeyObject {
+  const k = Buffer.from(raw).toString('hex');
+  let key = cache.get(k);
   if (!key) {
-    key = createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' });
-    if (privCache.size > 1024) privCache.clear();
-    privCache.set(k, key);
+    key = make();
+    if (cache.size > limit) cache.clear();
+    cache.set(k, key);
   }
   return key;
 }
 
-function pubKey(pk: Uint8Array): KeyObject {
-  const k = Buffer.from(pk).toString('hex');
-  let key = pubCache.get(k);
-  if (!key) {
-    key = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, pk]), format: 'der', type: 'spki' });
-    if (pubCache.size > 4096) pubCache.clear();
-    pubCache.set(k, key);
-  }
-  return key;
-}
+const privKey = (seed: Uint8Array) =>
+  cachedKey(privCache, 1024, seed, () => createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' }));
+const pubKey = (pk: Uint8Array) =>
+  cachedKey(pubCache, 4096, pk, () => createPublicKey({ key: Buffer.concat([SPKI_PREFIX, pk]), format: 'der', type: 'spki' }));
 
 export function edSign(seed: Uint8Array, message: Uint8Array): Uint8Array {
   return new Uint8Array(nodeSign(null, message, privKey(seed)));
