@@ -14,7 +14,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from '../test/helpers/ports.ts';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,16 +35,6 @@ const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const MEROD = join(ROOT, 'bin', 'merod.js');
 const agent = new Agent({ connections: CLIENTS * 2, keepAliveTimeout: 60_000 });
 
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => res(port));
-    });
-  });
-}
 
 async function http(url: string, method: string, path: string, body?: unknown): Promise<{ status: number; json: any; text: string }> {
   const r = await agent.request({

@@ -1,24 +1,14 @@
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createServer } from 'node:net';
 import pino from 'pino';
 import '../../src/polyfills.ts';
 import { initNode, type InitOptions } from '../../src/node/home.ts';
 import { startNode, type RunningNode } from '../../src/node/start.ts';
 import { applyEdits, readRaw, saveRaw } from '../../src/config/file.ts';
 
-/** A free TCP port on 127.0.0.1 (bind to 0, read, close). */
-export async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => res(port));
-    });
-  });
-}
+export { freePort } from './ports.ts';
+import { freePort } from './ports.ts';
 
 export interface InProcNode {
   dir: string;

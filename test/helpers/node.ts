@@ -60,28 +60,8 @@ export function track(child: ChildProcess): ChildProcess {
   return child;
 }
 
-const handedOut = new Set<number>();
-
-/** A TCP port that was free on `host` a moment ago (never the same one twice in this process). */
-export async function freePort(host = '127.0.0.1'): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const port = await new Promise<number>((res, rej) => {
-      const srv = createServer();
-      srv.unref();
-      srv.once('error', rej);
-      srv.listen({ host, port: 0 }, () => {
-        const addr = srv.address();
-        const p = typeof addr === 'object' && addr ? addr.port : 0;
-        srv.close(() => res(p));
-      });
-    });
-    if (!handedOut.has(port)) {
-      handedOut.add(port);
-      return port;
-    }
-  }
-  throw new Error('freePort: no unused port found');
-}
+export { freePort } from './ports.ts';
+import { freePort } from './ports.ts';
 
 /** True if nothing listens on `host:port` (binding it succeeds). */
 export async function isPortFree(port: number, host = '127.0.0.1'): Promise<boolean> {
