@@ -4,6 +4,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { SignJWT } from 'jose';
 import { createAuthService, type AuthService, TokenResponseSchema, envelopeSchema } from '../src/auth/index.ts';
 import { getJson } from '../src/auth/storage.ts';
+import { passwordTokenRequest } from './helpers/auth.ts';
 
 // mero-auth through HTTP (fastify inject): bootstrap, tokens, refresh rotation, revocation, forward-auth,
 // the /admin routes, the login page, and refusal of bad tokens by /auth/validate and verifyRequest().
@@ -40,19 +41,9 @@ async function call(
 
 const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
 
-function tokenBody(username: string, password: string, clientName = 'test-client') {
-  return {
-    auth_method: 'user_password',
-    public_key: username,
-    client_name: clientName,
-    permissions: [],
-    timestamp: Math.floor(Date.now() / 1000),
-    provider_data: { username, password },
-  };
-}
 
 async function login(h: Harness, username = 'admin', password = 'correct horse', clientName?: string) {
-  const r = await call(h, 'POST', '/auth/token', tokenBody(username, password, clientName));
+  const r = await call(h, 'POST', '/auth/token', passwordTokenRequest(username, password, clientName));
   assert.equal(r.status, 200, r.body);
   const data = envelopeSchema(TokenResponseSchema).parse(r.json).data!;
   return { access: data.access_token, refresh: data.refresh_token };
@@ -116,14 +107,14 @@ describe('bootstrap, login and /admin', () => {
 
   test('the same credentials log in again; wrong password and unknown users are refused', async () => {
     await login(h);
-    const wrong = await call(h, 'POST', '/auth/token', tokenBody('admin', 'wrong password'));
+    const wrong = await call(h, 'POST', '/auth/token', passwordTokenRequest('admin', 'wrong password'));
     assert.equal(wrong.status, 401);
     assert.equal(wrong.json.data, null);
     assert.equal(wrong.json.error, 'Authentication failed: Invalid username or password');
-    const other = await call(h, 'POST', '/auth/token', tokenBody('mallory', 'correct horse'));
+    const other = await call(h, 'POST', '/auth/token', passwordTokenRequest('mallory', 'correct horse'));
     assert.equal(other.status, 401);
     assert.equal(other.json.error, 'Authentication failed: Invalid username or password');
-    const method = await call(h, 'POST', '/auth/token', { ...tokenBody('admin', 'x'), auth_method: 'near_wallet' });
+    const method = await call(h, 'POST', '/auth/token', { ...passwordTokenRequest('admin', 'x'), auth_method: 'near_wallet' });
     assert.equal(method.status, 401);
     assert.equal(method.json.error, 'Authentication failed: Unsupported authentication method: near_wallet');
   });
@@ -526,10 +517,10 @@ describe('input errors are 4xx with the envelope', () => {
       ['/auth/token', undefined, {}],
       ['/auth/token', [], {}],
       ['/auth/token', { auth_method: 5 }, {}],
-      ['/auth/token', { ...tokenBody('a', 'b'), auth_method: '' }, {}],
-      ['/auth/token', { ...tokenBody('a', 'b'), provider_data: 'x' }, {}],
-      ['/auth/token', { ...tokenBody('a', 'b'), auth_method: '!!!' }, {}],
-      ['/auth/token', { ...tokenBody('a', 'b'), timestamp: -1 }, {}],
+      ['/auth/token', { ...passwordTokenRequest('a', 'b'), auth_method: '' }, {}],
+      ['/auth/token', { ...passwordTokenRequest('a', 'b'), provider_data: 'x' }, {}],
+      ['/auth/token', { ...passwordTokenRequest('a', 'b'), auth_method: '!!!' }, {}],
+      ['/auth/token', { ...passwordTokenRequest('a', 'b'), timestamp: -1 }, {}],
       ['/auth/refresh', {}, {}],
       ['/auth/refresh', { access_token: 'x', refresh_token: 'y' }, {}],
       ['/auth/mock-token', { client_name: 'x' }, {}],
@@ -540,10 +531,10 @@ describe('input errors are 4xx with the envelope', () => {
       assert.equal(r.json?.data, null, r.body);
       assert.equal(typeof r.json?.error, 'string', r.body);
     }
-    const short = await call(h, 'POST', '/auth/token', tokenBody('admin', 'short'));
+    const short = await call(h, 'POST', '/auth/token', passwordTokenRequest('admin', 'short'));
     assert.equal(short.status, 400);
     assert.match(short.json.error, /at least 8 characters/);
-    const big = await call(h, 'POST', '/auth/token', { ...tokenBody('a', 'b'), pad: 'x'.repeat(2 * 1024 * 1024) });
+    const big = await call(h, 'POST', '/auth/token', { ...passwordTokenRequest('a', 'b'), pad: 'x'.repeat(2 * 1024 * 1024) });
     assert.equal(big.status, 413);
   });
 });

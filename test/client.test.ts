@@ -10,6 +10,7 @@ import { base58 } from '@scure/base';
 import { startInProcNode, appPath, call, type InProcNode } from './helpers/inproc.ts';
 import { MeroClient, NodeMeroClient, ApiError, RpcError, ResponseError, hashBytes, jsonBytes, bytesToJson, parseSse, type NodeEvent, type SseMessage } from '../src/client/node.ts';
 import { subscribeSse, subscribeWs } from '../src/client/events.ts';
+import { passwordTokenRequest } from './helpers/auth.ts';
 
 // The typed client (src/client) against a real in-process node: every admin route, JSON-RPC, WS and SSE
 // subscriptions, error shapes, tokens. Execution tests use the kv-store app (npm run build:apps).
@@ -443,14 +444,7 @@ describe('client against a node with embedded auth', () => {
 
   before(async () => {
     n = await startInProcNode({ authMode: 'embedded', authStorage: 'memory' });
-    const r = await call(n.url, 'POST', '/auth/token', {
-      auth_method: 'user_password',
-      public_key: 'admin',
-      client_name: 'client-test',
-      permissions: [],
-      timestamp: Math.floor(Date.now() / 1000),
-      provider_data: { username: 'admin', password: 'correct horse battery' },
-    });
+    const r = await call(n.url, 'POST', '/auth/token', passwordTokenRequest('admin', 'correct horse battery', 'client-test'));
     assert.equal(r.status, 200, r.text);
     token = r.json.data.access_token;
   });

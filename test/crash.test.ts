@@ -22,6 +22,7 @@ import { appPath } from './helpers/inproc.ts';
 import { Store } from '../src/store/store.ts';
 import { addDigest, entryDigest, type ContextMeta } from '../src/node/contexts.ts';
 import { encodeId } from '../src/util/ids.ts';
+import { passwordTokenRequest } from './helpers/auth.ts';
 
 const SEED = Number(process.env.CRASH_SEED ?? Date.now() % 2 ** 31);
 console.log(`# crash.test seed: ${SEED} (CRASH_SEED=${SEED} to reproduce)`);
@@ -218,20 +219,10 @@ test('SIGKILL under concurrent mutations loses no acknowledged write', { timeout
   assert.equal(await checkStoreConsistent(node), contexts.length);
 });
 
-function tokenBody(username: string, password: string) {
-  return {
-    auth_method: 'user_password',
-    public_key: username,
-    client_name: 'crash-test',
-    permissions: [],
-    timestamp: Math.floor(Date.now() / 1000),
-    provider_data: { username, password },
-  };
-}
 
 test('SIGKILL keeps the auth store: users, keys and revocations survive', { timeout: 120_000 }, async (t) => {
   const node = await startNode({ t, initArgs: ['--auth-mode', 'embedded', '--auth-storage', 'persistent'] });
-  const login = async (user: string, password: string) => http(node.url, 'POST', '/auth/token', tokenBody(user, password));
+  const login = async (user: string, password: string) => http(node.url, 'POST', '/auth/token', passwordTokenRequest(user, password, 'crash-test'));
 
   const admin = await login('admin', 'admin-password-1');
   assert.equal(admin.status, 200, admin.text);

@@ -24,6 +24,7 @@ import { base58 } from '@scure/base';
 import { startInProcNode, appPath, type InProcNode } from './helpers/inproc.ts';
 import { ROUTES } from '../src/server/routes.ts';
 import type { RouteDef } from '../src/server/route.ts';
+import { passwordTokenRequest } from './helpers/auth.ts';
 
 // Every response body is scanned for this: it lives only in the node's environment.
 const CANARY = `fuzz-canary-${randomBytes(8).toString('hex')}`;
@@ -321,7 +322,7 @@ before(async () => {
   const blob = await send(node.url, 'PUT', '/admin-api/blobs', new Uint8Array([1, 2, 3]));
   assert.equal(blob.status, 200, blob.text);
   fx = { appId: app.json.data.applicationId, contextId: ctx.json.data.contextId, member: ctx.json.data.memberPublicKey, blobId: blob.json.data.blob_id, sseSession: '' };
-  const login = await send(authNode.url, 'POST', '/auth/token', JSON.stringify({ auth_method: 'user_password', public_key: 'admin', client_name: 'fuzz', permissions: [], timestamp: Math.floor(Date.now() / 1000), provider_data: { username: 'admin', password: 'fuzz-admin-password' } }), { 'content-type': 'application/json' });
+  const login = await send(authNode.url, 'POST', '/auth/token', JSON.stringify(passwordTokenRequest('admin', 'fuzz-admin-password', 'fuzz')), { 'content-type': 'application/json' });
   assert.equal(login.status, 200, login.text);
   adminToken = login.json.data.access_token;
 });

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { base58 } from '@scure/base';
 import { startInProcNode, appPath, call, type InProcNode } from './helpers/inproc.ts';
+import { passwordTokenRequest } from './helpers/auth.ts';
 
 // meroctl (bin/meroctl.js) as a child process against a real in-process node.
 
@@ -218,14 +219,7 @@ describe('meroctl with embedded auth', () => {
 
   test('--token / MEROCTL_TOKEN; 401 without one', async () => {
     failed(await meroctl(n.url, ['app', 'ls']), /HTTP 401: unauthorized \(pass --token or set MEROCTL_TOKEN\)/);
-    const r = await call(n.url, 'POST', '/auth/token', {
-      auth_method: 'user_password',
-      public_key: 'admin',
-      client_name: 'meroctl-test',
-      permissions: [],
-      timestamp: Math.floor(Date.now() / 1000),
-      provider_data: { username: 'admin', password: 'correct horse battery' },
-    });
+    const r = await call(n.url, 'POST', '/auth/token', passwordTokenRequest('admin', 'correct horse battery', 'meroctl-test'));
     assert.equal(r.status, 200, r.text);
     const token: string = r.json.data.access_token;
     assert.equal(ok(await meroctl(n.url, ['--token', token, 'app', 'ls'])).stdout, '(none)\n');

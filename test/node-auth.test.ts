@@ -10,23 +10,14 @@ import { base58 } from '@scure/base';
 import { startInProcNode, freePort, call, type InProcNode } from './helpers/inproc.ts';
 import { createHash } from 'node:crypto';
 import { nearPayloadHash } from '../src/auth/wallet.ts';
+import { passwordTokenRequest } from './helpers/auth.ts';
 
 // The node's auth modes, through its public surfaces: embedded mero-auth, proxy mode with a real standalone
 // mero-auth process, and the seed's wallet login with header authentication.
 
-function tokenBody(username: string, password: string) {
-  return {
-    auth_method: 'user_password',
-    public_key: username,
-    client_name: 'node-auth-test',
-    permissions: [],
-    timestamp: Math.floor(Date.now() / 1000),
-    provider_data: { username, password },
-  };
-}
 
 async function login(url: string): Promise<string> {
-  const r = await call(url, 'POST', '/auth/token', tokenBody('admin', 'correct horse battery'));
+  const r = await call(url, 'POST', '/auth/token', passwordTokenRequest('admin', 'correct horse battery', 'node-auth-test'));
   assert.equal(r.status, 200, r.text);
   return r.json.data.access_token;
 }
