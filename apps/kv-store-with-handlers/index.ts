@@ -11,10 +11,6 @@ import {
 const items = new UnorderedMap("items");
 const counter = new UnorderedMap("handler_counter");
 
-function requireState(): void {
-  if (!state.exists()) abort("Failed to find or read app state");
-}
-
 function hex(bytes: Uint8Array): string {
   let s = "";
   for (let i = 0; i < bytes.length; i++) s += (<u32>bytes[i] + 0x100).toString(16).slice(1);
@@ -31,7 +27,7 @@ export function init(): void {
 }
 
 export function set(): void {
-  requireState();
+  state.requireExists();
   const a = args();
   const key = argString(a, "key");
   const value = argString(a, "value");
@@ -44,13 +40,13 @@ export function set(): void {
 }
 
 export function get(): void {
-  requireState();
+  state.requireExists();
   const v = items.get(argString(args(), "key"));
   returnJson(v === null ? "null" : quote(v!));
 }
 
 export function entries(): void {
-  requireState();
+  state.requireExists();
   const keys = items.keys();
   const w = new ObjectWriter();
   for (let i = 0; i < keys.length; i++) w.str(keys[i], items.get(keys[i])!);
@@ -58,12 +54,12 @@ export function entries(): void {
 }
 
 export function len(): void {
-  requireState();
+  state.requireExists();
   returnJson(items.len().toString());
 }
 
 export function remove(): void {
-  requireState();
+  state.requireExists();
   const key = argString(args(), "key");
   emitWithHandler("Removed", new ObjectWriter().str("key", key).done(), "remove_handler");
   const old = items.remove(key);
@@ -72,7 +68,7 @@ export function remove(): void {
 }
 
 export function clear(): void {
-  requireState();
+  state.requireExists();
   emitWithHandler("Cleared", "null", "clear_handler");
   items.clear();
   returnJson("null");
@@ -80,7 +76,7 @@ export function clear(): void {
 }
 
 function countHandler(name: string, details: string): void {
-  requireState();
+  state.requireExists();
   log("Handler '" + name + "' called: " + details);
   const me = hex(executorId());
   const current = counter.get(me);
@@ -109,7 +105,7 @@ export function clear_handler(): void {
 
 /** Total handler runs on all nodes (the sum of the per-executor counts). */
 export function get_handler_execution_count(): void {
-  requireState();
+  state.requireExists();
   const keys = counter.keys();
   let total: i64 = 0;
   for (let i = 0; i < keys.length; i++) total += I64.parseInt(counter.get(keys[i])!);

@@ -10,10 +10,6 @@ import {
 
 const items = new UnorderedMap("items");
 
-function requireState(): void {
-  if (!state.exists()) abort("Failed to find or read app state");
-}
-
 function eventKV(key: string, value: string): string {
   return new ObjectWriter().str("key", key).str("value", value).done();
 }
@@ -24,7 +20,7 @@ export function init(): void {
 }
 
 export function set(): void {
-  requireState();
+  state.requireExists();
   const a = args();
   const key = argString(a, "key");
   const value = argString(a, "value");
@@ -36,7 +32,7 @@ export function set(): void {
 }
 
 export function update_if_exists(): void {
-  requireState();
+  state.requireExists();
   const a = args();
   const key = argString(a, "key");
   const value = argString(a, "value");
@@ -52,7 +48,7 @@ export function update_if_exists(): void {
 }
 
 export function get_or_insert(): void {
-  requireState();
+  state.requireExists();
   const a = args();
   const key = argString(a, "key");
   const value = argString(a, "value");
@@ -69,7 +65,7 @@ export function get_or_insert(): void {
 }
 
 export function entries(): void {
-  requireState();
+  state.requireExists();
   log("Getting all entries");
   const keys = items.keys();
   const w = new ObjectWriter();
@@ -81,13 +77,13 @@ export function entries(): void {
 }
 
 export function len(): void {
-  requireState();
+  state.requireExists();
   log("Getting the number of entries");
   returnJson(items.len().toString());
 }
 
 export function get(): void {
-  requireState();
+  state.requireExists();
   const key = argString(args(), "key");
   log("Getting key: " + quote(key));
   const v = items.get(key);
@@ -95,7 +91,7 @@ export function get(): void {
 }
 
 export function get_unchecked(): void {
-  requireState();
+  state.requireExists();
   const key = argString(args(), "key");
   log("Getting key without checking: " + quote(key));
   const v = items.get(key);
@@ -104,7 +100,7 @@ export function get_unchecked(): void {
 }
 
 export function get_result(): void {
-  requireState();
+  state.requireExists();
   const key = argString(args(), "key");
   log("Getting key, possibly failing: " + quote(key));
   const v = items.get(key);
@@ -116,7 +112,7 @@ export function get_result(): void {
 }
 
 export function remove(): void {
-  requireState();
+  state.requireExists();
   const key = argString(args(), "key");
   log("Removing key: " + quote(key));
   emit("Removed", new ObjectWriter().str("key", key).done());
@@ -126,7 +122,7 @@ export function remove(): void {
 }
 
 export function clear(): void {
-  requireState();
+  state.requireExists();
   log("Clearing all entries");
   emit("Cleared", "null");
   items.clear();

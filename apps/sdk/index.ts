@@ -232,6 +232,11 @@ export class State {
   /** Whether the app state exists (the root record was written by a commit). */
   exists(): bool { return storageRead(this.keyOf(State.ROOT)) !== null; }
 
+  /** Ends the call as upstream's SDK does when a method runs before `init` created the state. */
+  requireExists(): void {
+    if (!this.exists()) abort("Failed to find or read app state");
+  }
+
   getBytes(name: string): Uint8Array | null { return storageRead(this.keyOf(name)); }
   get(name: string): string | null {
     const v = this.getBytes(name);
