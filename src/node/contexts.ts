@@ -144,7 +144,7 @@ export class Contexts {
   }
 
   /** Deletes a context locally: meta first (so it disappears atomically), then its state and identities. */
-  /** Deletes a context and everything under it in one atomic batch. Callers hold the context's execution lock. */
+  /** Deletes a context and everything under it in one atomic batch. Use Execution.deleteContext (under the context's lock). */
   async delete(contextId: Uint8Array): Promise<boolean> {
     if (!(await this.exists(contextId))) return false;
     const batch = new Batch().delete('meta', contextId);

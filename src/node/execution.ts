@@ -122,6 +122,11 @@ export class Execution {
     return this.locks.run(encodeId(contextId), fn);
   }
 
+  /** Deletes a context under its lock, so a mutation in flight cannot write it back after it is gone. */
+  deleteContext(contextId: Uint8Array): Promise<boolean> {
+    return this.withLock(contextId, () => this.d.contexts.delete(contextId));
+  }
+
   /** Calls a method of an application on a context's committed state without committing anything. */
   callApp(appId: Uint8Array, contextId: Uint8Array, executor: Uint8Array, method: string, input: Uint8Array): Promise<Outcome | null> {
     return this.run(appId, contextId, executor, method, input, false);

@@ -375,7 +375,7 @@ export class SyncManager implements DeltaHooks {
     await new Promise((r) => setTimeout(r, 200));
     this.network?.unsubscribe(encodeId(ctx));
     this.pending.delete(encodeId(ctx));
-    return this.d.execution.withLock(ctx, () => this.d.contexts.delete(ctx));
+    return this.d.execution.deleteContext(ctx);
   }
 
   /**

@@ -2,10 +2,7 @@ import { defineRoute } from '../../route.ts';
 import { pathId } from '../params.ts';
 import { deleteContextResponse } from '../../../wire/admin.ts';
 
-/**
- * Deleting an unknown context is `{"isDeleted":false}` with 200, as upstream. Under the context's execution lock,
- * so a mutation in flight cannot write the context back after it is gone.
- */
+/** Deleting an unknown context is `{"isDeleted":false}` with 200, as upstream. */
 export default defineRoute({
   method: 'DELETE',
   url: '/admin-api/contexts/:context_id',
@@ -13,6 +10,6 @@ export default defineRoute({
   response: deleteContextResponse,
   async handler({ node, params }) {
     const id = pathId(params.context_id, 'Invalid context id');
-    return { data: { isDeleted: await node.execution.withLock(id, () => node.contexts.delete(id)) } };
+    return { data: { isDeleted: await node.execution.deleteContext(id) } };
   },
 });
