@@ -14,7 +14,8 @@ let filesUrl: string;
 const kv = readFileSync(appPath('kv-store'));
 
 before(async () => {
-  n = await startInProcNode();
+  // The file server is on loopback: allow non-public install URLs (refused by default, test/security-ssrf.test.ts).
+  n = await startInProcNode({}, { config: ['server.admin.allow_private_install_urls=true'] });
   files = createServer((req, res) => {
     if (req.url === '/kv.wasm') return res.end(kv);
     if (req.url === '/text') return res.end('hello, not wasm');

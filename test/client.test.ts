@@ -70,7 +70,8 @@ describe('client against a node (proxy mode)', () => {
   let c: NodeMeroClient;
 
   before(async () => {
-    n = await startInProcNode();
+    // URL installs come from a loopback file server: allow non-public install URLs (refused by default).
+    n = await startInProcNode({}, { config: ['server.admin.allow_private_install_urls=true'] });
     c = new NodeMeroClient({ url: n.url + '/' });
   });
   after(() => n?.stop());

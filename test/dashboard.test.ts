@@ -192,7 +192,8 @@ describe('embedded auth: full flow in Chromium', { timeout: 180_000 }, () => {
 
   before(async () => {
     await built;
-    n = await startInProcNode({ authMode: 'embedded', authStorage: 'memory' });
+    // The URL install serves the app from loopback: allow non-public install URLs (refused by default).
+    n = await startInProcNode({ authMode: 'embedded', authStorage: 'memory' }, { config: ['server.admin.allow_private_install_urls=true'] });
     browser = await launch();
     page = browser.page;
     log = watchPage(page);

@@ -55,7 +55,8 @@ describe('meroctl', () => {
   const runJson = async (...args: string[]) => JSON.parse(ok(await meroctl(n.url, ['--output', 'json', ...args])).stdout);
 
   before(async () => {
-    n = await startInProcNode();
+    // `app install <url>` downloads from a loopback server: allow non-public install URLs (refused by default).
+    n = await startInProcNode({}, { config: ['server.admin.allow_private_install_urls=true'] });
   });
   after(() => n?.stop());
 

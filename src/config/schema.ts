@@ -61,13 +61,28 @@ export const serverSchema = z
     listen: z.array(multiaddrString).min(1, 'at least one listen address is required'),
     auth_mode: z.enum(['proxy', 'embedded']).default('proxy'),
     // A missing service table disables that service, as upstream.
-    admin: service.optional(),
+    admin: service
+      .extend({
+        /**
+         * Ours (issue #12): let `install-application` download from loopback, private, link-local and other
+         * non-public addresses, and read `file:` URLs. Off by default (SSRF).
+         */
+        allow_private_install_urls: z.boolean().default(false),
+      })
+      .optional(),
     jsonrpc: service.optional(),
     websocket: websocket.optional(),
     sse: service.optional(),
     embedded_auth: embeddedAuthSchema.optional(),
     /** Ours: where a proxy-mode node finds its external mero-auth (forwarding of /auth, /admin and token validation). */
-    proxy_auth: z.object({ url: z.string().url() }).passthrough().optional(),
+    proxy_auth: z
+      .object({
+        url: z.string().url(),
+        /** How long a positive validation is reused per credential and request; 0 disables the cache. */
+        cache_ttl_ms: z.number().int().min(0).default(2_000),
+      })
+      .passthrough()
+      .optional(),
     /** Ours: optional HTTPS listener using the certificate generated at init. */
     tls: z
       .object({ enabled: z.boolean().default(false), listen: z.array(multiaddrString).default([]) })

@@ -1,10 +1,10 @@
 import { realpath, stat } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { Readable } from 'node:stream';
 import { Batch, type Store } from '../store/store.ts';
 import { concat, decodeId, encodeId, hash, ZERO32 } from '../util/ids.ts';
 import { BlobHashMismatchError, BlobTooLargeError, type BlobStore } from './blobs.ts';
+import { DestinationNotAllowedError, DownloadError, downloadGuarded, isPublicAddress, type DownloadResponse } from '../util/net-policy.ts';
 
 /** Stored application record (our JSON form of upstream's ApplicationMeta). */
 export interface ApplicationMeta {
@@ -33,9 +33,24 @@ export class InstallError extends Error {
   constructor(
     message: string,
     readonly status = 400,
+    /** Internal detail for the node's log, never sent to the client. */
+    readonly detail?: string,
   ) {
     super(message);
   }
+}
+
+/** A download failure as the client sees it: 400 for a refused destination, 502 otherwise, no internal detail. */
+function downloadFailure(err: unknown, prefix: string): unknown {
+  if (err instanceof DestinationNotAllowedError) {
+    return new InstallError(
+      `${prefix}: ${err.message} (loopback, private and link-local addresses are refused unless [server.admin] allow_private_install_urls = true)`,
+      400,
+      err.detail,
+    );
+  }
+  if (err instanceof DownloadError) return new InstallError(`${prefix}: ${err.message}`, 502, err.detail);
+  return err;
 }
 
 export const MAX_MODULE_SIZE = 10 * 1024 * 1024;
@@ -77,8 +92,20 @@ export class Applications {
     private readonly blobs: BlobStore,
   ) {}
 
-  /** Installs from an http(s) URL: downloads (bounded), checks the optional sha256, stores and registers. */
-  async installFromUrl(url: string, o: { hash?: Uint8Array; metadata: number[]; package?: string; version?: string }): Promise<Uint8Array> {
+  /**
+   * Installs from an http(s) URL: downloads (bounded), checks the optional sha256, stores and registers.
+   *
+   * Unless `allowPrivate` (`[server.admin] allow_private_install_urls`), the download may only reach public
+   * addresses: loopback, private, link-local… destinations are refused after DNS and on every redirect hop
+   * (src/util/net-policy.ts), and so are `file:` URLs (install-dev-application is the path-based route).
+   * Failures name no internal detail (no errno, resolved address or port state); `InstallError.detail` has
+   * it for the node's log.
+   */
+  async installFromUrl(
+    url: string,
+    o: { hash?: Uint8Array; metadata: number[]; package?: string; version?: string },
+    policy: { allowPrivate?: boolean } = {},
+  ): Promise<Uint8Array> {
     let parsed: URL;
     try {
       parsed = new URL(url);
@@ -86,6 +113,13 @@ export class Applications {
       throw new InstallError(`invalid URL: ${url}`);
     }
     if (parsed.protocol === 'file:') {
+      if (!policy.allowPrivate) {
+        throw new InstallError(
+          'file: URLs are not accepted by install-application (use install-dev-application, or set [server.admin] allow_private_install_urls = true)',
+          400,
+          `file URL ${parsed.pathname.slice(0, 200)}`,
+        );
+      }
       let path: string;
       try {
         path = decodeURIComponent(parsed.pathname);
@@ -96,20 +130,23 @@ export class Applications {
       return this.installFromPath(path, o);
     }
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-      throw new InstallError(`unsupported URL scheme \`${parsed.protocol.replace(':', '')}\` (expected http, https or file)`);
+      throw new InstallError(`unsupported URL scheme \`${parsed.protocol.replace(':', '')}\` (expected http or https)`);
     }
-    let res: Response;
+    const failed = 'failed to download the application';
+    let res: DownloadResponse;
     try {
-      res = await fetch(parsed, { redirect: 'follow', signal: AbortSignal.timeout(60_000) });
+      res = await downloadGuarded(parsed, { allowed: policy.allowPrivate ? null : isPublicAddress, signal: AbortSignal.timeout(60_000) });
     } catch (err) {
-      throw new InstallError(`failed to download ${parsed}: ${(err as Error).cause ?? (err as Error).message}`, 502);
+      throw downloadFailure(err, failed);
     }
-    if (!res.ok || !res.body) throw new InstallError(`failed to download ${parsed}: HTTP ${res.status}`, 502);
-    const declared = Number(res.headers.get('content-length') ?? NaN);
-    if (declared > MAX_MODULE_SIZE) throw new InstallError(`application is ${declared} bytes; the limit is ${MAX_MODULE_SIZE}`, 413);
-    const body = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>);
-    const download = rethrow(body, (err) => new InstallError(`failed to download ${parsed}: ${(err as Error).message}`, 502));
-    return this.register(download, parsed.toString(), o, Number.isFinite(declared) ? declared : undefined);
+    try {
+      const declared = Number(res.headers['content-length'] ?? NaN);
+      if (declared > MAX_MODULE_SIZE) throw new InstallError(`application is ${declared} bytes; the limit is ${MAX_MODULE_SIZE}`, 413);
+      const download = rethrow(res.body, (err) => downloadFailure(err, failed));
+      return await this.register(download, parsed.toString(), o, Number.isFinite(declared) ? declared : undefined);
+    } finally {
+      res.close();
+    }
   }
 
   /**

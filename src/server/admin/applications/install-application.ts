@@ -1,12 +1,25 @@
+import { permission } from '../../../auth/index.ts';
 import { defineRoute } from '../../route.ts';
 import { installApplicationRequest, installApplicationResponse } from '../../../wire/admin.ts';
 import { decodeId, encodeId } from '../../../util/ids.ts';
 import { installFailure } from './install-error.ts';
 import { withApplicationLimit } from '../limits.ts';
 import { ownBlobId } from './own-blob.ts';
+import { InstallError } from '../../../node/applications.ts';
+
+/** Origin and path of a URL for the log (credentials and query string dropped). */
+function logUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return u.protocol === 'file:' ? 'file:' : `${u.origin}${u.pathname}`.slice(0, 300);
+  } catch {
+    return '(invalid)';
+  }
+}
 
 /**
- * POST /admin-api/install-application — download a WASM module from a URL (or file:// URL) and register it.
+ * POST /admin-api/install-application — download a WASM module from an http(s) URL and register it. Non-public
+ * destinations and file: URLs only with `[server.admin] allow_private_install_urls` (src/util/net-policy.ts).
  * A URL of this node's own blob route (`/admin-api/blobs/<id>`, what the dashboard's file upload sends) is
  * read from the blob store instead of downloaded: the download would need a token (ours: upstream 401s).
  */
@@ -14,6 +27,7 @@ export default defineRoute({
   method: 'POST',
   url: '/admin-api/install-application',
   access: 'protected',
+    permission: () => permission('application', 'install'),
   response: installApplicationResponse,
   body: { schema: installApplicationRequest, errors: 'validated' },
   async handler({ node, body, req }) {
@@ -26,10 +40,16 @@ export default defineRoute({
       };
       const blobId = ownBlobId(body.url, node, req);
       const id = await withApplicationLimit(node, () =>
-        blobId ? node.apps.installFromBlob(blobId, new URL(body.url).toString(), o) : node.apps.installFromUrl(body.url, o),
+        blobId
+          ? node.apps.installFromBlob(blobId, new URL(body.url).toString(), o)
+          : node.apps.installFromUrl(body.url, o, { allowPrivate: node.config.server.admin?.allow_private_install_urls === true }),
       );
       return { data: { applicationId: encodeId(id) } };
     } catch (err) {
+      // The client gets no internal detail (errno, resolved address); the log does. URL without userinfo/query.
+      if (err instanceof InstallError && err.detail) {
+        node.logger.warn({ url: logUrl(body.url), status: err.status, detail: err.detail }, `install-application: ${err.message}`);
+      }
       throw installFailure(err);
     }
   },

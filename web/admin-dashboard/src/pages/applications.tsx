@@ -68,7 +68,7 @@ function InstallForm(props: { onInstalled: (id: string) => void }) {
       <form onSubmit={submit} class="form" data-testid="install-form" id="install-panel" role="tabpanel" aria-labelledby={`install-tab-${mode}`}>
         {mode === 'url' && (
           <>
-            <Field id="install-url" label="WASM URL" hint="The node downloads it (http, https or file://). .mpk bundles are not supported yet.">
+            <Field id="install-url" label="WASM URL" hint="The node downloads it over http(s); private and loopback addresses and file:// only with [server.admin] allow_private_install_urls. .mpk bundles are not supported yet.">
               <input id="install-url" data-testid="install-url" type="url" required placeholder="https://example.com/app.wasm" value={url} onInput={(e) => setUrl(val(e))} />
             </Field>
             <Field id="install-hash" label="SHA-256 (optional)" hint="base58 sha256 of the file; the install fails if it differs.">
