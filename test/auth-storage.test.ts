@@ -145,11 +145,14 @@ describe('storage backends', () => {
         assert.equal(wrong.status, 401);
         const ok = await inject({ method: 'POST', url: '/auth/token', payload: tokenBody('admin', 'password-1') });
         assert.equal(ok.status, 200);
-        // the refresh token used before the restart stays used; the one it produced still works once
-        const reuse = await inject({ method: 'POST', url: '/auth/refresh', payload: { access_token: state.expired, refresh_token: state.usedRefresh } });
-        assert.equal(reuse.status, 401);
+        // the refresh token it produced before the restart works once; the one used before the restart stays
+        // used, and replaying it revokes the family (the pair just issued with it)
         const fresh = await inject({ method: 'POST', url: '/auth/refresh', payload: { access_token: state.expired, refresh_token: state.freshRefresh } });
         assert.equal(fresh.status, 200);
+        const reuse = await inject({ method: 'POST', url: '/auth/refresh', payload: { access_token: state.expired, refresh_token: state.usedRefresh } });
+        assert.equal(reuse.status, 401);
+        const killed = await inject({ method: 'GET', url: '/auth/validate', headers: { authorization: `Bearer ${fresh.json.data.access_token}` } });
+        assert.equal(killed.status, 403);
       });
       await svc2.close();
     } finally {

@@ -33,11 +33,18 @@ export const JwtConfigSchema = z
     issuer: z.string().min(1).default('calimero-auth'),
     access_token_expiry: seconds.default(3600),
     refresh_token_expiry: seconds.default(2_592_000),
+    /**
+     * Ours: this node's public URLs (`["https://node.example"]`). When set, a token's `node_url` claim must
+     * have the origin of one of them; when empty, upstream's check against the request's Host header is the
+     * fallback (which a client can satisfy with any Host it likes). See checkNodeBinding in tokens.ts.
+     */
+    allowed_node_urls: z.array(z.string().url()).default([]),
   })
   .transform((j) => ({
     issuer: j.issuer,
     accessTokenExpiry: j.access_token_expiry,
     refreshTokenExpiry: j.refresh_token_expiry,
+    allowedNodeUrls: j.allowed_node_urls,
   }));
 
 export const StorageConfigSchema = z.discriminatedUnion('type', [
@@ -48,15 +55,63 @@ export const StorageConfigSchema = z.discriminatedUnion('type', [
 /** upstream `providers` is a `HashMap<String, bool>`; we know `user_password` (and list others as disabled). */
 export const ProvidersConfigSchema = z.record(z.string(), z.boolean());
 
+const count = z.number().int().min(0);
+
+/**
+ * `[user_password.rate_limit]` (ours, not upstream): login throttling of the user_password provider, see
+ * src/auth/ratelimit.ts. Budgets count within a sliding window of `window_secs`; 0 disables a budget.
+ */
+export const LoginRateLimitConfigSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    window_secs: seconds.default(60),
+    /** Failed (or in-flight) logins per client address, over all usernames. */
+    max_failures_per_address: count.default(20),
+    /** Failures of one username, over all addresses, after which it counts as under attack. */
+    max_failures_per_username: count.default(20),
+    /** While a username is under attack: failures an address may still make for it (fresh addresses keep theirs). */
+    max_failures_per_address_and_username: count.default(3),
+    /** Every login (successes too) per client address. */
+    max_attempts_per_address: count.default(1000),
+    /** Bound on tracked addresses/usernames per table. */
+    max_tracked_keys: z.number().int().min(100).default(10_000),
+    /**
+     * Account logins to the right-most `X-Forwarded-For` address instead of the TCP peer. Enable only
+     * behind a reverse proxy that sets that header; without it every proxied client shares the proxy's address.
+     */
+    trust_proxy: z.boolean().default(false),
+  })
+  .transform((r) => ({
+    enabled: r.enabled,
+    windowSecs: r.window_secs,
+    maxFailuresPerAddress: r.max_failures_per_address,
+    maxFailuresPerUsername: r.max_failures_per_username,
+    maxFailuresPerAddressAndUsername: r.max_failures_per_address_and_username,
+    maxAttemptsPerAddress: r.max_attempts_per_address,
+    maxTrackedKeys: r.max_tracked_keys,
+    trustProxy: r.trust_proxy,
+  }));
+
 export const UserPasswordConfigSchema = z
   .object({
     min_password_length: z.number().int().min(1).default(8),
     max_password_length: z.number().int().min(1).default(128),
+    /** Ours: argon2 hashes/verifications running at once (each takes ~19 MiB and a CPU core for ~25 ms). */
+    argon2_concurrency: z.number().int().min(1).max(64).default(2),
+    /** Ours: logins waiting for an argon2 slot before new ones are answered 503. */
+    argon2_max_queued: z.number().int().min(0).default(64),
+    rate_limit: LoginRateLimitConfigSchema.default(LoginRateLimitConfigSchema.parse({})),
   })
   .refine((c) => c.min_password_length <= c.max_password_length, {
     message: 'min_password_length must not exceed max_password_length',
   })
-  .transform((c) => ({ minPasswordLength: c.min_password_length, maxPasswordLength: c.max_password_length }));
+  .transform((c) => ({
+    minPasswordLength: c.min_password_length,
+    maxPasswordLength: c.max_password_length,
+    argon2Concurrency: c.argon2_concurrency,
+    argon2MaxQueued: c.argon2_max_queued,
+    rateLimit: c.rate_limit,
+  }));
 
 export const CorsConfigSchema = z
   .object({

@@ -13,9 +13,10 @@ import {
   UpdateKeyPermissionsRequestSchema,
 } from './schemas.ts';
 import { type Key, KeyValidationError, isValidForNode, isValidKey, keyHas, newClientKey, newRootKey, nowSecs } from './keys.ts';
-import { TokenError, checkNodeHost, header, queryToken } from './tokens.ts';
-import { ProviderError } from './providers.ts';
-import { hasPermissions, isValidPermission, requiredAdminPermissions } from './permissions.ts';
+import { TokenError, checkNodeBinding, header, queryToken } from './tokens.ts';
+import { LoginThrottledError, ProviderError } from './providers.ts';
+import { clientAddress as loginAddressOf } from './ratelimit.ts';
+import { isValidPermission, permitted, requiredPermissions } from './permissions.ts';
 import { NO_CACHE_HEADERS, NO_PROVIDER_HTML, readStatic, readWithFallback } from './frontend.ts';
 
 // ---------------------------------------------------------------------------------------------------------
@@ -178,10 +179,21 @@ export function buildAuthPlugin(core: AuthCore): FastifyPluginAsync {
         core.metrics.record(false, Date.now() - started, 'unsupported_method');
         return fail(reply, 401, `Authentication failed: Unsupported authentication method: ${authMethod}`);
       }
+      // Login throttling is accounted to this address (the TCP peer, or with `trust_proxy` the address the
+      // nearest proxy saw).
+      const clientAddress = loginAddressOf(req.ip, header(req.headers, 'x-forwarded-for'), cfg.userPassword.rateLimit.trustProxy);
       let result;
       try {
-        result = await provider.authenticate(body.provider_data);
+        result = await provider.authenticate(body.provider_data, { clientAddress });
       } catch (e) {
+        if (e instanceof ProviderError && (e.status === 429 || e.status === 503)) {
+          core.metrics.record(false, Date.now() - started, e.status === 429 ? 'rate_limited' : 'busy');
+          if (e instanceof LoginThrottledError && e.firstInWindow) {
+            req.log.warn({ client: clientAddress, retry_after: e.retryAfter }, 'auth: login attempts throttled');
+          }
+          reply.header('retry-after', String(e.retryAfter ?? 1));
+          return fail(reply, e.status, e.message);
+        }
         core.metrics.record(false, Date.now() - started, 'invalid_credentials');
         if (e instanceof ProviderError) return fail(reply, e.status, `Authentication failed: ${e.message}`);
         throw e;
@@ -213,25 +225,51 @@ export function buildAuthPlugin(core: AuthCore): FastifyPluginAsync {
       } catch (e) {
         return fail(reply, 401, `Invalid refresh token: ${(e as Error).message}`);
       }
-      if (claims.node_url) {
-        const err = checkNodeHost(claims.node_url, req.headers);
-        if (err) return fail(reply, 403, err, 'invalid_node');
+      const nodeErr = checkNodeBinding(claims.node_url, req.headers, cfg.jwt.allowedNodeUrls);
+      if (nodeErr) return fail(reply, 403, nodeErr, 'invalid_node');
+      const famRevoked = 'Invalid refresh token: its token family was revoked after refresh-token reuse';
+      if (claims.fam && (await core.tokens.isFamilyRevoked(claims.fam))) return fail(reply, 401, famRevoked, 'token_revoked');
+      // Single use: the record becomes a tombstone now. Reuse is checked before the key: a rotated client
+      // key no longer exists, and its replayed refresh token must still be recognised as reuse.
+      const used = await core.tokens.consumeRefresh(claims.jti);
+      if (used.status === 'reused') {
+        if (used.revokedFamily) {
+          core.metrics.revocations++;
+          req.log.warn({ key_id: used.keyId, family: used.fam }, 'auth: refresh token reused; token family revoked');
+        }
+        return fail(
+          reply,
+          401,
+          `Invalid refresh token: Refresh token has already been used${used.fam ? '; its token family has been revoked' : ''}`,
+          'token_revoked',
+        );
+      }
+      if (used.status === 'unknown') {
+        return fail(reply, 401, 'Invalid refresh token: Refresh token has already been used or revoked', 'token_revoked');
       }
       const key = await core.keys.getKey(claims.sub);
       if (!key) return fail(reply, 401, `Invalid refresh token: Key not found: ${claims.sub}`, 'invalid_token');
       if (!isValidKey(key)) return fail(reply, 401, 'Invalid refresh token: Key is not valid', 'token_revoked');
-      // Single use: the refresh token's record is deleted now; a second use finds nothing.
-      if (!(await core.tokens.consumeRefresh(claims.jti))) {
-        return fail(reply, 401, 'Invalid refresh token: Refresh token has already been used or revoked', 'token_revoked');
-      }
       core.metrics.refreshes++;
+      // Tokens issued before families existed start one now; others continue theirs (a concurrent reuse
+      // may have revoked it in between: issuePair then refuses).
+      const issue = async (keyId: string) => {
+        try {
+          return await core.tokens.issuePair(keyId, key.permissions, claims.node_url, {}, claims.fam);
+        } catch (e) {
+          if (e instanceof TokenError && e.kind === 'revoked') return null;
+          throw e;
+        }
+      };
       if (key.key_type === 'Root') {
-        const pair = await core.tokens.issuePair(claims.sub, key.permissions, claims.node_url);
+        const pair = await issue(claims.sub);
+        if (!pair) return fail(reply, 401, famRevoked, 'token_revoked');
         return ok(reply, { access_token: pair.accessToken, refresh_token: pair.refreshToken, error: null });
       }
       // Client keys rotate their id on refresh (upstream): new key record, old one removed.
       const newId = sha256Hex(`refresh:${claims.sub}:${nowSecs()}:${randomBytes(16).toString('hex')}`);
-      const pair = await core.tokens.issuePair(newId, key.permissions, claims.node_url);
+      const pair = await issue(newId);
+      if (!pair) return fail(reply, 401, famRevoked, 'token_revoked');
       try {
         await core.keys.setKey(newId, { ...key });
       } catch (e) {
@@ -309,9 +347,15 @@ export function buildAuthPlugin(core: AuthCore): FastifyPluginAsync {
         payload.on('error', () => done(null, undefined));
       });
       const validate = async (req: FastifyRequest, reply: FastifyReply) => {
-        const token = bearerOrForwarded(req);
+        const forwarded = forwardedRequest(req);
+        const token = bearerOrForwarded(req, forwarded);
         const r = await core.checkToken(token, req.headers, 'access');
         if (!r.ok) return fail(reply, r.status, r.reason, r.error);
+        // With the forwarded method and URI (Traefik, nginx, our node in proxy mode), the route's permission is
+        // checked here as upstream's forward-auth does; without them only the token is checked.
+        if (forwarded.method && forwarded.path && !permitted(r.permissions, requiredPermissions(forwarded.method, forwarded.path))) {
+          return fail(reply, 403, `Permission denied for ${forwarded.method} ${forwarded.path}`, 'permission_denied');
+        }
         reply.header('x-auth-user', headerSafe(r.keyId));
         if (r.permissions.length) reply.header('x-auth-permissions', headerSafe(r.permissions.join(',')));
         return ok(reply, '');
@@ -334,7 +378,7 @@ export function buildAuthPlugin(core: AuthCore): FastifyPluginAsync {
         const r = await core.checkToken(token, req.headers, 'access');
         if (!r.ok) return fail(reply, r.status, r.reason, r.error);
         const path = req.url.split('?')[0]!;
-        if (!hasPermissions(r.permissions, requiredAdminPermissions(req.method, path))) {
+        if (!permitted(r.permissions, requiredPermissions(req.method, path))) {
           return fail(reply, 403, 'Permission denied', 'permission_denied');
         }
         authInfo.set(req, r);
@@ -382,11 +426,20 @@ export function buildAuthPlugin(core: AuthCore): FastifyPluginAsync {
         if (!publicKey) return fail(reply, 400, 'Public key cannot be empty after sanitization');
         const provider = core.providers.find((p) => p.name === method);
         if (!provider) return fail(reply, 400, 'Provider not found');
+        // The caller's verified token: creating a root key needs the permissions that key gets (ours), and only
+        // such a caller may replace an existing user's credential (otherwise 409).
+        const auth = authInfo.get(req);
+        const caller = { keyId: auth?.keyId ?? '', permissions: auth?.permissions ?? [] };
         try {
-          const updated = await provider.createRootKey(publicKey, body.provider_data, body.target_node_url ?? null);
-          return ok(reply, { status: true, message: updated ? 'Key was updated' : 'Key was created' });
+          const r = await provider.createRootKey(publicKey, body.provider_data, body.target_node_url ?? null, caller);
+          if (r.revokedKeyId) {
+            // Rotation: the old key is revoked; its refresh tokens go with it.
+            await core.tokens.revokeRefreshTokensOf(r.revokedKeyId);
+            core.metrics.revocations++;
+          }
+          return ok(reply, { status: true, message: r.updated ? 'Key was updated' : 'Key was created' });
         } catch (e) {
-          if (e instanceof ProviderError) return fail(reply, 400, e.message);
+          if (e instanceof ProviderError) return fail(reply, e.status === 403 || e.status === 409 ? e.status : 400, e.message);
           throw e;
         }
       });
@@ -525,19 +578,28 @@ async function activeRootCount(core: AuthCore): Promise<number> {
   return (await core.keys.listKeys('Root')).filter(([, k]) => isValidKey(k)).length;
 }
 
+/** The request a reverse proxy asks about: `X-Forwarded-Method` + `X-Forwarded-Uri` (Traefik) or the nginx names. */
+function forwardedRequest(req: FastifyRequest): { method?: string; path?: string; uri?: string } {
+  const uri = header(req.headers, 'x-forwarded-uri') ?? header(req.headers, 'x-original-uri');
+  const method = header(req.headers, 'x-forwarded-method') ?? header(req.headers, 'x-original-method');
+  return { method, uri, path: uri?.split(/[?#]/)[0] };
+}
+
+/** Paths where a browser cannot set a header, so the token may come as `?token=` (WebSocket upgrade, EventSource). */
+export function acceptsQueryToken(path: string | undefined): boolean {
+  return path === '/ws' || path === '/sse' || (path?.endsWith('/ws') ?? false);
+}
+
 /**
- * Forward-auth token lookup: `Authorization: Bearer`, else `?token=` in `X-Forwarded-Uri` (Traefik) or
- * `X-Original-URI` (nginx `auth_request`).
+ * Forward-auth token lookup: `Authorization: Bearer`, else — only for a forwarded `/ws` or `/sse` request —
+ * `?token=` in `X-Forwarded-Uri` / `X-Original-URI`. Upstream reads the query token for every path; a token in a
+ * REST URL ends up in logs and browser history, so we refuse it there.
  */
-function bearerOrForwarded(req: FastifyRequest): string | undefined {
+function bearerOrForwarded(req: FastifyRequest, forwarded: { path?: string; uri?: string }): string | undefined {
   const h = header(req.headers, 'authorization');
   if (h?.startsWith('Bearer ')) {
     const t = h.slice(7).trim();
     if (t) return t;
   }
-  for (const name of ['x-forwarded-uri', 'x-original-uri']) {
-    const t = queryToken(header(req.headers, name));
-    if (t) return t;
-  }
-  return undefined;
+  return acceptsQueryToken(forwarded.path) ? queryToken(forwarded.uri) : undefined;
 }

@@ -21,10 +21,26 @@ export const TokenRequestSchema = z.object({
 });
 export type TokenRequest = z.infer<typeof TokenRequestSchema>;
 
-/** `provider_data` of the `user_password` provider. */
+/** Upper bounds of `user_password` credentials, in UTF-8 bytes (checked before any argon2 work). */
+export const MAX_USERNAME_BYTES = 256;
+export const MAX_PASSWORD_BYTES = 1024;
+const utf8 = new TextEncoder();
+/** UTF-8 length, short-cut for long strings (every UTF-16 unit is at least one UTF-8 byte). */
+const utf8Bytes = (s: string) => (s.length > 4 * MAX_PASSWORD_BYTES ? s.length : utf8.encode(s).length);
+
+/**
+ * `provider_data` of the `user_password` provider. Oversized credentials fail with a `custom` issue
+ * (the provider answers those 400).
+ */
 export const UserPasswordDataSchema = z.object({
-  username: z.string().min(1, 'Username is required'),
-  password: z.string().min(1, 'Password is required'),
+  username: z
+    .string()
+    .min(1, 'Username is required')
+    .refine((s) => utf8Bytes(s) <= MAX_USERNAME_BYTES, `Username must be at most ${MAX_USERNAME_BYTES} bytes`),
+  password: z
+    .string()
+    .min(1, 'Password is required')
+    .refine((s) => utf8Bytes(s) <= MAX_PASSWORD_BYTES, `Password must be at most ${MAX_PASSWORD_BYTES} bytes`),
 });
 export type UserPasswordData = z.infer<typeof UserPasswordDataSchema>;
 

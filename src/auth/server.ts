@@ -2,6 +2,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import cors from '@fastify/cors';
 import { type AuthConfig, type AuthConfigInput, parseAuthConfig, splitListenAddr } from './config.ts';
 import { type AuthService, type AuthServiceOptions, createAuthService } from './service.ts';
+import { redactLogMethod, redactedReqSerializer } from '../util/redact.ts';
 
 export interface AuthServer {
   app: FastifyInstance;
@@ -37,7 +38,14 @@ export async function startAuthServer(
   const cfg = parseAuthConfig(config);
   const service = await createAuthService(cfg, options);
   const app = Fastify({
-    logger: { level: options.logLevel ?? 'info', stream: process.stderr },
+    // Tokens travel in URLs (`/ws?token=…` through X-Forwarded-Uri, `?token=` on the login page): request
+    // URLs and message text are redacted before any line is written (token params and JWTs → [REDACTED]).
+    logger: {
+      level: options.logLevel ?? 'info',
+      stream: process.stderr,
+      serializers: { req: redactedReqSerializer },
+      hooks: { logMethod: redactLogMethod },
+    },
     trustProxy: false,
     bodyLimit: cfg.security.maxBodySize,
   });

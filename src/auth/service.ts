@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { type AuthConfig, type AuthConfigInput, parseAuthConfig, resolveStoragePath } from './config.ts';
 import { type AuthStorage, MemoryAuthStorage, StoreAuthStorage } from './storage.ts';
 import { type Key, KeyManager, isValidKey } from './keys.ts';
-import { type HeaderBag, TokenError, TokenManager, bearerToken, checkNodeHost, queryToken } from './tokens.ts';
+import { type HeaderBag, type TokenClaims, TokenError, TokenManager, bearerToken, checkNodeBinding, queryToken } from './tokens.ts';
 import { type AuthProvider, UserPasswordProvider } from './providers.ts';
 import type { AuthErrorCode, Claims } from './schemas.ts';
 import { buildAuthPlugin } from './routes.ts';
@@ -22,6 +22,11 @@ export interface AuthServiceOptions {
   frontendDir?: string;
   /** Reported by `/admin/identity`. */
   version?: string;
+  /**
+   * Whether an administrator exists outside mero-auth (the node's wallet root keys): then the first
+   * user_password login no longer creates one. One notion of "this node has an administrator" across providers.
+   */
+  otherAdministrator?: () => Promise<boolean>;
 }
 
 /** Counters reported by `GET /admin/metrics` (upstream `AuthMetrics`). */
@@ -120,7 +125,9 @@ export async function createAuthService(
     const tokens = new TokenManager(storage, cfg.jwt);
     await tokens.init();
     const providers: AuthProvider[] = [];
-    if (cfg.providers.user_password) providers.push(new UserPasswordProvider(storage, keys, cfg.userPassword));
+    if (cfg.providers.user_password) {
+      providers.push(new UserPasswordProvider(storage, keys, cfg.userPassword, options.otherAdministrator));
+    }
 
     const checkKey = async (keyId: string): Promise<VerifyResult | Key> => {
       let key: Key | null;
@@ -149,16 +156,17 @@ export async function createAuthService(
       version: options.version ?? '0.10.0',
       async checkToken(token, headers, type = 'access') {
         if (!token) return fail(401, 'missing_token', 'No token provided');
-        let claims: Claims;
+        let claims: TokenClaims;
         try {
           claims = await tokens.verify(token, type);
         } catch (e) {
           if (e instanceof TokenError && e.kind === 'expired') return fail(401, 'token_expired', `Invalid token: ${e.message}`);
           return fail(401, 'invalid_token', `Invalid token: ${(e as Error).message}`);
         }
-        if (claims.node_url) {
-          const err = checkNodeHost(claims.node_url, headers);
-          if (err) return fail(403, 'invalid_node', err);
+        const nodeErr = checkNodeBinding(claims.node_url, headers, cfg.jwt.allowedNodeUrls);
+        if (nodeErr) return fail(403, 'invalid_node', nodeErr);
+        if (claims.fam && (await tokens.isFamilyRevoked(claims.fam))) {
+          return fail(403, 'token_revoked', 'Token has been revoked: its token family was revoked after refresh-token reuse');
         }
         const key = await checkKey(claims.sub);
         if ('ok' in key) return key;

@@ -4,6 +4,7 @@ import type { NodeConfig } from '../config/schema.ts';
 import { Node } from './node.ts';
 import { buildServer, listen } from '../server/server.ts';
 import { setupAuth } from '../server/auth/index.ts';
+import { redactLogMethod } from '../util/redact.ts';
 
 export interface StartOptions {
   authMode?: 'proxy' | 'embedded';
@@ -24,7 +25,8 @@ export interface RunningNode {
 export async function startNode(dir: string, o: StartOptions = {}): Promise<RunningNode> {
   const config: NodeConfig = await loadConfig(dir);
   if (o.authMode) config.server.auth_mode = o.authMode;
-  const logger = o.logger ?? pino({ name: 'merod', level: process.env.LOG_LEVEL ?? 'info' });
+  // Tokens never reach the log: `?token=` values and anything shaped like a JWT are written as [REDACTED].
+  const logger = o.logger ?? pino({ name: 'merod', level: process.env.LOG_LEVEL ?? 'info', hooks: { logMethod: redactLogMethod } });
   const node = await Node.open({ dir, config, logger });
   let listening;
   try {
