@@ -245,7 +245,7 @@ test('SIGKILL keeps the auth store: users, keys and revocations survive', { time
     tokens.set(name, r.json.data.access_token);
   }
   // A client key minted by the admin.
-  const client = await http(node.url, 'POST', '/admin/client-key', { permissions: [] }, auth);
+  const client = await http(node.url, 'POST', '/admin/client-key', { permissions: ['application:list'] }, auth);
   assert.equal(client.status, 200, client.text);
   const clientToken: string = client.json.data.access_token;
 

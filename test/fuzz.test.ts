@@ -13,7 +13,7 @@
  * Seeds: half of each family's runs use a fixed seed (a stable regression corpus), half a fresh one per run.
  * Both are printed; FUZZ_SEED=<n> replays a run, FUZZ_RUNS=<n> scales the number of cases.
  */
-import { test, before, after } from 'node:test';
+import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { randomBytes } from 'node:crypto';
@@ -25,6 +25,7 @@ import { startInProcNode, appPath, type InProcNode } from './helpers/inproc.ts';
 import { ROUTES } from '../src/server/routes.ts';
 import type { RouteDef } from '../src/server/route.ts';
 import { passwordTokenRequest } from './helpers/auth.ts';
+import { SignJWT } from 'jose';
 
 // Every response body is scanned for this: it lives only in the node's environment.
 const CANARY = `fuzz-canary-${randomBytes(8).toString('hex')}`;
@@ -831,4 +832,221 @@ test('fuzz: ≥10,000 hostile cases over every route family, no 5xx, upstream er
     const fives = metrics.split('\n').filter((l) => /^merod_http_requests_total\{.*status="5\d\d"/.test(l) && !/install-application.*status="502"/.test(l));
     assert.deepEqual(fives, [], 'no 5xx in /metrics');
   }
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// Issue #12: mero-auth's own routes on an embedded-mode node — /auth/token, /auth/refresh, /auth/validate
+// (forward-auth headers) and the /admin key management routes, with the administrator's token, a client
+// key's token and forged/garbage tokens. A node of its own: its login limiter starts clean and the fuzz
+// cannot disturb the main run's fixtures. Bounded (~200 requests at FUZZ_RUNS=1, a few argon2 runs).
+
+describe('fuzz: mero-auth routes on an embedded node (issue #12)', () => {
+  const ADMIN_PW = 'fuzz-auth-admin-pw';
+  let an: InProcNode;
+  let admin = { access: '', refresh: '', keyId: '' };
+  let client = { access: '', keyId: '' };
+  let spareRootId = '';
+  let forged: string[] = [];
+
+  const claimsOf = (jwt: string) => JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString('utf8'));
+  const json = { 'content-type': 'application/json' };
+
+  before(async () => {
+    an = await startInProcNode({ authMode: 'embedded', authStorage: 'memory' });
+    const login = await send(an.url, 'POST', '/auth/token', JSON.stringify(passwordTokenRequest('admin', ADMIN_PW, 'fuzz-auth')), json);
+    assert.equal(login.status, 200, login.text);
+    admin = { access: login.json.data.access_token, refresh: login.json.data.refresh_token, keyId: claimsOf(login.json.data.access_token).sub };
+    const bearer = { ...json, authorization: `Bearer ${admin.access}` };
+    const ck = await send(an.url, 'POST', '/admin/client-key', JSON.stringify({ context_id: 'ctxA', context_identity: 'idA', permissions: ['context:execute'] }), bearer);
+    assert.equal(ck.status, 200, ck.text);
+    client = { access: ck.json.data.access_token, keyId: claimsOf(ck.json.data.access_token).sub };
+    const spare = await send(an.url, 'POST', '/admin/keys', JSON.stringify({ public_key: 'spare', auth_method: 'user_password', provider_data: { username: 'spare', password: 'spare-password' } }), bearer);
+    assert.equal(spare.status, 200, spare.text);
+    const keys = await send(an.url, 'GET', '/admin/keys', undefined, bearer);
+    spareRootId = keys.json.data.find((k: { public_key: string }) => k.public_key === 'spare').key_id;
+    // Forgeries of the administrator's token: same claims under another secret, alg none, a future iat, tampered
+    // payload and signature bytes (not the last character: its low bits are padding), the refresh token as access.
+    const c = claimsOf(admin.access);
+    const other = randomBytes(32);
+    const [h, p, s] = admin.access.split('.') as [string, string, string];
+    const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+    const flip = (t: string, i: number) => t.slice(0, i) + (t[i] === 'A' ? 'B' : 'A') + t.slice(i + 1);
+    forged = [
+      await new SignJWT(c).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).sign(other),
+      await new SignJWT({ ...c, permissions: ['admin'], iat: c.iat + 3600, exp: c.exp + 3600 }).setProtectedHeader({ alg: 'HS256' }).sign(other),
+      `${b64({ alg: 'none', typ: 'JWT' })}.${p}.`,
+      `${b64({ alg: 'none' })}.${b64({ ...c, exp: c.exp + 86_400 })}.${s}`,
+      `${h}.${b64({ ...c, sub: spareRootId })}.${s}`,
+      `${h}.${b64({ ...c, token_type: 'access' })}.${s}`,
+      `${h}.${p}.${flip(s, 10)}`,
+      `${h}.${flip(p, 5)}.${s}`,
+      `${h}.${p}`,
+      `${h}.${p}.${s}.${s}`,
+      admin.refresh,
+    ];
+  });
+
+  after(async () => {
+    await an?.stop();
+  });
+
+  test('no 5xx, always the {data,error} envelope, no 2xx on /admin for a forged token, admin still logs in', { timeout: 60_000 }, async (t) => {
+    const t0 = Date.now();
+    type Tok = { kind: 'admin' | 'client' | 'garbage'; value: string };
+    const printable = nastyString.filter((s) => /^[\x20-\x7e]*$/.test(s));
+    const tok: fc.Arbitrary<Tok> = fc.oneof(
+      { weight: 3, arbitrary: fc.constant(null).map(() => ({ kind: 'admin' as const, value: admin.access })) },
+      { weight: 1, arbitrary: fc.constant(null).map(() => ({ kind: 'client' as const, value: client.access })) },
+      { weight: 3, arbitrary: fc.nat({ max: 100 }).map((i) => ({ kind: 'garbage' as const, value: forged[i % forged.length]! })) },
+      { weight: 1, arbitrary: fc.tuple(fc.base64String({ maxLength: 60 }), fc.base64String({ maxLength: 200 }), fc.base64String({ maxLength: 60 })).map((p) => ({ kind: 'garbage' as const, value: p.join('.') })) },
+      { weight: 1, arbitrary: printable.map((value) => ({ kind: 'garbage' as const, value })) },
+      { weight: 1, arbitrary: fc.constantFrom('', ' ', 'null', 'undefined', 'Bearer', 'a.b.c', '..', 'eyJhbGciOiJub25lIn0.e30.').map((value) => ({ kind: 'garbage' as const, value })) },
+      // Long headers: under node's 16 KiB header limit, and beyond it (the HTTP parser's bodiless 431).
+      { weight: 1, arbitrary: fc.constantFrom(4_000, 15_000, 40_000).map((n) => ({ kind: 'garbage' as const, value: 'e'.repeat(n) })) },
+    );
+    // How the token travels: only `Bearer <t>` (any surrounding blanks) carries it.
+    const authz = fc.option(
+      fc.tuple(tok, fc.constantFrom('Bearer ', 'Bearer ', 'Bearer ', 'Bearer  ', 'bearer ', 'Basic ', '', 'Bearer\t', 'Token ')).map(([t, pre]) => ({ tok: t, header: pre + t.value, carries: pre.startsWith('Bearer ') })),
+      { freq: 6 },
+    );
+    const forwardedUri = fc.option(
+      fc.oneof(
+        fc.constantFrom('/admin-api/applications', '/admin-api/contexts/x', '/jsonrpc', '/ws', '/sse', '/admin-api/health', '', '/', '//', '/ws?', '/admin/keys'),
+        fc.tuple(fc.constantFrom('/ws', '/sse', '/admin-api/applications', '/jsonrpc', '/x/ws', '/sse/subscription'), tok, fc.constantFrom('?token=', '?a=1&token=', '?TOKEN=', '#token=')).map(([path, t, q]) => ({ path, t, q })),
+        printable,
+      ),
+      { freq: 3 },
+    );
+    const forwardedMethod = fc.option(fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'get', 'PATCH', 'OPTIONS', '', 'G E T', '\u00e9'), { freq: 2 });
+    const huge = fc.constantFrom(300, 2_000, 70_000, 1_100_000).map((n) => 'u'.repeat(n));
+    const str = fc.oneof({ weight: 4, arbitrary: nastyString }, { weight: 1, arbitrary: huge });
+    const keyId = fc.oneof(
+      { weight: 2, arbitrary: fc.constant(null).map(() => spareRootId) },
+      { weight: 2, arbitrary: fc.constant(null).map(() => client.keyId) },
+      { weight: 3, arbitrary: pathParam },
+      { weight: 1, arbitrary: fc.uint8Array({ minLength: 32, maxLength: 32 }).map((b) => Buffer.from(b).toString('hex')) },
+    );
+    const username = str.filter((u) => u !== 'admin');
+    const perms = fc.array(fc.oneof(fc.constantFrom('admin', 'application', 'context:execute', 'context:execute[ctxA]', 'keys:create', 'blob[', 'x[y]', '[]', 'context[a,b]'), str), { maxLength: 3 });
+    const ROUTES_12: Array<{ method: string; url: string; fields?: Record<string, fc.Arbitrary<unknown>> }> = [
+      {
+        method: 'POST',
+        url: '/auth/token',
+        fields: {
+          auth_method: fc.constantFrom('user_password', 'user_password', 'near_wallet', 'mock', '', 'user-password'),
+          public_key: fc.oneof(fc.constant('admin'), str),
+          client_name: fc.oneof(fc.constant('fuzz-auth'), str),
+          permissions: perms,
+          timestamp: fc.oneof(fc.constant(null).map(() => Math.floor(Date.now() / 1000)), fc.integer(), weirdValue),
+          provider_data: fc.oneof(fc.record({ username: fc.oneof(fc.constantFrom('admin', 'spare', 'nobody'), str), password: str }), weirdValue),
+        },
+      },
+      { method: 'POST', url: '/auth/refresh', fields: { access_token: fc.oneof(tok.map((t) => t.value), str), refresh_token: fc.oneof(fc.constant(null).map(() => admin.refresh), tok.map((t) => t.value), str) } },
+      { method: 'GET', url: '/auth/validate' },
+      { method: 'POST', url: '/auth/validate' },
+      { method: 'POST', url: '/admin/keys', fields: { public_key: str, auth_method: fc.constantFrom('user_password', 'near_wallet', 'nope', ''), provider_data: fc.oneof(fc.record({ username, password: str }), weirdValue), target_node_url: fc.oneof(str, fc.constant(null)) } },
+      { method: 'POST', url: '/admin/client-key', fields: { context_id: fc.oneof(fc.constant('ctxA'), str), context_identity: fc.oneof(fc.constant('idA'), str), permissions: perms, target_node_url: fc.oneof(str, fc.constant(null)) } },
+      { method: 'POST', url: '/admin/revoke', fields: { client_id: keyId } },
+      { method: 'PUT', url: '/admin/keys/:key_id/permissions', fields: { add: perms, remove: perms } },
+      { method: 'DELETE', url: '/admin/keys/:key_id' },
+      { method: 'DELETE', url: '/admin/keys/:key_id/clients/:client_id' },
+      { method: 'GET', url: '/admin/keys' },
+      { method: 'GET', url: '/admin/keys/:key_id/permissions' },
+    ];
+    const body: (fields?: Record<string, fc.Arbitrary<unknown>>) => fc.Arbitrary<Body> = (fields) =>
+      fc.oneof(
+        { weight: fields ? 6 : 1, arbitrary: (fields ? objectBody(fields) : weirdValue).map((value) => ({ kind: 'json' as const, value })) },
+        { weight: 2, arbitrary: bodyFor('') },
+        { weight: 1, arbitrary: huge.map((u) => ({ kind: 'raw' as const, text: `{"a":"${u}"}` })) },
+      );
+    const arb = fc
+      .record({
+        route: fc.constantFrom(...ROUTES_12),
+        otherMethod: fc.option(fc.constantFrom('GET', 'PATCH', 'HEAD', 'OPTIONS', 'DELETE'), { freq: 12 }),
+        authz,
+        fUri: forwardedUri,
+        fMethod: forwardedMethod,
+        params: fc.tuple(keyId, keyId),
+        ct: fc.option(contentType, { freq: 8 }),
+      })
+      .chain((v) => body(v.route.fields).map((b) => ({ ...v, body: b })));
+
+    let slowLogins = 0;
+    const statuses: Record<string, number> = {};
+    const n = await family('auth-12', 200, arb, async ({ route, otherMethod, authz, fUri, fMethod, params, ct, body: b }) => {
+      const method = otherMethod ?? route.method;
+      const [p0, p1] = params;
+      // Never aim a destructive call at the administrator's own key (the run must end with a working admin).
+      if ([p0, p1].includes(admin.keyId) && method !== 'GET') return 'skip';
+      // A well-formed password login costs an argon2 run: at most a dozen per run (the rest stay malformed).
+      const pd = b.kind === 'json' ? (b.value as any)?.provider_data : undefined;
+      if (route.url === '/auth/token' && typeof pd?.password === 'string' && typeof pd?.username === 'string') {
+        if (slowLogins >= 12 * Math.max(1, SCALE)) pd.password = 1;
+        else slowLogins++;
+      }
+      const path = route.url.replace(':key_id', seg(p0)).replace(':client_id', seg(p1));
+      const headers: Record<string, string> = {};
+      if (authz) headers.authorization = authz.header;
+      let uriCarriesValid = false;
+      if (fUri !== null) {
+        if (typeof fUri === 'string') headers['x-forwarded-uri'] = fUri;
+        else {
+          headers['x-forwarded-uri'] = `${fUri.path}${fUri.q}${encodeURIComponent(fUri.t.value)}`;
+          uriCarriesValid = fUri.t.kind !== 'garbage';
+        }
+      }
+      if (fMethod !== null && /^[\x20-\x7e]*$/.test(fMethod)) headers['x-forwarded-method'] = fMethod;
+      const payload = method === 'GET' || method === 'HEAD' || method === 'DELETE' ? undefined : encodeBody(b);
+      if (payload !== undefined && ct !== null) headers['content-type'] = ct;
+      const r = await send(an.url, method, path, payload, headers);
+      const where = `${method} ${path.slice(0, 120)} [authz ${authz ? `${authz.tok.kind} ${JSON.stringify(authz.header.slice(0, 40))}` : 'none'}, uri ${JSON.stringify(headers['x-forwarded-uri']?.slice(0, 60))}]`;
+      assertNo5xx(r, where);
+      const bucket = `${route.url.split('/')[1]}:${r.status}`;
+      statuses[bucket] = (statuses[bucket] ?? 0) + 1;
+      if (r.status === 431) return assert.equal(r.text, '', `${where}: ${show(r)}`); // node's HTTP parser, before any route
+      // Another method: when no route has it, the node's own 4xx (bodiless 404/405, or 415 text when the body's
+      // type has no parser); HEAD: a GET route's headers only; OPTIONS: the CORS preflight's 204, granting nothing.
+      if (otherMethod !== null && !(r.json && typeof r.json === 'object' && 'data' in r.json)) {
+        if (method === 'HEAD' || (method === 'OPTIONS' && r.status === 204 && r.text === '')) return;
+        assert.ok(r.status >= 400, `${where}: ${show(r)}`);
+        return assertUpstreamErrorShape(r, where);
+      }
+      // mero-auth's envelope, on every answer.
+      assert.match(r.type, /application\/json/, `${where}: not the auth envelope: ${show(r)}`);
+      assert.ok(r.json && typeof r.json === 'object' && 'data' in r.json && 'error' in r.json, `${where}: not the auth envelope: ${show(r)}`);
+      if (r.status >= 400) assert.ok(r.json.data === null && typeof r.json.error === 'string' && r.json.error.length > 0, `${where}: ${show(r)}`);
+      else assert.equal(r.json.error, null, `${where}: ${show(r)}`);
+      if (r.status === 429) assert.match(String(r.headers['retry-after']), /^\d+$/, `${where}: 429 without Retry-After`);
+      if (route.url === '/auth/token' && r.status === 200) assert.ok(pd?.username === 'admin' || pd?.username === 'spare', `${where}: a login succeeded: ${show(r)}`);
+      // Credentials: a forged or garbage token never opens /admin; a valid one travels only as `Bearer <t>`,
+      // or in `?token=` of a forwarded /ws or /sse URI.
+      const validBearer = authz !== null && authz.tok.kind !== 'garbage' && authz.carries;
+      if (r.status < 300 && path.startsWith('/admin')) assert.ok(validBearer, `${where}: 2xx without a valid token: ${show(r)}`);
+      if (r.status < 300 && path.startsWith('/auth/validate')) {
+        const wsOrSse = fUri !== null && typeof fUri !== 'string' && fUri.q.includes('?') && /(^|\/)(ws|sse)$/.test(fUri.path) && fUri.q !== '?TOKEN=';
+        assert.ok(validBearer || (!authz?.carries && uriCarriesValid && wsOrSse), `${where}: validated without a valid token: ${show(r)}`);
+      }
+    });
+    t.diagnostic(`auth-12: ${n} cases in ${Date.now() - t0} ms, ${slowLogins} password logins; statuses ${JSON.stringify(statuses)}`);
+
+    // The node still serves, and the administrator keeps both the token taken before the run and the ability
+    // to log in (from another loopback address: the run's failed logins may have throttled 127.0.0.1).
+    const health = await send(an.url, 'GET', '/admin-api/health');
+    assert.equal(health.status, 200, health.text);
+    const keys = await send(an.url, 'GET', '/admin/keys', undefined, { authorization: `Bearer ${admin.access}` });
+    assert.equal(keys.status, 200, keys.text);
+    assert.equal((await send(an.url, 'GET', '/admin-api/applications', undefined, { authorization: `Bearer ${admin.access}` })).status, 200);
+    const elsewhere = new Agent({ connect: { localAddress: `127.0.0.${2 + Math.floor(Math.random() * 250)}` } });
+    try {
+      const r = await elsewhere.request({ origin: an.url, path: '/auth/token', method: 'POST', headers: json, body: JSON.stringify(passwordTokenRequest('admin', ADMIN_PW, 'fuzz-auth')) });
+      const text = await r.body.text();
+      assert.equal(r.statusCode, 200, text);
+      const fresh = JSON.parse(text).data.access_token;
+      assert.equal((await send(an.url, 'GET', '/admin/keys', undefined, { authorization: `Bearer ${fresh}` })).status, 200);
+    } finally {
+      await elsewhere.close();
+    }
+    const metrics = (await send(an.url, 'GET', '/metrics')).text;
+    assert.deepEqual(metrics.split('\n').filter((l) => /^merod_http_requests_total\{.*status="5\d\d"/.test(l)), [], 'no 5xx in /metrics');
+  });
 });

@@ -108,9 +108,10 @@ describe('embedded mode', () => {
     const missing = await install(`${n.url}/admin-api/blobs/${base58.encode(new Uint8Array(32).fill(9))}`);
     assert.equal(missing.status, 404, missing.text);
     assert.match(missing.text, /not found on this node/);
-    // Another port is not this node: downloaded over HTTP as before (nothing listens there → 502).
+    // Another port is not this node: a download, and loopback downloads are refused by default (SSRF).
     const other = await install(`http://127.0.0.1:${await freePort()}/admin-api/blobs/${blobId}`);
-    assert.equal(other.status, 502, other.text);
+    assert.equal(other.status, 400, other.text);
+    assert.match(other.text, /destination is not allowed/);
   });
 
   test('the seed wallet login: add-client-key then header authentication', async () => {
@@ -129,9 +130,11 @@ describe('embedded mode', () => {
       },
       walletMetadata: { wallet: { type: 'NEAR', networkId: 'testnet' }, verifyingKey: walletKey },
     };
-    const added = await call(n.url, 'POST', '/admin-api/add-client-key', body);
+    // The node has an administrator (user_password): a new wallet needs that administrator's token.
+    const admin = { authorization: `Bearer ${await login(n.url)}` };
+    const added = await call(n.url, 'POST', '/admin-api/add-client-key', body, admin);
     assert.deepEqual([added.status, added.json], [200, { data: 'Client key stored' }]);
-    const replay = await call(n.url, 'POST', '/admin-api/add-client-key', body);
+    const replay = await call(n.url, 'POST', '/admin-api/add-client-key', body, admin);
     assert.equal(replay.status, 400);
 
     const fresh = (await call(n.url, 'POST', '/admin-api/request-challenge', {})).json.data;

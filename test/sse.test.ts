@@ -449,7 +449,7 @@ describe('SSE persistence, limits, keep-alive, shutdown, guard', () => {
   });
 
   test('a guard that refuses: every SSE route answers 401 with an empty body', async () => {
-    const n = await startNode(undefined, { guard: async () => new HttpError(401, '', 'empty') });
+    const n = await startNode(undefined, { guard: async () => ({ ok: false, error: new HttpError(401, '', 'empty') }) });
     try {
       const stream = await fetch(n.url + '/sse');
       assert.deepEqual([stream.status, await stream.text()], [401, '']);

@@ -312,7 +312,7 @@ describe('WebSocket limits, pings and shutdown', () => {
   });
 
   test('a guard that refuses: the upgrade is answered 401 with an empty body', async () => {
-    const n = await startNode(undefined, { guard: async () => new HttpError(401, '', 'empty') });
+    const n = await startNode(undefined, { guard: async () => ({ ok: false, error: new HttpError(401, '', 'empty') }) });
     try {
       assert.deepEqual(await upgradeStatus(n.ws), { status: 401, body: '' });
       assert.equal((await fetch(n.url + '/ws')).status, 401);

@@ -17,4 +17,13 @@ export {
 export * from './schemas.ts';
 export { type AuthStorage, MemoryAuthStorage, StoreAuthStorage } from './storage.ts';
 export { bearerToken, queryToken, checkNodeHost, type HeaderBag } from './tokens.ts';
-export { parsePermission, hasPermissions, requiredAdminPermissions, type Permission } from './permissions.ts';
+export {
+  parsePermission,
+  hasPermissions,
+  requiredPermissions,
+  permitted,
+  permission,
+  formatPermission,
+  ADMIN,
+  type Permission,
+} from './permissions.ts';

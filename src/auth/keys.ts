@@ -74,7 +74,18 @@ export class KeyValidationError extends Error {}
 
 /** Root/client key records and their indexes (upstream `KeyManager`). */
 export class KeyManager {
+  private readonly listeners = new Set<() => void>();
   constructor(private readonly storage: AuthStorage) {}
+
+  /** Calls `listener` after every key write, revocation or deletion (the node re-checks its open streams). */
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private changed(): void {
+    for (const l of this.listeners) l();
+  }
 
   private path(type: KeyType, id: string): string {
     return (type === 'Root' ? PREFIX.rootKey : PREFIX.clientKey) + id;
@@ -113,6 +124,7 @@ export class KeyManager {
         await setJson(this.storage, idxKey, ids);
       }
     }
+    this.changed();
     return existed;
   }
 
@@ -129,6 +141,7 @@ export class KeyManager {
       if (ids.length) await setJson(this.storage, idxKey, ids);
       else await this.storage.delete(idxKey);
     }
+    this.changed();
     return true;
   }
 
@@ -139,6 +152,7 @@ export class KeyManager {
     if (key.revoked_at === null) {
       key.revoked_at = nowSecs();
       await setJson(this.storage, this.path(key.key_type, id), key);
+      this.changed();
     }
     return key;
   }

@@ -92,7 +92,7 @@ export const RootKeyRequestSchema = AddPublicKeyRequestSchema;
 export class WalletError extends Error {
   constructor(
     message: string,
-    readonly status: 400 | 401 | 500 = 400,
+    readonly status: 400 | 401 | 403 | 500 = 400,
   ) {
     super(message);
   }
@@ -426,7 +426,32 @@ const CLIENT_PREFIX = 'wallet:client:';
  */
 export class WalletKeyStore {
   private readonly mutex = new Mutex();
+  private readonly listeners = new Set<() => void>();
   constructor(private readonly storage: AuthStorage) {}
+
+  /** Calls `listener` after keys are added or forgotten (the node re-checks streams opened with wallet headers). */
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private changed(): void {
+    for (const l of this.listeners) l();
+  }
+
+  /**
+   * The permissions wallet headers signed by `signingKey` carry: a root key is the node's administrator
+   * (`admin`); a client key registered for a context holds `context[<id>]` for each such context (run its
+   * methods, receive its events), one registered without a context is a device of the administrator (`admin`).
+   * Null when the key is not registered.
+   */
+  async permissionsOf(signingKey: string): Promise<string[] | null> {
+    if (await this.getRootKey(signingKey)) return ['admin'];
+    const mine = (await this.listClientKeys()).filter((k) => k.signingKey === signingKey);
+    if (mine.length === 0) return null;
+    if (mine.some((k) => k.contextId === null)) return ['admin'];
+    return [...new Set(mine.map((k) => `context[${k.contextId}]`))];
+  }
 
   async hasRootKeys(): Promise<boolean> {
     return (await this.storage.listKeys(ROOT_PREFIX)).length > 0;
@@ -439,12 +464,14 @@ export class WalletKeyStore {
   async addRootKey(signingKey: string, wallet: WalletType, walletAddress = ''): Promise<WalletRootKey> {
     const key: WalletRootKey = { signing_key: signingKey, wallet, wallet_address: walletAddress, created_at: Date.now() };
     await setJson(this.storage, ROOT_PREFIX + signingKey, key);
+    this.changed();
     return key;
   }
 
   async addClientKey(signingKey: string, wallet: WalletType, contextId: string | null): Promise<WalletClientKey> {
     const key: WalletClientKey = { wallet, signingKey, createdAt: Date.now(), contextId };
     await setJson(this.storage, `${CLIENT_PREFIX}${contextId ?? ''}:${signingKey}`, key);
+    this.changed();
     return key;
   }
 
@@ -471,6 +498,7 @@ export class WalletKeyStore {
     for (const k of [...(await this.storage.listKeys(ROOT_PREFIX)), ...(await this.storage.listKeys(CLIENT_PREFIX))]) {
       await this.storage.delete(k);
     }
+    this.changed();
   }
 
   private async list<T>(prefix: string): Promise<T[]> {
@@ -483,22 +511,39 @@ export class WalletKeyStore {
   }
 
   /**
-   * `add-client-key` after verification: with no root key yet, the wallet's key becomes the root key;
-   * otherwise it must already be one. Then the client key is stored. Returns whether a root key was created.
+   * `add-client-key` after verification. A wallet that is already a root key adds its client key. Any other
+   * wallet becomes a root key only while the node has no administrator at all (first start), or with an
+   * administrator's authorisation (an admin token on the request); otherwise the request is refused and
+   * nothing is stored. Returns whether a root key was created.
    */
-  async registerClientKey(v: VerifiedWalletRequest): Promise<{ rootKeyCreated: boolean; clientKey: WalletClientKey }> {
+  async registerClientKey(
+    v: VerifiedWalletRequest,
+    auth: WalletAuthorisation,
+  ): Promise<{ rootKeyCreated: boolean; clientKey: WalletClientKey }> {
     return this.mutex.run(async () => {
       let rootKeyCreated = false;
-      if (!(await this.hasRootKeys())) {
+      if (!(await this.getRootKey(v.verifyingKey))) {
+        if (!auth.adminAuthorised && (await auth.hasAdministrator())) {
+          throw new WalletError(
+            'This node already has an administrator: a new wallet needs an administrator token (Authorization: Bearer) or a signature by an existing root key',
+            403,
+          );
+        }
         await this.addRootKey(v.verifyingKey, v.wallet, v.walletAddress);
         rootKeyCreated = true;
-      } else if (!(await this.getRootKey(v.verifyingKey))) {
-        throw new WalletError('Root key does not exist');
       }
       const clientKey = await this.addClientKey(v.clientPublicKey, v.wallet, v.request.contextId ?? null);
       return { rootKeyCreated, clientKey };
     });
   }
+}
+
+/** What the caller of `add-client-key` brings besides the wallet signature. */
+export interface WalletAuthorisation {
+  /** Whether the node has an administrator in any provider (user_password, wallet, an external mero-auth). */
+  hasAdministrator(): Promise<boolean>;
+  /** The request carries a valid credential holding `admin`. */
+  adminAuthorised: boolean;
 }
 
 /** Everything the seed wallet routes need, around one challenge store and one key store. */
@@ -508,7 +553,7 @@ export interface WalletLogin {
   /** `POST /admin-api/request-challenge` → `{"data": NodeChallenge}`. */
   requestChallenge(body: unknown): { data: NodeChallenge };
   /** `POST /admin-api/add-client-key` → `{"data": "Client key stored"}`. Throws {@link WalletError}. */
-  addClientKey(body: unknown): Promise<{ data: string }>;
+  addClientKey(body: unknown, auth?: WalletAuthorisation): Promise<{ data: string }>;
   /** `POST /admin-api/root-key` (protected) → `{"data": "Root key stored"}`. Throws {@link WalletError}. */
   addRootKey(body: unknown): Promise<{ data: string }>;
   /** `GET /admin-api/did` → `{"data": {"did": Did}}`. */
@@ -526,9 +571,9 @@ export function createWalletLogin(opts: { signer: NodeSigner; storage: AuthStora
       if (!r.success) throw new WalletError(`Invalid request body: ${r.error.issues.map((i) => i.message).join('; ')}`);
       return { data: challenges.issue(r.data.contextId ?? null) };
     },
-    async addClientKey(body) {
+    async addClientKey(body, auth = { hasAdministrator: () => keys.hasRootKeys(), adminAuthorised: false }) {
       const v = verifyAddPublicKeyRequest(body, challenges);
-      await keys.registerClientKey(v);
+      await keys.registerClientKey(v, auth);
       return { data: 'Client key stored' };
     },
     async addRootKey(body) {

@@ -12,6 +12,8 @@ export class HttpError extends Error {
     /** 'json' → {"error":"…"}; 'text' → text/plain body; 'empty' → no body. */
     readonly shape: 'json' | 'text' | 'empty' = 'json',
     readonly body?: unknown,
+    /** Extra response headers (e.g. `x-auth-error`, `retry-after`). */
+    readonly headers?: Record<string, string>,
   ) {
     super(message);
   }
@@ -22,6 +24,7 @@ export const textError = (status: number, message: string) => new HttpError(stat
 
 export function sendError(reply: FastifyReply, err: HttpError): FastifyReply {
   reply.code(err.status);
+  if (err.headers) reply.headers(err.headers);
   if (err.shape === 'empty') return reply.send();
   if (err.shape === 'text') return reply.type('text/plain; charset=utf-8').send(err.message);
   return reply.type('application/json').send(err.body ?? { error: err.message });

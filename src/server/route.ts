@@ -3,9 +3,11 @@ import type { Readable } from 'node:stream';
 import type { z } from 'zod';
 import { HttpError, jsonError, textError, validationMessage } from './errors.ts';
 import type { Node } from '../node/node.ts';
+import type { Permission } from '../auth/index.ts';
+import type { Principal } from './auth/principal.ts';
+import type { ServerAuth } from './server.ts';
 
-/** Checks a protected request; returns an HttpError to refuse it, null to let it through. */
-export type Guard = (req: FastifyRequest) => Promise<HttpError | null>;
+export type { Guard } from './auth/principal.ts';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'HEAD';
 
@@ -23,13 +25,29 @@ export interface HandlerContext<B> {
   body: B;
   params: Record<string, string>;
   query: Record<string, string | undefined>;
+  /**
+   * The caller, on protected and optional routes where auth is enforced; undefined when the node enforces none
+   * (proxy mode without an auth URL). On an optional route without a credential: permissions [].
+   */
+  principal: Principal | undefined;
+  /** The server's auth state (stream tracking, the administrator check). */
+  auth: ServerAuth;
 }
 
 export interface RouteDef<S extends z.ZodType = z.ZodType> {
   method: Method | Method[];
   url: string;
-  /** Protected routes need a valid token when auth is enforced (embedded mode, or proxy mode with validation). */
-  access: 'public' | 'protected';
+  /**
+   * Protected routes need a valid credential when auth is enforced (embedded mode, or proxy mode with
+   * validation); optional routes check a credential only when the request brings one (a bad one is 401).
+   */
+  access: 'public' | 'protected' | 'optional';
+  /**
+   * What the caller must hold on a protected route, in mero-auth's permission names (upstream's
+   * `PermissionValidator` mapping). Absent: `admin`. `'in-handler'`: the requirement depends on the body (the
+   * context of a JSON-RPC call or a subscription), so the handler checks it with `demand()`.
+   */
+  permission?: ((p: { params: Record<string, string> }) => Permission) | 'in-handler';
   body?: { schema: S; errors: BodyErrors };
   /** Raw body: the handler gets the request stream (blob uploads). */
   rawBody?: boolean;

@@ -35,13 +35,16 @@ import { walletRoutes } from './admin/wallet/routes.ts';
 import { sseRoutes } from './sse/index.ts';
 import { openApiRoute } from './openapi.ts';
 
-/** The seed's route names that upstream later renamed: the same handlers under their old paths (spec §12). */
+/**
+ * The seed's route names that upstream later renamed: the same handlers under their old paths (spec §12),
+ * for administrators only (upstream's permission table does not name these paths).
+ */
 function legacyAliases(): RouteDef[] {
   return [
-    { ...installApplication, url: '/admin-api/dev/install-application' },
-    { ...listContexts, url: '/admin-api/dev/contexts' },
-    { ...createContext, url: '/admin-api/dev/contexts' },
-    { ...listApplications, url: '/admin-api/dev/applications' },
+    { ...installApplication, url: '/admin-api/dev/install-application', permission: undefined },
+    { ...listContexts, url: '/admin-api/dev/contexts', permission: undefined },
+    { ...createContext, url: '/admin-api/dev/contexts', permission: undefined },
+    { ...listApplications, url: '/admin-api/dev/applications', permission: undefined },
   ] as RouteDef[];
 }
 

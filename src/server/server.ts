@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import cors from '@fastify/cors';
 import websocket from '@fastify/websocket';
 import FindMyWay from 'find-my-way';
@@ -9,17 +9,38 @@ import { multiaddr } from '@multiformats/multiaddr';
 import type { Node } from '../node/node.ts';
 import { readCertificate } from '../node/tls.ts';
 import { HttpError, sendError, validationMessage } from './errors.ts';
-import { parseJsonBody, readBody, type Guard, type RouteDef, type Method } from './route.ts';
+import { parseJsonBody, readBody, type RouteDef, type Method } from './route.ts';
+import { ADMIN } from '../auth/index.ts';
+import { demand, type Principal } from './auth/principal.ts';
+import { StreamAuth } from './auth/streams.ts';
+import type { AuthSetup } from './auth/index.ts';
 import { registerWs } from './ws/index.ts';
 import { registerSse } from './sse/index.ts';
 import { registerDashboard } from './dashboard.ts';
 import { ROUTES } from './routes.ts';
+import { redactUrl } from '../util/redact.ts';
 
-export interface ServerOptions {
-  /** Checks a protected request. Absent = every route open (proxy mode behind an external proxy). */
-  guard?: Guard;
-  /** Extra fastify plugins to mount (auth service routes, WS, SSE, dashboard). */
-  plugins?: Array<(app: FastifyInstance) => Promise<void> | void>;
+/**
+ * The auth mode's parts (see {@link AuthSetup}): `guard` checks protected requests (absent = every route open,
+ * proxy mode behind an external proxy), `plugins` mount the auth service's routes.
+ */
+export type ServerOptions = Partial<AuthSetup>;
+
+/** Auth state of one server, built once in {@link buildServer} and handed to the handlers that need it. */
+export interface ServerAuth {
+  /** Whether credentials are checked at all. */
+  readonly enforced: boolean;
+  /** Open streams, closed when their credential is revoked or expires. */
+  readonly streams: StreamAuth;
+  hasAdministrator(): Promise<boolean>;
+}
+
+/** An optional route's caller that brought no credential. */
+const ANONYMOUS: Principal = { id: 'anonymous', permissions: [], stillValid: async () => true };
+
+function presentsCredential(req: { headers: Record<string, unknown> }): boolean {
+  const h = req.headers;
+  return h.authorization !== undefined || h.signing_key !== undefined || h['signing-key'] !== undefined;
 }
 
 /** Builds the node server: CORS, body handling, the declared routes, 404/405 in upstream's shapes. */
@@ -27,7 +48,9 @@ export async function buildServer(node: Node, opts: ServerOptions = {}): Promise
   const limits = node.config.server.limits;
   const bodyLimit = limits?.body_limit_bytes ?? 2 * 1024 * 1024;
   const app = Fastify({
-    logger: false,
+    // The node's logger for handlers (`req.log`: the embedded mero-auth's warnings), without per-request lines.
+    loggerInstance: node.logger as FastifyBaseLogger,
+    disableRequestLogging: true,
     // Bodies are read by the route wrapper, which applies its own limit per route.
     bodyLimit: Number.MAX_SAFE_INTEGER,
     return503OnClosing: true,
@@ -93,9 +116,31 @@ export async function buildServer(node: Node, opts: ServerOptions = {}): Promise
     if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
       return reply.code(e.statusCode).type('text/plain; charset=utf-8').send(e.message ?? 'bad request');
     }
-    node.logger.error({ err, url: req.url }, 'unhandled error');
+    node.logger.error({ err, url: redactUrl(req.url) }, 'unhandled error');
     return reply.code(500).send({ error: 'internal server error' });
   });
+
+  // Proxy mode cannot hear about revocations at the external mero-auth: its streams re-check twice a second.
+  const streams = new StreamAuth(node.config.server.proxy_auth?.url && node.config.server.auth_mode !== 'embedded' ? 500 : 5_000, opts.onCredentialsChanged);
+  app.addHook('onClose', async () => streams.close());
+  const auth: ServerAuth = {
+    enforced: !!opts.guard,
+    streams,
+    hasAdministrator: opts.hasAdministrator ?? (async () => false),
+  };
+
+  /** Runs the guard and the route's declared permission; throws the refusal. */
+  const authenticate = async (def: RouteDef, req: Parameters<NonNullable<ServerOptions['guard']>>[0]): Promise<Principal | undefined> => {
+    if (def.access === 'public' || !opts.guard) return undefined;
+    if (def.access === 'optional' && !presentsCredential(req)) return ANONYMOUS;
+    const r = await opts.guard(req, { queryToken: def.url === '/sse' });
+    if (!r.ok) throw r.error;
+    req.principal = r.principal;
+    if (def.access === 'protected' && def.permission !== 'in-handler') {
+      demand(r.principal, def.permission?.({ params: (req.params ?? {}) as Record<string, string> }) ?? ADMIN);
+    }
+    return r.principal;
+  };
 
   const routes = ROUTES(node);
   const checkResponses = process.env.MEROD_CHECK_RESPONSES === '1';
@@ -108,10 +153,7 @@ export async function buildServer(node: Node, opts: ServerOptions = {}): Promise
       // GET routes answer HEAD too, as axum does.
       exposeHeadRoute: methods.includes('GET') && !explicitHead.has(def.url),
       handler: async (req, reply) => {
-        if (def.access === 'protected' && opts.guard) {
-          const refused = await opts.guard(req);
-          if (refused) return sendError(reply, refused);
-        }
+        const principal = await authenticate(def, req);
         let body: unknown;
         if (def.body) {
           const raw = await readBody(req.body as Readable | undefined, bodyLimit, def.body.errors);
@@ -128,6 +170,8 @@ export async function buildServer(node: Node, opts: ServerOptions = {}): Promise
           body,
           params: (req.params ?? {}) as Record<string, string>,
           query: (req.query ?? {}) as Record<string, string | undefined>,
+          principal,
+          auth,
         });
         if (reply.sent) return reply;
         if (out === undefined) return reply;
@@ -143,7 +187,7 @@ export async function buildServer(node: Node, opts: ServerOptions = {}): Promise
     });
   };
   for (const def of routes) mount(def);
-  if (node.config.server.websocket?.enabled) await registerWs(app, node, opts.guard);
+  if (node.config.server.websocket?.enabled) await registerWs(app, node, auth, opts.guard);
   if (node.config.server.sse?.enabled) await registerSse(app, node);
   if (node.config.server.admin?.enabled) await registerDashboard(app);
   for (const plugin of opts.plugins ?? []) await plugin(app);

@@ -1,22 +1,43 @@
-import { createAuthService } from '../../auth/index.ts';
+import { createAuthService, type VerifyResult } from '../../auth/index.ts';
 import type { Node } from '../../node/node.ts';
 import { HttpError } from '../errors.ts';
 import type { AuthSetup } from './index.ts';
+import type { Principal } from './principal.ts';
+
+/** A checked mero-auth token as the node's principal; `recheck` runs the same full check again. */
+export function tokenPrincipal(r: Extract<VerifyResult, { ok: true }>, recheck: () => Promise<VerifyResult>): Principal {
+  return {
+    id: r.keyId,
+    permissions: r.permissions,
+    expiresAt: r.claims.exp,
+    stillValid: async () => (await recheck().catch(() => ({ ok: false }))).ok,
+  };
+}
 
 /**
  * Embedded mode: boots mero-auth with `[server.embedded_auth]` (or its defaults: RocksDB at `auth/` under the
  * node home, provider user_password) and guards protected routes with its JWT. A refused request is a bare
- * 401 as upstream; the token may also come as a `token` query parameter (browsers' WS/SSE).
+ * 401 as upstream; the token may come as a `token` query parameter only where a browser cannot set a header
+ * (WebSocket upgrade, `GET /sse`).
  */
 export async function embeddedAuth(node: Node): Promise<AuthSetup> {
-  const auth = await createAuthService(node.config.server.embedded_auth ?? {}, { basePath: node.dir });
+  const auth = await createAuthService(node.config.server.embedded_auth ?? {}, {
+    basePath: node.dir,
+    otherAdministrator: () => node.wallet.keys.hasRootKeys(),
+  });
   node.onClose(() => auth.close());
   node.auth = auth;
   return {
-    async guard(req) {
-      const r = await auth.verifyRequest(req.headers, req.url);
-      return r.ok ? null : new HttpError(401, '', 'empty');
+    async guard(req, opts) {
+      // Only what the check reads is kept for later re-checks (not the whole request).
+      const headers = { authorization: req.headers.authorization, host: req.headers.host, 'x-forwarded-host': req.headers['x-forwarded-host'] };
+      const url = opts?.queryToken ? req.url : undefined;
+      const r = await auth.verifyRequest(headers, url);
+      if (!r.ok) return { ok: false, error: new HttpError(401, '', 'empty') };
+      return { ok: true, principal: tokenPrincipal(r, () => auth.verifyRequest(headers, url)) };
     },
+    hasAdministrator: () => auth.core.keys.hasAnyRootKey(),
+    onCredentialsChanged: (listener) => auth.core.keys.onChange(listener),
     plugins: [
       async (app) => {
         // The node reads bodies itself (streams); mero-auth's routes get fastify's standard JSON parsing.

@@ -1,33 +1,51 @@
 import type { FastifyInstance } from 'fastify';
 import type { Node } from '../../node/node.ts';
-import type { Guard } from '../route.ts';
 import { embeddedAuth } from './embedded.ts';
 import { proxyAuth } from './proxy.ts';
 import { walletHeaderAuth } from '../admin/wallet/header-auth.ts';
+import type { Guard } from './principal.ts';
 
 export interface AuthSetup {
   /** Absent when nothing is enforced inside the node (proxy mode without an auth URL, as upstream). */
   guard?: Guard;
+  /**
+   * Whether an administrator exists in any provider (a mero-auth root key, or — added by {@link setupAuth} — a
+   * wallet root key). Once one does, nobody becomes an administrator without an existing one's authorisation.
+   */
+  hasAdministrator?(): Promise<boolean>;
+  /** Subscribes to credential changes (revocation, deletion) the node can see; open streams are re-checked. */
+  onCredentialsChanged?(listener: () => void): () => void;
   plugins: Array<(app: FastifyInstance) => Promise<void> | void>;
 }
 
 /**
- * The node's two auth modes (server-api §10):
+ * The node's two auth modes:
  * - embedded: mero-auth runs inside the node (`/auth`, `/admin`), protected routes need its JWT;
  * - proxy: an external mero-auth. With `[server.proxy_auth] url` set, the node forwards `/auth` and `/admin`
  *   to it and asks its `/auth/validate` about every protected request (secure without a reverse proxy, and
  *   still correct behind one); without it, the node trusts its reverse proxy and enforces nothing, as upstream.
+ * Where auth is enforced, the seed's wallet headers are a second credential: they carry exactly the
+ * permissions of the wallet key that signed them (see docs/security.md).
  */
 export async function setupAuth(node: Node): Promise<AuthSetup> {
   const server = node.config.server;
   let setup: AuthSetup;
   if (server.auth_mode === 'embedded') setup = await embeddedAuth(node);
   else if (server.proxy_auth?.url) setup = proxyAuth(node, server.proxy_auth.url);
-  else return { plugins: [] };
-  // The seed's wallet headers are accepted as an alternative to a JWT wherever auth is enforced.
+  else return { plugins: [], hasAdministrator: () => node.wallet.keys.hasRootKeys() };
   const jwtGuard = setup.guard!;
+  const own = setup.hasAdministrator ?? (async () => false);
+  const inner = setup.onCredentialsChanged;
   return {
     ...setup,
-    guard: async (req) => ((await walletHeaderAuth(req, node.wallet)) ? null : jwtGuard(req)),
+    async guard(req, opts) {
+      const wallet = await walletHeaderAuth(req, node.wallet);
+      return wallet ? { ok: true, principal: wallet } : jwtGuard(req, opts);
+    },
+    hasAdministrator: async () => (await own()) || (await node.wallet.keys.hasRootKeys()),
+    onCredentialsChanged(listener) {
+      const offs = [node.wallet.keys.onChange(listener), inner?.(listener)];
+      return () => offs.forEach((off) => off?.());
+    },
   };
 }

@@ -4,6 +4,7 @@ import { decodeId, encodeId, isId } from '../../util/ids.ts';
 import { ExecuteError, type ExecMode } from '../../node/execution.ts';
 import { validationMessage } from '../errors.ts';
 import type { Node } from '../../node/node.ts';
+import { demandExecute } from '../auth/context-access.ts';
 
 /**
  * JSON-RPC method names: upstream's `execute`, plus the seed's `query` (read-only: runs concurrently, never
@@ -19,9 +20,11 @@ export default defineRoute({
   method: 'POST',
   url: '/jsonrpc',
   access: 'protected',
+  // The context, executor and method are in the body: `demandExecute` below.
+  permission: 'in-handler',
   response: jsonrpcResponse,
   body: { schema: jsonrpcRequest, errors: 'plain' },
-  async handler({ node, body }): Promise<JsonRpcResponse> {
+  async handler({ node, body, principal }): Promise<JsonRpcResponse> {
     const reply = (r: { result: { output: unknown } } | { error: { type: string; data?: unknown } }) =>
       ({ jsonrpc: '2.0', id: body.id, ...r }) as JsonRpcResponse;
     const mode = METHODS[body.method];
@@ -32,6 +35,7 @@ export default defineRoute({
     const parsed = executionRequest.safeParse(body.params);
     if (!parsed.success) return reply({ error: { type: 'ParseError', data: validationMessage(parsed.error.issues) } });
     const p = parsed.data;
+    demandExecute(principal, p.contextId, p.executorPublicKey, p.method);
     try {
       let args = JSON.stringify(p.argsJson ?? null);
       if (p.substitute.length > 0) args = await substitute(node, decodeId(p.contextId), args, p.substitute);

@@ -3,6 +3,10 @@ import { HttpError, jsonError, textError } from '../errors.ts';
 import { parseU64, sessionsOf } from './sessions.ts';
 import { nowSecs, SESSION_TTL_SECS } from './session.ts';
 import { sseSessionResponse } from '../../wire/events.ts';
+import { forbiddenSession, mayUse } from './access.ts';
+import { ADMIN } from '../../auth/index.ts';
+import { maySubscribe } from '../auth/context-access.ts';
+import { allows } from '../auth/principal.ts';
 
 /**
  * `GET /sse/session/:session_id` (server-api §11.3): 200 with `"status":"active"` for a session a client has
@@ -16,8 +20,10 @@ export default defineRoute({
   method: 'GET',
   url: '/sse/session/:session_id',
   access: 'protected',
+  // Owner or administrator: checked below.
+  permission: 'in-handler',
   response: sseSessionResponse,
-  async handler({ node, params, reply }) {
+  async handler({ node, params, reply, principal }) {
     const raw = params.session_id!;
     const id = parseU64(raw);
     if (id === null) throw textError(400, `Invalid URL: Cannot parse \`${raw}\` to a \`u64\``);
@@ -26,6 +32,7 @@ export default defineRoute({
     let state: { subscriptions: string[]; event_counter: number; status: 'active' | 'persisted' };
     const live = sessions.sessions.get(id);
     if (live) {
+      if (!mayUse(live, principal)) throw forbiddenSession();
       if (live.expired()) throw jsonError(410, 'Session expired');
       const p = live.toPersisted();
       state = { subscriptions: p.subscriptions, event_counter: p.event_counter, status: live.resumed ? 'active' : 'persisted' };
@@ -37,6 +44,10 @@ export default defineRoute({
         throw new HttpError(500, 'InternalError', 'json', { error: { type: 'InternalError', data: {} } });
       }
       if (!p) throw jsonError(404, 'Session not found');
+      // A stored session's owner is not kept: only an administrator, or whoever may watch all its contexts.
+      if (principal && !allows(principal, ADMIN) && !p.subscriptions.every((c) => maySubscribe(principal, c))) {
+        throw forbiddenSession();
+      }
       if (nowSecs() - p.last_activity > SESSION_TTL_SECS) throw jsonError(410, 'Session expired');
       state = { subscriptions: p.subscriptions, event_counter: p.event_counter, status: 'persisted' };
     }

@@ -116,6 +116,11 @@ export class SseSession {
   resumed = false;
   /** Milliseconds when the last stream went away (eviction order). */
   detachedAt = Date.now();
+  /**
+   * Principal id of the credential that last attached a stream (ours; in memory only). Another credential
+   * cannot resume, change or read this session.
+   */
+  owner: string | undefined;
   private stream: Stream | null = null;
   private readonly buffer = new ReplayBuffer();
   private readonly listener: Listener = (e) => this.deliver(e);

@@ -1,6 +1,7 @@
 import { defineRoute } from '../route.ts';
 import { parseU64, sessionsOf } from './sessions.ts';
 import type { SseSession } from './session.ts';
+import { mayUse } from './access.ts';
 
 /**
  * `Last-Event-ID: <session>-<n>`: upstream takes the text before the first `-` as the session (u64); we also
@@ -30,8 +31,10 @@ export default defineRoute({
   method: 'GET',
   url: '/sse',
   access: 'protected',
+  // Any valid credential opens a stream; each subscription is checked (`POST /sse/subscription`).
+  permission: 'in-handler',
   produces: 'text/event-stream',
-  async handler({ node, req, reply }) {
+  async handler({ node, req, reply, principal, auth }) {
     const sessions = sessionsOf(node);
     await sessions.ready;
     if (req.method === 'HEAD') {
@@ -40,6 +43,8 @@ export default defineRoute({
     }
     const { session: wanted, seen } = lastEventId(req.headers['last-event-id']);
     let session: SseSession | null = wanted !== null ? await sessions.resume(wanted) : null;
+    // Another credential's session is not resumed (its buffered events are not ours to see): a new one is made.
+    if (session && !mayUse(session, principal)) session = null;
     const reconnect = session !== null;
     session ??= await sessions.create();
     reply.hijack();
@@ -59,7 +64,12 @@ export default defineRoute({
       'x-accel-buffering': 'no',
     });
     res.flushHeaders();
+    session.owner = principal?.id;
     session.attach(res, reconnect, reconnect ? seen : null, sessions.keepAliveMs);
+    // A revoked or expired credential ends the stream (the session stays; reconnecting needs a valid credential).
+    const attached = session;
+    const untrack = auth.streams.track(principal, () => attached.end());
+    res.once('close', untrack);
     return reply;
   },
 });

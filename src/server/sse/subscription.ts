@@ -4,6 +4,10 @@ import { HttpError, jsonError } from '../errors.ts';
 import { sseSubscribeResponse, sseSubscriptionRequest, sseUnsubscribeResponse } from '../../wire/events.ts';
 import { parseSubscriptionPayload } from '../ws/payload.ts';
 import { parseU64, sessionsOf } from './sessions.ts';
+import { forbiddenSession, mayUse } from './access.ts';
+import { permission } from '../../auth/index.ts';
+import { maySubscribe } from '../auth/context-access.ts';
+import { forbidden } from '../auth/principal.ts';
 
 /**
  * The envelope upstream's plain `Json<Request<Value>>` extractor needs (`id` a string): anything else is an
@@ -27,9 +31,11 @@ export default defineRoute({
   method: 'POST',
   url: '/sse/subscription',
   access: 'protected',
+  // The session and the contexts are in the body: checked below.
+  permission: 'in-handler',
   response: sseSubscribeResponse.or(sseUnsubscribeResponse),
   body: { schema: envelope as z.ZodType<{ id: string } & Record<string, unknown>>, errors: 'plain' },
-  async handler({ node, body }) {
+  async handler({ node, body, principal }) {
     const id = parseU64(body.id);
     if (id === null) throw jsonError(400, 'Invalid Session Id');
     const parsed = parseSubscriptionPayload(body, payloadSchema, () => 'ContextIds');
@@ -40,8 +46,11 @@ export default defineRoute({
     if (!session || !session.resumed || session.expired()) {
       throw jsonError(404, 'Session not found. Please reconnect to SSE endpoint first.');
     }
+    if (!mayUse(session, principal)) throw forbiddenSession();
     const { method, contextIds } = parsed.value;
     if (method === 'subscribe') {
+      const denied = contextIds.find((c) => !maySubscribe(principal, c));
+      if (denied !== undefined) throw forbidden(permission('context', 'subscribe', denied));
       const max = node.config.server.limits?.max_subscriptions_per_client ?? 1_000;
       const total = new Set([...session.subscriptions.keys(), ...contextIds]).size;
       if (total > max) {

@@ -5,6 +5,7 @@ import { wsEventFrame } from './encode.ts';
 import { parseFrame } from './frame.ts';
 import { subscribe } from './subscribe.ts';
 import { unsubscribe } from './unsubscribe.ts';
+import type { Principal } from '../auth/principal.ts';
 
 /** Close code and reason upstream sends when the client stopped answering pings (server-api §9.1). */
 export const PING_TIMEOUT = { code: 1002, reason: 'Ping timeout' } as const;
@@ -42,6 +43,8 @@ export class WsConnection {
     readonly socket: WebSocket,
     readonly node: Node,
     readonly options: WsOptions,
+    /** Who opened the connection (absent: the node enforces no auth); subscriptions are checked against it. */
+    readonly principal?: Principal,
   ) {
     this.delivered = node.metrics.eventsDelivered.labels({ transport: 'ws' });
     socket.on('message', (data, isBinary) => {

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Node } from '../../node/node.ts';
 import { sendError, textError } from '../errors.ts';
 import type { Guard } from '../route.ts';
+import type { ServerAuth } from '../server.ts';
 import { WsConnection } from './connection.ts';
 
 /** Ours: what a client may leave unread before it is closed (1013); upstream blocks its forwarder instead. */
@@ -32,7 +33,7 @@ function upgradeProblem(req: FastifyRequest): string | null {
  * with 429 text. After it, {@link WsConnection} serves the socket. On server close every socket gets a close
  * frame and, after a short grace, is cut, so shutdown never waits on a client.
  */
-export async function registerWs(app: FastifyInstance, node: Node, guard?: Guard): Promise<void> {
+export async function registerWs(app: FastifyInstance, node: Node, auth: ServerAuth, guard?: Guard): Promise<void> {
   const config = node.config.server.websocket!;
   const limits = node.config.server.limits;
   const maxConnections = limits?.max_ws_connections ?? 10_000;
@@ -50,8 +51,10 @@ export async function registerWs(app: FastifyInstance, node: Node, guard?: Guard
     url: `${process.env.NODE_PATH_PREFIX ?? ''}/ws`,
     async preValidation(req, reply) {
       if (guard) {
-        const refused = await guard(req);
-        if (refused) return sendError(reply, refused);
+        // Browsers cannot set headers on a WebSocket: `?token=` is accepted here.
+        const r = await guard(req, { queryToken: true });
+        if (!r.ok) return sendError(reply, r.error);
+        req.principal = r.principal;
       }
       if (!req.ws) return; // a plain request: answered by `handler` below
       const problem = upgradeProblem(req);
@@ -63,8 +66,8 @@ export async function registerWs(app: FastifyInstance, node: Node, guard?: Guard
     // GET (or HEAD) without an upgrade.
     handler: async (req, reply) =>
       sendError(reply, refuse(400, `Invalid WebSocket upgrade request: ${upgradeProblem(req) ?? 'not an upgrade request'}`)),
-    wsHandler: (socket) => {
-      const conn = new WsConnection(socket, node, options);
+    wsHandler: (socket, req) => {
+      const conn = new WsConnection(socket, node, options, req.principal);
       if (live.size >= maxConnections) {
         // Several upgrades raced past the check above.
         conn.close(1013, 'Too many connections');
@@ -72,7 +75,14 @@ export async function registerWs(app: FastifyInstance, node: Node, guard?: Guard
       }
       live.add(conn);
       node.metrics.wsConnections.inc();
-      socket.once('close', () => live.delete(conn));
+      // A revoked or expired credential closes the connection (1008 policy violation).
+      const untrack = auth.streams.track(req.principal, (why) =>
+        conn.close(1008, why === 'expired' ? 'Token expired' : 'Credential revoked'),
+      );
+      socket.once('close', () => {
+        untrack();
+        live.delete(conn);
+      });
     },
   });
 

@@ -1,14 +1,21 @@
+import { maySubscribe } from '../auth/context-access.ts';
 import type { WsConnection } from './connection.ts';
 
 /**
  * `subscribe` (server-api §9.2): adds the contexts to this connection and answers
- * `{"contextIds":[…as requested…]}`. Ids are not checked for existence (as upstream).
+ * `{"contextIds":[…as requested…]}`. Ids are not checked for existence (as upstream). Where auth is enforced,
+ * each context must be one the credential may watch ({@link maySubscribe}).
  *
  * Ours: a connection holds at most `[server.limits] max_subscriptions_per_client` contexts (default 1,000).
  * A request that would go over is refused as a whole (nothing is added) with the ParseError shape upstream
  * clients already handle: `{"type":"ParseError","data":"subscription limit reached: at most N contexts per connection"}`.
  */
 export function subscribe(conn: WsConnection, contextIds: string[]): { result: unknown } | { error: unknown } {
+  // Ours: only contexts the connection's credential may watch; otherwise nothing is subscribed.
+  const denied = contextIds.find((c) => !maySubscribe(conn.principal, c));
+  if (denied !== undefined) {
+    return { error: { type: 'PermissionDenied', data: `Permission denied: requires context:subscribe[${denied}]` } };
+  }
   const fresh = new Set(contextIds.filter((c) => !conn.subscriptions.has(c)));
   const total = conn.subscriptions.size + fresh.size;
   if (total > conn.options.maxSubscriptions) {

@@ -1,3 +1,4 @@
+import { permission } from '../../../auth/index.ts';
 import { defineRoute } from '../../route.ts';
 import { Applications } from '../../../node/applications.ts';
 import { pathId } from '../params.ts';
@@ -8,6 +9,7 @@ export default defineRoute({
   method: 'GET',
   url: '/admin-api/applications/:application_id',
   access: 'protected',
+    permission: ({ params }) => permission('application', 'list', params.application_id!),
   response: getApplicationResponse,
   async handler({ node, params }) {
     const id = pathId(params.application_id);

@@ -1,3 +1,4 @@
+import { permission } from '../../../auth/index.ts';
 import { defineRoute } from '../../route.ts';
 import { Applications } from '../../../node/applications.ts';
 import { listApplicationsResponse } from '../../../wire/admin.ts';
@@ -6,6 +7,7 @@ export default defineRoute({
   method: 'GET',
   url: '/admin-api/applications',
   access: 'protected',
+    permission: () => permission('application', 'list'),
   response: listApplicationsResponse,
   async handler({ node }) {
     const apps = await node.apps.list();

@@ -1,3 +1,4 @@
+import { permission } from '../../../auth/index.ts';
 import { defineRoute } from '../../route.ts';
 import { encodeId } from '../../../util/ids.ts';
 import { pathId } from '../params.ts';
@@ -8,6 +9,7 @@ export default defineRoute({
   method: 'DELETE',
   url: '/admin-api/applications/:application_id',
   access: 'protected',
+    permission: ({ params }) => permission('application', 'uninstall', params.application_id!),
   response: uninstallApplicationResponse,
   async handler({ node, params }) {
     const id = pathId(params.application_id);

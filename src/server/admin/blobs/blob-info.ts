@@ -1,3 +1,4 @@
+import { permission } from '../../../auth/index.ts';
 import { defineRoute } from '../../route.ts';
 import { decodeId } from '../../../util/ids.ts';
 import { jsonError } from '../../errors.ts';
@@ -9,6 +10,7 @@ export default defineRoute({
   method: 'HEAD',
   url: '/admin-api/blobs/:blob_id',
   access: 'protected',
+    permission: ({ params }) => permission('blob', 'get', params.blob_id!),
   async handler({ node, params, reply }) {
     let id: Uint8Array;
     try {

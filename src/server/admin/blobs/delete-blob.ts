@@ -1,3 +1,4 @@
+import { permission } from '../../../auth/index.ts';
 import { defineRoute } from '../../route.ts';
 import { decodeId, encodeId } from '../../../util/ids.ts';
 import { jsonError } from '../../errors.ts';
@@ -8,6 +9,7 @@ export default defineRoute({
   method: 'DELETE',
   url: '/admin-api/blobs/:blob_id',
   access: 'protected',
+    permission: ({ params }) => permission('blob', 'remove', params.blob_id!),
   response: deleteBlobResponse,
   async handler({ node, params }) {
     let id: Uint8Array;

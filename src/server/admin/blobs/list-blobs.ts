@@ -1,3 +1,4 @@
+import { permission } from '../../../auth/index.ts';
 import { defineRoute } from '../../route.ts';
 import { encodeId } from '../../../util/ids.ts';
 import { listBlobsResponse } from '../../../wire/admin.ts';
@@ -6,6 +7,7 @@ export default defineRoute({
   method: 'GET',
   url: '/admin-api/blobs',
   access: 'protected',
+    permission: () => permission('blob', 'list'),
   response: listBlobsResponse,
   async handler({ node }) {
     const blobs = await node.blobs.list();

@@ -1,3 +1,4 @@
+import { permission } from '../../../auth/index.ts';
 import type { Readable } from 'node:stream';
 import { defineRoute } from '../../route.ts';
 import { decodeId, encodeId } from '../../../util/ids.ts';
@@ -10,6 +11,7 @@ export default defineRoute({
   method: 'PUT',
   url: '/admin-api/blobs',
   access: 'protected',
+    permission: () => permission('blob', 'add:stream'),
   response: uploadBlobResponse,
   rawBody: true,
   async handler({ node, body, query }) {

@@ -1,3 +1,4 @@
+import { permission } from '../../../auth/index.ts';
 import { defineRoute, type RouteDef } from '../../route.ts';
 import { capabilitiesRequest, capabilitiesResponse } from '../../../wire/membership.ts';
 import { decodeId } from '../../../util/ids.ts';
@@ -14,6 +15,7 @@ function route(kind: 'grant' | 'revoke'): RouteDef {
     method: 'POST',
     url: `/admin-api/contexts/:context_id/capabilities/${kind}`,
     access: 'protected',
+    permission: ({ params }) => permission('context', `capabilities:${kind}`, params.context_id!),
     response: capabilitiesResponse,
     body: { schema: capabilitiesRequest, errors: 'validated' },
     async handler({ node, params, body }) {

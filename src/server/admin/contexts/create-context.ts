@@ -1,3 +1,4 @@
+import { permission } from '../../../auth/index.ts';
 import { defineRoute } from '../../route.ts';
 import { createContextRequest, createContextResponse } from '../../../wire/admin.ts';
 import { decodeId, encodeId } from '../../../util/ids.ts';
@@ -12,6 +13,7 @@ export default defineRoute({
   method: 'POST',
   url: '/admin-api/contexts',
   access: 'protected',
+    permission: () => permission('context', 'create'),
   response: createContextResponse,
   body: { schema: createContextRequest, errors: 'validated' },
   async handler({ node, body }) {

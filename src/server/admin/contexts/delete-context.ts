@@ -1,3 +1,4 @@
+import { permission } from '../../../auth/index.ts';
 import { defineRoute } from '../../route.ts';
 import { pathId } from '../params.ts';
 import { deleteContextResponse } from '../../../wire/admin.ts';
@@ -7,6 +8,7 @@ export default defineRoute({
   method: 'DELETE',
   url: '/admin-api/contexts/:context_id',
   access: 'protected',
+    permission: ({ params }) => permission('context', 'delete', params.context_id!),
   response: deleteContextResponse,
   async handler({ node, params }) {
     const id = pathId(params.context_id, 'Invalid context id');

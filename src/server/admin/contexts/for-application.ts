@@ -1,3 +1,4 @@
+import { permission } from '../../../auth/index.ts';
 import { defineRoute } from '../../route.ts';
 import { Contexts } from '../../../node/contexts.ts';
 import { encodeId } from '../../../util/ids.ts';
@@ -8,6 +9,7 @@ export const contextsForApplication = defineRoute({
   method: 'GET',
   url: '/admin-api/contexts/for-application/:application_id',
   access: 'protected',
+    permission: ({ params }) => permission('context', 'list', params.application_id!),
   response: listContextsResponse,
   async handler({ node, params }) {
     const app = encodeId(pathId(params.application_id));
@@ -21,6 +23,7 @@ export const contextsWithExecutors = defineRoute({
   method: 'GET',
   url: '/admin-api/contexts/with-executors/for-application/:application_id',
   access: 'protected',
+    permission: ({ params }) => permission('context', 'list', params.application_id!),
   response: contextsWithExecutorsResponse,
   async handler({ node, params }) {
     const app = encodeId(pathId(params.application_id));

@@ -1,3 +1,4 @@
+import { permission } from '../../../auth/index.ts';
 import { defineRoute } from '../../route.ts';
 import { Contexts } from '../../../node/contexts.ts';
 import { jsonError } from '../../errors.ts';
@@ -8,6 +9,7 @@ export default defineRoute({
   method: 'GET',
   url: '/admin-api/contexts/:context_id',
   access: 'protected',
+    permission: ({ params }) => permission('context', 'list', params.context_id!),
   response: getContextResponse,
   async handler({ node, params }) {
     const id = pathId(params.context_id);

@@ -1,3 +1,4 @@
+import { permission } from '../../../auth/index.ts';
 import { defineRoute } from '../../route.ts';
 import { encodeId } from '../../../util/ids.ts';
 import { jsonError } from '../../errors.ts';
@@ -17,6 +18,7 @@ export const allIdentities = defineRoute({
   method: 'GET',
   url: '/admin-api/contexts/:context_id/identities',
   access: 'protected',
+    permission: ({ params }) => permission('context', 'list', params.context_id!),
   response: identitiesResponse,
   handler: ({ node, params }) => identities(node, params.context_id, false),
 });
@@ -26,6 +28,7 @@ export const ownedIdentities = defineRoute({
   method: 'GET',
   url: '/admin-api/contexts/:context_id/identities-owned',
   access: 'protected',
+    permission: ({ params }) => permission('context', 'list', params.context_id!),
   response: identitiesResponse,
   handler: ({ node, params }) => identities(node, params.context_id, true),
 });

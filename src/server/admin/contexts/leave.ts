@@ -1,3 +1,4 @@
+import { permission } from '../../../auth/index.ts';
 import { defineRoute } from '../../route.ts';
 import { decodeId, IdError } from '../../../util/ids.ts';
 import { jsonError } from '../../errors.ts';
@@ -14,6 +15,7 @@ export default defineRoute({
   method: 'DELETE',
   url: '/admin-api/contexts/:context_id/membership',
   access: 'protected',
+    permission: ({ params }) => permission('context', 'leave', params.context_id!),
   response: leaveResponse,
   async handler({ node, params, query }) {
     const id = pathId(params.context_id, 'Invalid context id');

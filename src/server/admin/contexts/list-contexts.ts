@@ -1,3 +1,4 @@
+import { permission } from '../../../auth/index.ts';
 import { defineRoute } from '../../route.ts';
 import { Contexts } from '../../../node/contexts.ts';
 import { listContextsResponse } from '../../../wire/admin.ts';
@@ -6,6 +7,7 @@ export default defineRoute({
   method: 'GET',
   url: '/admin-api/contexts',
   access: 'protected',
+    permission: () => permission('context', 'list'),
   response: listContextsResponse,
   async handler({ node }) {
     const all = await node.contexts.list();

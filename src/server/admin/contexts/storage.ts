@@ -1,3 +1,4 @@
+import { permission } from '../../../auth/index.ts';
 import { defineRoute } from '../../route.ts';
 import { jsonError } from '../../errors.ts';
 import { pathId } from '../params.ts';
@@ -8,6 +9,7 @@ export default defineRoute({
   method: 'GET',
   url: '/admin-api/contexts/:context_id/storage',
   access: 'protected',
+    permission: ({ params }) => permission('context', 'list', params.context_id!),
   response: storageResponse,
   async handler({ node, params }) {
     const id = pathId(params.context_id, 'Invalid context id');

@@ -1,3 +1,4 @@
+import { permission } from '../../../auth/index.ts';
 import { defineRoute } from '../../route.ts';
 import { emptyResponse, updateContextApplicationRequest } from '../../../wire/admin.ts';
 import { decodeId, encodeId } from '../../../util/ids.ts';
@@ -15,6 +16,7 @@ export default defineRoute({
   method: 'POST',
   url: '/admin-api/contexts/:context_id/application',
   access: 'protected',
+    permission: ({ params }) => permission('context', 'application:update', params.context_id!),
   response: emptyResponse,
   body: { schema: updateContextApplicationRequest, errors: 'validated' },
   async handler({ node, params, body }) {

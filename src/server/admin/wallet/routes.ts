@@ -5,13 +5,15 @@ import { HttpError, jsonError } from '../../errors.ts';
 import { pathId } from '../params.ts';
 import { encodeId } from '../../../util/ids.ts';
 import { didResponse, emptyResponse } from '../../../wire/admin.ts';
+import { ADMIN } from '../../../auth/index.ts';
+import { allows } from '../../auth/principal.ts';
 
-/** Wallet errors are 400 `{"error":…}`; anything else propagates. */
+/** Wallet errors are `{"error":…}` with their status (400, or 403 for a missing authorisation); anything else propagates. */
 async function wallet<T>(fn: () => Promise<T> | T): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    if (err instanceof WalletError) throw jsonError(400, err.message);
+    if (err instanceof WalletError) throw jsonError(err.status, err.message);
     throw err;
   }
 }
@@ -19,7 +21,8 @@ async function wallet<T>(fn: () => Promise<T> | T): Promise<T> {
 const anyJson = { schema: z.unknown(), errors: 'validated' as const };
 
 /**
- * The seed's wallet login (Admin API before 0.8): challenge, add-client-key (first key → root key),
+ * The seed's wallet login (Admin API before 0.8): challenge, add-client-key (the node's first administrator,
+ * or a new wallet authorised by an administrator → root key),
  * root-key, DID document, delete all keys, and a context's client keys. Signatures are verified for NEAR
  * (ed25519, NEP-413 payload) and MetaMask (secp256k1 personal_sign); challenges expire and are single use.
  */
@@ -34,9 +37,17 @@ export const walletRoutes: RouteDef[] = [
   defineRoute({
     method: 'POST',
     url: '/admin-api/add-client-key',
-    access: 'public',
+    // Public for the first wallet and for a root wallet's own client keys; a new root wallet on a node that has
+    // an administrator needs that administrator's token on this request.
+    access: 'optional',
     body: anyJson,
-    handler: ({ node, body }) => wallet(() => node.wallet.addClientKey(body)),
+    handler: ({ node, body, principal, auth }) =>
+      wallet(() =>
+        node.wallet.addClientKey(body, {
+          hasAdministrator: () => auth.hasAdministrator(),
+          adminAuthorised: allows(principal, ADMIN),
+        }),
+      ),
   }),
   defineRoute({
     method: 'POST',
