@@ -877,13 +877,14 @@ describe('fuzz: mero-auth routes on an embedded node (issue #12)', () => {
       `${b64({ alg: 'none', typ: 'JWT' })}.${p}.`,
       `${b64({ alg: 'none' })}.${b64({ ...c, exp: c.exp + 86_400 })}.${s}`,
       `${h}.${b64({ ...c, sub: spareRootId })}.${s}`,
-      `${h}.${b64({ ...c, token_type: 'access' })}.${s}`,
+      `${h}.${b64({ ...c, permissions: ['admin', 'keys'] })}.${s}`,
       `${h}.${p}.${flip(s, 10)}`,
       `${h}.${flip(p, 5)}.${s}`,
       `${h}.${p}`,
       `${h}.${p}.${s}.${s}`,
       admin.refresh,
     ];
+    assert.ok(!forged.includes(admin.access), 'a forgery equals the real token');
   });
 
   after(async () => {
@@ -906,7 +907,7 @@ describe('fuzz: mero-auth routes on an embedded node (issue #12)', () => {
     );
     // How the token travels: only `Bearer <t>` (any surrounding blanks) carries it.
     const authz = fc.option(
-      fc.tuple(tok, fc.constantFrom('Bearer ', 'Bearer ', 'Bearer ', 'Bearer  ', 'bearer ', 'Basic ', '', 'Bearer\t', 'Token ')).map(([t, pre]) => ({ tok: t, header: pre + t.value, carries: pre.startsWith('Bearer ') })),
+      fc.tuple(tok, fc.oneof({ weight: 6, arbitrary: fc.constant('Bearer ') }, { weight: 1, arbitrary: fc.constantFrom('Bearer  ', 'bearer ', 'Basic ', '', 'Bearer\t', 'Token ') })).map(([t, pre]) => ({ tok: t, header: pre + t.value, carries: pre.startsWith('Bearer ') })),
       { freq: 6 },
     );
     const forwardedUri = fc.option(
@@ -961,15 +962,15 @@ describe('fuzz: mero-auth routes on an embedded node (issue #12)', () => {
       );
     const arb = fc
       .record({
-        route: fc.constantFrom(...ROUTES_12),
-        otherMethod: fc.option(fc.constantFrom('GET', 'PATCH', 'HEAD', 'OPTIONS', 'DELETE'), { freq: 12 }),
+        route: fc.constantFrom(...ROUTES_12.map(({ method, url }) => ({ method, url }))), // (fields: not in the printed counterexample)
+        otherMethod: fc.oneof({ weight: 12, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.constantFrom('GET', 'PATCH', 'HEAD', 'OPTIONS', 'DELETE') }),
         authz,
         fUri: forwardedUri,
         fMethod: forwardedMethod,
         params: fc.tuple(keyId, keyId),
         ct: fc.option(contentType, { freq: 8 }),
       })
-      .chain((v) => body(v.route.fields).map((b) => ({ ...v, body: b })));
+      .chain((v) => body(ROUTES_12.find((r) => r.url === v.route.url && r.method === v.route.method)!.fields).map((b) => ({ ...v, body: b })));
 
     let slowLogins = 0;
     const statuses: Record<string, number> = {};
@@ -1004,10 +1005,17 @@ describe('fuzz: mero-auth routes on an embedded node (issue #12)', () => {
       const bucket = `${route.url.split('/')[1]}:${r.status}`;
       statuses[bucket] = (statuses[bucket] ?? 0) + 1;
       if (r.status === 431) return assert.equal(r.text, '', `${where}: ${show(r)}`); // node's HTTP parser, before any route
+      // A path parameter that changes the path's shape (`/`, `?`, `#`, dot segments, bad escapes, over the router's
+      // 500-character limit) may miss the route: the node's own bodiless 404 or `Invalid URL` text then.
+      if (otherMethod === 'HEAD' || (otherMethod === 'OPTIONS' && r.status === 204 && r.text === '')) return;
+      const reshaped = route.url.includes(':') && [p0, p1].slice(0, route.url.split(':').length - 1).some((p) => p === '' || p === '.' || p === '..' || /[/?#%]/.test(p) || seg(p).length > 500);
+      if (reshaped && !(r.json && typeof r.json === 'object' && 'data' in r.json)) {
+        assert.ok(r.status >= 400, `${where}: ${show(r)}`);
+        return assertUpstreamErrorShape(r, where);
+      }
       // Another method: when no route has it, the node's own 4xx (bodiless 404/405, or 415 text when the body's
-      // type has no parser); HEAD: a GET route's headers only; OPTIONS: the CORS preflight's 204, granting nothing.
+      // type has no parser).
       if (otherMethod !== null && !(r.json && typeof r.json === 'object' && 'data' in r.json)) {
-        if (method === 'HEAD' || (method === 'OPTIONS' && r.status === 204 && r.text === '')) return;
         assert.ok(r.status >= 400, `${where}: ${show(r)}`);
         return assertUpstreamErrorShape(r, where);
       }
