@@ -13,7 +13,7 @@ import {
   UpdateKeyPermissionsRequestSchema,
 } from './schemas.ts';
 import { type Key, KeyValidationError, isValidForNode, isValidKey, keyHas, newClientKey, newRootKey, nowSecs } from './keys.ts';
-import { TokenError, checkNodeBinding, header, queryToken } from './tokens.ts';
+import { TokenError, bearerToken, checkNodeBinding, header, queryToken } from './tokens.ts';
 import { LoginThrottledError, ProviderError } from './providers.ts';
 import { clientAddress as loginAddressOf } from './ratelimit.ts';
 import { isValidPermission, permitted, requiredPermissions } from './permissions.ts';
@@ -586,7 +586,7 @@ function forwardedRequest(req: FastifyRequest): { method?: string; path?: string
 }
 
 /** Paths where a browser cannot set a header, so the token may come as `?token=` (WebSocket upgrade, EventSource). */
-export function acceptsQueryToken(path: string | undefined): boolean {
+function acceptsQueryToken(path: string | undefined): boolean {
   return path === '/ws' || path === '/sse' || (path?.endsWith('/ws') ?? false);
 }
 
@@ -596,10 +596,5 @@ export function acceptsQueryToken(path: string | undefined): boolean {
  * REST URL ends up in logs and browser history, so we refuse it there.
  */
 function bearerOrForwarded(req: FastifyRequest, forwarded: { path?: string; uri?: string }): string | undefined {
-  const h = header(req.headers, 'authorization');
-  if (h?.startsWith('Bearer ')) {
-    const t = h.slice(7).trim();
-    if (t) return t;
-  }
-  return acceptsQueryToken(forwarded.path) ? queryToken(forwarded.uri) : undefined;
+  return bearerToken(req.headers) ?? (acceptsQueryToken(forwarded.path) ? queryToken(forwarded.uri) : undefined);
 }

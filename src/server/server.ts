@@ -28,8 +28,6 @@ export type ServerOptions = Partial<AuthSetup>;
 
 /** Auth state of one server, built once in {@link buildServer} and handed to the handlers that need it. */
 export interface ServerAuth {
-  /** Whether credentials are checked at all. */
-  readonly enforced: boolean;
   /** Open streams, closed when their credential is revoked or expires. */
   readonly streams: StreamAuth;
   hasAdministrator(): Promise<boolean>;
@@ -120,11 +118,9 @@ export async function buildServer(node: Node, opts: ServerOptions = {}): Promise
     return reply.code(500).send({ error: 'internal server error' });
   });
 
-  // Proxy mode cannot hear about revocations at the external mero-auth: its streams re-check twice a second.
-  const streams = new StreamAuth(node.config.server.proxy_auth?.url && node.config.server.auth_mode !== 'embedded' ? 500 : 5_000, opts.onCredentialsChanged);
+  const streams = new StreamAuth(opts.streamRecheckMs ?? 5_000, opts.onCredentialsChanged);
   app.addHook('onClose', async () => streams.close());
   const auth: ServerAuth = {
-    enforced: !!opts.guard,
     streams,
     hasAdministrator: opts.hasAdministrator ?? (async () => false),
   };

@@ -15,6 +15,11 @@ export interface AuthSetup {
   hasAdministrator?(): Promise<boolean>;
   /** Subscribes to credential changes (revocation, deletion) the node can see; open streams are re-checked. */
   onCredentialsChanged?(listener: () => void): () => void;
+  /**
+   * How often open streams re-check their credential even without a change event (default 5 s, a safety net);
+   * a mode that cannot hear about revocations (an external mero-auth) sets it short.
+   */
+  streamRecheckMs?: number;
   plugins: Array<(app: FastifyInstance) => Promise<void> | void>;
 }
 

@@ -40,11 +40,14 @@ export function allows(principal: Principal | undefined, ...alternatives: Permis
   return alternatives.some((p) => hasPermissions(principal.permissions, [p]));
 }
 
-/** 403 in the admin API's shape, naming the permission that was missing (upstream: `X-Auth-Error: permission_denied`). */
+/** 403 `{"error": message}` in the admin API's shape, with upstream's `X-Auth-Error: permission_denied`. */
+export function permissionDenied(message: string): HttpError {
+  return new HttpError(403, message, 'json', undefined, { 'x-auth-error': 'permission_denied' });
+}
+
+/** {@link permissionDenied} naming the permission that was missing. */
 export function forbidden(required: Permission): HttpError {
-  return new HttpError(403, `Permission denied: requires ${formatPermission(required)}`, 'json', undefined, {
-    'x-auth-error': 'permission_denied',
-  });
+  return permissionDenied(`Permission denied: requires ${formatPermission(required)}`);
 }
 
 /** Throws {@link forbidden} for the first alternative unless the caller holds one of them. */

@@ -2,7 +2,7 @@ import proxy from '@fastify/http-proxy';
 import type { Node } from '../../node/node.ts';
 import { HttpError } from '../errors.ts';
 import type { AuthSetup } from './index.ts';
-import type { GuardResult, Principal } from './principal.ts';
+import { permissionDenied, type GuardResult, type Principal } from './principal.ts';
 
 const CACHE_MAX = 10_000;
 /** Default reuse of a positive validation (`[server.proxy_auth] cache_ttl_ms`; 0 disables the cache). */
@@ -73,9 +73,7 @@ export function proxyAuth(node: Node, url: string): AuthSetup {
       return {
         ok: false,
         error: denied
-          ? new HttpError(403, `Permission denied for ${forwarded.method} ${forwarded.uri.split('?')[0]}`, 'json', undefined, {
-              'x-auth-error': 'permission_denied',
-            })
+          ? permissionDenied(`Permission denied for ${forwarded.method} ${forwarded.uri.split('?')[0]}`)
           : new HttpError(res.status === 403 ? 403 : 401, '', 'empty'),
       };
     }
@@ -104,6 +102,8 @@ export function proxyAuth(node: Node, url: string): AuthSetup {
     },
     // mero-auth is the authority on administrators in this mode: a wallet root key needs its admin token.
     hasAdministrator: async () => true,
+    // Revocations at the external mero-auth are not announced: open streams re-validate twice a second.
+    streamRecheckMs: 500,
     plugins: [
       async (app) => {
         // A key change made through this node (revoke, delete, permissions) empties the validation cache.

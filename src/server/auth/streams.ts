@@ -74,7 +74,11 @@ export class StreamAuth {
       do {
         this.again = false;
         const byPrincipal = new Map<Principal, Tracked[]>();
-        for (const t of this.open) byPrincipal.set(t.principal, [...(byPrincipal.get(t.principal) ?? []), t]);
+        for (const t of this.open) {
+          const group = byPrincipal.get(t.principal);
+          if (group) group.push(t);
+          else byPrincipal.set(t.principal, [t]);
+        }
         await Promise.all(
           [...byPrincipal].map(async ([principal, streams]) => {
             const ok = await principal.stillValid().catch(() => false);

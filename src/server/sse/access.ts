@@ -1,14 +1,10 @@
 import { ADMIN } from '../../auth/index.ts';
 import { maySubscribe } from '../auth/context-access.ts';
-import { allows, type Principal } from '../auth/principal.ts';
+import { allows, permissionDenied, type Principal } from '../auth/principal.ts';
 import type { SseSession } from './session.ts';
-import { HttpError } from '../errors.ts';
 
 /** 403 for another credential's session. */
-export const forbiddenSession = () =>
-  new HttpError(403, 'Permission denied: this SSE session belongs to another credential', 'json', undefined, {
-    'x-auth-error': 'permission_denied',
-  });
+export const forbiddenSession = () => permissionDenied('Permission denied: this SSE session belongs to another credential');
 
 /**
  * Whether `principal` may attach to, change or read `session`: its owner, an administrator, or — for a session
