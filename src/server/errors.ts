@@ -1,5 +1,6 @@
 import type { FastifyReply } from 'fastify';
 import type { z } from 'zod';
+import { DomainError } from '../util/errors.ts';
 
 /**
  * Upstream answers errors in four shapes (server-api §0.4). Handlers throw one of these and the server's
@@ -21,6 +22,30 @@ export class HttpError extends Error {
 
 export const jsonError = (status: number, message: string) => new HttpError(status, message, 'json');
 export const textError = (status: number, message: string) => new HttpError(status, message, 'text');
+
+/**
+ * HTTP status of each domain error code: the one place where the domain's failures become HTTP. Each area adds
+ * its codes in its own block (typed as `Record<ItsCode, number>` so a new code without a status fails to compile).
+ */
+const DOMAIN_STATUS: Record<string, number> = {};
+
+/** Registers the statuses of one area's codes (called once per area below, at module load). */
+function statuses<C extends string>(table: Record<C, number>): void {
+  Object.assign(DOMAIN_STATUS, table);
+}
+void statuses;
+
+/** A domain error as upstream's `{"error":"…"}` answer; unknown codes are the client's fault (400). */
+export function domainHttpError(err: DomainError): HttpError {
+  return new HttpError(DOMAIN_STATUS[err.code] ?? 400, err.message, 'json');
+}
+
+/** Any thrown value as the error to answer with, or undefined when it is not ours to describe (→ 500). */
+export function toHttpError(err: unknown): HttpError | undefined {
+  if (err instanceof HttpError) return err;
+  if (err instanceof DomainError) return domainHttpError(err);
+  return undefined;
+}
 
 export function sendError(reply: FastifyReply, err: HttpError): FastifyReply {
   reply.code(err.status);

@@ -8,7 +8,7 @@ import type { Readable } from 'node:stream';
 import { multiaddr } from '@multiformats/multiaddr';
 import type { Node } from '../node/node.ts';
 import { readCertificate } from '../node/tls.ts';
-import { HttpError, sendError, validationMessage } from './errors.ts';
+import { sendError, toHttpError, validationMessage } from './errors.ts';
 import { parseJsonBody, readBody, type RouteDef, type Method } from './route.ts';
 import { ADMIN } from '../auth/index.ts';
 import { demand, type Principal } from './auth/principal.ts';
@@ -109,7 +109,8 @@ export async function buildServer(node: Node, opts: ServerOptions = {}): Promise
   });
 
   app.setErrorHandler((err: unknown, req, reply) => {
-    if (err instanceof HttpError) return sendError(reply, err);
+    const known = toHttpError(err);
+    if (known) return sendError(reply, known);
     const e = err as { statusCode?: number; code?: string; message?: string };
     if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
       return reply.code(e.statusCode).type('text/plain; charset=utf-8').send(e.message ?? 'bad request');
