@@ -53,7 +53,6 @@ describe('embedded mode', () => {
     assert.equal((await call(n.url, 'GET', '/auth/health')).status, 200);
     assert.equal((await call(n.url, 'GET', '/auth/login')).status, 200);
     assert.deepEqual((await call(n.url, 'GET', '/admin-api/health')).json, { data: { status: 'alive' } });
-    assert.equal((await call(n.url, 'GET', '/admin-api/is-authed')).status, 200);
     assert.equal((await call(n.url, 'GET', '/admin-api/certificate')).status, 200);
   });
 
@@ -69,6 +68,23 @@ describe('embedded mode', () => {
     const ok = await call(n.url, 'GET', '/admin-api/applications', undefined, { authorization: `Bearer ${token}` });
     assert.equal(ok.status, 200, ok.text);
     assert.deepEqual(ok.json, { data: { apps: [] } });
+  });
+
+  test('is-authed: 401 in the auth proxy\'s shape without a valid token, 200 with one (issue #17)', async () => {
+    const none = await call(n.url, 'GET', '/admin-api/is-authed');
+    assert.equal(none.status, 401);
+    assert.equal(none.headers.get('x-auth-error'), 'missing_token');
+    assert.deepEqual(none.json, { data: null, error: 'No token provided' });
+    const ok = await call(n.url, 'GET', '/admin-api/is-authed', undefined, { authorization: `Bearer ${token}` });
+    assert.equal(ok.status, 200, ok.text);
+    assert.deepEqual(ok.json, { data: { status: 'alive' } });
+    // An expired access token is named as such, so upstream's clients refresh it instead of logging out.
+    const keyId = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')).sub as string;
+    const pair = await n.running.node.auth!.core.tokens.issuePair(keyId, ['admin'], null, { access: 1 });
+    await new Promise((r) => setTimeout(r, 2100));
+    const expired = await call(n.url, 'GET', '/admin-api/is-authed', undefined, { authorization: `Bearer ${pair.accessToken}` });
+    assert.equal(expired.status, 401);
+    assert.equal(expired.headers.get('x-auth-error'), 'token_expired');
   });
 
   test('WS and SSE refuse without a token and accept a bearer header or ?token=', async () => {
@@ -190,6 +206,11 @@ describe('proxy mode with a standalone mero-auth', () => {
     assert.equal(await wsStatus(`${ws}?token=${token}`), 101);
     assert.equal(await sseStatus(n.url + '/sse'), 401);
     assert.equal(await sseStatus(n.url + '/sse', { authorization: `Bearer ${token}` }), 200);
+    // is-authed asks the auth service as well: 401 without a token, 200 with one.
+    const probe = await call(n.url, 'GET', '/admin-api/is-authed');
+    assert.equal(probe.status, 401);
+    assert.equal(probe.headers.get('x-auth-error'), 'missing_token');
+    assert.equal((await call(n.url, 'GET', '/admin-api/is-authed', undefined, { authorization: `Bearer ${token}` })).status, 200);
     // The admin API of mero-auth is reachable through the node too.
     const keys = await call(n.url, 'GET', '/admin/keys', undefined, { authorization: `Bearer ${token}` });
     assert.equal(keys.status, 200, keys.text);

@@ -154,9 +154,6 @@ describe('node server basics (embedded auth mode)', () => {
     const health = await http.get('/admin-api/health');
     assert.equal(health.status, 200);
     assert.deepEqual(health.json, { data: { status: 'alive' } });
-    const authed = await http.get('/admin-api/is-authed');
-    assert.equal(authed.status, 200);
-    assert.deepEqual(authed.json, { data: { status: 'alive' } });
     const cert = await http.get('/admin-api/certificate');
     assert.equal(cert.status, 200);
     assert.doesNotThrow(() => new X509Certificate(cert.text));
@@ -173,6 +170,18 @@ describe('node server basics (embedded auth mode)', () => {
     }
     const bad = await http.get('/admin-api/blobs', { authorization: 'Bearer not-a-jwt' });
     assert.equal(bad.status, 401);
+  });
+
+  test('is-authed tells a client without a valid token that auth is required (issue #17)', async () => {
+    const none = await http.get('/admin-api/is-authed');
+    assert.equal(none.status, 401);
+    assert.equal(none.headers.get('x-auth-error'), 'missing_token');
+    assert.deepEqual(none.json, { data: null, error: 'No token provided' });
+    const bad = await http.get('/admin-api/is-authed', { authorization: 'Bearer not-a-jwt' });
+    assert.equal(bad.status, 401);
+    assert.equal(bad.headers.get('x-auth-error'), 'invalid_token');
+    assert.equal(bad.json.data, null);
+    assert.match(bad.json.error, /^Invalid token/);
   });
 
   test('the start banner reports embedded auth mode', () => {

@@ -6,7 +6,7 @@ import { type HeaderBag, type TokenClaims, TokenError, TokenManager, bearerToken
 import { type AuthProvider, UserPasswordProvider } from './providers.ts';
 import type { AuthErrorCode, Claims } from './schemas.ts';
 import { buildAuthPlugin } from './routes.ts';
-import { defaultFrontendDir } from './frontend.ts';
+import { resolveFrontendDir } from './frontend-source.ts';
 
 /** Outcome of a token check, shared by `/auth/validate`, the `/admin` middleware and the node guard. */
 export type VerifyResult =
@@ -18,7 +18,10 @@ export interface AuthServiceOptions {
   basePath?: string;
   /** Use this storage instead of opening the configured one (it is closed by `close()` too). */
   storage?: AuthStorage;
-  /** Login page directory; default `CALIMERO_AUTH_FRONTEND_PATH` or our web/auth-login. */
+  /**
+   * Login page directory; default `CALIMERO_AUTH_FRONTEND_PATH`, else `CALIMERO_AUTH_FRONTEND_SRC` (an archive is
+   * unpacked under `basePath`), else our web/auth-login.
+   */
   frontendDir?: string;
   /** Reported by `/admin/identity`. */
   version?: string;
@@ -121,6 +124,7 @@ export async function createAuthService(
   const storage = options.storage ?? (await openStorage(cfg));
   let closed = false;
   try {
+    const frontendDir = options.frontendDir ?? (await resolveFrontendDir(options.basePath ?? process.cwd()));
     const keys = new KeyManager(storage);
     const tokens = new TokenManager(storage, cfg.jwt);
     await tokens.init();
@@ -152,7 +156,7 @@ export async function createAuthService(
       tokens,
       providers,
       metrics: new AuthMetrics(),
-      frontendDir: options.frontendDir ?? defaultFrontendDir(),
+      frontendDir,
       version: options.version ?? '0.10.0',
       async checkToken(token, headers, type = 'access') {
         if (!token) return fail(401, 'missing_token', 'No token provided');

@@ -68,6 +68,11 @@ export const serverSchema = z
          * non-public addresses, and read `file:` URLs. Off by default (SSRF).
          */
         allow_private_install_urls: z.boolean().default(false),
+        /**
+         * Ours (issue #17): `Content-Security-Policy` of the dashboard's index.html; `""` sends none. Absent: a
+         * strict policy for our own build, none for a dashboard supplied through `CALIMERO_WEBUI_PATH`.
+         */
+        dashboard_csp: z.string().optional(),
       })
       .optional(),
     jsonrpc: service.optional(),

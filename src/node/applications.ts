@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { Batch, type Store } from '../store/store.ts';
 import { concat, decodeId, encodeId, hash, ZERO32 } from '../util/ids.ts';
 import { BlobHashMismatchError, BlobTooLargeError, type BlobStore } from './blobs.ts';
+import { KeyedMutex } from '../util/mutex.ts';
 import { DestinationNotAllowedError, DownloadError, downloadGuarded, isPublicAddress, type DownloadResponse } from '../util/net-policy.ts';
 
 /** Stored application record (our JSON form of upstream's ApplicationMeta). */
@@ -87,6 +88,9 @@ async function* rethrow(stream: AsyncIterable<Uint8Array>, map: (err: unknown) =
 const WASM_MAGIC = Buffer.from([0x00, 0x61, 0x73, 0x6d]);
 
 export class Applications {
+  /** Serialises writing an application record with uninstalling one (which may collect the module's blob). */
+  private readonly lock = new KeyedMutex();
+
   constructor(
     private readonly store: Store,
     private readonly blobs: BlobStore,
@@ -206,7 +210,7 @@ export class Applications {
     })();
     let info;
     try {
-      info = await this.blobs.put(checked, { limit: MAX_MODULE_SIZE, expectedHash: o.hash });
+      info = await this.blobs.put(checked, { limit: MAX_MODULE_SIZE, expectedHash: o.hash, owner: 'node' });
     } catch (err) {
       if (err instanceof BlobHashMismatchError) throw new InstallError(err.message);
       if (err instanceof BlobTooLargeError) throw new InstallError(`application exceeds the limit of ${MAX_MODULE_SIZE} bytes`, 413);
@@ -228,7 +232,12 @@ export class Applications {
       signerId: '',
       installedAt: Date.now(),
     };
-    await this.store.put('application', id, JSON.stringify(meta));
+    const blobId = info.blobId;
+    await this.lock.run('records', async () => {
+      // An uninstall of another application with the same module may have collected it since it was stored.
+      if (!(await this.blobs.info(blobId))) throw new Error('the module was removed while it was being installed; install it again');
+      await this.store.put('application', id, JSON.stringify(meta));
+    });
     return id;
   }
 
@@ -244,14 +253,20 @@ export class Applications {
     return out;
   }
 
-  /** Removes the record; the bytecode blob is deleted when no other application uses it. */
-  async uninstall(id: Uint8Array): Promise<boolean> {
-    const meta = await this.get(id);
-    if (!meta) return false;
-    await this.store.commit(new Batch().delete('application', id));
-    const stillUsed = (await this.list()).some((a) => a.meta.bytecode === meta.bytecode);
-    if (!stillUsed) await this.blobs.delete(decodeId(meta.bytecode));
-    return true;
+  /**
+   * Removes the record, as upstream. The module's blob goes too only when the node stored it for the install
+   * (downloaded or read from a file) and no other application uses it: a blob the user uploaded (the dashboard
+   * installs an upload from the node's own blob URL) stays until the user deletes it.
+   */
+  uninstall(id: Uint8Array): Promise<boolean> {
+    return this.lock.run('records', async () => {
+      const meta = await this.get(id);
+      if (!meta) return false;
+      await this.store.commit(new Batch().delete('application', id));
+      const inUse = async () => (await this.list()).some((a) => a.meta.bytecode === meta.bytecode);
+      await this.blobs.collect(decodeId(meta.bytecode), inUse);
+      return true;
+    });
   }
 
   /** The module bytes of an installed application. */

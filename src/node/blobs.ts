@@ -20,6 +20,23 @@ interface BlobMeta {
   root: boolean;
   /** Chunks only: how many root blobs use this chunk. */
   refs?: number;
+  /**
+   * Root blobs only: stored by the node for its own use (an application install) and by nobody else since.
+   * Only such a blob may be collected when its last user goes ({@link BlobStore.collect}); an upload clears it.
+   */
+  nodeOwned?: boolean;
+}
+
+export interface PutOptions {
+  /** Refuse (BlobTooLargeError) past this many bytes. */
+  limit?: number;
+  /** Refuse (BlobHashMismatchError) unless the content's sha256 is this. */
+  expectedHash?: Uint8Array;
+  /**
+   * `'node'`: the node stores this for itself (an application's module), so it may collect it once unused.
+   * Anything else (an upload, a blob from a context) keeps the blob until it is deleted explicitly.
+   */
+  owner?: 'node';
 }
 
 export class BlobTooLargeError extends Error {}
@@ -51,7 +68,7 @@ export class BlobStore {
   }
 
   /** Streams `input` into the store. Rejects with BlobTooLargeError past `limit` bytes. */
-  async put(input: AsyncIterable<Uint8Array> | Uint8Array, o: { limit?: number; expectedHash?: Uint8Array } = {}): Promise<BlobInfo> {
+  async put(input: AsyncIterable<Uint8Array> | Uint8Array, o: PutOptions = {}): Promise<BlobInfo> {
     await mkdir(this.dir, { recursive: true });
     const limit = o.limit ?? Number.MAX_SAFE_INTEGER;
     const whole = sha256.create();
@@ -104,7 +121,7 @@ export class BlobStore {
         throw new BlobHashMismatchError('fatal: blob hash mismatch');
       }
       const blobId = hash(...chunkIds);
-      await this.commitMeta(blobId, size, fileHash, chunkIds);
+      await this.commitMeta(blobId, size, fileHash, chunkIds, o.owner === 'node');
       return { blobId, size, hash: fileHash };
     } catch (err) {
       // Only chunk files this call created and nobody references yet are removed.
@@ -116,13 +133,20 @@ export class BlobStore {
     }
   }
 
-  private commitMeta(blobId: Uint8Array, size: number, fileHash: Uint8Array, chunkIds: Uint8Array[]): Promise<void> {
-    return this.lock.run('meta', () => this.commitMetaLocked(blobId, size, fileHash, chunkIds));
+  private commitMeta(blobId: Uint8Array, size: number, fileHash: Uint8Array, chunkIds: Uint8Array[], nodeOwned: boolean): Promise<void> {
+    return this.lock.run('meta', () => this.commitMetaLocked(blobId, size, fileHash, chunkIds, nodeOwned));
   }
 
-  private async commitMetaLocked(blobId: Uint8Array, size: number, fileHash: Uint8Array, chunkIds: Uint8Array[]): Promise<void> {
+  private async commitMetaLocked(blobId: Uint8Array, size: number, fileHash: Uint8Array, chunkIds: Uint8Array[], nodeOwned: boolean): Promise<void> {
     const existing = await this.meta(blobId);
-    if (existing?.root) return; // same content stored before: nothing to do
+    if (existing?.root) {
+      // Same content stored before. Someone other than the node storing it too makes it theirs: never collected.
+      if (existing.nodeOwned && !nodeOwned) {
+        delete existing.nodeOwned;
+        await this.store.put('blobs', blobId, JSON.stringify(existing));
+      }
+      return;
+    }
     const batch = new Batch();
     for (const id of chunkIds) {
       const m = (await this.meta(id)) ?? { size: 0, hash: base58.encode(id), links: [], root: false, refs: 0 };
@@ -132,7 +156,7 @@ export class BlobStore {
       }
     }
     const chunks = chunkIds.map((id) => base58.encode(id));
-    const root: BlobMeta = { size, hash: base58.encode(fileHash), links: chunks, root: true };
+    const root: BlobMeta = { size, hash: base58.encode(fileHash), links: chunks, root: true, ...(nodeOwned ? { nodeOwned } : {}) };
     batch.put('blobs', blobId, JSON.stringify(root));
     await this.store.commit(batch);
   }
@@ -178,6 +202,19 @@ export class BlobStore {
   /** Deletes a root blob; chunks no other blob uses are deleted too. Returns false if it was not stored. */
   delete(blobId: Uint8Array): Promise<boolean> {
     return this.lock.run('meta', () => this.deleteLocked(blobId));
+  }
+
+  /**
+   * Deletes a blob the node stored for itself ({@link PutOptions.owner} `'node'`) unless `inUse()` says something
+   * still needs it; a blob anyone else stored (an upload) is kept. `inUse` runs under the store's lock, so an
+   * upload of the same content cannot slip in between the check and the deletion. True if it was deleted.
+   */
+  collect(blobId: Uint8Array, inUse: () => Promise<boolean>): Promise<boolean> {
+    return this.lock.run('meta', async () => {
+      const m = await this.meta(blobId);
+      if (!m?.root || !m.nodeOwned || (await inUse())) return false;
+      return this.deleteLocked(blobId);
+    });
   }
 
   private async deleteLocked(blobId: Uint8Array): Promise<boolean> {

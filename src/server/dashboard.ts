@@ -12,16 +12,35 @@ export interface DashboardOptions {
   dir?: string;
   /** Mount path; default `/admin-dashboard` (give `NODE_PATH_PREFIX + '/admin-dashboard'` for a prefixed node). */
   prefix?: string;
+  /**
+   * `Content-Security-Policy` of `index.html` (`[server.admin] dashboard_csp`): a policy to send, `''` for none.
+   * Absent: {@link OWN_DASHBOARD_CSP} for our own build, none for any other dashboard (see {@link dashboardCsp}).
+   */
+  csp?: string;
 }
 
 const MOUNT = '/admin-dashboard';
 
-/** The built SPA refers to its assets as `/admin-dashboard/…`; the only script and style it loads are its own. */
+/** Our own SPA refers to its assets as `/admin-dashboard/…`; the only script and style it loads are its own. */
+export const OWN_DASHBOARD_CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+
+/** How our build (web/admin-dashboard/index.html) names itself; other dashboards do not carry it. */
+const OWN_BUILD_MARKER = /<meta\s+name="generator"\s+content="merod-ts admin-dashboard"/;
+
+/**
+ * The policy `index.html` is sent with: the configured one (`''` = none), else the strict one when the page is
+ * our own build, else none. A dashboard the user supplies (upstream's, through `CALIMERO_WEBUI_PATH`) may run an
+ * inline boot script and inject styles at run time; a policy we cannot know would blank it, and upstream sends none.
+ */
+export function dashboardCsp(html: string, configured?: string): string | undefined {
+  if (configured !== undefined) return configured.trim() || undefined;
+  return OWN_BUILD_MARKER.test(html) ? OWN_DASHBOARD_CSP : undefined;
+}
+
 const HTML_HEADERS = {
   'content-type': 'text/html; charset=utf-8',
   'cache-control': 'no-cache',
-  'content-security-policy':
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'same-origin',
 };
@@ -67,8 +86,11 @@ export async function registerDashboard(app: FastifyInstance, opts: DashboardOpt
       const page = NOT_BUILT.replace('DIR', escapeHtml(dir)).replace('PREFIX_API', escapeHtml(pathPrefix));
       return reply.code(404).headers({ 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache' }).send(page);
     }
+    const csp = dashboardCsp(html, opts.csp);
     if (prefix !== MOUNT) html = html.replaceAll(`${MOUNT}/`, `${prefix}/`);
-    return reply.code(200).headers(HTML_HEADERS).send(html);
+    reply.code(200).headers(HTML_HEADERS);
+    if (csp) reply.header('content-security-policy', csp);
+    return reply.send(html);
   };
 
   await app.register(async (sub) => {

@@ -11,7 +11,7 @@ import { readCertificate } from '../node/tls.ts';
 import { sendError, toHttpError, validationMessage } from './errors.ts';
 import { parseJsonBody, readBody, type RouteDef, type Method } from './route.ts';
 import { ADMIN } from '../auth/index.ts';
-import { demand, type Principal } from './auth/principal.ts';
+import { demand, type Guard, type Principal } from './auth/principal.ts';
 import { StreamAuth } from './auth/streams.ts';
 import type { AuthSetup } from './auth/index.ts';
 import { registerWs } from './ws/index.ts';
@@ -31,6 +31,8 @@ export interface ServerAuth {
   /** Open streams, closed when their credential is revoked or expires. */
   readonly streams: StreamAuth;
   hasAdministrator(): Promise<boolean>;
+  /** The credential check of protected routes; absent when the node enforces none (read by `is-authed`). */
+  readonly guard?: Guard;
 }
 
 /** An optional route's caller that brought no credential. */
@@ -124,6 +126,7 @@ export async function buildServer(node: Node, opts: ServerOptions = {}): Promise
   const auth: ServerAuth = {
     streams,
     hasAdministrator: opts.hasAdministrator ?? (async () => false),
+    guard: opts.guard,
   };
 
   /** Runs the guard and the route's declared permission; throws the refusal. */
@@ -186,7 +189,7 @@ export async function buildServer(node: Node, opts: ServerOptions = {}): Promise
   for (const def of routes) mount(def);
   if (node.config.server.websocket?.enabled) await registerWs(app, node, auth, opts.guard);
   if (node.config.server.sse?.enabled) await registerSse(app, node);
-  if (node.config.server.admin?.enabled) await registerDashboard(app);
+  if (node.config.server.admin?.enabled) await registerDashboard(app, { csp: node.config.server.admin.dashboard_csp });
   for (const plugin of opts.plugins ?? []) await plugin(app);
 
   app.get('/metrics', async (_req, reply) => {
