@@ -185,7 +185,7 @@ test('imports we cannot honour trap with a named error', async () => {
   const o = await call('abi', 'unsupported');
   assert.equal(o.error?.type, 'UnsupportedHostFunction');
   assert.equal(o.error?.message, 'host function "js_crdt_map_new" is not supported by this node');
-  assert.ok(UNSUPPORTED_IMPORTS.includes('flush_delta'));
+  assert.ok(UNSUPPORTED_IMPORTS.includes('flush_delta'), 'flush_delta is listed as unsupported');
   assert.equal(dec(okBytes(await call('abi', 'fetch_it'))), "Host function 'fetch' is temporarily disabled.");
 });
 

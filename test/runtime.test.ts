@@ -222,11 +222,12 @@ test('a runaway call is terminated at its deadline without blocking the main thr
   assert.equal(o.error?.type, 'Timeout');
   assert.equal(o.error?.message, 'execution timed out after 600 ms (the guest was terminated)');
   assert.equal(o.writes.size, 0);
-  assert.ok(performance.now() - started < 3_000);
+  const elapsed = performance.now() - started;
+  assert.ok(elapsed < 3_000, `the runaway call and five others took ${Math.round(elapsed)} ms`);
   assert.ok(ticks >= 10, `main thread kept running (${ticks} ticks)`);
   assert.equal(await kv.json('len', {}, 'query'), 5);
   assert.equal(JSON.parse(ok(await bad.call('ok'))), 'fine');
-  assert.ok(runtime.stats().timeouts >= 1);
+  assert.ok(runtime.stats().timeouts >= 1, 'the deadline is counted');
 });
 
 test('module cache: compiled once per application, instantiated per call', async () => {

@@ -1,6 +1,8 @@
 // Raw imports of the Calimero host ABI (module "env"). Every pointer, length and register id is a u64;
-// `*_ptr` arguments point at descriptors (see buffer.ts), not at the data itself.
+// `*_ptr` arguments point at descriptors (see buffer.ts), not at the data itself. Grouped as the node's
+// src/runtime/host/ files are (upstream's host_functions areas); this SDK declares the ones it wraps.
 
+// system
 @external("env", "panic") export declare function panic(location_ptr: u64): void;
 @external("env", "panic_utf8") export declare function panic_utf8(msg_ptr: u64, location_ptr: u64): void;
 @external("env", "register_len") export declare function register_len(register_id: u64): u64;
@@ -14,12 +16,16 @@
 @external("env", "emit_with_handler") export declare function emit_with_handler(event_ptr: u64, handler_ptr: u64): void;
 @external("env", "xcall") export declare function xcall(xcall_ptr: u64): void;
 @external("env", "commit") export declare function commit(root_hash_ptr: u64, artifact_ptr: u64): void;
+
+// storage
 @external("env", "storage_read") export declare function storage_read(key_ptr: u64, register_id: u64): u32;
 @external("env", "storage_write") export declare function storage_write(key_ptr: u64, value_ptr: u64, register_id: u64): u32;
 @external("env", "storage_remove") export declare function storage_remove(key_ptr: u64, register_id: u64): u32;
 @external("env", "private_storage_read") export declare function private_storage_read(key_ptr: u64, register_id: u64): u32;
 @external("env", "private_storage_write") export declare function private_storage_write(key_ptr: u64, value_ptr: u64): u32;
 @external("env", "private_storage_remove") export declare function private_storage_remove(key_ptr: u64, register_id: u64): u32;
+
+// utility
 @external("env", "random_bytes") export declare function random_bytes(buffer_ptr: u64): void;
 @external("env", "time_now") export declare function time_now(buffer_ptr: u64): void;
 @external("env", "ed25519_verify") export declare function ed25519_verify(signature_ptr: u64, public_key_ptr: u64, message_ptr: u64): u32;

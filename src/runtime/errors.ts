@@ -202,6 +202,18 @@ export function hostError(variant: HostErrorVariant): RuntimeErrorData {
   return { type, variant, message };
 }
 
+/** Thrown by a host function to end the call; carries the upstream error the guest's call fails with. */
+export class HostTrap extends Error {
+  constructor(readonly data: RuntimeErrorData) {
+    super(data.message);
+  }
+}
+
+/** Ends the call with one of upstream's plain HostError variants. */
+export function fail(variant: HostErrorVariant): never {
+  throw new HostTrap(hostError(variant));
+}
+
 export const hostErrors = {
   invalidRegisterId: (id: bigint): RuntimeErrorData => ({ type: 'HostError', variant: 'InvalidRegisterId', message: `invalid register id: ${id}` }),
   /** Upstream reports register limits as InvalidMemoryAccess; we keep its text and flag it as a limit. */

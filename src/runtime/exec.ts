@@ -3,8 +3,9 @@
  * module with a fresh {@link VMLogic}, run the upstream merge-registration hook if exported, call the method
  * and turn whatever happened into an {@link OutcomeData}. Runs inside an execution worker.
  */
-import { classifyTrap, errors, type RuntimeErrorData } from './errors.ts';
-import { HostTrap, VMLogic, type CallInput, type OutcomeData } from './logic.ts';
+import { classifyTrap, errors, HostTrap, type RuntimeErrorData } from './errors.ts';
+import { VMLogic, type CallInput } from './logic.ts';
+import type { OutcomeData } from './outcome.ts';
 import type { ExportSig } from './module.ts';
 
 /** Upstream's validate_method_name: non-empty, at most max bytes, only ASCII alphanumerics and '_'. */

@@ -12,29 +12,17 @@
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { errors, RuntimeError, type RuntimeErrorData } from './errors.ts';
 import { resolveLimits, type VMLimits } from './limits.ts';
-import type { ContextMutation, OutcomeData, Write } from './logic.ts';
 import { compileModule, type ExportSig } from './module.ts';
-import type { CallMessage, HostOp, HostReply, WorkerMessage } from './protocol.ts';
+import { failed, received, type Outcome } from './outcome.ts';
+import type { CallMessage, HostRequest, HostReply, WorkerMessage } from './protocol.ts';
+import { invoke, offeredOps, type HostOp, type RuntimeHost } from './services.ts';
 
 export { RuntimeError, type RuntimeErrorType, type RuntimeErrorData, type PanicInfo } from './errors.ts';
 export { DEFAULT_LIMITS, resolveLimits, type VMLimits } from './limits.ts';
-export { UNSUPPORTED_IMPORTS, blobIdOf, type ContextMutation, type Write } from './logic.ts';
-
-/** Node services for one call. Lives on the main thread; every method may be async. */
-export interface RuntimeHost {
-  /** Committed state of the context (the call's own writes are layered on top by the runtime). */
-  storageRead(key: Uint8Array): Promise<Uint8Array | null>;
-  /** Node-local private storage; without it private_storage_* behave as upstream without private storage (0). */
-  privateStorageRead?(key: Uint8Array): Promise<Uint8Array | null>;
-  /** Blob bytes by id; without it the blob_* functions fail with "blob operations not supported". */
-  blobRead?(blobId: Uint8Array): Promise<Uint8Array | null>;
-  /** Stores a blob the guest created and returns its id (else the runtime derives the id and reports the blob). */
-  blobPut?(data: Uint8Array): Promise<Uint8Array>;
-  /** Members of the context, for context_is_member / context_members (else: none). */
-  contextMembers?(): Promise<Uint8Array[]>;
-  /** Alias resolution for context_resolve_alias (else: "node client is not available"). */
-  resolveAlias?(alias: string): Promise<Uint8Array | null>;
-}
+export { UNSUPPORTED_IMPORTS } from './logic.ts';
+export { blobIdOf } from './host/blobs.ts';
+export type { ContextMutation, Outcome, Write } from './outcome.ts';
+export type { RuntimeHost } from './services.ts';
 
 export interface CallRequest {
   /** Cache key of the compiled module, e.g. the application id. */
@@ -50,34 +38,6 @@ export interface CallRequest {
   stateVersion?: number;
   limits?: Partial<VMLimits>;
   timeoutMs?: number;
-}
-
-export interface Outcome {
-  /** What the guest passed to value_return (null when it never did, or the call failed). */
-  returns: { ok: Uint8Array } | { err: Uint8Array } | null;
-  /** Set when the call failed; then the write-set and the other state-changing parts are empty. */
-  error: RuntimeError | null;
-  logs: string[];
-  events: Array<{ kind: string; data: Uint8Array; handler: string | null }>;
-  /** From commit(). */
-  rootHash: Uint8Array | null;
-  artifact: Uint8Array;
-  /** Final storage write-set keyed by hex key (value null = removed). */
-  writes: Map<string, Write>;
-  privateWrites: Map<string, Write>;
-  /** Blobs the guest created (blob_create/write/close). */
-  blobs: Array<{ id: Uint8Array; data: Uint8Array }>;
-  blobAnnouncements: Array<{ blobId: Uint8Array; contextId: Uint8Array }>;
-  xcalls: Array<{ contextId: Uint8Array; function: string; params: Uint8Array }>;
-  proposals: Array<{ id: Uint8Array; actions: Uint8Array }>;
-  approvals: Uint8Array[];
-  contextMutations: ContextMutation[];
-  /** Guest memory at the end of the call, in 64 KiB pages. */
-  memoryPages: number;
-  /** Wall-clock time of the call on the main thread (queueing excluded). */
-  durationMs: number;
-  /** Whether the compiled module came from the cache. */
-  cached: boolean;
 }
 
 export interface RuntimeOptions {
@@ -135,32 +95,6 @@ const MIB = 1024 * 1024;
 /** How long a module whose call was killed stays barred from the last idle worker. */
 const PENALTY_MS = 30_000;
 
-function emptyOutcome(error: RuntimeErrorData, started: number, cached = false): Outcome {
-  return {
-    returns: null,
-    error: new RuntimeError(error),
-    logs: [],
-    events: [],
-    rootHash: null,
-    artifact: new Uint8Array(0),
-    writes: new Map(),
-    privateWrites: new Map(),
-    blobs: [],
-    blobAnnouncements: [],
-    xcalls: [],
-    proposals: [],
-    approvals: [],
-    contextMutations: [],
-    memoryPages: 0,
-    durationMs: performance.now() - started,
-    cached,
-  };
-}
-
-function toOutcome(data: OutcomeData, started: number, cached: boolean): Outcome {
-  return { ...data, error: data.error ? new RuntimeError(data.error) : null, durationMs: performance.now() - started, cached };
-}
-
 export class Runtime {
   private readonly size: number;
   private readonly limits: VMLimits;
@@ -214,7 +148,7 @@ export class Runtime {
     try {
       ({ entry, cached } = await this.module(req.moduleId, req.wasm, limits));
     } catch (err) {
-      if (err instanceof RuntimeError) return emptyOutcome(err.toData(), started);
+      if (err instanceof RuntimeError) return failed(err.toData(), started);
       throw err;
     }
     const timeoutMs = req.timeoutMs ?? this.timeoutMs;
@@ -229,13 +163,7 @@ export class Runtime {
       executorId: req.executorId,
       limits,
       stateVersion: req.stateVersion,
-      caps: {
-        privateStorage: typeof req.host.privateStorageRead === 'function',
-        blobs: typeof req.host.blobRead === 'function',
-        blobPut: typeof req.host.blobPut === 'function',
-        members: typeof req.host.contextMembers === 'function',
-        alias: typeof req.host.resolveAlias === 'function',
-      },
+      offered: offeredOps(req.host),
     };
     return new Promise<Outcome>((resolve) => {
       const pending: Pending = { callId, host: req.host, resolve, timer: null, started, cached, message, cachedModule: entry, timeoutMs };
@@ -247,11 +175,11 @@ export class Runtime {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const p of this.queue.splice(0)) p.resolve(emptyOutcome(errors.internal('runtime closed'), p.started, p.cached));
+    for (const p of this.queue.splice(0)) p.resolve(failed(errors.internal('runtime closed'), p.started, p.cached));
     await Promise.all(
       this.slots.splice(0).map((s) => {
         s.dead = true;
-        if (s.current) this.settle(s, emptyOutcome(errors.internal('runtime closed'), s.current.started, s.current.cached));
+        if (s.current) this.settle(s, failed(errors.internal('runtime closed'), s.current.started, s.current.cached));
         s.replies.close();
         return s.worker.terminate();
       }),
@@ -378,7 +306,7 @@ export class Runtime {
     slot.dead = true;
     const p = slot.current;
     this.penalize(p);
-    if (p) this.settle(slot, emptyOutcome(error, p.started, p.cached));
+    if (p) this.settle(slot, failed(error, p.started, p.cached));
     this.remove(slot);
     void slot.worker.terminate();
     slot.replies.close();
@@ -425,13 +353,13 @@ export class Runtime {
     this.penalize(p);
     if (p) {
       const error = slot.exitReason === 'oom' ? errors.workerOutOfMemory() : errors.internal(`execution worker exited: ${slot.exitReason ?? 'unknown reason'}`);
-      this.settle(slot, emptyOutcome(error, p.started, p.cached));
+      this.settle(slot, failed(error, p.started, p.cached));
     }
     if (this.closed) return;
     this.counters.workerRestarts++;
     if (this.spawnFailures >= 3) {
       // The worker cannot start at all: fail what is waiting instead of spawning forever.
-      for (const q of this.queue.splice(0)) q.resolve(emptyOutcome(errors.internal(`execution worker failed to start: ${slot.exitReason}`), q.started, q.cached));
+      for (const q of this.queue.splice(0)) q.resolve(failed(errors.internal(`execution worker failed to start: ${slot.exitReason}`), q.started, q.cached));
       this.spawnFailures = 0;
       return;
     }
@@ -449,7 +377,7 @@ export class Runtime {
         this.pump();
         return;
       case 'host':
-        void this.serve(slot, msg.callId, msg.op, msg.arg);
+        void this.serve(slot, msg);
         return;
       case 'done': {
         const p = slot.current;
@@ -461,41 +389,20 @@ export class Runtime {
           this.dispatch(slot, p);
           return;
         }
-        this.settle(slot, toOutcome(msg.outcome!, p.started, p.cached));
+        this.settle(slot, received(msg.outcome!, p.started, p.cached));
         this.pump();
         return;
       }
     }
   }
 
-  private async serve(slot: Slot, callId: number, op: HostOp, arg: Uint8Array | string | null): Promise<void> {
+  /** Answers a worker's host request with the current call's host, then wakes the worker. */
+  private async serve<K extends HostOp>(slot: Slot, msg: HostRequest<K>): Promise<void> {
     const p = slot.current;
-    if (!p || p.callId !== callId) return;
-    let reply: HostReply;
+    if (!p || p.callId !== msg.callId) return;
+    let reply: HostReply<K>;
     try {
-      const h = p.host;
-      let value: unknown;
-      switch (op) {
-        case 'storageRead':
-          value = await h.storageRead(arg as Uint8Array);
-          break;
-        case 'privateStorageRead':
-          value = await h.privateStorageRead!(arg as Uint8Array);
-          break;
-        case 'blobRead':
-          value = await h.blobRead!(arg as Uint8Array);
-          break;
-        case 'blobPut':
-          value = await h.blobPut!(arg as Uint8Array);
-          break;
-        case 'contextMembers':
-          value = await h.contextMembers!();
-          break;
-        case 'resolveAlias':
-          value = await h.resolveAlias!(arg as string);
-          break;
-      }
-      reply = { value: value ?? null };
+      reply = { value: await invoke(p.host, msg.op, msg.args) };
     } catch (err) {
       reply = { error: err instanceof Error ? err.message : String(err) };
     }

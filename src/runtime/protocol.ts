@@ -1,9 +1,12 @@
-/** Messages between the runtime (main thread) and its execution workers. */
+/**
+ * Messages between the runtime (main thread) and its execution workers. Host requests and their answers are
+ * typed from the service declaration (services.ts): a request names one service and carries exactly its
+ * arguments; the answer carries its result.
+ */
 import type { VMLimits } from './limits.ts';
-import type { OutcomeData } from './logic.ts';
 import type { ExportSig } from './module.ts';
-
-export type HostOp = 'storageRead' | 'privateStorageRead' | 'blobRead' | 'blobPut' | 'contextMembers' | 'resolveAlias';
+import type { OutcomeData } from './outcome.ts';
+import type { HostArgs, HostOp, HostResult } from './services.ts';
 
 export interface CallMessage {
   type: 'call';
@@ -22,12 +25,21 @@ export interface CallMessage {
    * may answer the guest's storage reads from values it read earlier at the same version.
    */
   stateVersion?: number;
-  caps: { privateStorage: boolean; blobs: boolean; blobPut: boolean; members: boolean; alias: boolean };
+  /** The services the call's host offers. */
+  offered: HostOp[];
 }
 
-export type WorkerMessage =
+/** Main thread → worker. */
+export type RuntimeMessage = CallMessage | { type: 'forget'; moduleKey: string };
+
+/** A worker asks for one service (one union member per service, so `op` and `args` stay paired). */
+export type HostRequest<K extends HostOp = HostOp> = { [P in K]: { type: 'host'; callId: number; op: P; args: HostArgs<P> } }[K];
+
+/** Worker → main thread. */
+export type WorkerMessage<K extends HostOp = HostOp> =
   | { type: 'ready' }
-  | { type: 'host'; callId: number; op: HostOp; arg: Uint8Array | string | null }
+  | HostRequest<K>
   | { type: 'done'; callId: number; outcome: OutcomeData | null; missingModule?: boolean };
 
-export type HostReply = { value: unknown } | { error: string };
+/** The main thread's answer to a host request, on the worker's reply port. */
+export type HostReply<K extends HostOp = HostOp> = { value: HostResult<K> } | { error: string };

@@ -4,31 +4,33 @@
  * the answer from a dedicated MessagePort with receiveMessageOnPort once the main thread raises the flag.
  */
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
-import { errors } from './errors.ts';
+import { errors, HostTrap } from './errors.ts';
 import { execute } from './exec.ts';
-import { HostTrap, type SyncHost } from './logic.ts';
 import type { ExportSig } from './module.ts';
-import type { CallMessage, HostOp, HostReply, WorkerMessage } from './protocol.ts';
+import type { CallMessage, HostReply, HostRequest, RuntimeMessage, WorkerMessage } from './protocol.ts';
+import { syncHost, type HostArgs, type HostOp, type HostResult, type SyncHost } from './services.ts';
 
 const port = parentPort!;
-const flag = new Int32Array(workerData.flag as SharedArrayBuffer);
-const replies = workerData.replies as MessagePort;
+const flag = new Int32Array(workerData.flag);
+const replies: MessagePort = workerData.replies;
 const modules = new Map<string, { module: WebAssembly.Module; sigs: Record<string, ExportSig> }>();
 
-function send(msg: WorkerMessage): void {
+function send<K extends HostOp>(msg: WorkerMessage<K>): void {
   port.postMessage(msg);
 }
 
-function request(callId: number, op: HostOp, arg: Uint8Array | string | null): unknown {
+/** Asks the main thread for one service of the current call and blocks until it answers. */
+function request<K extends HostOp>(callId: number, op: K, args: HostArgs<K>): HostResult<K> {
   Atomics.store(flag, 0, 0);
-  send({ type: 'host', callId, op, arg });
+  const ask: HostRequest<K> = { type: 'host', callId, op, args };
+  send(ask);
   while (Atomics.load(flag, 0) === 0) Atomics.wait(flag, 0, 0);
   let got = receiveMessageOnPort(replies);
   while (!got) {
     Atomics.wait(flag, 0, 1, 1);
     got = receiveMessageOnPort(replies);
   }
-  const reply = got.message as HostReply;
+  const reply: HostReply<K> = got.message;
   if ('error' in reply) throw new HostTrap(errors.internal(`host ${op} failed: ${reply.error}`));
   return reply.value;
 }
@@ -41,18 +43,18 @@ const readCache = new Map<string, { version: number; values: Map<string, Uint8Ar
 const READ_CACHE_BYTES = 16 << 20;
 let cachedBytes = 0;
 
-function cachedRead(msg: CallMessage, key: Uint8Array): Uint8Array | null {
+function cachedRead(msg: CallMessage, version: number, key: Uint8Array): Uint8Array | null {
   const ctx = Buffer.from(msg.contextId).toString('hex');
   let c = readCache.get(ctx);
-  if (!c || c.version !== msg.stateVersion) {
+  if (!c || c.version !== version) {
     cachedBytes -= c?.bytes ?? 0;
-    c = { version: msg.stateVersion!, values: new Map(), bytes: 0 };
+    c = { version, values: new Map(), bytes: 0 };
     readCache.set(ctx, c);
   }
   const k = Buffer.from(key).toString('hex');
   const hit = c.values.get(k);
   if (hit !== undefined) return hit && hit.slice();
-  const value = request(msg.callId, 'storageRead', key) as Uint8Array | null;
+  const value = request(msg.callId, 'storageRead', [key]);
   const size = k.length + (value?.length ?? 0) + 64;
   if (cachedBytes + size > READ_CACHE_BYTES) {
     readCache.clear();
@@ -65,20 +67,14 @@ function cachedRead(msg: CallMessage, key: Uint8Array): Uint8Array | null {
   return value;
 }
 
-function syncHost(msg: CallMessage): SyncHost {
-  const id = msg.callId;
-  const host: SyncHost = {
-    storageRead: msg.stateVersion === undefined ? (key) => request(id, 'storageRead', key) as Uint8Array | null : (key) => cachedRead(msg, key),
-  };
-  if (msg.caps.privateStorage) host.privateStorageRead = (key) => request(id, 'privateStorageRead', key) as Uint8Array | null;
-  if (msg.caps.blobs) host.blobRead = (blobId) => request(id, 'blobRead', blobId) as Uint8Array | null;
-  if (msg.caps.blobPut) host.blobPut = (data) => request(id, 'blobPut', data) as Uint8Array;
-  if (msg.caps.members) host.contextMembers = () => request(id, 'contextMembers', null) as Uint8Array[];
-  if (msg.caps.alias) host.resolveAlias = (alias) => request(id, 'resolveAlias', alias) as Uint8Array | null;
+function hostFor(msg: CallMessage): SyncHost {
+  const host = syncHost(msg.offered, (op, args) => request(msg.callId, op, args));
+  const version = msg.stateVersion;
+  if (version !== undefined) host.storageRead = (key) => cachedRead(msg, version, key);
   return host;
 }
 
-port.on('message', (msg: CallMessage | { type: 'forget'; moduleKey: string }) => {
+port.on('message', (msg: RuntimeMessage) => {
   if (msg.type === 'forget') {
     modules.delete(msg.moduleKey);
     return;
@@ -94,7 +90,7 @@ port.on('message', (msg: CallMessage | { type: 'forget'; moduleKey: string }) =>
     contextId: msg.contextId,
     executorId: msg.executorId,
     limits: msg.limits,
-    host: syncHost(msg),
+    host: hostFor(msg),
   });
   send({ type: 'done', callId: msg.callId, outcome });
 });
