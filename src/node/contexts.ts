@@ -3,6 +3,7 @@ import { chacha12 } from '@noble/ciphers/chacha.js';
 import { randomBytes } from 'node:crypto';
 import { Batch, type Store } from '../store/store.ts';
 import { concat, decodeId, encodeId, hash, isZero, ZERO32 } from '../util/ids.ts';
+import { DomainError } from '../util/errors.ts';
 
 /** Stored context meta (our JSON form of upstream's ContextMeta plus bookkeeping). */
 export interface ContextMeta {
@@ -28,14 +29,21 @@ export interface ContextView {
   dagHeads?: number[][];
 }
 
-export class ContextError extends Error {
-  constructor(
-    message: string,
-    readonly status = 400,
-  ) {
-    super(message);
-  }
-}
+/** Why a context operation failed (statuses: src/server/errors.ts). */
+export type ContextErrorCode =
+  | 'context_not_found'
+  | 'application_not_found'
+  | 'context_exists'
+  | 'no_free_context_id'
+  | 'init_failed'
+  | 'identity_not_owned'
+  | 'identity_not_in_pool'
+  | 'not_allowed'
+  | 'entry_refused'
+  | 'invalid_invitation'
+  | 'swarm_not_running';
+
+export class ContextError extends DomainError<ContextErrorCode> {}
 
 /** Alias kinds, as upstream's key prefix (node-internals §2.6). */
 export const ALIAS_KIND = { context: 1, identity: 2, application: 3 } as const;
@@ -161,7 +169,7 @@ export class Contexts {
 
   async setApplication(contextId: Uint8Array, applicationId: Uint8Array): Promise<void> {
     const meta = await this.meta(contextId);
-    if (!meta) throw new ContextError('Context not found', 404);
+    if (!meta) throw new ContextError('context_not_found', 'Context not found');
     meta.applicationId = encodeId(applicationId);
     await this.store.put('meta', contextId, JSON.stringify(meta));
   }

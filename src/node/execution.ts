@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { Batch, type Store } from '../store/store.ts';
 import { decodeId, encodeId, isZero, ZERO32 } from '../util/ids.ts';
 import { KeyedMutex } from '../util/mutex.ts';
+import { DomainError } from '../util/errors.ts';
 import type { Runtime, Outcome } from '../runtime/index.ts';
 import type { Applications } from './applications.ts';
 import type { BlobStore } from './blobs.ts';
@@ -20,20 +21,27 @@ import type { EventHub, ExecutionEvent } from './events.ts';
 import type { Metrics } from './metrics.ts';
 
 /** Upstream's ExecuteError / ExecutionError variants (server-api §8.2); `data` is omitted for unit variants. */
-export class ExecuteError extends Error {
+export type ExecuteErrorCode =
+  | 'ContextNotFound'
+  | 'Unauthorized'
+  | 'Uninitialized'
+  | 'ApplicationNotInstalled'
+  | 'FunctionCallError'
+  | 'SerdeError'
+  | 'AliasResolutionFailed'
+  | 'InternalError';
+
+/** The code is upstream's variant name; JSON-RPC answers `toJSON()` ({type, data}) as the error. */
+export class ExecuteError extends DomainError<ExecuteErrorCode> {
   constructor(
-    readonly type:
-      | 'ContextNotFound'
-      | 'Unauthorized'
-      | 'Uninitialized'
-      | 'ApplicationNotInstalled'
-      | 'FunctionCallError'
-      | 'SerdeError'
-      | 'AliasResolutionFailed'
-      | 'InternalError',
+    code: ExecuteErrorCode,
     readonly data?: unknown,
   ) {
-    super(typeof data === 'string' ? data : type);
+    super(code, typeof data === 'string' ? data : code);
+  }
+  /** Upstream's name for the variant (the code). */
+  get type(): ExecuteErrorCode {
+    return this.code;
   }
   toJSON(): { type: string; data?: unknown } {
     return this.data === undefined ? { type: this.type } : { type: this.type, data: this.data };
@@ -161,7 +169,7 @@ export class Execution {
 
   /** Creates a context: new context key (or seeded), a member identity, and runs the app's `init`. */
   async createContext(applicationId: Uint8Array, initParams: Uint8Array, seed?: Uint8Array): Promise<{ contextId: Uint8Array; memberPublicKey: Uint8Array }> {
-    if (!(await this.d.apps.get(applicationId))) throw new ContextError('application not found', 404);
+    if (!(await this.d.apps.get(applicationId))) throw new ContextError('application_not_found', 'application not found');
     let contextId: Uint8Array | undefined;
     let contextSecret: Uint8Array | undefined;
     for (let attempt = 0; attempt < 5 && !contextId; attempt++) {
@@ -171,9 +179,9 @@ export class Execution {
         contextId = candidate;
         contextSecret = kp.secret;
       }
-      else if (seed) throw new ContextError('seed resulted in an already existing context', 409);
+      else if (seed) throw new ContextError('context_exists', 'seed resulted in an already existing context');
     }
-    if (!contextId) throw new ContextError('could not allocate a context id', 500);
+    if (!contextId) throw new ContextError('no_free_context_id', 'could not allocate a context id');
     const member = newKeypair();
     return this.locks.run(encodeId(contextId), async () => {
       const outcome = await this.run(applicationId, contextId!, member.publicKey, 'init', initParams, true);
@@ -182,10 +190,10 @@ export class Execution {
       const state: Array<{ key: Uint8Array; value: Uint8Array }> = [];
       if (outcome) {
         if (outcome.error && outcome.error.type !== 'MethodNotFound') {
-          throw new ContextError(`failed to initialise the context: ${outcome.error.message}`, 400);
+          throw new ContextError('init_failed', `failed to initialise the context: ${outcome.error.message}`);
         }
         if (outcome.returns && 'err' in outcome.returns) {
-          throw new ContextError(`failed to initialise the context: ${describeErr(outcome.returns.err)}`, 400);
+          throw new ContextError('init_failed', `failed to initialise the context: ${describeErr(outcome.returns.err)}`);
         }
         for (const w of outcome.writes.values()) {
           if (!w.value) continue;

@@ -1,10 +1,16 @@
 import { base58 } from '@scure/base';
 import { sha256 } from '@noble/hashes/sha2.js';
+import { DomainError } from './errors.ts';
 
 /** The all-zero 32-byte id: upstream's "uninitialised" root hash and the identity pool's context id. */
 export const ZERO32 = new Uint8Array(32);
 
-export class IdError extends Error {}
+/** A malformed id (from a client or a peer); the message follows upstream's text. */
+export class IdError extends DomainError<'invalid_id'> {
+  constructor(message: string) {
+    super('invalid_id', message);
+  }
+}
 
 /** base58 (Bitcoin alphabet) of 32 raw bytes, as upstream serialises ContextId/ApplicationId/BlobId/PublicKey/Hash. */
 export function encodeId(bytes: Uint8Array): string {

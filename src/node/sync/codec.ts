@@ -10,8 +10,12 @@
 import { createPrivateKey, createPublicKey, sign as nodeSign, verify as nodeVerify, type KeyObject } from 'node:crypto';
 import { base58 } from '@scure/base';
 import { hash } from '../../util/ids.ts';
+import { DomainError } from '../../util/errors.ts';
 
-export class CodecError extends Error {}
+/** Why bytes from a peer (or an invitation) could not be decoded (statuses: src/server/errors.ts). */
+export type CodecErrorCode = 'truncated' | 'trailing_bytes' | 'bad_length' | 'too_many' | 'unknown_tag' | 'bad_signature' | 'not_base58';
+
+export class CodecError extends DomainError<CodecErrorCode> {}
 
 // ---- writer / reader ---------------------------------------------------------------------------------------
 
@@ -34,7 +38,7 @@ export class Writer {
     return this;
   }
   fixed(bytes: Uint8Array, len: number): this {
-    if (bytes.length !== len) throw new CodecError(`expected ${len} bytes, got ${bytes.length}`);
+    if (bytes.length !== len) throw new CodecError('bad_length', `expected ${len} bytes, got ${bytes.length}`);
     this.chunks.push(Buffer.from(bytes));
     return this;
   }
@@ -64,7 +68,7 @@ export class Reader {
   off = 0;
   constructor(readonly buf: Uint8Array) {}
   private need(n: number): void {
-    if (this.off + n > this.buf.length) throw new CodecError('truncated message');
+    if (this.off + n > this.buf.length) throw new CodecError('truncated', 'truncated message');
   }
   u8(): number {
     this.need(1);
@@ -96,7 +100,7 @@ export class Reader {
   }
   ids(max = 1_000_000): Uint8Array[] {
     const n = this.u32();
-    if (n > max) throw new CodecError('too many ids');
+    if (n > max) throw new CodecError('too_many', 'too many ids');
     const out: Uint8Array[] = [];
     for (let i = 0; i < n; i++) out.push(this.fixed(32));
     return out;
@@ -105,7 +109,7 @@ export class Reader {
     return this.u8() === 0 ? null : this.bytes();
   }
   end(): void {
-    if (this.off !== this.buf.length) throw new CodecError('trailing bytes');
+    if (this.off !== this.buf.length) throw new CodecError('trailing_bytes', 'trailing bytes');
   }
 }
 
@@ -227,7 +231,7 @@ function readOps(r: Reader): Ops {
     return { kind: 'writes', writes };
   }
   if (k === 1) return { kind: 'artifact', artifact: r.bytes() };
-  throw new CodecError('unknown ops kind');
+  throw new CodecError('unknown_tag', 'unknown ops kind');
 }
 
 function writeApp(w: Writer, a: AppInfo): void {
@@ -283,11 +287,11 @@ export function encodeDelta(d: Delta): Buffer {
 
 /** Decodes and checks integrity (id) and authenticity (signature by `author`); throws CodecError otherwise. */
 export function decodeDelta(buf: Uint8Array): Delta {
-  if (buf.length < 64) throw new CodecError('truncated delta');
+  if (buf.length < 64) throw new CodecError('truncated', 'truncated delta');
   const signed = buf.subarray(0, buf.length - 64);
   const signature = buf.slice(buf.length - 64);
   const r = new Reader(signed);
-  if (r.u8() !== 1) throw new CodecError('unknown delta version');
+  if (r.u8() !== 1) throw new CodecError('unknown_tag', 'unknown delta version');
   const contextId = r.fixed(32);
   const parents = r.ids(1024);
   const hlc = r.u64();
@@ -301,14 +305,14 @@ export function decodeDelta(buf: Uint8Array): Delta {
   } else if (tag === 1) payload = { type: 'state', ops: readOps(r) };
   else if (tag === 2) {
     const op = MEMBER_OPS[r.u8()];
-    if (!op) throw new CodecError('unknown member op');
+    if (!op) throw new CodecError('unknown_tag', 'unknown member op');
     payload = { type: 'member', op, member: r.fixed(32), capability: r.u8() };
   } else if (tag === 3) payload = { type: 'application', app: readApp(r) };
-  else throw new CodecError('unknown payload type');
+  else throw new CodecError('unknown_tag', 'unknown payload type');
   const events = r.opt();
   r.end();
   const id = hash(signed);
-  if (!edVerify(author, id, signature)) throw new CodecError('invalid delta signature');
+  if (!edVerify(author, id, signature)) throw new CodecError('bad_signature', 'invalid delta signature');
   return { contextId, parents, hlc, author, payload, events, id, signature };
 }
 
@@ -361,7 +365,7 @@ export function encodeGossip(g: Gossip): Buffer {
 }
 
 export function decodeGossip(buf: Uint8Array): Gossip {
-  if (buf.length === 0) throw new CodecError('empty message');
+  if (buf.length === 0) throw new CodecError('truncated', 'empty message');
   if (buf[0] === GOSSIP_DELTA) return { type: 'delta', delta: buf.subarray(1) };
   const r = new Reader(buf);
   const tag = r.u8();
@@ -375,7 +379,7 @@ export function decodeGossip(buf: Uint8Array): Gossip {
     r.end();
     return g;
   }
-  throw new CodecError(`unknown gossip tag ${tag}`);
+  throw new CodecError('unknown_tag', `unknown gossip tag ${tag}`);
 }
 
 // ---- sync stream requests / responses -----------------------------------------------------------------------------
@@ -441,7 +445,7 @@ export function decodeRequest(buf: Uint8Array): Request {
   else if (tag === 1) q = { type: 'deltas', auth, ids: r.ids(4096) };
   else if (tag === 2) q = { type: 'blob', auth, blobId: r.fixed(32) };
   else if (tag === 3) q = { type: 'snapshot', auth };
-  else throw new CodecError('unknown request');
+  else throw new CodecError('unknown_tag', 'unknown request');
   r.end();
   return q;
 }
@@ -479,14 +483,14 @@ export function decodeResponse(buf: Uint8Array): Response {
   } else if (tag === 3) s = { type: 'error', message: r.str() };
   else if (tag === 4) {
     const column = SNAPSHOT_COLUMNS[r.u8()];
-    if (!column) throw new CodecError('unknown snapshot column');
+    if (!column) throw new CodecError('unknown_tag', 'unknown snapshot column');
     const n = r.u32();
     const records: Array<{ key: Uint8Array; value: Uint8Array }> = [];
     for (let i = 0; i < n; i++) records.push({ key: r.bytes(), value: r.bytes() });
     s = { type: 'records', column, records };
   } else if (tag === 5) {
     s = { type: 'snapshotEnd', meta: { rootHash: r.fixed(32), heads: r.ids(1024), applicationId: r.fixed(32), stateSum: r.str(), sizeInBytes: Number(r.u64()) } };
-  } else throw new CodecError('unknown response');
+  } else throw new CodecError('unknown_tag', 'unknown response');
   r.end();
   return s;
 }
@@ -515,7 +519,7 @@ export function decodeInvitation(s: string): Invitation {
   try {
     raw = base58.decode(s);
   } catch {
-    throw new CodecError('invalid invitation payload: not base58');
+    throw new CodecError('not_base58', 'invalid invitation payload: not base58');
   }
   const r = new Reader(raw);
   const i = { contextId: r.fixed(32), invitee: r.fixed(32), protocol: r.str(), network: r.str(), contractId: r.str() };

@@ -230,7 +230,7 @@ export class SyncManager implements DeltaHooks {
 
   async genesis(batch: Batch, ctx: Uint8Array, secret: Uint8Array, creator: Uint8Array, appId: Uint8Array, outcome: Outcome | null): Promise<number[][]> {
     const meta = await this.d.apps.get(appId);
-    if (!meta) throw new ContextError('application not found', 404);
+    if (!meta) throw new ContextError('application_not_found', 'application not found');
     const app = appInfo(appId, meta);
     const ops = outcome ? opsOf(outcome) : { kind: 'writes' as const, writes: [] };
     await this.clockReady();
@@ -299,16 +299,16 @@ export class SyncManager implements DeltaHooks {
   /** Signs a membership entry as `author` (an owned identity), applies it locally and broadcasts it. */
   private async authorEntry(ctx: Uint8Array, author: Uint8Array, payload: Payload): Promise<Delta> {
     const ident = await this.d.contexts.identity(ctx, author);
-    if (!ident?.privateKey) throw new ContextError(`identity ${encodeId(author)} is not owned by this node in this context`, 400);
+    if (!ident?.privateKey) throw new ContextError('identity_not_owned', `identity ${encodeId(author)} is not owned by this node in this context`);
     const secret = decodeId(ident.privateKey);
     await this.clockReady();
     return this.d.execution.withLock(ctx, async () => {
       const meta = await this.d.contexts.meta(ctx);
-      if (!meta) throw new ContextError('Context not found', 404);
+      if (!meta) throw new ContextError('context_not_found', 'Context not found');
       const d = makeDelta({ contextId: ctx, parents: headsOf(meta), hlc: this.hlc.now(), author, payload, events: null }, secret);
       const raw = encodeDelta(d);
       const r = await this.applyLocked(ctx, d, raw, null);
-      if (r !== 'applied') throw new ContextError(r, 403);
+      if (r !== 'applied') throw new ContextError('entry_refused', r);
       this.publish(ctx, d.id, raw);
       return d;
     });
@@ -318,7 +318,7 @@ export class SyncManager implements DeltaHooks {
     const m = await this.membership(ctx);
     if (!m) return null;
     if (!can(m, inviter, Capability.ManageMembers)) {
-      throw new ContextError(`${encodeId(inviter)} is not allowed to manage members of this context`, 403);
+      throw new ContextError('not_allowed', `${encodeId(inviter)} is not allowed to manage members of this context`);
     }
     if (!m.members[encodeId(invitee)]) await this.authorEntry(ctx, inviter, { type: 'member', op: 'add', member: invitee, capability: 0 });
     await this.networkStarting; // the payload carries our swarm addresses
@@ -335,7 +335,7 @@ export class SyncManager implements DeltaHooks {
   async setCapability(ctx: Uint8Array, signer: Uint8Array, grants: Array<[Uint8Array, number]>, grant: boolean): Promise<void> {
     const m = await this.membership(ctx);
     // Upstream answers 500 here; a missing context is the client's error, so 404 with upstream's message.
-    if (!m) throw new ContextError(`context '${encodeId(ctx)}' does not exist`, 404);
+    if (!m) throw new ContextError('context_not_found', `context '${encodeId(ctx)}' does not exist`);
     for (const [member, cap] of grants) {
       await this.authorEntry(ctx, signer, { type: 'member', op: grant ? 'grant' : 'revoke', member, capability: cap });
     }
@@ -350,11 +350,11 @@ export class SyncManager implements DeltaHooks {
     const m = await this.membership(ctx);
     if (!m) return false;
     if (!can(m, author, Capability.ManageApplication)) {
-      throw new ContextError(`${encodeId(author)} is not allowed to manage the application of this context`, 403);
+      throw new ContextError('not_allowed', `${encodeId(author)} is not allowed to manage the application of this context`);
     }
     if (m.applicationId === encodeId(appId)) return true;
     const meta = await this.d.apps.get(appId);
-    if (!meta) throw new ContextError('application not found', 404);
+    if (!meta) throw new ContextError('application_not_found', 'application not found');
     await this.authorEntry(ctx, author, { type: 'application', app: appInfo(appId, meta) });
     return true;
   }
@@ -387,13 +387,13 @@ export class SyncManager implements DeltaHooks {
     try {
       inv = decodeInvitation(payload);
     } catch (err) {
-      throw new ContextError(err instanceof CodecError ? err.message : 'invalid invitation payload', 400);
+      throw new ContextError('invalid_invitation', err instanceof CodecError ? err.message : 'invalid invitation payload', { cause: err });
     }
     const ctx = inv.contextId;
     const owned = await this.d.contexts.identity(ctx, inv.invitee);
     if (!owned?.privateKey) {
       const pool = await this.d.contexts.identity(ZERO32, inv.invitee);
-      if (!pool?.privateKey) throw new ContextError(`identity ${encodeId(inv.invitee)} not found in the identity pool; create it with POST /admin-api/identity/context`, 400);
+      if (!pool?.privateKey) throw new ContextError('identity_not_in_pool', `identity ${encodeId(inv.invitee)} not found in the identity pool; create it with POST /admin-api/identity/context`);
       const batch = new Batch();
       batch.delete('identity', contextKey(ZERO32, inv.invitee));
       batch.put('identity', contextKey(ctx, inv.invitee), JSON.stringify({ privateKey: pool.privateKey, senderKey: encodeId(hash(decodeId(pool.privateKey), ctx)) }));
@@ -405,7 +405,7 @@ export class SyncManager implements DeltaHooks {
     }
     await this.networkStarting;
     const net = this.network;
-    if (!net) throw new ContextError('the swarm is not running; cannot join', 503);
+    if (!net) throw new ContextError('swarm_not_running', 'the swarm is not running; cannot join');
     net.subscribe(encodeId(ctx));
     const addrs = inv.contractId.split(',').filter(Boolean);
     const reached = await net.dial(addrs);
