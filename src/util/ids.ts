@@ -59,3 +59,13 @@ export function hash(...parts: Uint8Array[]): Uint8Array {
 export function concat(...parts: Uint8Array[]): Uint8Array {
   return Buffer.concat(parts.map((p) => Buffer.from(p.buffer, p.byteOffset, p.byteLength)));
 }
+
+/** The one map key for an id held as bytes (hex): for Maps and Sets keyed by context, entry or member ids. */
+export function idKey(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+}
+
+/** Whether two ids (or any byte strings) are equal. */
+export function sameId(a: Uint8Array, b: Uint8Array): boolean {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+}
