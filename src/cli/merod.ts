@@ -68,7 +68,7 @@ program
   .addOption(new Option('--auth-mode <mode>', 'override the configured auth mode').choices(['proxy', 'embedded']))
   .action(async (o) => {
     // Loaded here so that init/config/--help do not pay for the server's imports.
-    const { startNode } = await import('../node/start.ts');
+    const { startNode } = await import('../app/start.ts');
     const running = await startNode(dirOf(), { authMode: o.authMode, name: program.opts().node });
     const shutdown = (signal: string) => {
       running.node.logger.info({ signal }, 'signal received');

@@ -1,7 +1,7 @@
 import '../polyfills.ts';
 import { configExists } from '../config/file.ts';
 import { defaultHome, initNode, nodeDir } from '../node/home.ts';
-import { startNode } from '../node/start.ts';
+import { startNode } from '../app/start.ts';
 
 /**
  * `npm start`: runs the node "default" under the default home, creating it on first run with the embedded

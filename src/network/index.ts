@@ -256,6 +256,11 @@ export class Network {
     pubsub.topicValidators.delete(topic);
   }
 
+  /** Topics this node is subscribed to. */
+  topics(): string[] {
+    return this.libp2p.services.pubsub.getTopics();
+  }
+
   /** Peers subscribed to a topic. */
   topicPeers(topic: string): string[] {
     return this.libp2p.services.pubsub.getSubscribers(topic).map((p) => p.toString());

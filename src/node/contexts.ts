@@ -3,17 +3,58 @@ import { chacha12 } from '@noble/ciphers/chacha.js';
 import { randomBytes } from 'node:crypto';
 import { Batch, type Store } from '../store/store.ts';
 import { concat, decodeId, encodeId, hash, isZero, ZERO32 } from '../util/ids.ts';
+import { DomainError } from '../util/errors.ts';
 
-/** Stored context meta (our JSON form of upstream's ContextMeta plus bookkeeping). */
+/** A context's meta (upstream's ContextMeta plus bookkeeping), ids as bytes. Stored as JSON by `Contexts` only. */
 export interface ContextMeta {
-  applicationId: string;
-  rootHash: string;
-  dagHeads: number[][];
+  applicationId: Uint8Array;
+  rootHash: Uint8Array;
+  /** Heads of the context's DAG (sorted); empty for a context from before the sync layer. */
+  dagHeads: Uint8Array[];
   /** Bytes of state (keys + values) — what `/storage` reports. */
   sizeInBytes: number;
   /** Sum mod 2^256 of sha256(entry) over all state entries (hex): the host's order-independent state digest. */
   stateSum: string;
   createdAt: number;
+}
+
+/** The stored form of ContextMeta (JSON, base58 ids, heads as byte arrays): what the `meta` column holds. */
+interface StoredMeta {
+  applicationId: string;
+  rootHash: string;
+  dagHeads: number[][];
+  sizeInBytes: number;
+  stateSum: string;
+  createdAt: number;
+}
+
+function encodeMeta(m: ContextMeta): string {
+  const stored: StoredMeta = {
+    applicationId: encodeId(m.applicationId),
+    rootHash: encodeId(m.rootHash),
+    dagHeads: m.dagHeads.map((h) => [...h]),
+    sizeInBytes: m.sizeInBytes,
+    stateSum: m.stateSum,
+    createdAt: m.createdAt,
+  };
+  return JSON.stringify(stored);
+}
+
+function decodeMeta(json: string): ContextMeta {
+  const s = JSON.parse(json) as StoredMeta;
+  return {
+    applicationId: decodeId(s.applicationId),
+    rootHash: decodeId(s.rootHash),
+    dagHeads: s.dagHeads.map((h) => Uint8Array.from(h)),
+    sizeInBytes: s.sizeInBytes,
+    stateSum: s.stateSum,
+    createdAt: s.createdAt,
+  };
+}
+
+/** Meta of a context this node knows of but holds nothing of yet (joining): no application, uninitialised root. */
+export function placeholderMeta(): ContextMeta {
+  return { applicationId: ZERO32, rootHash: ZERO32, dagHeads: [], sizeInBytes: 0, stateSum: '0', createdAt: Date.now() };
 }
 
 export interface IdentityRecord {
@@ -28,14 +69,21 @@ export interface ContextView {
   dagHeads?: number[][];
 }
 
-export class ContextError extends Error {
-  constructor(
-    message: string,
-    readonly status = 400,
-  ) {
-    super(message);
-  }
-}
+/** Why a context operation failed (statuses: src/server/errors.ts). */
+export type ContextErrorCode =
+  | 'context_not_found'
+  | 'application_not_found'
+  | 'context_exists'
+  | 'no_free_context_id'
+  | 'init_failed'
+  | 'identity_not_owned'
+  | 'identity_not_in_pool'
+  | 'not_allowed'
+  | 'entry_refused'
+  | 'invalid_invitation'
+  | 'swarm_not_running';
+
+export class ContextError extends DomainError<ContextErrorCode> {}
 
 /** Alias kinds, as upstream's key prefix (node-internals §2.6). */
 export const ALIAS_KIND = { context: 1, identity: 2, application: 3 } as const;
@@ -77,12 +125,16 @@ export function newKeypair(secret: Uint8Array = randomBytes(32)): { secret: Uint
   return { secret, publicKey: ed25519.getPublicKey(secret) };
 }
 
-/** Context records: meta, identities (owned and known), aliases. Execution lives in execution.ts. */
+/**
+ * Context records: meta, identities (owned and known), aliases. The only writer of the `meta` and `identity`
+ * columns; others stage changes through it into a batch they commit. Execution lives in execution.ts.
+ */
 export class Contexts {
   constructor(private readonly store: Store) {}
 
   async meta(contextId: Uint8Array): Promise<ContextMeta | null> {
-    return this.store.getJson<ContextMeta>('meta', contextId);
+    const raw = await this.store.get('meta', contextId);
+    return raw ? decodeMeta(raw.toString('utf8')) : null;
   }
 
   async exists(contextId: Uint8Array): Promise<boolean> {
@@ -90,15 +142,15 @@ export class Contexts {
   }
 
   static view(id: Uint8Array, meta: ContextMeta): ContextView {
-    const v: ContextView = { id: encodeId(id), applicationId: meta.applicationId, rootHash: meta.rootHash };
-    if (meta.dagHeads.length > 0) v.dagHeads = meta.dagHeads;
+    const v: ContextView = { id: encodeId(id), applicationId: encodeId(meta.applicationId), rootHash: encodeId(meta.rootHash) };
+    if (meta.dagHeads.length > 0) v.dagHeads = meta.dagHeads.map((h) => [...h]);
     return v;
   }
 
   async list(): Promise<Array<{ id: Uint8Array; meta: ContextMeta }>> {
     const out = [];
     for await (const { key, value } of this.store.iterate('meta')) {
-      out.push({ id: new Uint8Array(key), meta: JSON.parse(value.toString('utf8')) as ContextMeta });
+      out.push({ id: new Uint8Array(key), meta: decodeMeta(value.toString('utf8')) });
     }
     return out;
   }
@@ -139,11 +191,41 @@ export class Contexts {
     for (const { key, value } of state) batch.put('state', contextKey(contextId, key), value);
     const rec: IdentityRecord = { privateKey: encodeId(member.secret), senderKey: encodeId(newKeypair().secret) };
     batch.put('identity', contextKey(contextId, member.publicKey), JSON.stringify(rec));
-    batch.put('meta', contextId, JSON.stringify(meta));
+    this.stageMeta(batch, contextId, meta);
     await this.store.commit(batch);
   }
 
-  /** Deletes a context locally: meta first (so it disappears atomically), then its state and identities. */
+  /** Stages a context's meta in a batch the caller commits (put last: the meta is the commit marker). */
+  stageMeta(batch: Batch, contextId: Uint8Array, meta: ContextMeta): void {
+    batch.put('meta', contextId, encodeMeta(meta));
+  }
+
+  /** Stages a member this node knows of (no keys) unless it already has a row. */
+  async stageKnownMember(batch: Batch, contextId: Uint8Array, publicKey: Uint8Array): Promise<void> {
+    if (!(await this.identity(contextId, publicKey))) batch.put('identity', contextKey(contextId, publicKey), '{}');
+  }
+
+  /** Stages forgetting a member that left, unless this node holds its key. */
+  async stageForgetMember(batch: Batch, contextId: Uint8Array, publicKey: Uint8Array): Promise<void> {
+    const ident = await this.identity(contextId, publicKey);
+    if (ident && !ident.privateKey) batch.delete('identity', contextKey(contextId, publicKey));
+  }
+
+  /**
+   * Stages moving an identity out of the pool into a context being joined (with a sender key derived from
+   * its secret and the context), and the context's placeholder meta if it has none. False when the pool has no
+   * such key.
+   */
+  async stageClaimFromPool(batch: Batch, contextId: Uint8Array, publicKey: Uint8Array): Promise<boolean> {
+    const pool = await this.identity(ZERO32, publicKey);
+    if (!pool?.privateKey) return false;
+    const rec: IdentityRecord = { privateKey: pool.privateKey, senderKey: encodeId(hash(decodeId(pool.privateKey), contextId)) };
+    batch.delete('identity', contextKey(ZERO32, publicKey));
+    batch.put('identity', contextKey(contextId, publicKey), JSON.stringify(rec));
+    if (!(await this.exists(contextId))) this.stageMeta(batch, contextId, placeholderMeta());
+    return true;
+  }
+
   /** Deletes a context and everything under it in one atomic batch. Use Execution.deleteContext (under the context's lock). */
   async delete(contextId: Uint8Array): Promise<boolean> {
     if (!(await this.exists(contextId))) return false;
@@ -161,9 +243,9 @@ export class Contexts {
 
   async setApplication(contextId: Uint8Array, applicationId: Uint8Array): Promise<void> {
     const meta = await this.meta(contextId);
-    if (!meta) throw new ContextError('Context not found', 404);
-    meta.applicationId = encodeId(applicationId);
-    await this.store.put('meta', contextId, JSON.stringify(meta));
+    if (!meta) throw new ContextError('context_not_found', 'Context not found');
+    meta.applicationId = applicationId;
+    await this.store.put('meta', contextId, encodeMeta(meta));
   }
 
   // ---- aliases ----------------------------------------------------------------------------------------------
@@ -200,5 +282,5 @@ export class Contexts {
 }
 
 export function isUninitialized(meta: ContextMeta): boolean {
-  return isZero(decodeId(meta.rootHash));
+  return isZero(meta.rootHash);
 }

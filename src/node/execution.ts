@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
 import { Batch, type Store } from '../store/store.ts';
-import { decodeId, encodeId, isZero, ZERO32 } from '../util/ids.ts';
+import { decodeId, encodeId, idKey, isZero, sameId, ZERO32 } from '../util/ids.ts';
 import { KeyedMutex } from '../util/mutex.ts';
+import { DomainError } from '../util/errors.ts';
 import type { Runtime, Outcome } from '../runtime/index.ts';
 import type { Applications } from './applications.ts';
 import type { BlobStore } from './blobs.ts';
@@ -20,20 +21,27 @@ import type { EventHub, ExecutionEvent } from './events.ts';
 import type { Metrics } from './metrics.ts';
 
 /** Upstream's ExecuteError / ExecutionError variants (server-api §8.2); `data` is omitted for unit variants. */
-export class ExecuteError extends Error {
+export type ExecuteErrorCode =
+  | 'ContextNotFound'
+  | 'Unauthorized'
+  | 'Uninitialized'
+  | 'ApplicationNotInstalled'
+  | 'FunctionCallError'
+  | 'SerdeError'
+  | 'AliasResolutionFailed'
+  | 'InternalError';
+
+/** The code is upstream's variant name; JSON-RPC answers `toJSON()` ({type, data}) as the error. */
+export class ExecuteError extends DomainError<ExecuteErrorCode> {
   constructor(
-    readonly type:
-      | 'ContextNotFound'
-      | 'Unauthorized'
-      | 'Uninitialized'
-      | 'ApplicationNotInstalled'
-      | 'FunctionCallError'
-      | 'SerdeError'
-      | 'AliasResolutionFailed'
-      | 'InternalError',
+    code: ExecuteErrorCode,
     readonly data?: unknown,
   ) {
-    super(typeof data === 'string' ? data : type);
+    super(code, typeof data === 'string' ? data : code);
+  }
+  /** Upstream's name for the variant (the code). */
+  get type(): ExecuteErrorCode {
+    return this.code;
   }
   toJSON(): { type: string; data?: unknown } {
     return this.data === undefined ? { type: this.type } : { type: this.type, data: this.data };
@@ -54,7 +62,7 @@ export interface ExecuteResult {
   /** The method's return value parsed as JSON (null when it returned nothing). */
   output: unknown;
   outcome: Outcome;
-  rootHash: string;
+  rootHash: Uint8Array;
 }
 
 const MAX_XCALL_DEPTH = 8;
@@ -71,7 +79,7 @@ export interface DeltaHooks {
     creator: Uint8Array,
     applicationId: Uint8Array,
     outcome: Outcome | null,
-  ): Promise<number[][]>;
+  ): Promise<Uint8Array[]>;
   local(
     batch: Batch,
     contextId: Uint8Array,
@@ -79,7 +87,7 @@ export interface DeltaHooks {
     executor: Uint8Array,
     executorSecret: Uint8Array,
     outcome: Outcome,
-  ): Promise<{ heads: number[][]; committed(): void } | null>;
+  ): Promise<{ heads: Uint8Array[]; committed(): void } | null>;
 }
 
 interface Deps {
@@ -113,13 +121,13 @@ export class Execution {
 
   constructor(private readonly d: Deps) {
     d.store.onCommit((batch) => {
-      for (const op of batch.ops) if (op.col === 'state') this.stateVersions.set(op.key.subarray(0, 32).toString('hex'), ++this.versionSeq);
+      for (const op of batch.ops) if (op.col === 'state') this.stateVersions.set(idKey(op.key.subarray(0, 32)), ++this.versionSeq);
     });
   }
 
   /** Runs `fn` under the context's mutation lock (remote deltas are applied under the same lock). */
   withLock<T>(contextId: Uint8Array, fn: () => Promise<T>): Promise<T> {
-    return this.locks.run(encodeId(contextId), fn);
+    return this.locks.run(idKey(contextId), fn);
   }
 
   /** Deletes a context under its lock, so a mutation in flight cannot write it back after it is gone. */
@@ -161,7 +169,7 @@ export class Execution {
 
   /** Creates a context: new context key (or seeded), a member identity, and runs the app's `init`. */
   async createContext(applicationId: Uint8Array, initParams: Uint8Array, seed?: Uint8Array): Promise<{ contextId: Uint8Array; memberPublicKey: Uint8Array }> {
-    if (!(await this.d.apps.get(applicationId))) throw new ContextError('application not found', 404);
+    if (!(await this.d.apps.get(applicationId))) throw new ContextError('application_not_found', 'application not found');
     let contextId: Uint8Array | undefined;
     let contextSecret: Uint8Array | undefined;
     for (let attempt = 0; attempt < 5 && !contextId; attempt++) {
@@ -171,21 +179,21 @@ export class Execution {
         contextId = candidate;
         contextSecret = kp.secret;
       }
-      else if (seed) throw new ContextError('seed resulted in an already existing context', 409);
+      else if (seed) throw new ContextError('context_exists', 'seed resulted in an already existing context');
     }
-    if (!contextId) throw new ContextError('could not allocate a context id', 500);
+    if (!contextId) throw new ContextError('no_free_context_id', 'could not allocate a context id');
     const member = newKeypair();
-    return this.locks.run(encodeId(contextId), async () => {
+    return this.locks.run(idKey(contextId), async () => {
       const outcome = await this.run(applicationId, contextId!, member.publicKey, 'init', initParams, true);
       let sum = '0';
       let size = 0;
       const state: Array<{ key: Uint8Array; value: Uint8Array }> = [];
       if (outcome) {
         if (outcome.error && outcome.error.type !== 'MethodNotFound') {
-          throw new ContextError(`failed to initialise the context: ${outcome.error.message}`, 400);
+          throw new ContextError('init_failed', `failed to initialise the context: ${outcome.error.message}`);
         }
         if (outcome.returns && 'err' in outcome.returns) {
-          throw new ContextError(`failed to initialise the context: ${describeErr(outcome.returns.err)}`, 400);
+          throw new ContextError('init_failed', `failed to initialise the context: ${describeErr(outcome.returns.err)}`);
         }
         for (const w of outcome.writes.values()) {
           if (!w.value) continue;
@@ -196,8 +204,8 @@ export class Execution {
       }
       const root = outcome?.rootHash ?? hostRoot(contextId!, BigInt('0x' + sum));
       const meta: ContextMeta = {
-        applicationId: encodeId(applicationId),
-        rootHash: encodeId(root),
+        applicationId,
+        rootHash: root,
         dagHeads: [],
         sizeInBytes: size,
         stateSum: sum,
@@ -213,7 +221,7 @@ export class Execution {
   /** Runs a method; for 'mutate' under the context lock with an atomic commit of its writes. */
   async execute(req: ExecuteRequest, depth = 0): Promise<ExecuteResult> {
     const started = process.hrtime.bigint();
-    const key = encodeId(req.contextId);
+    const key = idKey(req.contextId);
     try {
       const result =
         req.mode === 'mutate' ? await this.locks.run(key, () => this.executeInner(req, depth)) : await this.executeInner(req, depth);
@@ -231,14 +239,14 @@ export class Execution {
     const { contextId } = req;
     const meta = await this.d.contexts.meta(contextId);
     if (!meta) throw new ExecuteError('ContextNotFound');
-    if (isZero(decodeId(meta.rootHash))) throw new ExecuteError('Uninitialized');
+    if (isZero(meta.rootHash)) throw new ExecuteError('Uninitialized');
     const identity = await this.d.contexts.identity(contextId, req.executor);
     if (!identity?.privateKey) {
       throw new ExecuteError('Unauthorized', { context_id: encodeId(contextId), public_key: encodeId(req.executor) });
     }
-    const appId = decodeId(meta.applicationId);
+    const appId = meta.applicationId;
     const outcome = await this.run(appId, contextId, req.executor, req.method, req.input, false);
-    if (!outcome) throw new ExecuteError('ApplicationNotInstalled', { application_id: meta.applicationId });
+    if (!outcome) throw new ExecuteError('ApplicationNotInstalled', { application_id: encodeId(meta.applicationId) });
     for (const line of outcome.logs) this.d.logger.debug({ context: encodeId(contextId), method: req.method }, `guest: ${line}`);
     if (outcome.error) throw new ExecuteError('FunctionCallError', outcome.error.message);
     if (outcome.returns && 'err' in outcome.returns) throw new ExecuteError('FunctionCallError', describeErr(outcome.returns.err));
@@ -257,8 +265,8 @@ export class Execution {
     if (req.mode === 'mutate') {
       rootHash = await this.commit(contextId, meta, outcome, req.executor, decodeId(identity.privateKey));
       const events: ExecutionEvent[] = outcome.events.map((e) => ({ kind: e.kind, data: [...e.data], handler: e.handler }));
-      if (events.length > 0 || rootHash !== meta.rootHash) {
-        this.d.events.publish({ contextId: encodeId(contextId), type: 'StateMutation', data: { newRoot: rootHash, events } });
+      if (events.length > 0 || !sameId(rootHash, meta.rootHash)) {
+        this.d.events.publish({ contextId: encodeId(contextId), type: 'StateMutation', data: { newRoot: encodeId(rootHash), events } });
       }
       await this.runXcalls(outcome, depth);
     }
@@ -266,7 +274,7 @@ export class Execution {
   }
 
   /** Applies a mutation's writes and the new meta in one commit; returns the new root hash. */
-  private async commit(contextId: Uint8Array, meta: ContextMeta, outcome: Outcome, executor: Uint8Array, executorSecret: Uint8Array): Promise<string> {
+  private async commit(contextId: Uint8Array, meta: ContextMeta, outcome: Outcome, executor: Uint8Array, executorSecret: Uint8Array): Promise<Uint8Array> {
     if (outcome.writes.size === 0 && outcome.privateWrites.size === 0 && !outcome.rootHash && outcome.blobs.length === 0) {
       return meta.rootHash;
     }
@@ -279,15 +287,11 @@ export class Execution {
       if (w.value) batch.put('private_state', k, w.value);
       else batch.delete('private_state', k);
     }
-    const root = outcome.rootHash
-      ? encodeId(outcome.rootHash)
-      : outcome.writes.size > 0
-        ? encodeId(hostRoot(contextId, BigInt('0x' + sum)))
-        : meta.rootHash;
+    const root = outcome.rootHash ?? (outcome.writes.size > 0 ? hostRoot(contextId, BigInt('0x' + sum)) : meta.rootHash);
     const next: ContextMeta = { ...meta, rootHash: root, stateSum: sum, sizeInBytes: size };
     const delta = this.hooks ? await this.hooks.local(batch, contextId, meta, executor, executorSecret, outcome) : null;
     if (delta) next.dagHeads = delta.heads;
-    batch.put('meta', contextId, JSON.stringify(next)); // last: the meta is the commit marker
+    this.d.contexts.stageMeta(batch, contextId, next); // last: the meta is the commit marker
     await this.d.store.commit(batch);
     delta?.committed();
     return root;
@@ -327,7 +331,7 @@ export class Execution {
       contextId,
       executorId: executor,
       timeoutMs: this.d.timeoutMs,
-      stateVersion: init ? undefined : (this.stateVersions.get(Buffer.from(contextId).toString('hex')) ?? 0),
+      stateVersion: init ? undefined : (this.stateVersions.get(idKey(contextId)) ?? 0),
       host: {
         storageRead: async (key) => (init ? null : store.get('state', contextKey(contextId, key))),
         privateStorageRead: async (key) => store.get('private_state', contextKey(contextId, key)),

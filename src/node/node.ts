@@ -82,7 +82,7 @@ export class Node {
       timeoutMs: config.sync.timeout_ms,
       snapshotJoin: config.sync.snapshot_join,
     });
-    this.execution.hooks = this.sync;
+    this.execution.hooks = this.sync.hooks;
     this.metrics.watchSync(() => ({ entries: { ...this.sync.stats }, pending: this.sync.pendingCount(), peers: this.peerCount() }));
   }
 

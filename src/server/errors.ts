@@ -1,6 +1,9 @@
 import type { FastifyReply } from 'fastify';
 import type { z } from 'zod';
 import { DomainError } from '../util/errors.ts';
+import type { ContextErrorCode } from '../node/contexts.ts';
+import type { ExecuteErrorCode } from '../node/execution.ts';
+import type { CodecErrorCode } from '../node/sync/codec.ts';
 
 /**
  * Upstream answers errors in four shapes (server-api §0.4). Handlers throw one of these and the server's
@@ -33,7 +36,34 @@ const DOMAIN_STATUS: Record<string, number> = {};
 function statuses<C extends string>(table: Record<C, number>): void {
   Object.assign(DOMAIN_STATUS, table);
 }
-void statuses;
+
+// ---- node: contexts, execution, sync (src/node) -----------------------------------------------------------------
+statuses<ContextErrorCode>({
+  context_not_found: 404,
+  application_not_found: 404,
+  context_exists: 409,
+  no_free_context_id: 500,
+  init_failed: 400,
+  identity_not_owned: 400,
+  identity_not_in_pool: 400,
+  not_allowed: 403,
+  entry_refused: 403,
+  invalid_invitation: 400,
+  swarm_not_running: 503,
+});
+/** Outside JSON-RPC (which answers `{type, data}`), an execution failure is `{"error":…}` with these statuses. */
+statuses<ExecuteErrorCode>({
+  ContextNotFound: 404,
+  Unauthorized: 403,
+  Uninitialized: 400,
+  ApplicationNotInstalled: 400,
+  FunctionCallError: 400,
+  SerdeError: 400,
+  AliasResolutionFailed: 400,
+  InternalError: 400,
+});
+statuses<CodecErrorCode>({ truncated: 400, trailing_bytes: 400, bad_length: 400, too_many: 400, unknown_tag: 400, bad_signature: 400, not_base58: 400 });
+statuses<'invalid_id'>({ invalid_id: 400 });
 
 /** A domain error as upstream's `{"error":"…"}` answer; unknown codes are the client's fault (400). */
 export function domainHttpError(err: DomainError): HttpError {

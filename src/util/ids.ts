@@ -1,10 +1,16 @@
 import { base58 } from '@scure/base';
 import { sha256 } from '@noble/hashes/sha2.js';
+import { DomainError } from './errors.ts';
 
 /** The all-zero 32-byte id: upstream's "uninitialised" root hash and the identity pool's context id. */
 export const ZERO32 = new Uint8Array(32);
 
-export class IdError extends Error {}
+/** A malformed id (from a client or a peer); the message follows upstream's text. */
+export class IdError extends DomainError<'invalid_id'> {
+  constructor(message: string) {
+    super('invalid_id', message);
+  }
+}
 
 /** base58 (Bitcoin alphabet) of 32 raw bytes, as upstream serialises ContextId/ApplicationId/BlobId/PublicKey/Hash. */
 export function encodeId(bytes: Uint8Array): string {
@@ -52,4 +58,14 @@ export function hash(...parts: Uint8Array[]): Uint8Array {
 
 export function concat(...parts: Uint8Array[]): Uint8Array {
   return Buffer.concat(parts.map((p) => Buffer.from(p.buffer, p.byteOffset, p.byteLength)));
+}
+
+/** The one map key for an id held as bytes (hex): for Maps and Sets keyed by context, entry or member ids. */
+export function idKey(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+}
+
+/** Whether two ids (or any byte strings) are equal. */
+export function sameId(a: Uint8Array, b: Uint8Array): boolean {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 }

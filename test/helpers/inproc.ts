@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import pino from 'pino';
 import '../../src/polyfills.ts';
 import { initNode, type InitOptions } from '../../src/node/home.ts';
-import { startNode, type RunningNode } from '../../src/node/start.ts';
+import { startNode, type RunningNode } from '../../src/app/start.ts';
 import { applyEdits, readRaw, saveRaw } from '../../src/config/file.ts';
 
 export { freePort } from './ports.ts';

@@ -2,175 +2,18 @@
  * Binary encodings of the sync layer (docs/network.md): signed DAG entries ("deltas"), the gossip envelope,
  * the request/response messages of the sync stream protocol, the kv-store artifact and the invitation payload.
  *
- * Encodings are borsh-like (little-endian integers, u32-length-prefixed byte strings, fixed 32-byte ids), so
- * they are cheap to hash and sign and easy to port. Our gossip messages start with a tag byte ≥ 0x10, which
+ * Encodings are borsh-like (binary.ts). Our gossip messages start with a tag byte ≥ 0x10, which
  * upstream's borsh `BroadcastMessage` decoder (tags 0–3) rejects, so mixed meshes drop each other's messages
  * cleanly instead of misreading them.
  */
-import { createPrivateKey, createPublicKey, sign as nodeSign, verify as nodeVerify, type KeyObject } from 'node:crypto';
 import { base58 } from '@scure/base';
 import { hash } from '../../util/ids.ts';
+import { CodecError, Reader, Writer } from './binary.ts';
+import { edSign, edVerify } from './keys.ts';
 
-export class CodecError extends Error {}
-
-// ---- writer / reader ---------------------------------------------------------------------------------------
-
-export class Writer {
-  private chunks: Buffer[] = [];
-  u8(n: number): this {
-    this.chunks.push(Buffer.of(n & 0xff));
-    return this;
-  }
-  u32(n: number): this {
-    const b = Buffer.alloc(4);
-    b.writeUInt32LE(n >>> 0);
-    this.chunks.push(b);
-    return this;
-  }
-  u64(n: bigint): this {
-    const b = Buffer.alloc(8);
-    b.writeBigUInt64LE(n);
-    this.chunks.push(b);
-    return this;
-  }
-  fixed(bytes: Uint8Array, len: number): this {
-    if (bytes.length !== len) throw new CodecError(`expected ${len} bytes, got ${bytes.length}`);
-    this.chunks.push(Buffer.from(bytes));
-    return this;
-  }
-  bytes(bytes: Uint8Array): this {
-    this.u32(bytes.length);
-    this.chunks.push(Buffer.from(bytes));
-    return this;
-  }
-  str(s: string): this {
-    return this.bytes(Buffer.from(s, 'utf8'));
-  }
-  ids(list: Uint8Array[]): this {
-    this.u32(list.length);
-    for (const id of list) this.fixed(id, 32);
-    return this;
-  }
-  opt(bytes: Uint8Array | null | undefined): this {
-    if (bytes == null) return this.u8(0);
-    return this.u8(1).bytes(bytes);
-  }
-  done(): Buffer {
-    return Buffer.concat(this.chunks);
-  }
-}
-
-export class Reader {
-  off = 0;
-  constructor(readonly buf: Uint8Array) {}
-  private need(n: number): void {
-    if (this.off + n > this.buf.length) throw new CodecError('truncated message');
-  }
-  u8(): number {
-    this.need(1);
-    return this.buf[this.off++]!;
-  }
-  u32(): number {
-    this.need(4);
-    const v = Buffer.from(this.buf.buffer, this.buf.byteOffset + this.off, 4).readUInt32LE();
-    this.off += 4;
-    return v;
-  }
-  u64(): bigint {
-    this.need(8);
-    const v = Buffer.from(this.buf.buffer, this.buf.byteOffset + this.off, 8).readBigUInt64LE();
-    this.off += 8;
-    return v;
-  }
-  fixed(n: number): Uint8Array {
-    this.need(n);
-    const v = this.buf.slice(this.off, this.off + n);
-    this.off += n;
-    return v;
-  }
-  bytes(): Uint8Array {
-    return this.fixed(this.u32());
-  }
-  str(): string {
-    return Buffer.from(this.bytes()).toString('utf8');
-  }
-  ids(max = 1_000_000): Uint8Array[] {
-    const n = this.u32();
-    if (n > max) throw new CodecError('too many ids');
-    const out: Uint8Array[] = [];
-    for (let i = 0; i < n; i++) out.push(this.fixed(32));
-    return out;
-  }
-  opt(): Uint8Array | null {
-    return this.u8() === 0 ? null : this.bytes();
-  }
-  end(): void {
-    if (this.off !== this.buf.length) throw new CodecError('trailing bytes');
-  }
-}
-
-// ---- ed25519 (node:crypto, ~40 µs per signature) ---------------------------------------------------------------
-
-const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
-const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
-const privCache = new Map<string, KeyObject>();
-const pubCache = new Map<string, KeyObject>();
-
-/** A node:crypto key object for raw key bytes, kept in a bounded cache (building one costs more than a signature). */
-function cachedKey(cache: Map<string, KeyObject>, limit: number, raw: Uint8Array, make: () => KeyObject): KeyObject {
-  const k = Buffer.from(raw).toString('hex');
-  let key = cache.get(k);
-  if (!key) {
-    key = make();
-    if (cache.size > limit) cache.clear();
-    cache.set(k, key);
-  }
-  return key;
-}
-
-const privKey = (seed: Uint8Array) =>
-  cachedKey(privCache, 1024, seed, () => createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' }));
-const pubKey = (pk: Uint8Array) =>
-  cachedKey(pubCache, 4096, pk, () => createPublicKey({ key: Buffer.concat([SPKI_PREFIX, pk]), format: 'der', type: 'spki' }));
-
-export function edSign(seed: Uint8Array, message: Uint8Array): Uint8Array {
-  return new Uint8Array(nodeSign(null, message, privKey(seed)));
-}
-
-export function edVerify(pk: Uint8Array, message: Uint8Array, sig: Uint8Array): boolean {
-  if (pk.length !== 32 || sig.length !== 64) return false;
-  try {
-    return nodeVerify(null, message, pubKey(pk), sig);
-  } catch {
-    return false;
-  }
-}
-
-// ---- hybrid logical clock --------------------------------------------------------------------------------------
-
-/**
- * u64 hybrid logical clock in upstream's NTP64 layout: upper 32 bits Unix seconds, lower 32 bits the fraction,
- * whose low 16 bits serve as a counter. `now()` is strictly increasing and never below an observed value.
- */
-export class Hlc {
-  private last = 0n;
-  static physical(): bigint {
-    const ms = BigInt(Date.now());
-    const secs = ms / 1000n;
-    const frac = ((ms % 1000n) << 32n) / 1000n;
-    return ((secs << 32n) | frac) & ~0xffffn;
-  }
-  now(atLeast = 0n): bigint {
-    let t = Hlc.physical();
-    if (t <= this.last) t = this.last + 1n;
-    if (t <= atLeast) t = atLeast + 1n;
-    this.last = t;
-    return t;
-  }
-  observe(t: bigint): void {
-    if (t > this.last) this.last = t;
-  }
-}
+export { CodecError, Reader, Writer, type CodecErrorCode } from './binary.ts';
+export { edSign, edVerify } from './keys.ts';
+export { Hlc } from './hlc.ts';
 
 // ---- DAG entries ---------------------------------------------------------------------------------------------
 
@@ -227,7 +70,7 @@ function readOps(r: Reader): Ops {
     return { kind: 'writes', writes };
   }
   if (k === 1) return { kind: 'artifact', artifact: r.bytes() };
-  throw new CodecError('unknown ops kind');
+  throw new CodecError('unknown_tag', 'unknown ops kind');
 }
 
 function writeApp(w: Writer, a: AppInfo): void {
@@ -283,11 +126,11 @@ export function encodeDelta(d: Delta): Buffer {
 
 /** Decodes and checks integrity (id) and authenticity (signature by `author`); throws CodecError otherwise. */
 export function decodeDelta(buf: Uint8Array): Delta {
-  if (buf.length < 64) throw new CodecError('truncated delta');
+  if (buf.length < 64) throw new CodecError('truncated', 'truncated delta');
   const signed = buf.subarray(0, buf.length - 64);
   const signature = buf.slice(buf.length - 64);
   const r = new Reader(signed);
-  if (r.u8() !== 1) throw new CodecError('unknown delta version');
+  if (r.u8() !== 1) throw new CodecError('unknown_tag', 'unknown delta version');
   const contextId = r.fixed(32);
   const parents = r.ids(1024);
   const hlc = r.u64();
@@ -301,14 +144,14 @@ export function decodeDelta(buf: Uint8Array): Delta {
   } else if (tag === 1) payload = { type: 'state', ops: readOps(r) };
   else if (tag === 2) {
     const op = MEMBER_OPS[r.u8()];
-    if (!op) throw new CodecError('unknown member op');
+    if (!op) throw new CodecError('unknown_tag', 'unknown member op');
     payload = { type: 'member', op, member: r.fixed(32), capability: r.u8() };
   } else if (tag === 3) payload = { type: 'application', app: readApp(r) };
-  else throw new CodecError('unknown payload type');
+  else throw new CodecError('unknown_tag', 'unknown payload type');
   const events = r.opt();
   r.end();
   const id = hash(signed);
-  if (!edVerify(author, id, signature)) throw new CodecError('invalid delta signature');
+  if (!edVerify(author, id, signature)) throw new CodecError('bad_signature', 'invalid delta signature');
   return { contextId, parents, hlc, author, payload, events, id, signature };
 }
 
@@ -361,7 +204,7 @@ export function encodeGossip(g: Gossip): Buffer {
 }
 
 export function decodeGossip(buf: Uint8Array): Gossip {
-  if (buf.length === 0) throw new CodecError('empty message');
+  if (buf.length === 0) throw new CodecError('truncated', 'empty message');
   if (buf[0] === GOSSIP_DELTA) return { type: 'delta', delta: buf.subarray(1) };
   const r = new Reader(buf);
   const tag = r.u8();
@@ -375,7 +218,7 @@ export function decodeGossip(buf: Uint8Array): Gossip {
     r.end();
     return g;
   }
-  throw new CodecError(`unknown gossip tag ${tag}`);
+  throw new CodecError('unknown_tag', `unknown gossip tag ${tag}`);
 }
 
 // ---- sync stream requests / responses -----------------------------------------------------------------------------
@@ -441,7 +284,7 @@ export function decodeRequest(buf: Uint8Array): Request {
   else if (tag === 1) q = { type: 'deltas', auth, ids: r.ids(4096) };
   else if (tag === 2) q = { type: 'blob', auth, blobId: r.fixed(32) };
   else if (tag === 3) q = { type: 'snapshot', auth };
-  else throw new CodecError('unknown request');
+  else throw new CodecError('unknown_tag', 'unknown request');
   r.end();
   return q;
 }
@@ -479,14 +322,14 @@ export function decodeResponse(buf: Uint8Array): Response {
   } else if (tag === 3) s = { type: 'error', message: r.str() };
   else if (tag === 4) {
     const column = SNAPSHOT_COLUMNS[r.u8()];
-    if (!column) throw new CodecError('unknown snapshot column');
+    if (!column) throw new CodecError('unknown_tag', 'unknown snapshot column');
     const n = r.u32();
     const records: Array<{ key: Uint8Array; value: Uint8Array }> = [];
     for (let i = 0; i < n; i++) records.push({ key: r.bytes(), value: r.bytes() });
     s = { type: 'records', column, records };
   } else if (tag === 5) {
     s = { type: 'snapshotEnd', meta: { rootHash: r.fixed(32), heads: r.ids(1024), applicationId: r.fixed(32), stateSum: r.str(), sizeInBytes: Number(r.u64()) } };
-  } else throw new CodecError('unknown response');
+  } else throw new CodecError('unknown_tag', 'unknown response');
   r.end();
   return s;
 }
@@ -515,7 +358,7 @@ export function decodeInvitation(s: string): Invitation {
   try {
     raw = base58.decode(s);
   } catch {
-    throw new CodecError('invalid invitation payload: not base58');
+    throw new CodecError('not_base58', 'invalid invitation payload: not base58');
   }
   const r = new Reader(raw);
   const i = { contextId: r.fixed(32), invitee: r.fixed(32), protocol: r.str(), network: r.str(), contractId: r.str() };

@@ -1,7 +1,7 @@
 import { permission } from '../../../auth/index.ts';
 import { defineRoute } from '../../route.ts';
 import { Contexts } from '../../../node/contexts.ts';
-import { encodeId } from '../../../util/ids.ts';
+import { encodeId, sameId } from '../../../util/ids.ts';
 import { pathId } from '../params.ts';
 import { contextsWithExecutorsResponse, listContextsResponse } from '../../../wire/admin.ts';
 
@@ -12,9 +12,9 @@ export const contextsForApplication = defineRoute({
     permission: ({ params }) => permission('context', 'list', params.application_id!),
   response: listContextsResponse,
   async handler({ node, params }) {
-    const app = encodeId(pathId(params.application_id));
+    const app = pathId(params.application_id);
     const all = await node.contexts.list();
-    return { data: { contexts: all.filter((c) => c.meta.applicationId === app).map((c) => Contexts.view(c.id, c.meta)) } };
+    return { data: { contexts: all.filter((c) => sameId(c.meta.applicationId, app)).map((c) => Contexts.view(c.id, c.meta)) } };
   },
 });
 
@@ -26,14 +26,14 @@ export const contextsWithExecutors = defineRoute({
     permission: ({ params }) => permission('context', 'list', params.application_id!),
   response: contextsWithExecutorsResponse,
   async handler({ node, params }) {
-    const app = encodeId(pathId(params.application_id));
-    const all = (await node.contexts.list()).filter((c) => c.meta.applicationId === app);
+    const app = pathId(params.application_id);
+    const all = (await node.contexts.list()).filter((c) => sameId(c.meta.applicationId, app));
     const contexts = [];
     for (const c of all) {
       contexts.push({
         id: encodeId(c.id),
-        application_id: c.meta.applicationId,
-        root_hash: c.meta.rootHash,
+        application_id: encodeId(c.meta.applicationId),
+        root_hash: encodeId(c.meta.rootHash),
         executors: (await node.contexts.identities(c.id, true)).map(encodeId),
       });
     }

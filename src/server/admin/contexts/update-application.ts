@@ -28,7 +28,7 @@ export default defineRoute({
     const executor = decodeId(body.executorPublicKey);
     const identity = await node.contexts.identity(id, executor);
     if (!identity?.privateKey) throw jsonError(403, `identity ${body.executorPublicKey} is not an owned member of context ${encodeId(id)}`);
-    const previous = decodeId(meta.applicationId);
+    const previous = meta.applicationId;
     const switchTo = async (app: Uint8Array) => {
       if (!(await node.sync.setApplication(id, executor, app))) await node.contexts.setApplication(id, app);
     };

@@ -1,7 +1,7 @@
 import pino, { type Logger } from 'pino';
 import { loadConfig } from '../config/file.ts';
 import type { NodeConfig } from '../config/schema.ts';
-import { Node } from './node.ts';
+import { Node } from '../node/node.ts';
 import { buildServer, listen } from '../server/server.ts';
 import { setupAuth } from '../server/auth/index.ts';
 import { redactLogMethod } from '../util/redact.ts';

@@ -1,0 +1,170 @@
+/**
+ * The sync stream protocol between members (docs/network.md): request/response over libp2p streams. Every
+ * request proves membership (`Auth`); the responder answers heads, entries by id, application blobs and
+ * snapshots (the latter through snapshot.ts). Whatever a peer sends is decoded by codec.ts, which refuses
+ * malformed frames; entries are checked against their id and signature before use.
+ */
+import type { Logger } from 'pino';
+import type { Network } from '../../network/index.ts';
+import { decodeId, encodeId, sameId, ZERO32 } from '../../util/ids.ts';
+import type { BlobStore } from '../blobs.ts';
+import type { Contexts } from '../contexts.ts';
+import {
+  authMessage,
+  decodeDelta,
+  decodeRequest,
+  decodeResponse,
+  edSign,
+  edVerify,
+  encodeRequest,
+  encodeResponse,
+  type Auth,
+  type Delta,
+  type Request,
+  type Response,
+} from './codec.ts';
+import type { Dag } from './dag.ts';
+import { can } from './membership.ts';
+import type { Memberships } from './memberships.ts';
+
+const BLOB_CHUNK = 1 << 20;
+
+export type Send = (frame: Uint8Array) => Promise<void>;
+
+export interface ProtocolDeps {
+  contexts: Contexts;
+  memberships: Memberships;
+  dag: Dag;
+  blobs: BlobStore;
+  logger: Logger;
+  timeoutMs: number;
+  /** The swarm, once attached. */
+  network(): Network | null;
+  /** Streams a snapshot of `ctx` (snapshot.ts). */
+  serveSnapshot(ctx: Uint8Array, send: Send): Promise<void>;
+}
+
+export class PeerProtocol {
+  constructor(private readonly d: ProtocolDeps) {}
+
+  private net(): Network {
+    const net = this.d.network();
+    if (!net) throw new Error('no network');
+    return net;
+  }
+
+  /** Proof that we are a member: one of our identities signs the context and both peer ids. */
+  private async auth(ctx: Uint8Array, peer: string): Promise<Auth> {
+    const net = this.net();
+    for (const pk of await this.d.contexts.identities(ctx, true)) {
+      const rec = await this.d.contexts.identity(ctx, pk);
+      if (!rec?.privateKey) continue;
+      return { contextId: ctx, member: pk, signature: edSign(decodeId(rec.privateKey), authMessage(ctx, net.peerId, peer)) };
+    }
+    throw new Error('no owned identity in this context');
+  }
+
+  /**
+   * Sends a request for `ctx` and hands each response frame to `onFrame` until it returns true. A peer's
+   * error answer becomes an Error.
+   */
+  async request(
+    ctx: Uint8Array,
+    peer: string,
+    make: (auth: Auth) => Request,
+    onFrame: (r: Response, size: number) => boolean,
+    timeoutMs = this.d.timeoutMs,
+  ): Promise<void> {
+    const net = this.net();
+    const req = encodeRequest(make(await this.auth(ctx, peer)));
+    await net.request(peer, req, (f) => {
+      const r = decodeResponse(f);
+      if (r.type === 'error') throw new Error(`peer: ${r.message}`);
+      return onFrame(r, f.length);
+    }, timeoutMs);
+  }
+
+  async requestHeads(ctx: Uint8Array, peer: string): Promise<{ heads: Uint8Array[]; rootHash: Uint8Array }> {
+    let out: { heads: Uint8Array[]; rootHash: Uint8Array } | null = null;
+    await this.request(ctx, peer, (auth) => ({ type: 'heads', auth }), (r) => {
+      if (r.type === 'heads') out = { heads: r.heads, rootHash: r.rootHash };
+      return true;
+    });
+    if (!out) throw new Error('no heads');
+    return out;
+  }
+
+  /** Entries by id; those the peer lacks, or sends broken or under another id, are left out. */
+  async requestDeltas(ctx: Uint8Array, peer: string, ids: Uint8Array[]): Promise<Array<{ delta: Delta; raw: Uint8Array }>> {
+    const out: Array<{ delta: Delta; raw: Uint8Array }> = [];
+    let n = 0;
+    await this.request(ctx, peer, (auth) => ({ type: 'deltas', auth, ids }), (r) => {
+      if (r.type === 'delta' && r.delta) {
+        try {
+          const d = decodeDelta(r.delta);
+          if (sameId(d.id, ids[n]!)) out.push({ delta: d, raw: r.delta });
+        } catch (err) {
+          this.d.logger.warn({ peer, err: (err as Error).message }, 'peer served an invalid delta');
+        }
+      }
+      n++;
+      return n >= ids.length;
+    });
+    return out;
+  }
+
+  async requestBlob(ctx: Uint8Array, peer: string, blobId: Uint8Array): Promise<Buffer> {
+    const parts: Uint8Array[] = [];
+    let found = true;
+    await this.request(ctx, peer, (auth) => ({ type: 'blob', auth, blobId }), (r) => {
+      if (r.type !== 'chunk') return true;
+      found = r.found;
+      parts.push(r.data);
+      return r.last;
+    }, 120_000);
+    if (!found) throw new Error('peer does not have the blob');
+    return Buffer.concat(parts);
+  }
+
+  // ---- responder ----------------------------------------------------------------------------------------------
+
+  async serve(frame: Uint8Array, peer: string, send: Send): Promise<void> {
+    let q: Request;
+    try {
+      q = decodeRequest(frame);
+    } catch {
+      await send(encodeResponse({ type: 'error', message: 'malformed request' }));
+      return;
+    }
+    const ctx = q.auth.contextId;
+    const m = await this.d.memberships.current(ctx);
+    const net = this.net();
+    if (!m || !can(m, q.auth.member) || !edVerify(q.auth.member, authMessage(ctx, peer, net.peerId), q.auth.signature)) {
+      await send(encodeResponse({ type: 'error', message: 'not a member of this context' }));
+      return;
+    }
+    if (q.type === 'heads') {
+      const meta = await this.d.contexts.meta(ctx);
+      await send(encodeResponse({ type: 'heads', rootHash: meta?.rootHash ?? ZERO32, heads: meta?.dagHeads ?? [] }));
+    } else if (q.type === 'deltas') {
+      // An entry known only by id (this node joined from a snapshot after it) is not served.
+      for (const id of q.ids) await send(encodeResponse({ type: 'delta', delta: await this.d.dag.raw(ctx, id) }));
+    } else if (q.type === 'snapshot') {
+      await this.d.serveSnapshot(ctx, send);
+    } else {
+      const blob = encodeId(q.blobId);
+      const meta = await this.d.contexts.meta(ctx);
+      const allowed = m.app.bytecode === blob || (await this.d.memberships.usedBytecodes(ctx, meta?.dagHeads ?? [])).has(blob);
+      const data = allowed ? await this.d.blobs.read(q.blobId) : null;
+      if (!data) {
+        await send(encodeResponse({ type: 'chunk', found: false, last: true, data: new Uint8Array(0) }));
+        return;
+      }
+      for (let off = 0; off < data.length || off === 0; off += BLOB_CHUNK) {
+        const last = off + BLOB_CHUNK >= data.length;
+        await send(encodeResponse({ type: 'chunk', found: true, last, data: data.subarray(off, off + BLOB_CHUNK) }));
+        if (last) break;
+      }
+    }
+  }
+}
