@@ -396,19 +396,19 @@ export function verifyAddPublicKeyRequest(body: unknown, challenges: ChallengeSt
 // ---------------------------------------------------------------------------------------------------------
 // root/client key store (upstream DID: one identity "did:cali" with root keys and client keys)
 
-export interface WalletRootKey {
+export type WalletRootKey = {
   signing_key: string;
   wallet: WalletType;
   wallet_address: string;
   created_at: number; // unix ms
-}
+};
 
-export interface WalletClientKey {
+export type WalletClientKey = {
   wallet: WalletType;
   signingKey: string;
   createdAt: number; // unix ms
   contextId: string | null;
-}
+};
 
 /** `GET /admin-api/did` answer `data.did` (mixed casing as upstream). */
 export interface Did {

@@ -1,7 +1,7 @@
 import { createAuthService, type VerifyResult } from '../../auth/index.ts';
 import type { Node } from '../../node/node.ts';
 import { HttpError } from '../errors.ts';
-import type { AuthSetup } from './index.ts';
+import type { AuthSetup } from './setup.ts';
 import type { Principal } from './principal.ts';
 
 /** A checked mero-auth token as the node's principal; `recheck` runs the same full check again. */
