@@ -65,12 +65,14 @@ export function route<const D extends RouteDef>(def: D): D {
   return def;
 }
 
-/** `/a/:x/b/:y` → `{ x: string; y: string }`. */
+/** `/a/:x/b/:y` → `{ x: string; y: string }`; a trailing `*` is the parameter `'*'`. */
 export type PathParams<U extends string> = U extends `${string}:${infer P}/${infer Rest}`
   ? { [K in P]: string } & PathParams<`/${Rest}`>
   : U extends `${string}:${infer P}`
     ? { [K in P]: string }
-    : Record<never, string>;
+    : U extends `${string}*`
+      ? { '*'?: string }
+      : Record<never, string>;
 
 /** The validated body a handler receives. */
 export type BodyOut<D extends RouteDef> = D extends { body: { schema: infer S extends z.ZodType } } ? z.output<S> : unknown;
