@@ -14,7 +14,7 @@ export {
   splitListenAddr,
   AuthConfigError,
 } from './config.ts';
-export * from './schemas.ts';
+export * from '../wire/auth.ts';
 export { type AuthStorage, MemoryAuthStorage, StoreAuthStorage } from './storage.ts';
 export { bearerToken, queryToken, checkNodeHost, type HeaderBag } from './tokens.ts';
 export {

@@ -1,4 +1,4 @@
-import { type AuthStorage, getJson, setJson } from './storage.ts';
+import { type AuthStorage, ChangeListeners, getJson, setJson } from './storage.ts';
 import { keyHasPermission } from './permissions.ts';
 
 /** Storage prefixes (upstream `storage/models/mod.rs::prefixes`). */
@@ -74,17 +74,16 @@ export class KeyValidationError extends Error {}
 
 /** Root/client key records and their indexes (upstream `KeyManager`). */
 export class KeyManager {
-  private readonly listeners = new Set<() => void>();
+  private readonly changes = new ChangeListeners();
   constructor(private readonly storage: AuthStorage) {}
 
   /** Calls `listener` after every key write, revocation or deletion (the node re-checks its open streams). */
   onChange(listener: () => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.changes.on(listener);
   }
 
   private changed(): void {
-    for (const l of this.listeners) l();
+    this.changes.emit();
   }
 
   private path(type: KeyType, id: string): string {

@@ -11,15 +11,9 @@
  * A bracketed first parameter narrows the resource (`[id]`), no brackets/empty = global.
  */
 
-export type Scope = string[] | null; // null = global
-export interface Permission {
-  category: 'admin' | 'application' | 'package' | 'blob' | 'context' | 'keys';
-  /** Action path below the category, '' = every action of the category ("All"). */
-  action: string;
-  scope: Scope;
-  user: string | null;
-  method: string | null;
-}
+import { ADMIN, permission, type Permission, type Scope } from '../wire/permission.ts';
+
+export { ADMIN, permission, type Permission, type Scope };
 
 const APPLICATION_ACTIONS = new Set(['', 'list', 'install', 'uninstall']);
 const PACKAGE_ACTIONS = new Set(['', 'list-packages', 'list-versions', 'get-latest-version']);
@@ -176,17 +170,6 @@ export function keyHasPermission(permissions: readonly string[], perm: string, i
   return hasPermissions(permissions, [required]);
 }
 
-/** Builds a requirement (ids are taken as given: never parsed out of a string, so `,` or `]` in them cannot widen it). */
-export function permission(
-  category: Permission['category'],
-  action = '',
-  scope: string | null = null,
-  user: string | null = null,
-  method: string | null = null,
-): Permission {
-  return { category, action, scope: scope === null ? null : [scope], user, method };
-}
-
 /** mero-auth's string form of a requirement, for messages (`context:execute[<ctx>,<user>,<method>]`). */
 export function formatPermission(p: Permission): string {
   if (p.category === 'admin') return 'admin';
@@ -195,8 +178,6 @@ export function formatPermission(p: Permission): string {
   while (params.length && params[params.length - 1] === '') params.pop();
   return params.length ? `${head}[${params.join(',')}]` : head;
 }
-
-export const ADMIN: Permission = permission('admin');
 
 /**
  * What mero-auth's forward-auth check (`/auth/validate` with `X-Forwarded-Method`/`-Uri`) and its own `/admin`

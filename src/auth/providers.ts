@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hash as argonHash, verify as argonVerify } from '@node-rs/argon2';
 import { type AuthStorage, Mutex, getJson, setJson } from './storage.ts';
 import { type KeyManager, PREFIX, isValidKey, newRootKey, nowSecs } from './keys.ts';
-import { UserPasswordDataSchema } from './schemas.ts';
+import { UserPasswordDataSchema } from '../wire/auth.ts';
 import type { AuthConfig } from './config.ts';
 import { keyHasPermission } from './permissions.ts';
 import { FairPool, LoginLimiter, PoolBusyError } from './ratelimit.ts';

@@ -108,3 +108,18 @@ export class Mutex {
     }
   }
 }
+
+/** Change listeners of a key store (the node re-checks its open streams when keys change). */
+export class ChangeListeners {
+  private readonly listeners = new Set<() => void>();
+
+  /** Calls `listener` after every change; returns the function that stops it. */
+  on(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  emit(): void {
+    for (const l of this.listeners) l();
+  }
+}

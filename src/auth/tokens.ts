@@ -3,7 +3,7 @@ import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
 import { type AuthStorage, Mutex, getJson, setJson } from './storage.ts';
 import { PREFIX, nowSecs } from './keys.ts';
 import { z } from 'zod';
-import { type Claims, ClaimsSchema, type ChallengeResponse } from './schemas.ts';
+import { type Claims, ClaimsSchema, type ChallengeResponse } from '../wire/auth.ts';
 import type { AuthConfig } from './config.ts';
 
 /** Why a token was refused; `kind` maps to the `X-Auth-Error` header value. */

@@ -1,13 +1,11 @@
-import { z } from 'zod';
-import { base58 } from '@scure/base';
-import * as admin from '../wire/admin.ts';
-import { sseSessionResponse, sseSubscribeResponse, sseUnsubscribeResponse } from '../wire/events.ts';
-import { jsonrpcResponse } from '../wire/jsonrpc.ts';
-import * as membership from '../wire/membership.ts';
-import { ClientKeyInfoSchema, RootKeyInfoSchema } from '../auth/schemas.ts';
-import { ApiError, ResponseError, RpcError, shapeMessage } from './errors.ts';
+import { nodeRoutes as r } from '../wire/routes/index.ts';
+import { authRoutes as ar } from '../wire/routes/auth.ts';
+import type { RouteDef } from '../http/route.ts';
+import { ApiError, ResponseError, RpcError } from './errors.ts';
+import { blobHeaders, errorBody, jsonBytes, type BlobHeaders } from './body.ts';
+import { HttpClient } from './http.ts';
 import { subscribeSse, type SseOptions, type SseSubscription } from './sse.ts';
-import { connectWs, globalWebSocket, wsUrl, type WebSocketFactory, type WsOptions, type WsSubscription } from './ws.ts';
+import { connectWs, wsUrl, type WsOptions, type WsSubscription } from './ws.ts';
 import type {
   AliasKind,
   Capability,
@@ -31,55 +29,14 @@ export type * from './types.ts';
 export type { SseOptions, SseSubscription } from './sse.ts';
 export type { WebSocketFactory, WebSocketLike, WsOptions, WsSubscription } from './ws.ts';
 export { parseSse, type SseMessage } from './sse-parser.ts';
+export { jsonBytes, bytesToJson, hashBytes, type BlobHeaders } from './body.ts';
+export { HttpClient, type CallArgs, type ClientOptions, type RawRequestInit, type TokenSource } from './http.ts';
+/** The route declarations the client calls (`client.call(routes.getContext, { params: { context_id } })`). */
+export { nodeRoutes as routes } from '../wire/routes/index.ts';
+export { authRoutes } from '../wire/routes/auth.ts';
 
-/** A bearer token, or a function returning the current one (called before every request). */
-export type TokenSource = string | undefined | (() => Promise<string | undefined> | string | undefined);
 /** @deprecated use TokenSource */
-export type Token = TokenSource;
-
-export interface ClientOptions {
-  /** Node URL, e.g. http://127.0.0.1:2528 (a path prefix such as http://host/node1 is kept). */
-  url: string;
-  /** Bearer token for auth-enabled nodes: sent as `Authorization: Bearer …`, and as `?token=` for WS/SSE. */
-  token?: TokenSource;
-  /** fetch implementation (default: the global one). */
-  fetch?: typeof fetch;
-  /** WebSocket constructor wrapper; default: the global WebSocket (browsers). NodeMeroClient uses `ws`. */
-  webSocket?: WebSocketFactory;
-  /** Extra headers sent with every HTTP request. */
-  headers?: Record<string, string>;
-  /**
-   * Called when a request is answered 401. Resolve true (e.g. after refreshing the token) to have the request
-   * sent once more, with the token read again; false to let the 401 through as an ApiError. If the retry is
-   * answered 401 too, it is called once more with `retried: true` (its answer is then ignored), so an app can
-   * send the user to a login page. Requests with a streamed body (ReadableStream, async iterable) cannot be
-   * sent twice and are not retried.
-   */
-  onUnauthorized?: (info: { method: string; path: string; retried: boolean }) => Promise<boolean> | boolean;
-  /**
-   * Base URL of the routes upstream serves outside `NODE_PATH_PREFIX`: `/sse…` and mero-auth's `/auth/…` and
-   * `/admin/…`. Default: `url`. Set it when `url` carries a path prefix (`http://host/node1` → `http://host`).
-   */
-  rootUrl?: string;
-}
-
-/** Extra options of `fetchRaw`. */
-export interface RawRequestInit extends RequestInit {
-  /** Also send the token as `?token=` (WebSocket-style; our node accepts it on `/sse`). */
-  tokenInQuery?: boolean;
-  /** Send no token and never call `onUnauthorized` (public routes such as `/auth/refresh`). */
-  anonymous?: boolean;
-}
-
-/** The headers the node sends with a blob (HEAD / GET `/admin-api/blobs/:id`, server-api §4.5). */
-export interface BlobHeaders {
-  blobId: string;
-  size: number;
-  mimeType: string;
-  /** hex sha256 of the whole content */
-  hash: string;
-  etag: string;
-}
+export type Token = import('./http.ts').TokenSource;
 
 export interface CreateContextOptions {
   applicationId: string;
@@ -98,159 +55,41 @@ export interface CallOptions {
   substitute?: string[];
 }
 
-/**
- * Bytes on the wire are JSON arrays of numbers (never base64): a `Uint8Array` or an array of integers
- * 0..255 is sent as is, `undefined` as `[]`, any other value as the UTF-8 bytes of its JSON text.
- */
-export function jsonBytes(value: unknown): number[] {
-  if (value === undefined) return [];
-  if (value instanceof Uint8Array) return [...value];
-  if (Array.isArray(value) && value.every((b) => Number.isInteger(b) && b >= 0 && b <= 255)) return value as number[];
-  return [...new TextEncoder().encode(JSON.stringify(value))];
-}
+type InstallOptions = { metadata?: unknown; package?: string; version?: string };
 
-/** Decodes wire bytes (`[123,125]`) as JSON, or returns undefined when they are not JSON text. */
-export function bytesToJson(bytes: number[] | Uint8Array): unknown {
-  try {
-    return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(new Uint8Array(bytes)));
-  } catch {
-    return undefined;
-  }
-}
-
-/** base58 sha256 of some bytes: the `hash` an install-application request or blob upload can carry. */
-export async function hashBytes(bytes: Uint8Array): Promise<string> {
-  return base58.encode(new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>)));
-}
-
-const enc = encodeURIComponent;
+/** The alias routes of each kind (identity aliases are scoped by a context in the path). */
+const ALIASES: Record<AliasKind, { create: RouteDef; lookup: RouteDef; remove: RouteDef; list: RouteDef; field: string }> = {
+  context: { create: r.createContextAlias, lookup: r.lookupContextAlias, remove: r.deleteContextAlias, list: r.listContextAliases, field: 'contextId' },
+  application: {
+    create: r.createApplicationAlias,
+    lookup: r.lookupApplicationAlias,
+    remove: r.deleteApplicationAlias,
+    list: r.listApplicationAliases,
+    field: 'applicationId',
+  },
+  identity: { create: r.createIdentityAlias, lookup: r.lookupIdentityAlias, remove: r.deleteIdentityAlias, list: r.listIdentityAliases, field: 'identity' },
+};
 
 /**
- * Typed client of the node server (admin API, JSON-RPC, WebSocket and SSE events). Every JSON answer is
- * validated with the wire schema the server itself uses (src/wire). Only `fetch` (and a WebSocket, when
- * `subscribeWs` is used) is needed, so it runs in browsers; in Node 20 use `NodeMeroClient` (./node.ts) for
- * WebSocket subscriptions.
+ * Typed client of the node server (admin API, JSON-RPC, WebSocket and SSE events) and of mero-auth. Each method
+ * is a thin call of a declared route (src/wire/routes): its path, body and answer types come from the
+ * declaration, and every JSON answer is validated with the wire schema the server itself uses. Only `fetch`
+ * (and a WebSocket, when `subscribeWs` is used) is needed, so it runs in browsers; in Node 20 use
+ * `NodeMeroClient` (./node.ts) for WebSocket subscriptions.
  */
-export class MeroClient {
-  readonly url: string;
-  private readonly token: TokenSource;
-  private readonly fetchFn: typeof fetch;
-  private readonly webSocket: WebSocketFactory;
-  private readonly headers: Record<string, string>;
-  private readonly onUnauthorized: ClientOptions['onUnauthorized'];
-  /** Base URL of `/sse`, `/auth/…` and `/admin/…` (see ClientOptions.rootUrl). */
-  readonly rootUrl: string;
+export class MeroClient extends HttpClient {
   private rpcId = 0;
-
-  constructor(o: ClientOptions) {
-    this.url = o.url.replace(/\/+$/, '');
-    this.rootUrl = (o.rootUrl ?? o.url).replace(/\/+$/, '');
-    this.token = o.token;
-    this.fetchFn = o.fetch ?? ((...a) => fetch(...a));
-    this.webSocket = o.webSocket ?? globalWebSocket;
-    this.headers = o.headers ?? {};
-    this.onUnauthorized = o.onUnauthorized;
-  }
-
-  /** Absolute URL of a route: `/sse…`, `/auth/…`, `/admin/…` under `rootUrl`, everything else under `url`. */
-  urlOf(path: string): string {
-    return (/^\/(sse|auth|admin)(?=[/?]|$)/.test(path) ? this.rootUrl : this.url) + path;
-  }
 
   /** Absolute URL of a blob (`GET /admin-api/blobs/:id`), e.g. for `installApplication({url})`. */
   blobUrl(id: string): string {
-    return this.urlOf(`/admin-api/blobs/${enc(id)}`);
-  }
-
-  /** The current bearer token (undefined when none). */
-  async bearerToken(): Promise<string | undefined> {
-    return (typeof this.token === 'function' ? await this.token() : this.token) || undefined;
-  }
-
-  async authHeader(): Promise<Record<string, string>> {
-    const t = await this.bearerToken();
-    return t ? { authorization: `Bearer ${t}` } : {};
-  }
-
-  /**
-   * A raw request with the client's headers and token; the caller reads the Response. A 401 goes through
-   * `onUnauthorized` (and one retry) unless `anonymous`.
-   */
-  async fetchRaw(path: string, init: RawRequestInit = {}): Promise<Response> {
-    const { tokenInQuery, anonymous, ...rest } = init;
-    const method = (rest.method ?? 'GET').toUpperCase();
-    const send = async (): Promise<Response> => {
-      const token = anonymous ? undefined : await this.bearerToken();
-      const headers: Record<string, string> = { ...this.headers, ...(token ? { authorization: `Bearer ${token}` } : {}) };
-      new Headers(rest.headers).forEach((v, k) => (headers[k] = v));
-      let url = this.urlOf(path);
-      if (tokenInQuery && token) url += `${url.includes('?') ? '&' : '?'}token=${enc(token)}`;
-      return this.fetchFn(url, { ...rest, headers });
-    };
-    let res = await send();
-    if (res.status !== 401 || anonymous || !this.onUnauthorized) return res;
-    const retry = await this.onUnauthorized({ method, path, retried: false });
-    if (!retry || !replayable(rest.body)) return res;
-    await res.body?.cancel().catch(() => undefined);
-    res = await send();
-    if (res.status === 401) await this.onUnauthorized({ method, path, retried: true });
-    return res;
-  }
-
-  /**
-   * Sends a request and returns the parsed JSON body (null when empty, the text when not JSON). A JSON
-   * value `body` is sent as `application/json`; bytes and streams as they are. Non-2xx → ApiError.
-   */
-  async request(method: string, path: string, body?: unknown, extra: RawRequestInit = {}): Promise<unknown> {
-    const headers = new Headers(extra.headers);
-    let payload: BodyInit | undefined;
-    let duplex: 'half' | undefined;
-    if (body === undefined) payload = undefined;
-    else if (isBinary(body)) {
-      ({ payload, duplex } = toBody(body as BlobSource));
-      if (!headers.has('content-type')) headers.set('content-type', 'application/octet-stream');
-    } else {
-      payload = JSON.stringify(body);
-      headers.set('content-type', 'application/json');
-    }
-    const res = await this.fetchRaw(path, { ...extra, method, headers, body: payload, ...(duplex ? { duplex } : {}) } as RawRequestInit);
-    const text = await res.text();
-    let parsed: unknown = text;
-    try {
-      parsed = text ? JSON.parse(text) : res.ok ? null : '';
-    } catch {
-      /* a text body */
-    }
-    if (!res.ok) throw new ApiError(res.status, parsed, method, path);
-    return parsed;
-  }
-
-  /** `request` + validation of the answer with a wire schema. */
-  async typed<S extends z.ZodType>(schema: S, method: string, path: string, body?: unknown, extra: RawRequestInit = {}): Promise<z.infer<S>> {
-    const raw = await this.request(method, path, body, extra);
-    const r = schema.safeParse(raw);
-    if (!r.success) throw new ResponseError(shapeMessage(method, path, r.error.issues), raw, r.error.issues, method, path);
-    return r.data;
-  }
-
-  /**
-   * A mero-auth route: its `{"data": …, "error": null}` envelope is checked and unwrapped; an answer with
-   * `error` set is an ApiError even when the status is 2xx.
-   */
-  async authTyped<S extends z.ZodType>(schema: S, method: string, path: string, body?: unknown, extra: RawRequestInit = {}): Promise<z.infer<S> | null> {
-    const env = (await this.typed(z.object({ data: schema.nullable(), error: z.string().nullable().optional() }), method, path, body, extra)) as {
-      data: z.infer<S> | null;
-      error?: string | null;
-    };
-    if (env.error) throw new ApiError(200, { error: env.error }, method, path);
-    return env.data as z.infer<S> | null;
+    return this.urlOf(`/admin-api/blobs/${encodeURIComponent(id)}`);
   }
 
   // ---- node ---------------------------------------------------------------------------------------------------
 
   /** GET /admin-api/health (public) → `{status:"alive"}`. */
   async health(): Promise<{ status: string }> {
-    return (await this.typed(admin.healthResponse, 'GET', '/admin-api/health')).data;
+    return (await this.call(r.health)).data;
   }
 
   /**
@@ -260,8 +99,8 @@ export class MeroClient {
    */
   async isAuthed(): Promise<boolean> {
     try {
-      await this.request('GET', '/admin-api/is-authed');
-      await this.request('GET', '/admin-api/peers');
+      await this.request('GET', r.isAuthed.url);
+      await this.request('GET', r.peers.url);
       return true;
     } catch (err) {
       if (err instanceof ApiError && (err.status === 401 || err.status === 403)) return false;
@@ -271,72 +110,62 @@ export class MeroClient {
 
   /** GET /admin-api/certificate (public): the node's TLS certificate as PEM text. */
   async certificate(): Promise<string> {
-    const pem = await this.request('GET', '/admin-api/certificate');
+    const pem = await this.call(r.certificate);
     if (typeof pem !== 'string') throw new ResponseError('certificate is not text', pem);
     return pem;
   }
 
   /** GET /admin-api/node-info (ours): peer id, listen URLs, auth mode, version. */
   async nodeInfo(): Promise<NodeInfo> {
-    return (await this.typed(admin.nodeInfoResponse, 'GET', '/admin-api/node-info')).data;
+    return (await this.call(r.nodeInfo)).data;
   }
 
   /** GET /admin-api/peers → the number of connected peers. */
   async peers(): Promise<number> {
-    return (await this.typed(admin.peersResponse, 'GET', '/admin-api/peers')).count;
+    return (await this.call(r.peers)).count;
   }
 
   // ---- applications -------------------------------------------------------------------------------------------
 
   /** Installs a WASM module the node downloads from `url`; `hash` = base58 sha256 of the file. → application id. */
-  async installApplication(o: { url: string; hash?: string; metadata?: unknown; package?: string; version?: string }): Promise<string> {
-    return this.install('/admin-api/install-application', { ...o, metadata: jsonBytes(o.metadata) });
+  async installApplication(o: { url: string; hash?: string } & InstallOptions): Promise<string> {
+    return (await this.call(r.installApplication, { body: defined({ ...o, metadata: jsonBytes(o.metadata) }) })).data.applicationId;
   }
 
   /** Installs a WASM module (or .mpk bundle) from a path on the **node's** filesystem. → application id. */
-  async installDevApplication(o: { path: string; metadata?: unknown; package?: string; version?: string }): Promise<string> {
-    return this.install('/admin-api/install-dev-application', { ...o, metadata: jsonBytes(o.metadata) });
-  }
-
-  private async install(path: string, body: Record<string, unknown>): Promise<string> {
-    const clean = Object.fromEntries(Object.entries(body).filter(([, v]) => v !== undefined));
-    return (await this.typed(admin.installApplicationResponse, 'POST', path, clean)).data.applicationId;
+  async installDevApplication(o: { path: string } & InstallOptions): Promise<string> {
+    return (await this.call(r.installDevApplication, { body: defined({ ...o, metadata: jsonBytes(o.metadata) }) })).data.applicationId;
   }
 
   async listApplications(): Promise<Application[]> {
-    return (await this.typed(admin.listApplicationsResponse, 'GET', '/admin-api/applications')).data.apps;
+    return (await this.call(r.listApplications)).data.apps;
   }
 
   /** The application, or null when it is not installed. */
   async getApplication(id: string): Promise<Application | null> {
-    return (await this.typed(admin.getApplicationResponse, 'GET', `/admin-api/applications/${enc(id)}`)).data.application;
+    return (await this.call(r.getApplication, { params: { application_id: id } })).data.application;
   }
 
   /** DELETE /admin-api/applications/:id (answers 200 even for an unknown id, as upstream). → the id. */
   async uninstallApplication(id: string): Promise<string> {
-    return (await this.typed(admin.uninstallApplicationResponse, 'DELETE', `/admin-api/applications/${enc(id)}`)).data.applicationId;
+    return (await this.call(r.uninstallApplication, { params: { application_id: id } })).data.applicationId;
   }
 
   // ---- blobs --------------------------------------------------------------------------------------------------
 
   /** PUT /admin-api/blobs: bytes or a stream (sent streamed). `hash` (base58 sha256) is checked by the node. */
   async uploadBlob(source: BlobSource, o: { hash?: string; contextId?: string } = {}): Promise<BlobInfo> {
-    const q = new URLSearchParams();
-    if (o.hash) q.set('hash', o.hash);
-    if (o.contextId) q.set('context_id', o.contextId);
-    const qs = q.toString();
-    const path = `/admin-api/blobs${qs ? `?${qs}` : ''}`;
-    return (await this.typed(admin.uploadBlobResponse, 'PUT', path, source)).data;
+    return (await this.call(r.uploadBlob, { body: source, query: { hash: o.hash || undefined, context_id: o.contextId || undefined } })).data;
   }
 
   /** Root blobs (chunks are not listed). */
   async listBlobs(): Promise<BlobInfo[]> {
-    return (await this.typed(admin.listBlobsResponse, 'GET', '/admin-api/blobs')).data.blobs;
+    return (await this.call(r.listBlobs)).data.blobs;
   }
 
   /** Opens a blob for streaming: its headers and the body stream. */
   async openBlob(id: string, o: { contextId?: string } = {}): Promise<BlobHeaders & { body: ReadableStream<Uint8Array> }> {
-    const path = `/admin-api/blobs/${enc(id)}${o.contextId ? `?context_id=${enc(o.contextId)}` : ''}`;
+    const { path } = this.target(r.downloadBlob, { params: { blob_id: id }, query: { context_id: o.contextId || undefined } });
     const res = await this.fetchRaw(path);
     if (!res.ok || !res.body) throw new ApiError(res.status, await errorBody(res), 'GET', path);
     return { ...blobHeaders(id, res.headers), body: res.body };
@@ -349,7 +178,7 @@ export class MeroClient {
 
   /** HEAD /admin-api/blobs/:id → the blob's headers, or null when it does not exist. */
   async blobInfo(id: string): Promise<BlobHeaders | null> {
-    const path = `/admin-api/blobs/${enc(id)}`;
+    const { path } = this.target(r.blobInfo, { params: { blob_id: id } });
     const res = await this.fetchRaw(path, { method: 'HEAD' });
     if (res.status === 404) return null;
     if (!res.ok) throw new ApiError(res.status, '', 'HEAD', path);
@@ -358,34 +187,33 @@ export class MeroClient {
 
   /** DELETE /admin-api/blobs/:id. A missing blob is an ApiError `Failed to delete blob: Blob not found` (upstream 500, this node 404). */
   async deleteBlob(id: string): Promise<boolean> {
-    return (await this.typed(admin.deleteBlobResponse, 'DELETE', `/admin-api/blobs/${enc(id)}`)).deleted;
+    return (await this.call(r.deleteBlob, { params: { blob_id: id } })).deleted;
   }
 
   // ---- contexts -----------------------------------------------------------------------------------------------
 
   /** Creates a context (runs the app's `init`). → `{contextId, memberPublicKey}`. */
   async createContext(o: CreateContextOptions): Promise<{ contextId: string; memberPublicKey: string }> {
-    return (await this.typed(admin.createContextResponse, 'POST', '/admin-api/contexts', createContextBody(o))).data;
+    return (await this.call(r.createContext, { body: createContextBody(o) })).data;
   }
 
   async listContexts(): Promise<Context[]> {
-    return (await this.typed(admin.listContextsResponse, 'GET', '/admin-api/contexts')).data.contexts;
+    return (await this.call(r.listContexts)).data.contexts;
   }
 
   /** The context; a missing one is ApiError 404 `{"error":"Context not found"}`. */
   async getContext(id: string): Promise<Context> {
-    return (await this.typed(admin.getContextResponse, 'GET', `/admin-api/contexts/${enc(id)}`)).data;
+    return (await this.call(r.getContext, { params: { context_id: id } })).data;
   }
 
   /** → whether a context was deleted (false for an unknown id). */
   async deleteContext(id: string): Promise<boolean> {
-    return (await this.typed(admin.deleteContextResponse, 'DELETE', `/admin-api/contexts/${enc(id)}`)).data.isDeleted;
+    return (await this.call(r.deleteContext, { params: { context_id: id } })).data.isDeleted;
   }
 
   /** Members of a context (`owned`: only those whose private key this node holds). */
   async identities(id: string, owned = false): Promise<string[]> {
-    const path = `/admin-api/contexts/${enc(id)}/identities${owned ? '-owned' : ''}`;
-    return (await this.typed(admin.identitiesResponse, 'GET', path)).data.identities;
+    return (await this.call(owned ? r.identitiesOwned : r.identities, { params: { context_id: id } })).data.identities;
   }
 
   async identitiesOwned(id: string): Promise<string[]> {
@@ -394,29 +222,27 @@ export class MeroClient {
 
   /** Size of the context's state in bytes. */
   async contextStorage(id: string): Promise<number> {
-    return (await this.typed(admin.storageResponse, 'GET', `/admin-api/contexts/${enc(id)}/storage`)).data.sizeInBytes;
+    return (await this.call(r.contextStorage, { params: { context_id: id } })).data.sizeInBytes;
   }
 
   async contextsForApplication(applicationId: string): Promise<Context[]> {
-    const path = `/admin-api/contexts/for-application/${enc(applicationId)}`;
-    return (await this.typed(admin.listContextsResponse, 'GET', path)).data.contexts;
+    return (await this.call(r.contextsForApplication, { params: { application_id: applicationId } })).data.contexts;
   }
 
   /** Contexts of an application with the identities this node owns in each (snake_case, as upstream). */
   async contextsWithExecutors(applicationId: string): Promise<ContextWithExecutors[]> {
-    const path = `/admin-api/contexts/with-executors/for-application/${enc(applicationId)}`;
-    return (await this.typed(admin.contextsWithExecutorsResponse, 'GET', path)).contexts;
+    return (await this.call(r.contextsWithExecutors, { params: { application_id: applicationId } })).contexts;
   }
 
   /** Switches a context to another application (optionally running `migrateMethod`). */
   async updateContextApplication(id: string, o: { applicationId: string; executorPublicKey: string; migrateMethod?: string }): Promise<void> {
     const body = { applicationId: o.applicationId, executorPublicKey: o.executorPublicKey, ...(o.migrateMethod ? { migrateMethod: o.migrateMethod } : {}) };
-    await this.typed(admin.emptyResponse, 'POST', `/admin-api/contexts/${enc(id)}/application`, body);
+    await this.call(r.updateContextApplication, { params: { context_id: id }, body });
   }
 
   /** POST /admin-api/identity/context: a fresh key pair kept by the node. → its public key. */
   async generateContextIdentity(): Promise<string> {
-    return (await this.typed(admin.generateIdentityResponse, 'POST', '/admin-api/identity/context')).data.publicKey;
+    return (await this.call(r.generateContextIdentity)).data.publicKey;
   }
 
   // ---- participating contexts (docs/network.md) ----------------------------------------------------------------
@@ -426,80 +252,78 @@ export class MeroClient {
    * context. → the base58 invitation payload to hand to the invitee's node; null for an unknown context.
    */
   async invite(contextId: string, inviterId: string, inviteeId: string): Promise<string | null> {
-    return (await this.typed(membership.inviteResponse, 'POST', '/admin-api/contexts/invite', { contextId, inviterId, inviteeId })).data;
+    return (await this.call(r.invite, { body: { contextId, inviterId, inviteeId } })).data;
   }
 
   /** POST /admin-api/contexts/join: joins with an invitation (its invitee key must be in this node's identity pool). */
   async join(invitationPayload: string): Promise<{ contextId: string; memberPublicKey: string }> {
-    return (await this.typed(membership.joinResponse, 'POST', '/admin-api/contexts/join', { invitationPayload })).data;
+    return (await this.call(r.join, { body: { invitationPayload } })).data;
   }
 
   /** DELETE /admin-api/contexts/:id/membership: leaves (every owned member, or `member`), then deletes the context here. */
   async leave(contextId: string, member?: string): Promise<boolean> {
-    const q = member ? `?member=${enc(member)}` : '';
-    return (await this.typed(membership.leaveResponse, 'DELETE', `/admin-api/contexts/${enc(contextId)}/membership${q}`)).data.isDeleted;
+    return (await this.call(r.leave, { params: { context_id: contextId }, query: { member: member || undefined } })).data.isDeleted;
   }
 
   /** POST /admin-api/contexts/:id/capabilities/grant: `signerId` (with ManageMembers) grants each [member, capability]. */
   async grantCapabilities(contextId: string, signerId: string, capabilities: Array<[string, Capability]>): Promise<void> {
-    await this.typed(membership.capabilitiesResponse, 'POST', `/admin-api/contexts/${enc(contextId)}/capabilities/grant`, { capabilities, signer_id: signerId });
+    await this.call(r.grantCapabilities, { params: { context_id: contextId }, body: { capabilities, signer_id: signerId } });
   }
 
   /** POST /admin-api/contexts/:id/capabilities/revoke */
   async revokeCapabilities(contextId: string, signerId: string, capabilities: Array<[string, Capability]>): Promise<void> {
-    await this.typed(membership.capabilitiesResponse, 'POST', `/admin-api/contexts/${enc(contextId)}/capabilities/revoke`, { capabilities, signer_id: signerId });
+    await this.call(r.revokeCapabilities, { params: { context_id: contextId }, body: { capabilities, signer_id: signerId } });
   }
 
   // ---- aliases ------------------------------------------------------------------------------------------------
 
   /** Names a context id, application id, or (scoped by `context`) a member public key. Duplicate → ApiError 409/500. */
   async createAlias(kind: AliasKind, alias: string, value: string, context?: string): Promise<void> {
-    const field = kind === 'context' ? 'contextId' : kind === 'application' ? 'applicationId' : 'identity';
-    await this.typed(admin.emptyResponse, 'POST', `/admin-api/alias/create/${kind}${scope(kind, context)}`, { alias, [field]: value });
+    const a = ALIASES[kind];
+    await this.invoke(a.create, { params: scope(kind, context), body: { alias, [a.field]: value } });
   }
 
   /** → the aliased id, or null. */
   async lookupAlias(kind: AliasKind, alias: string, context?: string): Promise<string | null> {
-    const path = `/admin-api/alias/lookup/${kind}${scope(kind, context)}/${enc(alias)}`;
-    return (await this.typed(admin.lookupAliasResponse, 'POST', path)).data.value;
+    const out = (await this.invoke(ALIASES[kind].lookup, { params: { ...scope(kind, context), name: alias } })) as { data: { value: string | null } };
+    return out.data.value;
   }
 
   /** Deleting a missing alias succeeds. */
   async deleteAlias(kind: AliasKind, alias: string, context?: string): Promise<void> {
-    await this.typed(admin.emptyResponse, 'POST', `/admin-api/alias/delete/${kind}${scope(kind, context)}/${enc(alias)}`);
+    await this.invoke(ALIASES[kind].remove, { params: { ...scope(kind, context), name: alias } });
   }
 
   /** → `{alias: id}`. */
   async listAliases(kind: AliasKind, context?: string): Promise<Record<string, string>> {
-    return (await this.typed(admin.listAliasesResponse, 'GET', `/admin-api/alias/list/${kind}${scope(kind, context)}`)).data;
+    return ((await this.invoke(ALIASES[kind].list, { params: scope(kind, context) })) as { data: Record<string, string> }).data;
   }
 
-  // ---- the seed's historical routes (server-api §12) ---------------------------------------------------------
+  // ---- the seed's historical routes ----------------------------------------------------------------------------
 
   /** GET /admin-api/contexts/:id/users → `[{userId, joinedAt}]`. */
   async contextUsers(id: string): Promise<ContextUser[]> {
-    return (await this.typed(admin.contextUsersResponse, 'GET', `/admin-api/contexts/${enc(id)}/users`)).data.contextUsers;
+    return (await this.call(r.contextUsers, { params: { context_id: id } })).data.contextUsers;
   }
 
   /** The seed's `/admin-api/dev/*` routes (same answers as their current counterparts). */
   readonly dev = {
     installApplication: async (o: { url: string; hash?: string; metadata?: unknown }): Promise<string> =>
-      this.install('/admin-api/dev/install-application', { ...o, metadata: jsonBytes(o.metadata) }),
-    listApplications: async (): Promise<Application[]> =>
-      (await this.typed(admin.listApplicationsResponse, 'GET', '/admin-api/dev/applications')).data.apps,
-    listContexts: async (): Promise<Context[]> => (await this.typed(admin.listContextsResponse, 'GET', '/admin-api/dev/contexts')).data.contexts,
+      (await this.call(r.devInstallApplication, { body: defined({ ...o, metadata: jsonBytes(o.metadata) }) })).data.applicationId,
+    listApplications: async (): Promise<Application[]> => (await this.call(r.devListApplications)).data.apps,
+    listContexts: async (): Promise<Context[]> => (await this.call(r.devListContexts)).data.contexts,
     createContext: async (o: CreateContextOptions): Promise<{ contextId: string; memberPublicKey: string }> =>
-      (await this.typed(admin.createContextResponse, 'POST', '/admin-api/dev/contexts', createContextBody(o))).data,
+      (await this.call(r.devCreateContext, { body: createContextBody(o) })).data,
   };
 
   /** GET /admin-api/did: the seed's wallet login keys (root and client keys of NEAR / MetaMask wallets). */
   async did(): Promise<Did> {
-    return (await this.typed(admin.didResponse, 'GET', '/admin-api/did')).data.did;
+    return (await this.call(r.did)).data.did;
   }
 
   /** DELETE /admin-api/identity/keys: forgets every wallet root and client key (the seed's route). */
   async deleteWalletKeys(): Promise<void> {
-    await this.request('DELETE', '/admin-api/identity/keys');
+    await this.call(r.deleteWalletKeys);
   }
 
   // ---- mero-auth: tokens and keys (embedded, or behind the proxy; under `rootUrl`) -----------------------------
@@ -510,19 +334,19 @@ export class MeroClient {
    */
   async refreshToken(pair: TokenPair): Promise<TokenPair> {
     const body = { access_token: pair.accessToken, refresh_token: pair.refreshToken };
-    const data = await this.authTyped(z.object({ access_token: z.string(), refresh_token: z.string() }), 'POST', '/auth/refresh', body, { anonymous: true });
-    if (!data) throw new ResponseError('unexpected answer to POST /auth/refresh: no tokens', data, [], 'POST', '/auth/refresh');
+    const data = await this.callAuth(ar.refresh, { body, init: { anonymous: true } });
+    if (!data) throw new ResponseError('unexpected answer to POST /auth/refresh: no tokens', data, [], 'POST', ar.refresh.url);
     return { accessToken: data.access_token, refreshToken: data.refresh_token };
   }
 
   /** GET /admin/keys: mero-auth's root keys (the first login creates one). */
   async listRootKeys(): Promise<RootKeyInfo[]> {
-    return (await this.authTyped(z.array(RootKeyInfoSchema), 'GET', '/admin/keys')) ?? [];
+    return (await this.callAuth(ar.listRootKeys)) ?? [];
   }
 
   /** GET /admin/keys/clients: client keys issued under the root keys. */
   async listClientKeys(): Promise<ClientKeyInfo[]> {
-    return (await this.authTyped(z.array(ClientKeyInfoSchema), 'GET', '/admin/keys/clients')) ?? [];
+    return (await this.callAuth(ar.listClientKeys)) ?? [];
   }
 
   /**
@@ -530,15 +354,14 @@ export class MeroClient {
    * to delete the last active root key with a 200 `{status:false, message}`: that is an ApiError here.
    */
   async deleteRootKey(keyId: string): Promise<{ keyId: string; revokedAt: number | null }> {
-    const path = `/admin/keys/${enc(keyId)}`;
-    const r = (await this.authTyped(z.unknown(), 'DELETE', path)) as { status?: boolean; message?: string; key_id?: string; revoked_at?: number } | null;
-    if (r && r.status === false) throw new ApiError(200, r, 'DELETE', path);
+    const r = await this.callAuth(ar.deleteRootKey, { params: { key_id: keyId } });
+    if (r && 'status' in r) throw new ApiError(200, r, 'DELETE', this.target(ar.deleteRootKey, { params: { key_id: keyId } }).path);
     return { keyId: r?.key_id ?? keyId, revokedAt: r?.revoked_at ?? null };
   }
 
   /** DELETE /admin/keys/:key_id/clients/:client_id: revokes a client key. */
   async revokeClientKey(rootKeyId: string, clientId: string): Promise<void> {
-    await this.authTyped(z.unknown(), 'DELETE', `/admin/keys/${enc(rootKeyId)}/clients/${enc(clientId)}`);
+    await this.callAuth(ar.revokeClientKey, { params: { key_id: rootKeyId, client_id: clientId } });
   }
 
   // ---- JSON-RPC -----------------------------------------------------------------------------------------------
@@ -561,11 +384,9 @@ export class MeroClient {
   private async rpc(kind: string, contextId: string, method: string, args: unknown, executorPublicKey: string, o: CallOptions): Promise<unknown> {
     const id = ++this.rpcId;
     const params = { contextId, method, argsJson: args === undefined ? {} : args, executorPublicKey, ...(o.substitute?.length ? { substitute: o.substitute } : {}) };
-    const raw = await this.request('POST', '/jsonrpc', { jsonrpc: '2.0', id, method: kind, params });
-    const r = jsonrpcResponse.safeParse(raw);
-    if (!r.success) throw new ResponseError(shapeMessage('POST', '/jsonrpc', r.error.issues), raw, r.error.issues, 'POST', '/jsonrpc');
-    if ('error' in r.data) throw new RpcError(r.data.error.type, r.data.error.data);
-    return r.data.result.output;
+    const answer = await this.call(r.execute, { body: { jsonrpc: '2.0', id, method: kind, params } });
+    if ('error' in answer) throw new RpcError(answer.error.type, answer.error.data);
+    return answer.result.output;
   }
 
   // ---- events -------------------------------------------------------------------------------------------------
@@ -587,23 +408,29 @@ export class MeroClient {
 
   /** POST /sse/subscription (subscribe). → the ids the node echoed. */
   async sseSubscribe(sessionId: string, contextIds: string[]): Promise<string[]> {
-    const body = { id: sessionId, method: 'subscribe', params: { contextIds } };
-    return (await this.typed(sseSubscribeResponse, 'POST', '/sse/subscription', body)).result.contexts;
+    const r0 = (await this.call(r.sseSubscription, { body: { id: sessionId, method: 'subscribe', params: { contextIds } } })).result;
+    if (!('contexts' in r0)) throw new ResponseError('unexpected answer to POST /sse/subscription (subscribe)', r0, [], 'POST', r.sseSubscription.url);
+    return r0.contexts;
   }
 
   /** POST /sse/subscription (unsubscribe). */
   async sseUnsubscribe(sessionId: string, contextIds: string[]): Promise<{ unsubscribed: string[]; requested: string[] }> {
-    const body = { id: sessionId, method: 'unsubscribe', params: { contextIds } };
-    const r = (await this.typed(sseUnsubscribeResponse, 'POST', '/sse/subscription', body)).result;
-    return { unsubscribed: r.unsubscribed, requested: r.requested };
+    const r0 = (await this.call(r.sseSubscription, { body: { id: sessionId, method: 'unsubscribe', params: { contextIds } } })).result;
+    if (!('unsubscribed' in r0)) throw new ResponseError('unexpected answer to POST /sse/subscription (unsubscribe)', r0, [], 'POST', r.sseSubscription.url);
+    return { unsubscribed: r0.unsubscribed, requested: r0.requested };
   }
 
   /** GET /sse/session/:id → the session's subscriptions, event counter and status. */
   async sseSession(sessionId: string): Promise<{ sessionId: string; subscriptions: string[]; eventCounter: number; status: 'active' | 'persisted' }> {
-    const r = (await this.typed(sseSessionResponse, 'GET', `/sse/session/${enc(sessionId)}`)).result;
+    const s = (await this.call(r.sseSession, { params: { session_id: sessionId } })).result;
     // session_id is a u64 that JSON.parse may round: report the id asked for.
-    return { sessionId, subscriptions: r.subscriptions, eventCounter: r.event_counter, status: r.status };
+    return { sessionId, subscriptions: s.subscriptions, eventCounter: s.event_counter, status: s.status };
   }
+}
+
+/** A body without its undefined fields. */
+function defined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }
 
 function createContextBody(o: CreateContextOptions) {
@@ -615,62 +442,9 @@ function createContextBody(o: CreateContextOptions) {
   };
 }
 
-function scope(kind: AliasKind, context?: string): string {
-  if (kind !== 'identity') return '';
+/** The path parameters of an alias route's scope: identity aliases need a context. */
+function scope(kind: AliasKind, context?: string): Record<string, string> {
+  if (kind !== 'identity') return {};
   if (!context) throw new Error('identity aliases need a context id');
-  return `/${enc(context)}`;
-}
-
-function blobHeaders(id: string, h: Headers): BlobHeaders {
-  const mime = h.get('x-blob-mime-type') ?? h.get('content-type') ?? 'application/octet-stream';
-  return {
-    blobId: h.get('x-blob-id') ?? id,
-    size: Number(h.get('content-length') ?? NaN),
-    mimeType: mime,
-    hash: h.get('x-blob-hash') ?? '',
-    etag: h.get('etag') ?? '',
-  };
-}
-
-async function errorBody(res: Response): Promise<unknown> {
-  const text = await res.text().catch(() => '');
-  try {
-    return text ? JSON.parse(text) : '';
-  } catch {
-    return text;
-  }
-}
-
-/** Whether a fetch body can be sent twice (not a one-shot stream). */
-function replayable(body: BodyInit | null | undefined): boolean {
-  return !(typeof ReadableStream !== 'undefined' && body instanceof ReadableStream);
-}
-
-function isBinary(v: unknown): boolean {
-  return (
-    v instanceof Uint8Array ||
-    v instanceof ArrayBuffer ||
-    (typeof Blob !== 'undefined' && v instanceof Blob) ||
-    (typeof ReadableStream !== 'undefined' && v instanceof ReadableStream) ||
-    (typeof v === 'object' && v !== null && !Array.isArray(v) && Symbol.asyncIterator in v)
-  );
-}
-
-/** A fetch body for bytes or a stream (streams need `duplex: 'half'`). */
-function toBody(src: BlobSource): { payload: BodyInit; duplex?: 'half' } {
-  if (src instanceof Uint8Array || src instanceof ArrayBuffer) return { payload: src as BodyInit };
-  if (typeof Blob !== 'undefined' && src instanceof Blob) return { payload: src };
-  if (typeof ReadableStream !== 'undefined' && src instanceof ReadableStream) return { payload: src, duplex: 'half' };
-  const it = (src as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
-  const stream = new ReadableStream<Uint8Array>({
-    async pull(ctrl) {
-      const { value, done } = await it.next();
-      if (done) ctrl.close();
-      else ctrl.enqueue(value instanceof Uint8Array ? value : new Uint8Array(value as ArrayBuffer));
-    },
-    async cancel(reason) {
-      await it.return?.(reason);
-    },
-  });
-  return { payload: stream, duplex: 'half' };
+  return { context };
 }

@@ -1,7 +1,7 @@
 import { nodeEvent, sseConnectMessage } from '../wire/events.ts';
 import { ApiError, ResponseError } from './errors.ts';
 import { parseSse, type SseMessage } from './sse-parser.ts';
-import type { MeroClient } from './index.ts';
+import type { RawRequestInit } from './http.ts';
 import type { NodeEvent } from './types.ts';
 
 export interface SseOptions {
@@ -38,12 +38,19 @@ export interface SseSubscription {
 
 type Iter = AsyncGenerator<SseMessage>;
 
+/** What a subscription needs of the client (MeroClient has it). */
+export interface SseClient {
+  fetchRaw(path: string, init?: RawRequestInit): Promise<Response>;
+  sseSubscribe(sessionId: string, contextIds: string[]): Promise<string[]>;
+  sseUnsubscribe(sessionId: string, contextIds: string[]): Promise<{ unsubscribed: string[]; requested: string[] }>;
+}
+
 /**
  * Subscribes over SSE (server-api §11) with fetch streaming — Node 20 has no EventSource, and fetch lets the
  * client send `Authorization`. Resolves once the stream is open and the contexts are subscribed.
  */
 export async function subscribeSse(
-  client: MeroClient,
+  client: SseClient,
   contextIds: string[],
   onEvent: (event: NodeEvent, meta: { id: string }) => void,
   o: SseOptions = {},

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type * as admin from '../wire/admin.ts';
-import type { ClientKeyInfo, RootKeyInfo } from '../auth/schemas.ts';
+import type { ClientKeyInfo, RootKeyInfo } from '../wire/auth.ts';
 import type { executionEvent, nodeEvent } from '../wire/events.ts';
 import type { capability } from '../wire/membership.ts';
 

@@ -4,6 +4,9 @@ import { DomainError } from '../util/errors.ts';
 import type { ContextErrorCode } from '../node/contexts.ts';
 import type { ExecuteErrorCode } from '../node/execution.ts';
 import type { CodecErrorCode } from '../node/sync/codec.ts';
+import { InstallError } from '../node/applications.ts';
+import { BlobHashMismatchError, BlobTooLargeError } from '../node/blobs.ts';
+import { WalletError } from '../auth/wallet.ts';
 
 /**
  * Upstream answers errors in four shapes (server-api §0.4). Handlers throw one of these and the server's
@@ -70,11 +73,31 @@ export function domainHttpError(err: DomainError): HttpError {
   return new HttpError(DOMAIN_STATUS[err.code] ?? 400, err.message, 'json');
 }
 
-/** Any thrown value as the error to answer with, or undefined when it is not ours to describe (→ 500). */
-export function toHttpError(err: unknown): HttpError | undefined {
-  if (err instanceof HttpError) return err;
-  if (err instanceof DomainError) return domainHttpError(err);
+/**
+ * The error classes that still carry their own status, in the shapes upstream answers them: install failures as
+ * text/plain, blob store refusals and wallet login failures as JSON.
+ */
+function nodeHttpError(err: unknown): HttpError | undefined {
+  if (err instanceof InstallError) return textError(err.status, err.message);
+  if (err instanceof BlobTooLargeError) return jsonError(413, `Failed to store blob: ${err.message}`);
+  if (err instanceof BlobHashMismatchError) return jsonError(400, 'Failed to store blob: hash mismatch');
+  if (err instanceof WalletError) return jsonError(err.status, err.message);
   return undefined;
+}
+
+/**
+ * Any thrown value as the error to answer with: the one place where failures become HTTP. Undefined when it is
+ * not ours to describe (→ the server's 500), except on a route whose declared `failure` is 'text' (upstream's
+ * install routes: 500 text/plain with the message).
+ */
+export function toHttpError(err: unknown, failure: 'json' | 'text' = 'json'): HttpError | undefined {
+  if (err instanceof HttpError) return err;
+  if (failure === 'text') {
+    if (err instanceof InstallError) return textError(err.status, err.message);
+    return textError(500, (err as Error)?.message ?? String(err));
+  }
+  if (err instanceof DomainError) return domainHttpError(err);
+  return nodeHttpError(err);
 }
 
 export function sendError(reply: FastifyReply, err: HttpError): FastifyReply {

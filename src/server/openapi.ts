@@ -1,7 +1,5 @@
 import { z } from 'zod';
-import type { Node } from '../node/node.ts';
-import { defineRoute, type Method, type RouteDef } from './route.ts';
-import { ROUTES } from './routes.ts';
+import { methodsOf, type RouteDef } from '../http/route.ts';
 import pkg from '../../package.json' with { type: 'json' };
 
 type JsonSchema = Record<string, unknown>;
@@ -14,28 +12,33 @@ function schemaOf(s: z.ZodType, io: 'input' | 'output'): JsonSchema {
 
 const ERROR = { description: 'Refused: `{"error":"…"}` (JSON) or a text message, in upstream’s shape for the route' };
 
+/** `getAdminApiContextsContextId`-style operation ids. */
+function operationId(method: string, path: string): string {
+  return `${method.toLowerCase()}${path.replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ? c.toUpperCase() : ''))}`;
+}
+
+function answer(r: RouteDef): Record<string, unknown> {
+  if (r.response) return { description: 'OK', content: { 'application/json': { schema: schemaOf(r.response, 'output') } } };
+  if (r.produces) return { description: 'OK', content: { [r.produces]: {} } };
+  return { description: 'OK' };
+}
+
 /**
- * The OpenAPI 3.1 document of the node server, generated from the route list (src/server/routes.ts) and the
- * wire schemas the routes declare (src/wire): request bodies from `body.schema`, answers from `response`.
- * The same schemas validate requests on the server, answers in the tests, and both in our client.
+ * The OpenAPI 3.1 document of a list of route declarations (src/wire/routes): request bodies from `body.schema`,
+ * answers from `response`. The same schemas validate requests on the server, answers in the tests, and both in
+ * our client.
  */
-export function openApiDocument(routes: RouteDef[]): Record<string, unknown> {
+export function openApiDocument(routes: readonly RouteDef[]): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const r of routes) {
     const path = r.url.replace(/:([A-Za-z_]+)/g, '{$1}');
     const parameters = [...r.url.matchAll(/:([A-Za-z_]+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
-    for (const method of [r.method].flat() as Method[]) {
+    for (const method of methodsOf(r)) {
       const op: Record<string, unknown> = {
-        operationId: `${method.toLowerCase()}${path.replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ? c.toUpperCase() : ''))}`,
+        operationId: operationId(method, path),
+        ...(r.summary ? { summary: r.summary } : {}),
         ...(parameters.length ? { parameters } : {}),
-        responses: {
-          '200': r.response
-            ? { description: 'OK', content: { 'application/json': { schema: schemaOf(r.response, 'output') } } }
-            : r.produces
-              ? { description: 'OK', content: { [r.produces]: {} } }
-              : { description: 'OK' },
-          '4XX': ERROR,
-        },
+        responses: { '200': answer(r), '4XX': ERROR },
       };
       if (r.body) op.requestBody = { required: true, content: { 'application/json': { schema: schemaOf(r.body.schema, 'input') } } };
       else if (r.rawBody) op.requestBody = { required: true, content: { 'application/octet-stream': {} } };
@@ -56,11 +59,3 @@ export function openApiDocument(routes: RouteDef[]): Record<string, unknown> {
     components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
   };
 }
-
-/** GET /admin-api/openapi.json (ours; public: it describes the API, it holds no data). */
-export const openApiRoute = defineRoute({
-  method: 'GET',
-  url: '/admin-api/openapi.json',
-  access: 'public',
-  handler: ({ node }: { node: Node }) => openApiDocument(ROUTES(node)),
-});

@@ -1,70 +1,10 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Readable } from 'node:stream';
 import type { z } from 'zod';
 import { HttpError, jsonError, textError, validationMessage } from './errors.ts';
-import type { Node } from '../node/node.ts';
-import type { Permission } from '../auth/index.ts';
-import type { Principal } from './auth/principal.ts';
-import type { ServerAuth } from './server.ts';
+import type { BodyErrors } from '../http/route.ts';
 
+export type { BodyErrors, Method, RouteDef } from '../http/route.ts';
 export type { Guard } from './auth/principal.ts';
-
-export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'HEAD';
-
-/**
- * How a route reports a bad body, mirroring the two upstream extractors (server-api §0.4):
- * - 'validated' (ValidatedJson): always 400 with {"error":"…"};
- * - 'plain' (axum Json): 415 / 400 / 422 / 413 with a text/plain body.
- */
-export type BodyErrors = 'validated' | 'plain';
-
-export interface HandlerContext<B> {
-  node: Node;
-  req: FastifyRequest;
-  reply: FastifyReply;
-  body: B;
-  params: Record<string, string>;
-  query: Record<string, string | undefined>;
-  /**
-   * The caller, on protected and optional routes where auth is enforced; undefined when the node enforces none
-   * (proxy mode without an auth URL). On an optional route without a credential: permissions [].
-   */
-  principal: Principal | undefined;
-  /** The server's auth state (stream tracking, the administrator check). */
-  auth: ServerAuth;
-}
-
-export interface RouteDef<S extends z.ZodType = z.ZodType> {
-  method: Method | Method[];
-  url: string;
-  /**
-   * Protected routes need a valid credential when auth is enforced (embedded mode, or proxy mode with
-   * validation); optional routes check a credential only when the request brings one (a bad one is 401).
-   */
-  access: 'public' | 'protected' | 'optional';
-  /**
-   * What the caller must hold on a protected route, in mero-auth's permission names (upstream's
-   * `PermissionValidator` mapping). Absent: `admin`. `'in-handler'`: the requirement depends on the body (the
-   * context of a JSON-RPC call or a subscription), so the handler checks it with `demand()`.
-   */
-  permission?: ((p: { params: Record<string, string> }) => Permission) | 'in-handler';
-  body?: { schema: S; errors: BodyErrors };
-  /** Raw body: the handler gets the request stream (blob uploads). */
-  rawBody?: boolean;
-  /**
-   * Schema of the JSON answer (2xx), from src/wire: documented in the OpenAPI document, and checked on every
-   * answer when MEROD_CHECK_RESPONSES=1 (the test suite sets it), so handlers cannot drift from the wire types.
-   */
-  response?: z.ZodType;
-  /** Content type of a non-JSON answer (for the OpenAPI document). */
-  produces?: 'text/plain' | 'application/octet-stream' | 'text/event-stream';
-  /** Answer value is sent as JSON; undefined means the handler already replied. */
-  handler(ctx: HandlerContext<z.infer<S>>): Promise<unknown> | unknown;
-}
-
-export function defineRoute<S extends z.ZodType>(def: RouteDef<S>): RouteDef<S> {
-  return def;
-}
 
 /** Reads a request stream into memory, refusing more than `limit` bytes with 413. */
 export function readBody(stream: Readable | undefined, limit: number, errors: BodyErrors): Promise<Buffer> {
@@ -129,7 +69,7 @@ function isJsonContentType(ct: string | undefined): boolean {
 export function parseJsonBody<S extends z.ZodType>(
   raw: Buffer,
   contentType: string | undefined,
-  spec: { schema: S; errors: BodyErrors },
+  spec: { schema: S; errors: Exclude<BodyErrors, 'auth'> },
 ): z.infer<S> {
   const validated = spec.errors === 'validated';
   if (!isJsonContentType(contentType)) {

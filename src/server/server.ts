@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import cors from '@fastify/cors';
 import websocket from '@fastify/websocket';
 import FindMyWay from 'find-my-way';
@@ -9,15 +9,20 @@ import { multiaddr } from '@multiformats/multiaddr';
 import type { Node } from '../node/node.ts';
 import { readCertificate } from '../node/tls.ts';
 import { sendError, toHttpError, validationMessage } from './errors.ts';
-import { parseJsonBody, readBody, type RouteDef, type Method } from './route.ts';
-import { ADMIN } from '../auth/index.ts';
-import { demand, type Guard, type Principal } from './auth/principal.ts';
+import { parseJsonBody, readBody } from './route.ts';
+import { methodsOf, type RouteDef } from '../http/route.ts';
+import { ADMIN } from '../wire/permission.ts';
+import { demand, type Principal } from './auth/principal.ts';
 import { StreamAuth } from './auth/streams.ts';
-import type { AuthSetup } from './auth/index.ts';
+import type { AuthSetup } from './auth/setup.ts';
 import { registerWs } from './ws/index.ts';
-import { registerSse } from './sse/index.ts';
+import { sseSessions } from './sse/index.ts';
 import { registerDashboard } from './dashboard.ts';
-import { ROUTES } from './routes.ts';
+import { ROUTES, servedRoutes } from './routes.ts';
+import { openApiDocument } from './openapi.ts';
+import { nodeServices, type ServerAuth, type Services } from './services.ts';
+import { recordLimits } from './admin/limits.ts';
+import type { HandlerContext, Served } from './handler.ts';
 import { redactUrl } from '../util/redact.ts';
 
 /**
@@ -26,14 +31,7 @@ import { redactUrl } from '../util/redact.ts';
  */
 export type ServerOptions = Partial<AuthSetup>;
 
-/** Auth state of one server, built once in {@link buildServer} and handed to the handlers that need it. */
-export interface ServerAuth {
-  /** Open streams, closed when their credential is revoked or expires. */
-  readonly streams: StreamAuth;
-  hasAdministrator(): Promise<boolean>;
-  /** The credential check of protected routes; absent when the node enforces none (read by `is-authed`). */
-  readonly guard?: Guard;
-}
+export type { ServerAuth } from './services.ts';
 
 /** An optional route's caller that brought no credential. */
 const ANONYMOUS: Principal = { id: 'anonymous', permissions: [], stillValid: async () => true };
@@ -142,39 +140,60 @@ export async function buildServer(node: Node, opts: ServerOptions = {}): Promise
     return r.principal;
   };
 
-  const routes = ROUTES(node);
+  // The server's state, built once and handed to the handlers that need it.
+  const sessions = node.config.server.sse?.enabled ? await sseSessions(app, node) : undefined;
+  const declared = ROUTES(node);
+  let document: Record<string, unknown> | undefined;
+  const services: Services = {
+    ...nodeServices(node),
+    limits: recordLimits(node),
+    auth,
+    openApi: () => (document ??= openApiDocument([...declared, ...(opts.routes ?? [])])),
+  };
+  const routes = servedRoutes(services, sessions);
   const checkResponses = process.env.MEROD_CHECK_RESPONSES === '1';
-  const explicitHead = new Set(routes.filter((r) => [r.method].flat().includes('HEAD')).map((r) => r.url));
-  const mount = (def: RouteDef) => {
-    const methods = (Array.isArray(def.method) ? def.method : [def.method]) as Method[];
+  const explicitHead = new Set(routes.filter((r) => methodsOf(r.def).includes('HEAD')).map((r) => r.def.url));
+
+  /** Runs one request of a route: auth, body, handler; failures are mapped to HTTP once, in src/server/errors.ts. */
+  const run = async ({ def, run: handle }: Served, req: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
+    const principal = await authenticate(def, req);
+    let body: unknown;
+    if (def.body) {
+      const errors = def.body.errors === 'auth' ? 'validated' : def.body.errors;
+      const raw = await readBody(req.body as Readable | undefined, bodyLimit, errors);
+      body = parseJsonBody(raw, req.headers['content-type'], { schema: def.body.schema, errors });
+    } else if (def.rawBody) {
+      body = req.body;
+    } else if (req.body) {
+      (req.body as Readable).resume(); // drain and ignore
+    }
+    const ctx: HandlerContext = {
+      req,
+      reply,
+      body,
+      params: (req.params ?? {}) as Record<string, string>,
+      query: (req.query ?? {}) as Record<string, string | undefined>,
+      principal,
+    };
+    try {
+      return await handle(ctx);
+    } catch (err) {
+      throw toHttpError(err, def.failure) ?? err;
+    }
+  };
+
+  const mount = (served: Served) => {
+    const { def } = served;
+    const methods = methodsOf(def);
     app.route({
       method: methods,
       url: def.url,
       // GET routes answer HEAD too, as axum does.
       exposeHeadRoute: methods.includes('GET') && !explicitHead.has(def.url),
       handler: async (req, reply) => {
-        const principal = await authenticate(def, req);
-        let body: unknown;
-        if (def.body) {
-          const raw = await readBody(req.body as Readable | undefined, bodyLimit, def.body.errors);
-          body = parseJsonBody(raw, req.headers['content-type'], def.body);
-        } else if (def.rawBody) {
-          body = req.body;
-        } else if (req.body) {
-          (req.body as Readable).resume(); // drain and ignore
-        }
-        const out = await def.handler({
-          node,
-          req,
-          reply,
-          body,
-          params: (req.params ?? {}) as Record<string, string>,
-          query: (req.query ?? {}) as Record<string, string | undefined>,
-          principal,
-          auth,
-        });
+        const out = await run(served, req, reply);
         if (reply.sent) return reply;
-        if (out === undefined) return reply;
+        if (out === undefined || out === reply) return reply;
         if (checkResponses && def.response) {
           const r = def.response.safeParse(out);
           if (!r.success) {
@@ -186,9 +205,8 @@ export async function buildServer(node: Node, opts: ServerOptions = {}): Promise
       },
     });
   };
-  for (const def of routes) mount(def);
+  for (const r of routes) mount(r);
   if (node.config.server.websocket?.enabled) await registerWs(app, node, auth, opts.guard);
-  if (node.config.server.sse?.enabled) await registerSse(app, node);
   if (node.config.server.admin?.enabled) await registerDashboard(app, { csp: node.config.server.admin.dashboard_csp });
   for (const plugin of opts.plugins ?? []) await plugin(app);
 

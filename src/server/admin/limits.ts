@@ -13,7 +13,7 @@ export const DEFAULT_MAX_CONTEXTS = 100_000;
  * When the bound reaches the cap it recounts exactly before refusing. Creations in flight hold a reservation,
  * so concurrent requests cannot overshoot the cap.
  */
-class RecordLimit {
+export class RecordLimit {
   private bound: number | null = null;
   private inFlight = 0;
 
@@ -40,43 +40,29 @@ class RecordLimit {
   }
 }
 
-interface NodeLimits {
+export interface RecordLimits {
+  /** Application installs under `max_applications`. */
   applications: RecordLimit;
+  /** Context creations under `max_contexts`. */
   contexts: RecordLimit;
 }
 
-const perNode = new WeakMap<Node, NodeLimits>();
-
-async function countColumn(node: Node, col: 'application' | 'meta'): Promise<number> {
+async function countColumn(node: Pick<Node, 'store'>, col: 'application' | 'meta'): Promise<number> {
   let n = 0;
   for await (const _ of node.store.iterate(col)) n++;
   return n;
 }
 
-function limitsOf(node: Node): NodeLimits {
-  let l = perNode.get(node);
-  if (!l) {
-    const cfg = node.config.server.limits;
-    l = {
-      applications: new RecordLimit(
-        () => countColumn(node, 'application'),
-        cfg?.max_applications ?? DEFAULT_MAX_APPLICATIONS,
-        'application',
-        'max_applications',
-      ),
-      contexts: new RecordLimit(() => countColumn(node, 'meta'), cfg?.max_contexts ?? DEFAULT_MAX_CONTEXTS, 'context', 'max_contexts'),
-    };
-    perNode.set(node, l);
-  }
-  return l;
-}
-
-/** Runs an application install under `max_applications`. */
-export function withApplicationLimit<T>(node: Node, install: () => Promise<T>): Promise<T> {
-  return limitsOf(node).applications.run(install);
-}
-
-/** Runs a context creation under `max_contexts`. */
-export function withContextLimit<T>(node: Node, create: () => Promise<T>): Promise<T> {
-  return limitsOf(node).contexts.run(create);
+/** The limits of one server (built once in `buildServer`). */
+export function recordLimits(node: Pick<Node, 'store' | 'config'>): RecordLimits {
+  const cfg = node.config.server.limits;
+  return {
+    applications: new RecordLimit(
+      () => countColumn(node, 'application'),
+      cfg?.max_applications ?? DEFAULT_MAX_APPLICATIONS,
+      'application',
+      'max_applications',
+    ),
+    contexts: new RecordLimit(() => countColumn(node, 'meta'), cfg?.max_contexts ?? DEFAULT_MAX_CONTEXTS, 'context', 'max_contexts'),
+  };
 }

@@ -1,7 +1,8 @@
 import { createAuthService, type VerifyResult } from '../../auth/index.ts';
+import { authRoutes } from '../../wire/routes/auth.ts';
 import type { Node } from '../../node/node.ts';
 import { HttpError } from '../errors.ts';
-import type { AuthSetup } from './index.ts';
+import type { AuthSetup } from './setup.ts';
 import type { Principal } from './principal.ts';
 
 /** A checked mero-auth token as the node's principal; `recheck` runs the same full check again. */
@@ -38,6 +39,8 @@ export async function embeddedAuth(node: Node): Promise<AuthSetup> {
     },
     hasAdministrator: () => auth.core.keys.hasAnyRootKey(),
     onCredentialsChanged: (listener) => auth.core.keys.onChange(listener),
+    // mero-auth's routes are this server's too: they are in its OpenAPI document.
+    routes: Object.values(authRoutes),
     plugins: [
       async (app) => {
         // The node reads bodies itself (streams); mero-auth's routes get fastify's standard JSON parsing.

@@ -1,7 +1,7 @@
 import proxy from '@fastify/http-proxy';
 import type { Node } from '../../node/node.ts';
 import { HttpError } from '../errors.ts';
-import type { AuthSetup } from './index.ts';
+import type { AuthSetup } from './setup.ts';
 import { permissionDenied, type GuardResult, type Principal } from './principal.ts';
 
 const CACHE_MAX = 10_000;

@@ -1,9 +1,10 @@
-import { defineRoute } from '../route.ts';
-import { executionRequest, jsonrpcRequest, jsonrpcResponse, type JsonRpcResponse } from '../../wire/jsonrpc.ts';
+import type { Handler } from '../handler.ts';
+import type { Services } from '../services.ts';
+import type { jsonrpcRoutes } from '../../wire/routes/streams.ts';
+import { executionRequest, type JsonRpcResponse } from '../../wire/jsonrpc.ts';
 import { decodeId, encodeId, isId } from '../../util/ids.ts';
 import { ExecuteError, type ExecMode } from '../../node/execution.ts';
 import { validationMessage } from '../errors.ts';
-import type { Node } from '../../node/node.ts';
 import { demandExecute } from '../auth/context-access.ts';
 
 /**
@@ -12,21 +13,25 @@ import { demandExecute } from '../auth/context-access.ts';
  */
 const METHODS: Record<string, ExecMode> = { execute: 'mutate', mutate: 'mutate', query: 'query' };
 
+type Failure = { type: string; data?: unknown };
+
+/**
+ * A failed call as JSON-RPC's `error` member (HTTP 200): the one place where execution failures become the
+ * envelope. Anything that is not an ExecuteError is logged and answered as `InternalError`.
+ */
+function rpcFailure(err: unknown, s: Pick<Services, 'logger'>): Failure {
+  if (err instanceof ExecuteError) return err.toJSON();
+  s.logger.error({ err }, 'execution failed');
+  return { type: 'InternalError', data: {} };
+}
+
 /**
  * POST /jsonrpc. Envelope errors are HTTP 4xx text (axum's Json extractor); everything after a valid
- * envelope is HTTP 200 with `result` or `error` `{type, data?}` (server-api §8).
+ * envelope is HTTP 200 with `result` or `error` `{type, data?}`.
  */
-export default defineRoute({
-  method: 'POST',
-  url: '/jsonrpc',
-  access: 'protected',
-  // The context, executor and method are in the body: `demandExecute` below.
-  permission: 'in-handler',
-  response: jsonrpcResponse,
-  body: { schema: jsonrpcRequest, errors: 'plain' },
-  async handler({ node, body, principal }): Promise<JsonRpcResponse> {
-    const reply = (r: { result: { output: unknown } } | { error: { type: string; data?: unknown } }) =>
-      ({ jsonrpc: '2.0', id: body.id, ...r }) as JsonRpcResponse;
+export default (s: Pick<Services, 'execution' | 'contexts' | 'logger'>): Handler<typeof jsonrpcRoutes.execute> =>
+  async ({ body, principal }): Promise<JsonRpcResponse> => {
+    const reply = (r: { result: { output: unknown } } | { error: Failure }) => ({ jsonrpc: '2.0', id: body.id, ...r }) as JsonRpcResponse;
     const mode = METHODS[body.method];
     if (!mode) {
       return reply({ error: { type: 'ParseError', data: `unknown variant \`${body.method}\`, expected one of \`execute\`, \`query\`, \`mutate\`` } });
@@ -38,8 +43,8 @@ export default defineRoute({
     demandExecute(principal, p.contextId, p.executorPublicKey, p.method);
     try {
       let args = JSON.stringify(p.argsJson ?? null);
-      if (p.substitute.length > 0) args = await substitute(node, decodeId(p.contextId), args, p.substitute);
-      const result = await node.execution.execute({
+      if (p.substitute.length > 0) args = await substitute(s, decodeId(p.contextId), args, p.substitute);
+      const result = await s.execution.execute({
         contextId: decodeId(p.contextId),
         method: p.method,
         input: Buffer.from(args, 'utf8'),
@@ -48,17 +53,14 @@ export default defineRoute({
       });
       return reply({ result: { output: result.output } });
     } catch (err) {
-      if (err instanceof ExecuteError) return reply({ error: err.toJSON() });
-      node.logger.error({ err }, 'execution failed');
-      return reply({ error: { type: 'InternalError', data: {} } });
+      return reply({ error: rpcFailure(err, s) });
     }
-  },
-});
+  };
 
 /** Replaces each `{alias}` in the serialised args with the member key the alias names in this context. */
-async function substitute(node: Node, contextId: Uint8Array, args: string, aliases: string[]): Promise<string> {
+async function substitute(s: Pick<Services, 'contexts'>, contextId: Uint8Array, args: string, aliases: string[]): Promise<string> {
   for (const alias of aliases) {
-    const target = await node.contexts.lookupAlias('identity', contextId, alias).catch(() => null);
+    const target = await s.contexts.lookupAlias('identity', contextId, alias).catch(() => null);
     let key: string;
     if (target) key = encodeId(target);
     else if (isId(alias)) key = alias;

@@ -1,27 +1,22 @@
 import type { FastifyInstance } from 'fastify';
 import type { Node } from '../../node/node.ts';
-import type { Guard, RouteDef } from '../route.ts';
-import stream from './stream.ts';
-import subscription from './subscription.ts';
-import sessionInfo from './session-info.ts';
-import { closeSessions, sessionsOf } from './sessions.ts';
+import { SseSessions } from './sessions.ts';
 
 /**
- * Server-sent events: `GET /sse`, `POST /sse/subscription`, `GET /sse/session/:session_id` (server-api §11).
- * They are ordinary protected routes (mounted from `routes.ts`), so the guard applies to all three. Not
- * under `NODE_PATH_PREFIX` (upstream).
+ * Server-sent events: `GET /sse`, `POST /sse/subscription`, `GET /sse/session/:session_id`. They are ordinary
+ * protected routes (declared in src/wire/routes/streams.ts, served by the handlers beside this file), so the
+ * guard applies to all three. Not under `NODE_PATH_PREFIX` (upstream).
+ *
+ * The sessions of one server, made once by `buildServer`: the persisted ones are loaded before the server
+ * listens; on server close (or node close, whichever comes first) every open stream is ended (response ended,
+ * socket closed: shutdown never waits on a stream) and pending session state is written.
  */
-export const sseRoutes: RouteDef[] = [stream, subscription, sessionInfo] as RouteDef[];
-
-/**
- * Loads the persisted sessions before the server listens, and on server close ends every open stream
- * (response ended, socket closed: shutdown never waits on a stream) and writes pending session state.
- * The guard is applied by the route table (`sseRoutes` are `protected`); the parameter is kept for callers.
- */
-export async function registerSse(app: FastifyInstance, node: Node, _guard?: Guard): Promise<void> {
-  const sessions = sessionsOf(node);
+export async function sseSessions(app: FastifyInstance, node: Node): Promise<SseSessions> {
+  const sessions = new SseSessions(node);
+  let closing: Promise<void> | undefined;
+  const close = () => (closing ??= sessions.close());
+  node.onClose(close);
+  app.addHook('onClose', close);
   await sessions.ready;
-  app.addHook('onClose', async () => {
-    await closeSessions(node, sessions);
-  });
+  return sessions;
 }

@@ -1,10 +1,10 @@
-import { defineRoute } from '../route.ts';
+import type { Handler } from '../handler.ts';
+import type { sseRoutes } from '../../wire/routes/streams.ts';
 import { HttpError, jsonError, textError } from '../errors.ts';
-import { parseU64, sessionsOf } from './sessions.ts';
+import { parseU64, type SseSessions } from './sessions.ts';
 import { nowSecs, SESSION_TTL_SECS } from './session.ts';
-import { sseSessionResponse } from '../../wire/events.ts';
 import { forbiddenSession, mayUse } from './access.ts';
-import { ADMIN } from '../../auth/index.ts';
+import { ADMIN } from '../../wire/permission.ts';
 import { maySubscribe } from '../auth/context-access.ts';
 import { allows } from '../auth/principal.ts';
 
@@ -16,18 +16,12 @@ import { allows } from '../auth/principal.ts';
  *
  * `session_id` is a JSON number that may exceed 2^53, so the body is written as text with the exact digits.
  */
-export default defineRoute({
-  method: 'GET',
-  url: '/sse/session/:session_id',
-  access: 'protected',
-  // Owner or administrator: checked below.
-  permission: 'in-handler',
-  response: sseSessionResponse,
-  async handler({ node, params, reply, principal }) {
-    const raw = params.session_id!;
+export default (s: { sessions: SseSessions }): Handler<typeof sseRoutes.sseSession> =>
+  async ({ params, reply, principal }) => {
+    const raw = params.session_id;
     const id = parseU64(raw);
     if (id === null) throw textError(400, `Invalid URL: Cannot parse \`${raw}\` to a \`u64\``);
-    const sessions = sessionsOf(node);
+    const { sessions } = s;
     await sessions.ready;
     let state: { subscriptions: string[]; event_counter: number; status: 'active' | 'persisted' };
     const live = sessions.sessions.get(id);
@@ -55,5 +49,4 @@ export default defineRoute({
       `{"result":{"session_id":${id},"subscriptions":${JSON.stringify(state.subscriptions)},` +
       `"event_counter":${state.event_counter},"status":"${state.status}"}}`;
     return reply.type('application/json').send(json);
-  },
-});
+  };

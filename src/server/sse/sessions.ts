@@ -239,23 +239,3 @@ export class SseSessions {
     await this.flush();
   }
 }
-
-const registry = new WeakMap<Node, SseSessions>();
-
-/** The SSE sessions of a node's server (created on first use; closed with the server or the node). */
-export function sessionsOf(node: Node): SseSessions {
-  let s = registry.get(node);
-  if (!s) {
-    const created = new SseSessions(node);
-    registry.set(node, created);
-    node.onClose(() => closeSessions(node, created));
-    s = created;
-  }
-  return s;
-}
-
-export async function closeSessions(node: Node, sessions = registry.get(node)): Promise<void> {
-  if (!sessions) return;
-  if (registry.get(node) === sessions) registry.delete(node);
-  await sessions.close();
-}

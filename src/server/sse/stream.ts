@@ -1,5 +1,7 @@
-import { defineRoute } from '../route.ts';
-import { parseU64, sessionsOf } from './sessions.ts';
+import type { Handler } from '../handler.ts';
+import type { Services } from '../services.ts';
+import type { sseRoutes } from '../../wire/routes/streams.ts';
+import { parseU64, type SseSessions } from './sessions.ts';
 import type { SseSession } from './session.ts';
 import { mayUse } from './access.ts';
 
@@ -27,15 +29,9 @@ function lastEventId(header: string | string[] | undefined): { session: bigint |
  * otherwise a new session is made. Ours on top of upstream: `Access-Control-Expose-Headers` names the two
  * session headers so browser code can read them, and `X-Accel-Buffering: no` keeps nginx from buffering.
  */
-export default defineRoute({
-  method: 'GET',
-  url: '/sse',
-  access: 'protected',
-  // Any valid credential opens a stream; each subscription is checked (`POST /sse/subscription`).
-  permission: 'in-handler',
-  produces: 'text/event-stream',
-  async handler({ node, req, reply, principal, auth }) {
-    const sessions = sessionsOf(node);
+export default (s: Pick<Services, 'auth'> & { sessions: SseSessions }): Handler<typeof sseRoutes.sseStream> =>
+  async ({ req, reply, principal }) => {
+    const { sessions, auth } = s;
     await sessions.ready;
     if (req.method === 'HEAD') {
       // Headers only; no session is made for a HEAD request.
@@ -71,5 +67,4 @@ export default defineRoute({
     const untrack = auth.streams.track(principal, () => attached.end());
     res.once('close', untrack);
     return reply;
-  },
-});
+  };

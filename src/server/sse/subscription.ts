@@ -1,19 +1,16 @@
-import { z } from 'zod';
-import { defineRoute } from '../route.ts';
+import type { Handler } from '../handler.ts';
+import type { Services } from '../services.ts';
+import type { sseRoutes } from '../../wire/routes/streams.ts';
 import { HttpError, jsonError } from '../errors.ts';
-import { sseSubscribeResponse, sseSubscriptionRequest, sseUnsubscribeResponse } from '../../wire/events.ts';
+import { sseSubscriptionRequest } from '../../wire/events.ts';
 import { parseSubscriptionPayload } from '../ws/payload.ts';
-import { parseU64, sessionsOf } from './sessions.ts';
+import { parseU64, type SseSessions } from './sessions.ts';
 import { forbiddenSession, mayUse } from './access.ts';
 import { permission } from '../../auth/index.ts';
 import { maySubscribe } from '../auth/context-access.ts';
 import { forbidden } from '../auth/principal.ts';
 
-/**
- * The envelope upstream's plain `Json<Request<Value>>` extractor needs (`id` a string): anything else is an
- * axum rejection (415 / 400 / 422 text). The payload is decoded after the session id.
- */
-const envelope = sseSubscriptionRequest.pick({ id: true }).loose();
+/** The payload, decoded after the session id (the envelope is the route's body schema). */
 const payloadSchema = sseSubscriptionRequest.omit({ id: true });
 
 const parseError = (data: string) => new HttpError(400, data, 'json', { error: { type: 'ParseError', data } });
@@ -27,20 +24,13 @@ const parseError = (data: string) => new HttpError(400, data, 'json', { error: {
  * `[server.limits] max_subscriptions_per_client` contexts (default 1,000); a subscribe that would exceed it
  * is refused as a whole with 429 `{"error":"…"}`.
  */
-export default defineRoute({
-  method: 'POST',
-  url: '/sse/subscription',
-  access: 'protected',
-  // The session and the contexts are in the body: checked below.
-  permission: 'in-handler',
-  response: sseSubscribeResponse.or(sseUnsubscribeResponse),
-  body: { schema: envelope as z.ZodType<{ id: string } & Record<string, unknown>>, errors: 'plain' },
-  async handler({ node, body, principal }) {
+export default (s: Pick<Services, 'config'> & { sessions: SseSessions }): Handler<typeof sseRoutes.sseSubscription> =>
+  async ({ body, principal }) => {
     const id = parseU64(body.id);
     if (id === null) throw jsonError(400, 'Invalid Session Id');
     const parsed = parseSubscriptionPayload(body, payloadSchema, () => 'ContextIds');
     if (!parsed.ok) throw parseError(parsed.message);
-    const sessions = sessionsOf(node);
+    const { sessions } = s;
     await sessions.ready;
     const session = sessions.sessions.get(id);
     if (!session || !session.resumed || session.expired()) {
@@ -51,7 +41,7 @@ export default defineRoute({
     if (method === 'subscribe') {
       const denied = contextIds.find((c) => !maySubscribe(principal, c));
       if (denied !== undefined) throw forbidden(permission('context', 'subscribe', denied));
-      const max = node.config.server.limits?.max_subscriptions_per_client ?? 1_000;
+      const max = s.config.server.limits?.max_subscriptions_per_client ?? 1_000;
       const total = new Set([...session.subscriptions.keys(), ...contextIds]).size;
       if (total > max) {
         throw jsonError(429, `subscription limit reached: at most ${max} contexts per session`);
@@ -65,5 +55,4 @@ export default defineRoute({
     session.touch();
     await sessions.persist(session);
     return { result: { status: 'unsubscribed', unsubscribed: removed, requested: contextIds } };
-  },
-});
+  };

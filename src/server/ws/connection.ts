@@ -3,7 +3,7 @@ import type { Node } from '../../node/node.ts';
 import type { Listener, NodeEvent } from '../../node/events.ts';
 import { wsEventFrame } from './encode.ts';
 import { parseFrame } from './frame.ts';
-import { subscribe } from './subscribe.ts';
+import { subscribe, type Subscriber } from './subscribe.ts';
 import { unsubscribe } from './unsubscribe.ts';
 import type { Principal } from '../auth/principal.ts';
 
@@ -30,7 +30,7 @@ export interface WsOptions {
  * Each subscribed context holds exactly one listener on the node's event hub; all of them are released when
  * the socket closes for any reason (client close, error, ping timeout, server shutdown).
  */
-export class WsConnection {
+export class WsConnection implements Subscriber {
   readonly subscriptions = new Map<string, () => void>();
   readonly listener: Listener = (e) => this.push(e);
   private lastPong = Date.now();
@@ -57,6 +57,10 @@ export class WsConnection {
       this.pinger = setInterval(() => this.tick(), options.pingIntervalMs);
       this.pinger.unref();
     }
+  }
+
+  listen(contextId: string): () => void {
+    return this.node.events.subscribe(contextId, this.listener);
   }
 
   /**

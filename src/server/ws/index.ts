@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Node } from '../../node/node.ts';
 import { sendError, textError } from '../errors.ts';
 import type { Guard } from '../route.ts';
-import type { ServerAuth } from '../server.ts';
+import type { ServerAuth } from '../services.ts';
 import { WsConnection } from './connection.ts';
 
 /** Ours: what a client may leave unread before it is closed (1013); upstream blocks its forwarder instead. */

@@ -1,5 +1,16 @@
 import { maySubscribe } from '../auth/context-access.ts';
-import type { WsConnection } from './connection.ts';
+import type { Principal } from '../auth/principal.ts';
+
+/** The subscriptions of one connection, as `subscribe` / `unsubscribe` change them (WsConnection has them). */
+export interface Subscriber {
+  /** Who opened the connection (absent: the node enforces no auth). */
+  readonly principal?: Principal;
+  /** Subscribed context → the function that stops its events. */
+  readonly subscriptions: Map<string, () => void>;
+  readonly options: { readonly maxSubscriptions: number };
+  /** Starts delivering a context's events to the connection; returns the stop function. */
+  listen(contextId: string): () => void;
+}
 
 /**
  * `subscribe` (server-api §9.2): adds the contexts to this connection and answers
@@ -10,7 +21,7 @@ import type { WsConnection } from './connection.ts';
  * A request that would go over is refused as a whole (nothing is added) with the ParseError shape upstream
  * clients already handle: `{"type":"ParseError","data":"subscription limit reached: at most N contexts per connection"}`.
  */
-export function subscribe(conn: WsConnection, contextIds: string[]): { result: unknown } | { error: unknown } {
+export function subscribe(conn: Subscriber, contextIds: string[]): { result: unknown } | { error: unknown } {
   // Ours: only contexts the connection's credential may watch; otherwise nothing is subscribed.
   const denied = contextIds.find((c) => !maySubscribe(conn.principal, c));
   if (denied !== undefined) {
@@ -26,6 +37,6 @@ export function subscribe(conn: WsConnection, contextIds: string[]): { result: u
       },
     };
   }
-  for (const c of fresh) conn.subscriptions.set(c, conn.node.events.subscribe(c, conn.listener));
+  for (const c of fresh) conn.subscriptions.set(c, conn.listen(c));
   return { result: { contextIds } };
 }

@@ -1,10 +1,10 @@
-import type { WsConnection } from './connection.ts';
+import type { Subscriber } from './subscribe.ts';
 
 /**
  * `unsubscribe` (server-api §9.2): removes the contexts; the answer echoes the **requested** ids, including
  * ones that were not subscribed (upstream behaviour).
  */
-export function unsubscribe(conn: WsConnection, contextIds: string[]): { result: unknown } {
+export function unsubscribe(conn: Pick<Subscriber, 'subscriptions'>, contextIds: string[]): { result: unknown } {
   for (const c of contextIds) {
     const off = conn.subscriptions.get(c);
     if (off) {

@@ -1,7 +1,7 @@
 /** The shell: header, navigation, sign-in gate, page routing. */
-import { createContext } from 'preact';
-import { useContext, useEffect, useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { ApiError, client, type NodeInfo } from './lib/api.ts';
+import { NodeContext, type NodeSummary } from './lib/node.ts';
 import { accessToken, authState, goToLogin, onAuthChange, signOut, type AuthState } from './lib/auth.ts';
 import { match, useRoute } from './lib/router.ts';
 import { ErrorBox, Link } from './components/ui.tsx';
@@ -13,14 +13,7 @@ import { EventsPage } from './pages/events.tsx';
 import { ConsolePage } from './pages/console.tsx';
 import { BlobsPage } from './pages/blobs.tsx';
 
-export interface NodeSummary {
-  /** null when the node has no `/admin-api/node-info` (404) — pages show what they can. */
-  info: NodeInfo | null;
-  infoError: unknown;
-}
-
-export const NodeContext = createContext<NodeSummary>({ info: null, infoError: null });
-export const useNode = () => useContext(NodeContext);
+export { NodeContext, useNode, type NodeSummary } from './lib/node.ts';
 
 const NAV: Array<{ to: string; label: string; id: string }> = [
   { to: '/', label: 'Node', id: 'node' },

@@ -1,19 +1,13 @@
-import { permission } from '../../../auth/index.ts';
-import { defineRoute } from '../../route.ts';
+import type { Handler } from '../../handler.ts';
+import type { Services } from '../../services.ts';
+import type { applicationRoutes } from '../../../wire/routes/applications.ts';
 import { Applications } from '../../../node/applications.ts';
 import { pathId } from '../params.ts';
-import { getApplicationResponse } from '../../../wire/admin.ts';
 
 /** A missing application is `{"application":null}` with 200, as upstream. */
-export default defineRoute({
-  method: 'GET',
-  url: '/admin-api/applications/:application_id',
-  access: 'protected',
-    permission: ({ params }) => permission('application', 'list', params.application_id!),
-  response: getApplicationResponse,
-  async handler({ node, params }) {
+export default (s: Pick<Services, 'apps'>): Handler<typeof applicationRoutes.getApplication> =>
+  async ({ params }) => {
     const id = pathId(params.application_id);
-    const meta = await node.apps.get(id);
+    const meta = await s.apps.get(id);
     return { data: { application: meta ? Applications.view(id, meta) : null } };
-  },
-});
+  };

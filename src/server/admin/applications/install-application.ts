@@ -1,9 +1,7 @@
-import { permission } from '../../../auth/index.ts';
-import { defineRoute } from '../../route.ts';
-import { installApplicationRequest, installApplicationResponse } from '../../../wire/admin.ts';
+import type { Handler } from '../../handler.ts';
+import type { Services } from '../../services.ts';
+import type { applicationRoutes } from '../../../wire/routes/applications.ts';
 import { decodeId, encodeId } from '../../../util/ids.ts';
-import { installFailure } from './install-error.ts';
-import { withApplicationLimit } from '../limits.ts';
 import { ownBlobId } from './own-blob.ts';
 import { InstallError } from '../../../node/applications.ts';
 
@@ -23,34 +21,27 @@ function logUrl(url: string): string {
  * A URL of this node's own blob route (`/admin-api/blobs/<id>`, what the dashboard's file upload sends) is
  * read from the blob store instead of downloaded: the download would need a token (ours: upstream 401s).
  */
-export default defineRoute({
-  method: 'POST',
-  url: '/admin-api/install-application',
-  access: 'protected',
-    permission: () => permission('application', 'install'),
-  response: installApplicationResponse,
-  body: { schema: installApplicationRequest, errors: 'validated' },
-  async handler({ node, body, req }) {
+export default (s: Pick<Services, 'apps' | 'limits' | 'config' | 'logger' | 'urls'>): Handler<typeof applicationRoutes.installApplication> =>
+  async ({ body, req }) => {
+    const o = {
+      hash: body.hash ? decodeId(body.hash) : undefined,
+      metadata: body.metadata,
+      package: body.package ?? undefined,
+      version: body.version ?? undefined,
+    };
+    const blobId = ownBlobId(body.url, s.urls(), req);
     try {
-      const o = {
-        hash: body.hash ? decodeId(body.hash) : undefined,
-        metadata: body.metadata,
-        package: body.package ?? undefined,
-        version: body.version ?? undefined,
-      };
-      const blobId = ownBlobId(body.url, node, req);
-      const id = await withApplicationLimit(node, () =>
+      const id = await s.limits.applications.run(() =>
         blobId
-          ? node.apps.installFromBlob(blobId, new URL(body.url).toString(), o)
-          : node.apps.installFromUrl(body.url, o, { allowPrivate: node.config.server.admin?.allow_private_install_urls === true }),
+          ? s.apps.installFromBlob(blobId, new URL(body.url).toString(), o)
+          : s.apps.installFromUrl(body.url, o, { allowPrivate: s.config.server.admin?.allow_private_install_urls === true }),
       );
       return { data: { applicationId: encodeId(id) } };
     } catch (err) {
       // The client gets no internal detail (errno, resolved address); the log does. URL without userinfo/query.
       if (err instanceof InstallError && err.detail) {
-        node.logger.warn({ url: logUrl(body.url), status: err.status, detail: err.detail }, `install-application: ${err.message}`);
+        s.logger.warn({ url: logUrl(body.url), status: err.status, detail: err.detail }, `install-application: ${err.message}`);
       }
-      throw installFailure(err);
+      throw err;
     }
-  },
-});
+  };

@@ -1,28 +1,13 @@
-import { defineRoute } from '../../route.ts';
-import { installApplicationResponse, installDevApplicationRequest } from '../../../wire/admin.ts';
+import type { Handler } from '../../handler.ts';
+import type { Services } from '../../services.ts';
+import type { applicationRoutes } from '../../../wire/routes/applications.ts';
 import { encodeId } from '../../../util/ids.ts';
-import { installFailure } from './install-error.ts';
-import { withApplicationLimit } from '../limits.ts';
 
 /** POST /admin-api/install-dev-application — register a module from the node's own filesystem. */
-export default defineRoute({
-  method: 'POST',
-  url: '/admin-api/install-dev-application',
-  access: 'protected',
-  response: installApplicationResponse,
-  body: { schema: installDevApplicationRequest, errors: 'validated' },
-  async handler({ node, body }) {
-    try {
-      const id = await withApplicationLimit(node, () =>
-        node.apps.installFromPath(body.path, {
-          metadata: body.metadata,
-          package: body.package ?? undefined,
-          version: body.version ?? undefined,
-        }),
-      );
-      return { data: { applicationId: encodeId(id) } };
-    } catch (err) {
-      throw installFailure(err);
-    }
-  },
-});
+export default (s: Pick<Services, 'apps' | 'limits'>): Handler<typeof applicationRoutes.installDevApplication> =>
+  async ({ body }) => {
+    const id = await s.limits.applications.run(() =>
+      s.apps.installFromPath(body.path, { metadata: body.metadata, package: body.package ?? undefined, version: body.version ?? undefined }),
+    );
+    return { data: { applicationId: encodeId(id) } };
+  };

@@ -1,16 +1,10 @@
-import { permission } from '../../../auth/index.ts';
-import { defineRoute } from '../../route.ts';
+import type { Handler } from '../../handler.ts';
+import type { Services } from '../../services.ts';
+import type { applicationRoutes } from '../../../wire/routes/applications.ts';
 import { Applications } from '../../../node/applications.ts';
-import { listApplicationsResponse } from '../../../wire/admin.ts';
 
-export default defineRoute({
-  method: 'GET',
-  url: '/admin-api/applications',
-  access: 'protected',
-    permission: () => permission('application', 'list'),
-  response: listApplicationsResponse,
-  async handler({ node }) {
-    const apps = await node.apps.list();
+export default (s: Pick<Services, 'apps'>): Handler<typeof applicationRoutes.listApplications> =>
+  async () => {
+    const apps = await s.apps.list();
     return { data: { apps: apps.map((a) => Applications.view(a.id, a.meta)) } };
-  },
-});
+  };

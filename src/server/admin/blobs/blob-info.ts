@@ -1,26 +1,18 @@
-import { permission } from '../../../auth/index.ts';
-import { defineRoute } from '../../route.ts';
-import { decodeId } from '../../../util/ids.ts';
+import type { Handler } from '../../handler.ts';
+import type { Services } from '../../services.ts';
+import type { blobRoutes } from '../../../wire/routes/blobs.ts';
 import { jsonError } from '../../errors.ts';
 import { blobHeaders } from './headers.ts';
 import { sniffMime } from './sniff.ts';
+import { blobIdParam } from './blob-id.ts';
 
 /** HEAD /admin-api/blobs/:blob_id — the download headers without a body. */
-export default defineRoute({
-  method: 'HEAD',
-  url: '/admin-api/blobs/:blob_id',
-  access: 'protected',
-    permission: ({ params }) => permission('blob', 'get', params.blob_id!),
-  async handler({ node, params, reply }) {
-    let id: Uint8Array;
-    try {
-      id = decodeId(params.blob_id);
-    } catch {
-      throw jsonError(400, 'Invalid blob ID format');
-    }
-    const info = await node.blobs.info(id);
+export default (s: Pick<Services, 'blobs'>): Handler<typeof blobRoutes.blobInfo> =>
+  async ({ params, reply }) => {
+    const id = blobIdParam(params.blob_id);
+    const info = await s.blobs.info(id);
     if (!info) throw jsonError(404, 'Blob not found');
-    const stream = await node.blobs.stream(id);
+    const stream = await s.blobs.stream(id);
     let head: Buffer = Buffer.alloc(0);
     if (stream) {
       for await (const c of stream) {
@@ -31,5 +23,4 @@ export default defineRoute({
     }
     blobHeaders(reply, info, sniffMime(head));
     return reply.code(200).send();
-  },
-});
+  };

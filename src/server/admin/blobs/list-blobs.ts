@@ -1,16 +1,10 @@
-import { permission } from '../../../auth/index.ts';
-import { defineRoute } from '../../route.ts';
+import type { Handler } from '../../handler.ts';
+import type { Services } from '../../services.ts';
+import type { blobRoutes } from '../../../wire/routes/blobs.ts';
 import { encodeId } from '../../../util/ids.ts';
-import { listBlobsResponse } from '../../../wire/admin.ts';
 
-export default defineRoute({
-  method: 'GET',
-  url: '/admin-api/blobs',
-  access: 'protected',
-    permission: () => permission('blob', 'list'),
-  response: listBlobsResponse,
-  async handler({ node }) {
-    const blobs = await node.blobs.list();
+export default (s: Pick<Services, 'blobs'>): Handler<typeof blobRoutes.listBlobs> =>
+  async () => {
+    const blobs = await s.blobs.list();
     return { data: { blobs: blobs.map((b) => ({ blob_id: encodeId(b.blobId), size: b.size })) } };
-  },
-});
+  };

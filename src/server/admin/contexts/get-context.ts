@@ -1,20 +1,14 @@
-import { permission } from '../../../auth/index.ts';
-import { defineRoute } from '../../route.ts';
+import type { Handler } from '../../handler.ts';
+import type { Services } from '../../services.ts';
+import type { contextRoutes } from '../../../wire/routes/contexts.ts';
 import { Contexts } from '../../../node/contexts.ts';
 import { jsonError } from '../../errors.ts';
 import { pathId } from '../params.ts';
-import { getContextResponse } from '../../../wire/admin.ts';
 
-export default defineRoute({
-  method: 'GET',
-  url: '/admin-api/contexts/:context_id',
-  access: 'protected',
-    permission: ({ params }) => permission('context', 'list', params.context_id!),
-  response: getContextResponse,
-  async handler({ node, params }) {
+export default (s: Pick<Services, 'contexts'>): Handler<typeof contextRoutes.getContext> =>
+  async ({ params }) => {
     const id = pathId(params.context_id);
-    const meta = await node.contexts.meta(id);
+    const meta = await s.contexts.meta(id);
     if (!meta) throw jsonError(404, 'Context not found');
     return { data: Contexts.view(id, meta) };
-  },
-});
+  };

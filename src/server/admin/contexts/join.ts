@@ -1,7 +1,7 @@
-import { defineRoute } from '../../route.ts';
-import { joinRequest, joinResponse } from '../../../wire/membership.ts';
+import type { Handler } from '../../handler.ts';
+import type { Services } from '../../services.ts';
+import type { membershipRoutes } from '../../../wire/routes/contexts.ts';
 import { encodeId } from '../../../util/ids.ts';
-import { contextFailure } from './context-error.ts';
 
 /**
  * POST /admin-api/contexts/join — joins with an invitation payload: the invitee identity must be in this
@@ -9,18 +9,8 @@ import { contextFailure } from './context-error.ts';
  * context's DAG (genesis signed by the context key, membership entries, state deltas), installs the
  * application from the peer if needed, and answers once caught up (or after a bounded wait).
  */
-export default defineRoute({
-  method: 'POST',
-  url: '/admin-api/contexts/join',
-  access: 'protected',
-  response: joinResponse,
-  body: { schema: joinRequest, errors: 'validated' },
-  async handler({ node, body }) {
-    try {
-      const r = await node.sync.join(body.invitationPayload);
-      return { data: { contextId: encodeId(r.contextId), memberPublicKey: encodeId(r.memberPublicKey) } };
-    } catch (err) {
-      throw contextFailure(err);
-    }
-  },
-});
+export default (s: Pick<Services, 'sync'>): Handler<typeof membershipRoutes.join> =>
+  async ({ body }) => {
+    const r = await s.sync.join(body.invitationPayload);
+    return { data: { contextId: encodeId(r.contextId), memberPublicKey: encodeId(r.memberPublicKey) } };
+  };

@@ -1,16 +1,7 @@
-import { permission } from '../../../auth/index.ts';
-import { defineRoute } from '../../route.ts';
+import type { Handler } from '../../handler.ts';
+import type { Services } from '../../services.ts';
+import type { contextRoutes } from '../../../wire/routes/contexts.ts';
 import { Contexts } from '../../../node/contexts.ts';
-import { listContextsResponse } from '../../../wire/admin.ts';
 
-export default defineRoute({
-  method: 'GET',
-  url: '/admin-api/contexts',
-  access: 'protected',
-    permission: () => permission('context', 'list'),
-  response: listContextsResponse,
-  async handler({ node }) {
-    const all = await node.contexts.list();
-    return { data: { contexts: all.map((c) => Contexts.view(c.id, c.meta)) } };
-  },
-});
+export default (s: Pick<Services, 'contexts'>): Handler<typeof contextRoutes.listContexts> =>
+  async () => ({ data: { contexts: (await s.contexts.list()).map((c) => Contexts.view(c.id, c.meta)) } });

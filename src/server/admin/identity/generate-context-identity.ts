@@ -1,14 +1,8 @@
-import { defineRoute } from '../../route.ts';
+import type { Handler } from '../../handler.ts';
+import type { Services } from '../../services.ts';
+import type { contextRoutes } from '../../../wire/routes/contexts.ts';
 import { encodeId } from '../../../util/ids.ts';
-import { generateIdentityResponse } from '../../../wire/admin.ts';
 
 /** POST /admin-api/identity/context — a new keypair in the identity pool (body ignored). */
-export default defineRoute({
-  method: 'POST',
-  url: '/admin-api/identity/context',
-  access: 'protected',
-  response: generateIdentityResponse,
-  async handler({ node }) {
-    return { data: { publicKey: encodeId(await node.contexts.generatePoolIdentity()) } };
-  },
-});
+export default (s: Pick<Services, 'contexts'>): Handler<typeof contextRoutes.generateContextIdentity> =>
+  async () => ({ data: { publicKey: encodeId(await s.contexts.generatePoolIdentity()) } });

@@ -1,11 +1,6 @@
-import { defineRoute } from '../../route.ts';
-import { peersResponse } from '../../../wire/admin.ts';
+import type { Handler } from '../../handler.ts';
+import type { Services } from '../../services.ts';
+import type { networkRoutes } from '../../../wire/routes/public.ts';
 
 /** GET /admin-api/peers — `{"count":n}` without a data wrapper, as upstream. */
-export default defineRoute({
-  method: 'GET',
-  url: '/admin-api/peers',
-  access: 'protected',
-  response: peersResponse,
-  handler: ({ node }) => ({ count: node.peerCount() }),
-});
+export default (s: Pick<Services, 'peerCount'>): Handler<typeof networkRoutes.peers> => () => ({ count: s.peerCount() });

@@ -1,19 +1,13 @@
-import { defineRoute } from '../../route.ts';
+import type { Handler } from '../../handler.ts';
+import type { Services } from '../../services.ts';
+import type { publicRoutes } from '../../../wire/routes/public.ts';
 import { textError } from '../../errors.ts';
 import { readCertificate } from '../../../node/tls.ts';
 
 /** The node's self-signed certificate (made at init) as PEM. Upstream never wrote one, so it always 404'd. */
-export default defineRoute({
-  method: 'GET',
-  url: '/admin-api/certificate',
-  access: 'public',
-  produces: 'text/plain',
-  async handler({ node, reply }) {
-    const tls = await readCertificate(node.dir);
+export default (s: Pick<Services, 'dir'>): Handler<typeof publicRoutes.certificate> =>
+  async ({ reply }) => {
+    const tls = await readCertificate(s.dir);
     if (!tls) throw textError(404, 'Certificate not found');
-    reply
-      .type('text/plain')
-      .header('content-disposition', 'attachment; filename="cert.pem"')
-      .send(tls.cert);
-  },
-});
+    return reply.type('text/plain').header('content-disposition', 'attachment; filename="cert.pem"').send(tls.cert);
+  };

@@ -1,10 +1,4 @@
-import { defineRoute } from '../../route.ts';
-import { healthResponse } from '../../../wire/admin.ts';
+import type { Handler } from '../../handler.ts';
+import type { publicRoutes } from '../../../wire/routes/public.ts';
 
-export default defineRoute({
-  method: 'GET',
-  url: '/admin-api/health',
-  access: 'public',
-  response: healthResponse,
-  handler: () => ({ data: { status: 'alive' } }),
-});
+export default (): Handler<typeof publicRoutes.health> => () => ({ data: { status: 'alive' } });

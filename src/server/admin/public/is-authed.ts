@@ -1,17 +1,19 @@
 import type { FastifyRequest } from 'fastify';
-import type { AuthErrorCode } from '../../../auth/schemas.ts';
-import type { Node } from '../../../node/node.ts';
-import { defineRoute } from '../../route.ts';
+import type { AuthErrorCode } from '../../../wire/auth.ts';
+import type { Handler } from '../../handler.ts';
+import type { Services } from '../../services.ts';
+import type { publicRoutes } from '../../../wire/routes/public.ts';
 import { HttpError } from '../../errors.ts';
-import { healthResponse } from '../../../wire/admin.ts';
 
 const ALIVE = { data: { status: 'alive' } };
 
+type Needs = Pick<Services, 'auth' | 'authService'>;
+
 /** Why the guard refused: mero-auth's own reason in embedded mode, else what the request shows. */
-async function refusal(node: Node, req: FastifyRequest): Promise<{ code: AuthErrorCode; reason: string }> {
+async function refusal(s: Needs, req: FastifyRequest): Promise<{ code: AuthErrorCode; reason: string }> {
   const authorization = req.headers.authorization;
-  if (node.auth) {
-    const r = await node.auth.verifyRequest({ authorization, host: req.headers.host, 'x-forwarded-host': req.headers['x-forwarded-host'] });
+  if (s.authService) {
+    const r = await s.authService.verifyRequest({ authorization, host: req.headers.host, 'x-forwarded-host': req.headers['x-forwarded-host'] });
     if (!r.ok) return { code: r.error, reason: r.reason };
   }
   return authorization === undefined
@@ -26,20 +28,15 @@ async function refusal(node: Node, req: FastifyRequest): Promise<{ code: AuthErr
  * `{"data":null,"error":…}` with `X-Auth-Error` (`missing_token`, `invalid_token`, `token_expired` — a client
  * refreshes then —, `token_revoked`, `invalid_node`). Proxy mode trusting its reverse proxy: always 200.
  */
-export default defineRoute({
-  method: 'GET',
-  url: '/admin-api/is-authed',
-  access: 'public',
-  response: healthResponse,
-  async handler({ node, req, auth }) {
-    if (!auth.guard) return ALIVE;
-    const r = await auth.guard(req);
+export default (s: Needs): Handler<typeof publicRoutes.isAuthed> =>
+  async ({ req }) => {
+    if (!s.auth.guard) return ALIVE;
+    const r = await s.auth.guard(req);
     if (r.ok) return ALIVE;
     if (r.error.status >= 500) throw r.error; // the auth service is unreachable: not the caller's fault
-    const { code, reason } = await refusal(node, req);
+    const { code, reason } = await refusal(s, req);
     throw new HttpError(401, reason, 'json', { data: null, error: reason }, {
       'x-auth-error': code,
       'access-control-expose-headers': 'x-auth-error',
     });
-  },
-});
+  };

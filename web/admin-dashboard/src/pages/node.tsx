@@ -1,5 +1,5 @@
 /** Node identity: DID, peer id, listen addresses, auth mode, version, health, peers. */
-import { useNode } from '../app.tsx';
+import { useNode } from '../lib/node.ts';
 import { ApiError, client } from '../lib/api.ts';
 import { Card, ErrorBox, Id, Link, Loading, PageHead, useAsync } from '../components/ui.tsx';
 

@@ -1,8 +1,10 @@
 import { z } from 'zod';
 
 /**
- * Wire types of mero-auth (upstream `crates/auth`, tag 0.10.0). One zod schema per request/response body;
- * field names are upstream's (snake_case). Exported so clients and tests can reuse them.
+ * Wire types of mero-auth (upstream `crates/auth`, tag 0.10.0): one zod schema per request/response body, field
+ * names upstream's (snake_case). The one place they are declared: mero-auth validates requests with them, its
+ * route declarations (src/wire/routes/auth.ts) name them for the OpenAPI document, and our client validates
+ * answers with them.
  */
 
 /** Every mero-auth response: `{"data": …, "error": null}` or `{"data": null, "error": "<message>"}`. */
@@ -126,6 +128,35 @@ export const ClientKeyInfoSchema = z.object({
   is_valid: z.boolean(),
 });
 export type ClientKeyInfo = z.infer<typeof ClientKeyInfoSchema>;
+
+/** `POST /admin/revoke` answer (`data`). */
+export const RevokeResponseSchema = z.object({ success: z.boolean(), message: z.string() });
+
+/** `POST /admin/keys` answer (`data`). */
+export const CreateKeyResponseSchema = z.object({ status: z.boolean(), message: z.string() });
+
+/**
+ * `DELETE /admin/keys/:key_id` answer (`data`): the revoked key, or (200) `{status:false, message}` when it is the
+ * last active root key.
+ */
+export const DeleteKeyResponseSchema = z.union([
+  z.object({ key_id: z.string(), revoked_at: z.number().nullable() }),
+  z.object({ status: z.literal(false), message: z.string() }),
+]);
+
+/** `DELETE /admin/keys/:key_id/clients/:client_id` answer (`data`). */
+export const RevokeClientKeyResponseSchema = z.object({ message: z.string(), revoked_at: z.number().nullable() });
+
+/** `GET /admin/identity` answer (`data`). */
+export const IdentityResponseSchema = z.object({
+  service: z.string(),
+  version: z.string(),
+  authentication_mode: z.string(),
+  providers: z.array(z.string()),
+});
+
+/** `GET /admin/metrics` answer (`data`). */
+export const MetricsResponseSchema = z.record(z.string(), z.unknown());
 
 /** `GET|PUT /admin/keys/:key_id/permissions` answer (`data`). */
 export const PermissionResponseSchema = z.object({ permissions: z.array(z.string()) });

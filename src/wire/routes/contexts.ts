@@ -1,0 +1,167 @@
+import { route } from '../../http/route.ts';
+import { permission } from '../permission.ts';
+import {
+  contextsWithExecutorsResponse,
+  contextUsersResponse,
+  createContextRequest,
+  createContextResponse,
+  deleteContextResponse,
+  emptyResponse,
+  generateIdentityResponse,
+  getContextResponse,
+  identitiesResponse,
+  listContextsResponse,
+  storageResponse,
+  updateContextApplicationRequest,
+} from '../admin.ts';
+import { capabilitiesRequest, capabilitiesResponse, inviteRequest, inviteResponse, joinRequest, joinResponse, leaveResponse } from '../membership.ts';
+
+type P = { params: Record<string, string> };
+const ctx = ({ params }: P) => params.context_id!;
+const app = ({ params }: P) => params.application_id!;
+
+/** Contexts and their members. */
+export const contextRoutes = {
+  /** Creates a context of an installed application and runs its `init`. */
+  createContext: route({
+    method: 'POST',
+    url: '/admin-api/contexts',
+    access: 'protected',
+    permission: () => permission('context', 'create'),
+    body: { schema: createContextRequest, errors: 'validated' },
+    response: createContextResponse,
+  }),
+  listContexts: route({
+    method: 'GET',
+    url: '/admin-api/contexts',
+    access: 'protected',
+    permission: () => permission('context', 'list'),
+    response: listContextsResponse,
+  }),
+  getContext: route({
+    method: 'GET',
+    url: '/admin-api/contexts/:context_id',
+    access: 'protected',
+    permission: (p) => permission('context', 'list', ctx(p)),
+    response: getContextResponse,
+  }),
+  /** Deleting an unknown context is `{"isDeleted":false}` with 200, as upstream. */
+  deleteContext: route({
+    method: 'DELETE',
+    url: '/admin-api/contexts/:context_id',
+    access: 'protected',
+    permission: (p) => permission('context', 'delete', ctx(p)),
+    response: deleteContextResponse,
+  }),
+  /** Every member of the context. */
+  identities: route({
+    method: 'GET',
+    url: '/admin-api/contexts/:context_id/identities',
+    access: 'protected',
+    permission: (p) => permission('context', 'list', ctx(p)),
+    response: identitiesResponse,
+  }),
+  /** Members whose private key this node holds. */
+  identitiesOwned: route({
+    method: 'GET',
+    url: '/admin-api/contexts/:context_id/identities-owned',
+    access: 'protected',
+    permission: (p) => permission('context', 'list', ctx(p)),
+    response: identitiesResponse,
+  }),
+  /** Real size of the context's state in bytes (upstream's handler is a stub answering 0). */
+  contextStorage: route({
+    method: 'GET',
+    url: '/admin-api/contexts/:context_id/storage',
+    access: 'protected',
+    permission: (p) => permission('context', 'list', ctx(p)),
+    response: storageResponse,
+  }),
+  contextsForApplication: route({
+    method: 'GET',
+    url: '/admin-api/contexts/for-application/:application_id',
+    access: 'protected',
+    permission: (p) => permission('context', 'list', app(p)),
+    response: listContextsResponse,
+  }),
+  /** Unwrapped and snake_case, as upstream. */
+  contextsWithExecutors: route({
+    method: 'GET',
+    url: '/admin-api/contexts/with-executors/for-application/:application_id',
+    access: 'protected',
+    permission: (p) => permission('context', 'list', app(p)),
+    response: contextsWithExecutorsResponse,
+  }),
+  /** Switches the context to another installed application, then runs `migrateMethod` (if given). */
+  updateContextApplication: route({
+    method: 'POST',
+    url: '/admin-api/contexts/:context_id/application',
+    access: 'protected',
+    permission: (p) => permission('context', 'application:update', ctx(p)),
+    body: { schema: updateContextApplicationRequest, errors: 'validated' },
+    response: emptyResponse,
+  }),
+  /** A new key pair in the node's identity pool (body ignored). */
+  generateContextIdentity: route({
+    method: 'POST',
+    url: '/admin-api/identity/context',
+    access: 'protected',
+    response: generateIdentityResponse,
+  }),
+};
+
+/** Membership of participating contexts (docs/network.md). */
+export const membershipRoutes = {
+  /** The inviter signs an "add member" entry; → the base58 invitation payload, `null` for an unknown context. */
+  invite: route({
+    method: 'POST',
+    url: '/admin-api/contexts/invite',
+    access: 'protected',
+    body: { schema: inviteRequest, errors: 'validated' },
+    response: inviteResponse,
+  }),
+  /** Joins with an invitation payload (the invitee identity must be in this node's identity pool). */
+  join: route({
+    method: 'POST',
+    url: '/admin-api/contexts/join',
+    access: 'protected',
+    body: { schema: joinRequest, errors: 'validated' },
+    response: joinResponse,
+  }),
+  /** Ours: `?member=<pk>` (or every owned member) leaves, then the context is deleted here. */
+  leave: route({
+    method: 'DELETE',
+    url: '/admin-api/contexts/:context_id/membership',
+    access: 'protected',
+    permission: (p) => permission('context', 'leave', ctx(p)),
+    query: ['member'],
+    response: leaveResponse,
+  }),
+  grantCapabilities: route({
+    method: 'POST',
+    url: '/admin-api/contexts/:context_id/capabilities/grant',
+    access: 'protected',
+    permission: (p) => permission('context', 'capabilities:grant', ctx(p)),
+    body: { schema: capabilitiesRequest, errors: 'validated' },
+    response: capabilitiesResponse,
+  }),
+  revokeCapabilities: route({
+    method: 'POST',
+    url: '/admin-api/contexts/:context_id/capabilities/revoke',
+    access: 'protected',
+    permission: (p) => permission('context', 'capabilities:revoke', ctx(p)),
+    body: { schema: capabilitiesRequest, errors: 'validated' },
+    response: capabilitiesResponse,
+  }),
+};
+
+/** The seed's historical routes (administrators only: upstream's permission table does not name them). */
+export const legacyRoutes = {
+  /** The seed's member list: `[{userId, joinedAt}]`. */
+  contextUsers: route({
+    method: 'GET',
+    url: '/admin-api/contexts/:context_id/users',
+    access: 'protected',
+    response: contextUsersResponse,
+  }),
+};
