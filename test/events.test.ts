@@ -6,7 +6,7 @@ import { openSse } from './helpers/sse.ts';
 import { encodeId } from '../src/util/ids.ts';
 import type { NodeEvent } from '../src/node/events.ts';
 
-// WebSocket (server-api §9) and SSE (§11) wire behaviour, with events published on the node's hub.
+// WebSocket (docs/events.md, WebSocket) and SSE wire behaviour, with events published on the node's hub.
 
 let n: InProcNode;
 const ctxA = encodeId(new Uint8Array(32).fill(1));
@@ -138,7 +138,7 @@ describe('SSE /sse', () => {
     s.close();
   });
 
-  test('subscription and session errors (spec §11.2, §11.3)', async () => {
+  test('subscription and session errors (docs/events.md, SSE)', async () => {
     const bad = await call(n.url, 'POST', '/sse/subscription', { id: 'abc', method: 'subscribe', params: { contextIds: [] } });
     assert.deepEqual([bad.status, bad.json], [400, { error: 'Invalid Session Id' }]);
     const missing = await call(n.url, 'POST', '/sse/subscription', { id: '12345', method: 'subscribe', params: { contextIds: [] } });

@@ -3,7 +3,7 @@
  * WebSocket/SSE surfaces, against a real in-process node (RocksDB, runtime workers, HTTP server).
  *
  * Every case asserts: no 5xx (the one documented exception: `install-application` of an http(s) URL that
- * cannot be fetched is 502 Bad Gateway), the upstream error shape of the route (server-api §0.4: JSON
+ * cannot be fetched is 502 Bad Gateway), the upstream error shape of the route (docs/wire.md, Errors: JSON
  * `{"error":…}`, text/plain, empty 401/404/405; JSON-RPC envelopes; mero-auth `{"data":null,"error":…}`),
  * an answer within a per-request timeout (no hang), and no leak of a secret planted in the node's
  * environment (path traversal to /proc/self/environ, /etc/passwd…). At the end the node must still serve:
@@ -92,7 +92,7 @@ function seg(s: string): string {
 
 const show = (r: Res) => `${r.status} ${r.type} ${r.text.slice(0, 300)}`;
 
-/** The error shapes upstream answers with (server-api §0.4). */
+/** The error shapes upstream answers with (docs/wire.md, Errors). */
 function assertUpstreamErrorShape(r: Res, where: string): void {
   if (r.status < 400) return;
   if (r.text === '') return; // 401 guard, 404 unknown route, 405 wrong method

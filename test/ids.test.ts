@@ -8,7 +8,7 @@ import { applicationId } from '../src/node/applications.ts';
 import { BlobStore, CHUNK_SIZE } from '../src/node/blobs.ts';
 import { Store } from '../src/store/store.ts';
 
-// Vectors from server-api §0.1 / §4.2 (upstream unit tests and the documented derivation).
+// Vectors from docs/wire.md, Ids and Applications (upstream unit tests and the documented derivation).
 
 test('base58 ids match upstream vectors', () => {
   assert.equal(encodeId(new Uint8Array(32).fill(1)), '4vJ9JU1bJJE96FWSJKvHsmmFADCg4gpZQff4P3bkLKi');
@@ -23,7 +23,7 @@ test('decodeId refuses wrong lengths and characters with upstream messages', () 
   assert.throws(() => decodeId('1'.repeat(46)), /too small/);
 });
 
-test('blob id and application id derivation (worked example of spec §4.2)', async () => {
+test('blob id and application id derivation (worked example of docs/wire.md, Applications)', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'ids-'));
   const store = await Store.open(join(dir, 'db'));
   try {

@@ -10,7 +10,7 @@ import {
 } from '../src/node/sync/codec.ts';
 import { frame, FrameReader, FrameError } from '../src/network/framing.ts';
 
-test('invitation payload: upstream borsh layout (node-internals §0 vector)', () => {
+test('invitation payload: upstream borsh layout (docs/network.md, invitation payload)', () => {
   const payload = encodeInvitation({ contextId: new Uint8Array(32).fill(1), invitee: new Uint8Array(32).fill(2), protocol: 'near', network: 'testnet', contractId: 'calimero.testnet' });
   assert.equal(payload, '4Mb2deLtaS7ApRdhh5ms1GuT2GtGKkKxDMakmd1C3YA2NRYwniNiijac1Nn8NYHVeWoqzvYFpmJMekAeUYKyWpq5j1QaVjpW6r5V86oo3tz6uKx1Hri82LHf8rrs2m2dyjZUZeCaeBEb');
   assert.equal(decodeInvitation(payload).contractId, 'calimero.testnet');

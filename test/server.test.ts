@@ -124,7 +124,7 @@ test('queries see every committed mutation (workers reuse reads only within one 
   assert.deepEqual((await exec('get', { key: 'cache' }, { mode: 'query' })).json.result, { output: '19' });
 });
 
-test('JSON-RPC error types (spec §8.2)', async () => {
+test('JSON-RPC error types (docs/wire.md, JSON-RPC)', async () => {
   const unknownCtx = encodeId(new Uint8Array(32).fill(9));
   assert.deepEqual((await exec('get', { key: 'a' }, { context: unknownCtx })).json.error, { type: 'ContextNotFound' });
   const stranger = encodeId(new Uint8Array(32).fill(3));

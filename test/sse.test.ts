@@ -1,5 +1,5 @@
 /**
- * Server-sent events (server-api §11) against an in-process node: the stream's exact bytes, subscription
+ * Server-sent events (docs/events.md, SSE) against an in-process node: the stream's exact bytes, subscription
  * bodies and errors, session info, replay on reconnect (ours), persistence across a restart, limits, the
  * keep-alive comment, shutdown and the auth guard.
  */
@@ -216,7 +216,7 @@ describe('SSE', () => {
     await s.close();
   });
 
-  test('POST /sse/subscription errors (§11.2)', async () => {
+  test('POST /sse/subscription errors (docs/events.md, SSE)', async () => {
     const s = await openSse(n.url);
     await s.waitFor(1);
     for (const id of ['abc', '-1', '', '18446744073709551616', '1.5']) {

@@ -1,5 +1,5 @@
 /**
- * WebSocket `/ws` (server-api §9) against an in-process node: frames and answers, pushed events, malformed
+ * WebSocket `/ws` (docs/events.md, WebSocket) against an in-process node: frames and answers, pushed events, malformed
  * frames, limits, ping/pong, shutdown, and the auth guard.
  */
 import '../src/polyfills.ts';

@@ -85,7 +85,7 @@ export class ApiError extends Error {
   }
 }
 
-/** A JSON-RPC error object `{type, data?}` (server-api §8.2), or a WebSocket `{"error":{type,data}}` answer. */
+/** A JSON-RPC error object `{type, data?}` (docs/wire.md, JSON-RPC), or a WebSocket `{"error":{type,data}}` answer. */
 export class RpcError extends Error {
   override readonly name = 'RpcError';
   constructor(

@@ -46,7 +46,7 @@ export interface SseClient {
 }
 
 /**
- * Subscribes over SSE (server-api §11) with fetch streaming — Node 20 has no EventSource, and fetch lets the
+ * Subscribes over SSE (docs/events.md, SSE) with fetch streaming — Node 20 has no EventSource, and fetch lets the
  * client send `Authorization`. Resolves once the stream is open and the contexts are subscribed.
  */
 export async function subscribeSse(

@@ -43,7 +43,7 @@ export function wsUrl(base: string, token: string | undefined): string {
 }
 
 /**
- * Connects to `/ws` (server-api §9), subscribes to `contextIds` and resolves once the node confirmed the
+ * Connects to `/ws` (docs/events.md, WebSocket), subscribes to `contextIds` and resolves once the node confirmed the
  * subscription. Pushed frames `{"id":null,"result":NodeEvent}` are validated and passed to `onEvent`.
  */
 export async function connectWs(

@@ -1,5 +1,5 @@
 /**
- * Upstream's stream framing (tokio LengthDelimitedCodec defaults, node-internals §4.2): every frame is a
+ * Upstream's stream framing (tokio LengthDelimitedCodec defaults, docs/network.md, wire formats): every frame is a
  * u32 big-endian length followed by that many bytes. Frames above `max` end the stream with an error.
  */
 import type { Stream } from '@libp2p/interface';

@@ -20,7 +20,7 @@ export interface ApplicationMeta {
   installedAt: number;
 }
 
-/** The wire shape (server-api §3). */
+/** The wire shape (docs/wire.md, Applications). */
 export interface ApplicationView {
   id: string;
   blob: { bytecode: string; compiled: string };
@@ -68,7 +68,7 @@ function u64le(n: number): Uint8Array {
 }
 
 /**
- * ApplicationId of a non-bundle install, as upstream (server-api §4.2):
+ * ApplicationId of a non-bundle install, as upstream (docs/wire.md, Applications):
  * sha256(blob_id ‖ u64le(size) ‖ u32le(len source) ‖ source ‖ u32le(len metadata) ‖ metadata).
  */
 export function applicationId(blobId: Uint8Array, size: number, source: string, metadata: Uint8Array): Uint8Array {

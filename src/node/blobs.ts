@@ -8,7 +8,7 @@ import { Batch, type Store } from '../store/store.ts';
 import { hash } from '../util/ids.ts';
 import { KeyedMutex } from '../util/mutex.ts';
 
-/** Upstream chunk size: blobs are stored as 1 MiB content-addressed chunks (node-internals §1). */
+/** Upstream chunk size: blobs are stored as 1 MiB content-addressed chunks (docs/internals.md). */
 export const CHUNK_SIZE = 1 << 20;
 
 interface BlobMeta {

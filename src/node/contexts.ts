@@ -85,7 +85,7 @@ export type ContextErrorCode =
 
 export class ContextError extends DomainError<ContextErrorCode> {}
 
-/** Alias kinds, as upstream's key prefix (node-internals §2.6). */
+/** Alias kinds, as upstream's key prefix (docs/internals.md). */
 export const ALIAS_KIND = { context: 1, identity: 2, application: 3 } as const;
 export type AliasKind = keyof typeof ALIAS_KIND;
 

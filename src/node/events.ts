@@ -1,4 +1,4 @@
-/** The one node event upstream has at 0.10.0 (server-api §9.3): a context's state changed or it emitted events. */
+/** The one node event upstream has at 0.10.0 (docs/events.md, WebSocket): a context's state changed or it emitted events. */
 export interface ExecutionEvent {
   kind: string;
   data: number[];

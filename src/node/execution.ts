@@ -20,7 +20,7 @@ import {
 import type { EventHub, ExecutionEvent } from './events.ts';
 import type { Metrics } from './metrics.ts';
 
-/** Upstream's ExecuteError / ExecutionError variants (server-api §8.2); `data` is omitted for unit variants. */
+/** Upstream's ExecuteError / ExecutionError variants (docs/wire.md, JSON-RPC); `data` is omitted for unit variants. */
 export type ExecuteErrorCode =
   | 'ContextNotFound'
   | 'Unauthorized'

@@ -9,7 +9,7 @@ import { BlobHashMismatchError, BlobTooLargeError } from '../node/blobs.ts';
 import { WalletError } from '../auth/wallet.ts';
 
 /**
- * Upstream answers errors in four shapes (server-api §0.4). Handlers throw one of these and the server's
+ * Upstream answers errors in four shapes (docs/wire.md, Errors). Handlers throw one of these and the server's
  * error handler writes it; nothing else reaches the client as a 500.
  */
 export class HttpError extends Error {

@@ -3,7 +3,7 @@ import RocksDB from 'rocksdb-native';
 
 /**
  * Kinds of record in the node store ("columns"). Names follow upstream's RocksDB column families
- * (node-internals §2.6) where upstream has one; `sse` and `auth` are ours. Values are our own encodings (JSON
+ * (docs/internals.md) where upstream has one; `sse` and `auth` are ours. Values are our own encodings (JSON
  * or raw bytes): the file format is private to this node, only ids and wire shapes are shared with upstream.
  *
  * All columns share RocksDB's default column family; a key is stored as one byte for its column (its index

@@ -18,7 +18,7 @@ export function encodeId(bytes: Uint8Array): string {
   return base58.encode(bytes);
 }
 
-/** Decodes a base58 id; the message texts follow upstream's (server-api §0.1). */
+/** Decodes a base58 id; the message texts follow upstream's (docs/wire.md, Ids). */
 export function decodeId(s: unknown): Uint8Array {
   if (typeof s !== 'string') throw new IdError('invalid type: expected a base58 encoded hash');
   if (s.length > 45) throw new IdError('buffer provided to decode base58 encoded string into was too small');

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { aliasName, bytes, data, id } from './common.ts';
 
-// ---- node (server-api §2.2, §5.10) -------------------------------------------------------------------------
+// ---- node (docs/wire.md) -------------------------------------------------------------------------------
 
 export const healthResponse = data(z.object({ status: z.string() }));
 export const peersResponse = z.object({ count: z.number().int().nonnegative() });
@@ -10,7 +10,7 @@ export const nodeInfoResponse = data(
   z.object({ peerId: z.string(), listen: z.array(z.string()), authMode: z.string(), version: z.string() }),
 );
 
-// ---- applications (server-api §4) -------------------------------------------------------------------------
+// ---- applications (docs/wire.md, Applications) ----------------------------------------------------------
 
 export const installApplicationRequest = z.object({
   url: z.string().max(2048).refine((s) => URL.canParse(s), { message: 'relative URL without a base' }),
@@ -43,14 +43,14 @@ export const listApplicationsResponse = data(z.object({ apps: z.array(applicatio
 export const getApplicationResponse = data(z.object({ application: application.nullable() }));
 export const uninstallApplicationResponse = data(z.object({ applicationId: id }));
 
-// ---- blobs (§4.5; snake_case on the wire) -----------------------------------------------------------------
+// ---- blobs (docs/wire.md, Applications; snake_case on the wire) -----------------------------------------
 
 export const blobInfo = z.object({ blob_id: id, size: z.number().int().nonnegative() });
 export const uploadBlobResponse = data(blobInfo);
 export const listBlobsResponse = data(z.object({ blobs: z.array(blobInfo) }));
 export const deleteBlobResponse = z.object({ blob_id: id, deleted: z.boolean() });
 
-// ---- contexts (§5) ----------------------------------------------------------------------------------------
+// ---- contexts (docs/wire.md) ----------------------------------------------------------------------------
 
 export const createContextRequest = z.object({
   protocol: z.string().min(1).max(64),
@@ -85,7 +85,7 @@ export const updateContextApplicationRequest = z.object({
   migrateMethod: z.string().min(1).max(256).nullish(),
 });
 
-// ---- aliases (§5.9) ---------------------------------------------------------------------------------------
+// ---- aliases (docs/wire.md) -----------------------------------------------------------------------------
 
 export const createContextAliasRequest = z.object({ alias: aliasName, contextId: id });
 export const createApplicationAliasRequest = z.object({ alias: aliasName, applicationId: id });
@@ -93,7 +93,7 @@ export const createIdentityAliasRequest = z.object({ alias: aliasName, identity:
 export const lookupAliasResponse = data(z.object({ value: id.nullable() }));
 export const listAliasesResponse = data(z.record(z.string(), id));
 
-// ---- the seed's historical routes (§12) -------------------------------------------------------------------
+// ---- the seed's historical routes (docs/wire.md) ---------------------------------------------------------
 
 export const contextUser = z.object({ userId: z.string(), joinedAt: z.number() });
 export const contextUsersResponse = data(z.object({ contextUsers: z.array(contextUser) }));

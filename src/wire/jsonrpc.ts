@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { id } from './common.ts';
 
-/** JSON-RPC request id: string, unsigned integer or null (server-api §8.1). */
+/** JSON-RPC request id: string, unsigned integer or null (docs/wire.md, JSON-RPC). */
 export const requestId = z.union([z.string(), z.number().int().nonnegative(), z.null()]);
 
 export const executionRequest = z.object({

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { data, id } from './common.ts';
 
-/** Request shapes of the membership routes (server-api §5.4, §5.6), kept apart from admin.ts for ownership. */
+/** Request shapes of the membership routes (docs/network.md, membership), kept apart from admin.ts for ownership. */
 
 /** POST /admin-api/contexts/invite */
 export const inviteRequest = z.object({ contextId: id, inviterId: id, inviteeId: id });

@@ -334,7 +334,7 @@ export function decodeResponse(buf: Uint8Array): Response {
   return s;
 }
 
-// ---- invitation payload (server-api §7) ------------------------------------------------------------------------
+// ---- invitation payload (docs/network.md, invitation payload) --------------------------------------------
 
 /**
  * base58(borsh{context_id, invitee_id, protocol, network, contract_id}) exactly as upstream. With no chain,

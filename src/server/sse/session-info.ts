@@ -9,7 +9,7 @@ import { maySubscribe } from '../auth/context-access.ts';
 import { allows } from '../auth/principal.ts';
 
 /**
- * `GET /sse/session/:session_id` (server-api §11.3): 200 with `"status":"active"` for a session a client has
+ * `GET /sse/session/:session_id` (docs/events.md, SSE): 200 with `"status":"active"` for a session a client has
  * attached to since start, `"persisted"` for one known from the store only (or restored at start and not
  * reconnected yet); 410 when expired, 404 when unknown, 500 `{"error":{"type":"InternalError","data":{}}}`
  * when the store fails, 400 text for a path that is not a u64.

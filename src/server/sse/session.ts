@@ -3,7 +3,7 @@ import type { Node } from '../../node/node.ts';
 import type { Listener, NodeEvent } from '../../node/events.ts';
 import { sseEventData } from '../ws/encode.ts';
 
-/** Sessions idle longer than this are expired, as upstream (24 h, server-api §11.1). */
+/** Sessions idle longer than this are expired, as upstream (24 h, docs/events.md, SSE). */
 export const SESSION_TTL_SECS = 86_400;
 /** Ours: replay buffer per session — at most this many events… */
 export const REPLAY_MAX_EVENTS = 1_000;
@@ -92,7 +92,7 @@ class Stream {
 }
 
 /**
- * One SSE session (server-api §11).
+ * One SSE session (docs/events.md, SSE).
  *
  * Improvements over upstream, which spawns one event forwarder per `GET /sse` that never exits (so a
  * session reconnected N times receives every event N+1 times) and drops events while the client is away:

@@ -43,7 +43,7 @@ function isPersisted(v: unknown): v is PersistedSession {
 
 /**
  * All SSE sessions of a server: in memory, persisted in the store's `sse` column
- * (`u64 BE → {"subscriptions":[…],"event_counter":n,"last_activity":unix_secs}`, server-api §11.4).
+ * (`u64 BE → {"subscriptions":[…],"event_counter":n,"last_activity":unix_secs}`, docs/events.md, SSE).
  *
  * - Creation, subscribe and unsubscribe are written before the answer (as upstream); counter and activity
  *   changes are batched every second and on shutdown.

@@ -20,7 +20,7 @@ function lastEventId(header: string | string[] | undefined): { session: bigint |
 }
 
 /**
- * `GET /sse` — opens the event stream (server-api §11.1): headers `content-type: text/event-stream`,
+ * `GET /sse` — opens the event stream (docs/events.md, SSE): headers `content-type: text/event-stream`,
  * `cache-control: no-cache`, `X-SSE-Session-ID`, `X-SSE-Reconnect`; first the `connect` message, then
  * `event:message` / `id:<session>-<n>` / `data:{"result":<event>}` for the subscribed contexts, and a `:`
  * keep-alive comment after 15 s of silence (`MEROD_SSE_KEEPALIVE_MS` changes it).

@@ -16,7 +16,7 @@ const payloadSchema = sseSubscriptionRequest.omit({ id: true });
 const parseError = (data: string) => new HttpError(400, data, 'json', { error: { type: 'ParseError', data } });
 
 /**
- * `POST /sse/subscription` (server-api §11.2), in upstream's order: session id (400 "Invalid Session Id"),
+ * `POST /sse/subscription` (docs/events.md, SSE), in upstream's order: session id (400 "Invalid Session Id"),
  * payload (400 ParseError), session in memory (404). Changes are written to the store before the answer.
  *
  * A session restored from the store at start-up but not reconnected yet answers 404 like upstream (whose

@@ -7,7 +7,7 @@ import { subscribe, type Subscriber } from './subscribe.ts';
 import { unsubscribe } from './unsubscribe.ts';
 import type { Principal } from '../auth/principal.ts';
 
-/** Close code and reason upstream sends when the client stopped answering pings (server-api §9.1). */
+/** Close code and reason upstream sends when the client stopped answering pings (docs/events.md, WebSocket). */
 export const PING_TIMEOUT = { code: 1002, reason: 'Ping timeout' } as const;
 /** Ours: a client that does not read its frames (see `maxBufferedBytes`) is closed with 1013 "Try Again Later". */
 export const TOO_SLOW = { code: 1013, reason: 'Client too slow' } as const;
@@ -24,7 +24,7 @@ export interface WsOptions {
 }
 
 /**
- * One `/ws` connection (server-api §9): subscribe/unsubscribe frames, events pushed for the subscribed
+ * One `/ws` connection (docs/events.md, WebSocket): subscribe/unsubscribe frames, events pushed for the subscribed
  * contexts only, server pings with a pong deadline, client pings answered (by `ws`), binary frames ignored.
  *
  * Each subscribed context holds exactly one listener on the node's event hub; all of them are released when

@@ -5,7 +5,7 @@ import type { NodeEvent } from '../../node/events.ts';
  *
  * The hub hands the same event object to every listener, so each event is serialised once per transport
  * (not once per subscriber) and the text is cached on the object (WeakMap: dropped with the event). The
- * text is written field by field in upstream's order (serde `NodeEvent`, server-api §9.3), whatever order
+ * text is written field by field in upstream's order (serde `NodeEvent`, docs/events.md, WebSocket), whatever order
  * the publisher built its object in: `{"contextId","type","data":{"newRoot","events":[{"kind","data","handler"}]}}`.
  */
 const eventJson = new WeakMap<NodeEvent, string>();
@@ -37,14 +37,14 @@ export function nodeEventJson(e: NodeEvent): string {
   return json;
 }
 
-/** The WebSocket push frame: `{"id":null,"result":<event>}` (server-api §9.3). */
+/** The WebSocket push frame: `{"id":null,"result":<event>}` (docs/events.md, WebSocket). */
 export function wsEventFrame(e: NodeEvent): string {
   let frame = wsFrames.get(e);
   if (frame === undefined) wsFrames.set(e, (frame = `{"id":null,"result":${nodeEventJson(e)}}`));
   return frame;
 }
 
-/** The SSE `data:` payload of an event: `{"result":<event>}` (no `id` key, server-api §11.1). */
+/** The SSE `data:` payload of an event: `{"result":<event>}` (no `id` key, docs/events.md, SSE). */
 export function sseEventData(e: NodeEvent): string {
   let data = sseData.get(e);
   if (data === undefined) sseData.set(e, (data = `{"result":${nodeEventJson(e)}}`));

@@ -2,7 +2,7 @@ import { wsRequest } from '../../wire/events.ts';
 import { parseSubscriptionPayload, type SubscriptionPayload } from './payload.ts';
 
 /**
- * Parsing of one WebSocket text frame (server-api §9.2). Upstream first reads the envelope
+ * Parsing of one WebSocket text frame (docs/events.md, WebSocket). Upstream first reads the envelope
  * `Request<Value> { id: Option<u64>, #[serde(flatten)] payload }`; a frame that fails there (bad JSON, not an
  * object, an `id` that is not a u64) is dropped without an answer. Only then is the payload decoded, and a
  * failure there is answered with a ParseError carrying the request id.

@@ -12,7 +12,7 @@ const SHUTDOWN_GRACE_MS = 1000;
 
 /**
  * Upstream's `WebSocketUpgrade` rejection for a request that is not a valid upgrade (axum 0.7 checks in this
- * order), answered as 400 text `Invalid WebSocket upgrade request: <reason>` (server-api §9.1).
+ * order), answered as 400 text `Invalid WebSocket upgrade request: <reason>` (docs/events.md, WebSocket).
  */
 function upgradeProblem(req: FastifyRequest): string | null {
   const h = req.headers;
@@ -26,7 +26,7 @@ function upgradeProblem(req: FastifyRequest): string | null {
 }
 
 /**
- * WebSocket `/ws` (server-api §9), under `NODE_PATH_PREFIX` when that variable is set (as upstream).
+ * WebSocket `/ws` (docs/events.md, WebSocket), under `NODE_PATH_PREFIX` when that variable is set (as upstream).
  *
  * Before the upgrade: the guard (embedded auth: 401 with an empty body), then upstream's upgrade checks
  * (400 text), then ours: over `[server.limits] max_ws_connections` (default 10,000) the upgrade is refused

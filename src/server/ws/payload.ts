@@ -1,8 +1,8 @@
 import type { z } from 'zod';
 
 /**
- * The subscribe/unsubscribe payload shared by WebSocket frames (server-api §9.2) and `POST /sse/subscription`
- * (§11.2): upstream's `#[serde(tag = "method", content = "params", rename_all = "snake_case")]` enum whose
+ * The subscribe/unsubscribe payload shared by WebSocket frames (docs/events.md, WebSocket) and `POST /sse/subscription`
+ * (docs/events.md, SSE): upstream's `#[serde(tag = "method", content = "params", rename_all = "snake_case")]` enum whose
  * params are `{"contextIds":[…]}`. Validation uses the zod schemas of `src/wire/events.ts`; failures are
  * reported with serde's wording, which is what upstream puts in `{"type":"ParseError","data":"…"}`.
  */
@@ -55,7 +55,7 @@ export function parseSubscriptionPayload(
   if (value === undefined && typeof field === 'string') return { ok: false, message: `missing field \`${field}\`` };
   if (path.length === 1) return { ok: false, message: `invalid type: ${serdeDescribe(value)}, expected struct ${paramsType(method)}` };
   if (path.length === 2) return { ok: false, message: `invalid type: ${serdeDescribe(value)}, expected a sequence` };
-  // An element of contextIds: the id decoder's own text (bs58 / length errors, server-api §0.1).
+  // An element of contextIds: the id decoder's own text (bs58 / length errors, docs/wire.md, Ids).
   if (typeof value !== 'string') return { ok: false, message: `invalid type: ${serdeDescribe(value)}, expected a base58 encoded hash` };
   return { ok: false, message: issue.message };
 }

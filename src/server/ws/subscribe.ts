@@ -13,7 +13,7 @@ export interface Subscriber {
 }
 
 /**
- * `subscribe` (server-api §9.2): adds the contexts to this connection and answers
+ * `subscribe` (docs/events.md, WebSocket): adds the contexts to this connection and answers
  * `{"contextIds":[…as requested…]}`. Ids are not checked for existence (as upstream). Where auth is enforced,
  * each context must be one the credential may watch ({@link maySubscribe}).
  *

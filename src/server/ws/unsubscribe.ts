@@ -1,7 +1,7 @@
 import type { Subscriber } from './subscribe.ts';
 
 /**
- * `unsubscribe` (server-api §9.2): removes the contexts; the answer echoes the **requested** ids, including
+ * `unsubscribe` (docs/events.md, WebSocket): removes the contexts; the answer echoes the **requested** ids, including
  * ones that were not subscribed (upstream behaviour).
  */
 export function unsubscribe(conn: Pick<Subscriber, 'subscriptions'>, contextIds: string[]): { result: unknown } {

@@ -2,7 +2,7 @@ import type { FastifyReply } from 'fastify';
 import { encodeId } from '../../../util/ids.ts';
 import type { BlobInfo } from '../../../node/blobs.ts';
 
-/** The headers upstream sends with a blob (server-api §4.5). */
+/** The headers upstream sends with a blob (docs/wire.md, Applications). */
 export function blobHeaders(reply: FastifyReply, info: BlobInfo, mime: string): void {
   const hex = Buffer.from(info.hash).toString('hex');
   reply

@@ -1,5 +1,5 @@
 /**
- * Live context events over SSE (server-api §11) through the client's `subscribeSse` (fetch streaming, so the
+ * Live context events over SSE (docs/events.md, SSE) through the client's `subscribeSse` (fetch streaming, so the
  * request carries `Authorization: Bearer`, which EventSource cannot; no token in the URL). One subscription
  * for the whole dashboard: it keeps recording while the user moves between pages, so a JSON-RPC call made in
  * the console shows up in the live view. The client reconnects by itself with `Last-Event-ID` and subscribes
