@@ -9,6 +9,7 @@ import {
   ChallengeStore,
   NodeChallengeSchema,
   WalletError,
+  type WalletErrorCode,
   challengeMessageBytes,
   createWalletLogin,
   ethAddressOf,
@@ -95,11 +96,11 @@ function ethBody(ch: NodeChallenge, w: ReturnType<typeof ethWallet>, clientKey: 
   };
 }
 
-async function refused(p: Promise<unknown> | (() => unknown), pattern: RegExp, status = 400) {
+async function refused(p: Promise<unknown> | (() => unknown), pattern: RegExp, code: WalletErrorCode = 'rejected') {
   const run = typeof p === 'function' ? Promise.resolve().then(p) : p;
   await assert.rejects(run, (e: unknown) => {
     assert.ok(e instanceof WalletError, `expected WalletError, got ${String(e)}`);
-    assert.equal(e.status, status);
+    assert.equal(e.code, code);
     assert.match(e.message, pattern);
     return true;
   });
@@ -201,8 +202,8 @@ describe('add-client-key', () => {
   test('a wallet that is not a root key is refused once a root key exists', async () => {
     const login = createWalletLogin({ signer: nodeSigner(), storage: new MemoryAuthStorage() });
     await login.addClientKey(nearBody(login.requestChallenge({}).data, nearWallet(), 'a'));
-    await refused(login.addClientKey(nearBody(login.requestChallenge({}).data, nearWallet(), 'b')), /already has an administrator/, 403);
-    await refused(login.addClientKey(ethBody(login.requestChallenge({}).data, ethWallet(), 'c')), /already has an administrator/, 403);
+    await refused(login.addClientKey(nearBody(login.requestChallenge({}).data, nearWallet(), 'b')), /already has an administrator/, 'administrator_exists');
+    await refused(login.addClientKey(ethBody(login.requestChallenge({}).data, ethWallet(), 'c')), /already has an administrator/, 'administrator_exists');
     // POST root-key (protected route) adds another root key; then that wallet may add client keys
     const second = ethWallet();
     assert.deepEqual(await login.addRootKey(ethBody(login.requestChallenge({}).data, second, 'unused')), { data: 'Root key stored' });

@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { Batch, type Store } from '../store/store.ts';
 import { concat, decodeId, encodeId, hash, ZERO32 } from '../util/ids.ts';
-import { BlobHashMismatchError, BlobTooLargeError, type BlobStore } from './blobs.ts';
+import { BlobError, type BlobStore } from './blobs.ts';
 import { KeyedMutex } from '../util/mutex.ts';
 import { DestinationNotAllowedError, DownloadError, downloadGuarded, isPublicAddress, type DownloadResponse } from '../util/net-policy.ts';
 
@@ -212,8 +212,8 @@ export class Applications {
     try {
       info = await this.blobs.put(checked, { limit: MAX_MODULE_SIZE, expectedHash: o.hash, owner: 'node' });
     } catch (err) {
-      if (err instanceof BlobHashMismatchError) throw new InstallError(err.message);
-      if (err instanceof BlobTooLargeError) throw new InstallError(`application exceeds the limit of ${MAX_MODULE_SIZE} bytes`, 413);
+      if (err instanceof BlobError && err.code === 'hash_mismatch') throw new InstallError(err.message);
+      if (err instanceof BlobError && err.code === 'too_large') throw new InstallError(`application exceeds the limit of ${MAX_MODULE_SIZE} bytes`, 413);
       throw err;
     }
     if (expectedSize !== undefined && info.size !== expectedSize) {

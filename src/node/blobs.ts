@@ -1,4 +1,5 @@
 import { createReadStream } from 'node:fs';
+import { DomainError } from '../util/errors.ts';
 import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -28,9 +29,9 @@ interface BlobMeta {
 }
 
 export interface PutOptions {
-  /** Refuse (BlobTooLargeError) past this many bytes. */
+  /** Refuse (BlobError `too_large`) past this many bytes. */
   limit?: number;
-  /** Refuse (BlobHashMismatchError) unless the content's sha256 is this. */
+  /** Refuse (BlobError `hash_mismatch`) unless the content's sha256 is this. */
   expectedHash?: Uint8Array;
   /**
    * `'node'`: the node stores this for itself (an application's module), so it may collect it once unused.
@@ -39,8 +40,9 @@ export interface PutOptions {
   owner?: 'node';
 }
 
-export class BlobTooLargeError extends Error {}
-export class BlobHashMismatchError extends Error {}
+/** Why the blob store refused a blob: over the size limit, or content not matching the announced hash. */
+export type BlobErrorCode = 'too_large' | 'hash_mismatch';
+export class BlobError extends DomainError<BlobErrorCode> {}
 
 export interface BlobInfo {
   blobId: Uint8Array;
@@ -67,7 +69,7 @@ export class BlobStore {
     return join(this.dir, id);
   }
 
-  /** Streams `input` into the store. Rejects with BlobTooLargeError past `limit` bytes. */
+  /** Streams `input` into the store. Rejects with BlobError `too_large` past `limit` bytes. */
   async put(input: AsyncIterable<Uint8Array> | Uint8Array, o: PutOptions = {}): Promise<BlobInfo> {
     await mkdir(this.dir, { recursive: true });
     const limit = o.limit ?? Number.MAX_SAFE_INTEGER;
@@ -103,7 +105,7 @@ export class BlobStore {
       for await (const piece of source) {
         const buf = Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength);
         size += buf.length;
-        if (size > limit) throw new BlobTooLargeError(`blob exceeds the limit of ${limit} bytes`);
+        if (size > limit) throw new BlobError('too_large', `blob exceeds the limit of ${limit} bytes`);
         whole.update(buf);
         pending.push(buf);
         pendingLen += buf.length;
@@ -118,7 +120,7 @@ export class BlobStore {
       if (pendingLen > 0) await flushChunk(Buffer.concat(pending));
       const fileHash = whole.digest();
       if (o.expectedHash && !Buffer.from(o.expectedHash).equals(Buffer.from(fileHash))) {
-        throw new BlobHashMismatchError('fatal: blob hash mismatch');
+        throw new BlobError('hash_mismatch', 'fatal: blob hash mismatch');
       }
       const blobId = hash(...chunkIds);
       await this.commitMeta(blobId, size, fileHash, chunkIds, o.owner === 'node');

@@ -5,8 +5,8 @@ import type { ContextErrorCode } from '../node/contexts.ts';
 import type { ExecuteErrorCode } from '../node/execution.ts';
 import type { CodecErrorCode } from '../node/sync/codec.ts';
 import { InstallError } from '../node/applications.ts';
-import { BlobHashMismatchError, BlobTooLargeError } from '../node/blobs.ts';
-import { WalletError } from '../auth/wallet.ts';
+import type { BlobErrorCode } from '../node/blobs.ts';
+import type { WalletErrorCode } from '../auth/wallet.ts';
 
 /**
  * Upstream answers errors in four shapes (docs/wire.md, Errors). Handlers throw one of these and the server's
@@ -33,10 +33,13 @@ export const textError = (status: number, message: string) => new HttpError(stat
  * HTTP status of each domain error code: the one place where the domain's failures become HTTP. Each area adds
  * its codes in its own block (typed as `Record<ItsCode, number>` so a new code without a status fails to compile).
  */
-const DOMAIN_STATUS: Record<string, number> = {};
+const DOMAIN_STATUS: Record<string, Answer> = {};
 
-/** Registers the statuses of one area's codes (called once per area below, at module load). */
-function statuses<C extends string>(table: Record<C, number>): void {
+/** How a code is answered: a status (JSON `{"error": message}`), or a status with upstream's text for it. */
+type Answer = number | { status: number; message: (message: string) => string };
+
+/** Registers the answers of one area's codes (called once per area below, at module load). */
+function statuses<C extends string>(table: Record<C, Answer>): void {
   Object.assign(DOMAIN_STATUS, table);
 }
 
@@ -68,20 +71,26 @@ statuses<ExecuteErrorCode>({
 statuses<CodecErrorCode>({ truncated: 400, trailing_bytes: 400, bad_length: 400, too_many: 400, unknown_tag: 400, bad_signature: 400, not_base58: 400 });
 statuses<'invalid_id'>({ invalid_id: 400 });
 
+// ---- blobs (src/node/blobs.ts): upstream's `Failed to store blob: …` ----------------------------------------------
+statuses<BlobErrorCode>({
+  too_large: { status: 413, message: (m) => `Failed to store blob: ${m}` },
+  hash_mismatch: { status: 400, message: () => 'Failed to store blob: hash mismatch' },
+});
+
+// ---- the seed's wallet login (src/auth/wallet) --------------------------------------------------------------------
+statuses<WalletErrorCode>({ rejected: 400, administrator_exists: 403 });
+
 /** A domain error as upstream's `{"error":"…"}` answer; unknown codes are the client's fault (400). */
 export function domainHttpError(err: DomainError): HttpError {
-  return new HttpError(DOMAIN_STATUS[err.code] ?? 400, err.message, 'json');
+  const a = DOMAIN_STATUS[err.code] ?? 400;
+  return typeof a === 'number' ? new HttpError(a, err.message, 'json') : new HttpError(a.status, a.message(err.message), 'json');
 }
 
 /**
- * The error classes that still carry their own status, in the shapes upstream answers them: install failures as
- * text/plain, blob store refusals and wallet login failures as JSON.
+ * The error class that still carries its own status (install failures, answered as text/plain like upstream's).
  */
 function nodeHttpError(err: unknown): HttpError | undefined {
   if (err instanceof InstallError) return textError(err.status, err.message);
-  if (err instanceof BlobTooLargeError) return jsonError(413, `Failed to store blob: ${err.message}`);
-  if (err instanceof BlobHashMismatchError) return jsonError(400, 'Failed to store blob: hash mismatch');
-  if (err instanceof WalletError) return jsonError(err.status, err.message);
   return undefined;
 }
 

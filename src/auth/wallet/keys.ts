@@ -134,7 +134,7 @@ export class WalletKeyStore {
         if (!auth.adminAuthorised && (await auth.hasAdministrator())) {
           throw new WalletError(
             'This node already has an administrator: a new wallet needs an administrator token (Authorization: Bearer) or a signature by an existing root key',
-            403,
+            'administrator_exists',
           );
         }
         await this.addRootKey(v.verifyingKey, v.wallet, v.walletAddress);

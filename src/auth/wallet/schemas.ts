@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DomainError } from '../../util/errors.ts';
 import { isId } from '../../util/ids.ts';
 
 // ---------------------------------------------------------------------------------------------------------
@@ -72,12 +73,12 @@ export type AddPublicKeyRequest = z.infer<typeof AddPublicKeyRequestSchema>;
 export const AddClientKeyRequestSchema = AddPublicKeyRequestSchema;
 export const RootKeyRequestSchema = AddPublicKeyRequestSchema;
 
-/** A refusal: status 400 with upstream's message (the node answers `{"error": message}`). */
-export class WalletError extends Error {
-  constructor(
-    message: string,
-    readonly status: 400 | 401 | 403 | 500 = 400,
-  ) {
-    super(message);
+/** Why a wallet login is refused: a bad request or signature, or a new root wallet while an administrator exists. */
+export type WalletErrorCode = 'rejected' | 'administrator_exists';
+
+/** A refusal with upstream's message (the node answers `{"error": message}`, status by code in src/server/errors.ts). */
+export class WalletError extends DomainError<WalletErrorCode> {
+  constructor(message: string, code: WalletErrorCode = 'rejected') {
+    super(code, message);
   }
 }
