@@ -11,7 +11,7 @@ import { SseSessions } from './sessions.ts';
  * listens; on server close (or node close, whichever comes first) every open stream is ended (response ended,
  * socket closed: shutdown never waits on a stream) and pending session state is written.
  */
-export async function sseSessions(app: FastifyInstance, node: Node): Promise<SseSessions> {
+export async function sseSessions(app: FastifyInstance, node: Pick<Node, 'events' | 'metrics' | 'config' | 'logger' | 'store' | 'onClose'>): Promise<SseSessions> {
   const sessions = new SseSessions(node);
   let closing: Promise<void> | undefined;
   const close = () => (closing ??= sessions.close());

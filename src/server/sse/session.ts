@@ -129,7 +129,7 @@ export class SseSession {
 
   constructor(
     readonly id: bigint,
-    private readonly node: Node,
+    private readonly node: Pick<Node, 'events' | 'metrics'>,
     /** Called when state worth persisting changed without an immediate write (counter, activity). */
     private readonly dirty: (s: SseSession) => void,
   ) {

@@ -67,7 +67,7 @@ export class SseSessions {
   private readonly sweeper: NodeJS.Timeout;
   private closed = false;
 
-  constructor(private readonly node: Node) {
+  constructor(private readonly node: Pick<Node, 'events' | 'metrics' | 'config' | 'logger' | 'store'>) {
     const keepAlive = Number(process.env.MEROD_SSE_KEEPALIVE_MS);
     this.keepAliveMs = Number.isFinite(keepAlive) && keepAlive > 0 ? keepAlive : DEFAULT_KEEPALIVE_MS;
     this.maxSessions = node.config.server.limits?.max_sse_sessions ?? 10_000;

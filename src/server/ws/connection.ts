@@ -41,7 +41,7 @@ export class WsConnection implements Subscriber {
 
   constructor(
     readonly socket: WebSocket,
-    readonly node: Node,
+    readonly node: Pick<Node, 'events' | 'metrics'>,
     readonly options: WsOptions,
     /** Who opened the connection (absent: the node enforces no auth); subscriptions are checked against it. */
     readonly principal?: Principal,

@@ -33,7 +33,7 @@ function upgradeProblem(req: FastifyRequest): string | null {
  * with 429 text. After it, {@link WsConnection} serves the socket. On server close every socket gets a close
  * frame and, after a short grace, is cut, so shutdown never waits on a client.
  */
-export async function registerWs(app: FastifyInstance, node: Node, auth: ServerAuth, guard?: Guard): Promise<void> {
+export async function registerWs(app: FastifyInstance, node: Pick<Node, 'events' | 'metrics' | 'config'>, auth: ServerAuth, guard?: Guard): Promise<void> {
   const config = node.config.server.websocket!;
   const limits = node.config.server.limits;
   const maxConnections = limits?.max_ws_connections ?? 10_000;
