@@ -7,6 +7,7 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Command, CommanderError, Option } from 'commander';
 import { ApiError, NodeMeroClient, ResponseError, RpcError, type AliasKind, type Capability, type NodeEvent } from '../client/node.ts';
+import { isId } from '../util/ids.ts';
 import pkg from '../../package.json' with { type: 'json' };
 
 /** `meroctl`: a command line over the typed client (src/client). Errors: message on stderr, exit code 1 (usage: 2). */
@@ -87,6 +88,27 @@ app
     await client().uninstallApplication(id);
     print({ uninstalled: id }, () => `uninstalled ${id}`);
   });
+app
+  .command('list-packages')
+  .description('package names of the installed applications')
+  .action(async () => {
+    const packages = await client().listPackages();
+    print({ packages }, () => table(packages));
+  });
+app
+  .command('list-versions <package>')
+  .description('installed versions of a package')
+  .action(async (name: string) => {
+    const versions = await client().listVersions(name);
+    print({ versions }, () => table(versions));
+  });
+app
+  .command('get-latest-version <package>')
+  .description('the newest installed version of a package and its application id')
+  .action(async (name: string) => {
+    const latest = await client().getLatestVersion(name);
+    print(latest, () => (latest.version === null ? `no versions of ${name}` : `${latest.version}  ${latest.applicationId}`));
+  });
 
 // ---- contexts -------------------------------------------------------------------------------------------------
 
@@ -125,6 +147,22 @@ ctx
     const deleted = await client().deleteContext(id);
     if (!deleted) throw new Error(`no such context ${id}`);
     print({ isDeleted: deleted }, () => `deleted ${id}`);
+  });
+ctx
+  .command('sync')
+  .description('ask the node to pull from its peers now (one context, or all with --all)')
+  .option('-c, --context <idOrAlias>', 'the context (id or context alias)', 'default')
+  .option('-a, --all', 'every context')
+  .action(async (o: { context: string; all?: boolean }) => {
+    const c = client();
+    if (o.all) {
+      await c.syncContext();
+      return print({ data: null }, () => 'sync requested for every context');
+    }
+    const id = isId(o.context) ? o.context : await c.lookupAlias('context', o.context);
+    if (!id) throw new Error(`unable to resolve context alias ${o.context}`);
+    await c.syncContext(id);
+    print({ data: null }, () => `sync requested for ${id}`);
   });
 ctx
   .command('identities <id>')
