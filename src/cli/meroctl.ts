@@ -51,18 +51,21 @@ app
   .description('install a WASM application: a local path (install-dev-application) or an http(s) URL (install-application)')
   .option('--metadata <json>', 'metadata (JSON, stored as its UTF-8 bytes)')
   .option('--hash <base58>', 'expected sha256 of the file (URL installs)')
-  .action(async (src: string, o: { metadata?: string; hash?: string }) => {
+  .option('--package <name>', 'package name (default on the node: unknown)')
+  .option('--package-version <version>', 'version of the package, e.g. 1.0.0; also --version, as upstream (default on the node: 0.0.0)')
+  .action(async (src: string, o: { metadata?: string; hash?: string; package?: string; packageVersion?: string }) => {
     const metadata = parseJson(o.metadata, '--metadata');
+    const named = { package: o.package, version: o.packageVersion };
     let id: string;
     if (/^https?:\/\//i.test(src)) {
-      id = await client().installApplication({ url: src, metadata, hash: o.hash });
+      id = await client().installApplication({ url: src, metadata, hash: o.hash, ...named });
     } else {
       const path = resolve(src);
       // The node reads the path itself; checking here gives a clearer message when both run on one machine.
       await stat(path).catch(() => {
         throw new Error(`no such file: ${path}`);
       });
-      id = await client().installDevApplication({ path, metadata });
+      id = await client().installDevApplication({ path, metadata, ...named });
     }
     print({ applicationId: id }, () => id);
   });
@@ -418,8 +421,17 @@ function describe(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/**
+ * Upstream's `app install --version <v>`: commander would take `--version` anywhere as the program's own flag,
+ * so after `install` it is passed on as `--package-version`.
+ */
+function argv(): string[] {
+  const at = process.argv.indexOf('install');
+  return process.argv.map((a, i) => (at > 1 && i > at && /^--version(=|$)/.test(a) ? a.replace('--version', '--package-version') : a));
+}
+
 try {
-  await program.parseAsync(process.argv);
+  await program.parseAsync(argv());
 } catch (err) {
   if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 2);
   process.stderr.write(`error: ${describe(err)}\n`);
