@@ -95,6 +95,36 @@ describe('upstream parity routes', () => {
     assert.match(verify.json.error, /not available on this node/);
   });
 
+  test("JSON-RPC ParseError texts are serde's, as upstream (issue #14 item 7)", async () => {
+    const app = await install([10]);
+    const created = (await post('/admin-api/contexts', { protocol: 'near', applicationId: app, initializationParams: [] })).json.data;
+    const ctx: string = created.contextId;
+    const member: string = created.memberPublicKey;
+    const rpc = async (body: Record<string, unknown>) => {
+      const r = await post('/jsonrpc', { jsonrpc: '2.0', id: 7, ...body });
+      assert.equal(r.status, 200, r.text);
+      return r.json;
+    };
+    const parseError = async (body: Record<string, unknown>) => {
+      const r = await rpc(body);
+      assert.equal(r.error?.type, 'ParseError', JSON.stringify(r));
+      return r.error.data as string;
+    };
+    const params = { contextId: ctx, method: 'get', argsJson: { key: 'a' }, executorPublicKey: member };
+    assert.equal(await parseError({ method: 'foo', params }), 'unknown variant `foo`, expected `execute`');
+    assert.equal(await parseError({ params }), 'missing field `method`');
+    assert.equal(await parseError({ method: 'execute' }), 'missing field `params`');
+    assert.equal(await parseError({ method: 'execute', params: { contextId: ctx, method: 'get', executorPublicKey: member } }), 'missing field `argsJson`');
+    assert.equal(await parseError({ method: 'execute', params: { ...params, method: 'm'.repeat(300) } }), "Field 'method' exceeds maximum length of 256 characters (got 300)");
+    assert.equal(
+      await parseError({ method: 'execute', params: { ...params, method: 'get\u0007' } }),
+      "Field 'method' has invalid format: contains control character '\\u{7}' which is not allowed",
+    );
+    // argsJson null is a value (the app gets `null`), and our query/mutate stay accepted.
+    assert.deepEqual((await rpc({ method: 'execute', params: { ...params, method: 'len', argsJson: null } })).result, { output: 0 });
+    assert.deepEqual((await rpc({ method: 'query', params: { ...params, method: 'len', argsJson: {} } })).result, { output: 0 });
+  });
+
   test('the OpenAPI document lists the new routes', async () => {
     const doc = (await get('/admin-api/openapi.json')).json;
     for (const path of ['/admin-api/packages', '/admin-api/packages/{package}/latest', '/admin-api/contexts/sync', '/admin-api/contexts/sync/{context_id}', '/admin-api/tee/attest', '/admin-api/contexts/invite-specialized-node']) {
