@@ -74,7 +74,7 @@ describe('upstream parity routes', () => {
 
   test('TEE routes: upstream validation texts, then upstream error shape saying attestation is unavailable', async () => {
     const info = await get('/admin-api/tee/info');
-    assert.equal(info.status, 500);
+    assert.equal(info.status, 501);
     assert.match(info.json.error, /^Failed to get TEE info: /);
     const short = await post('/admin-api/tee/attest', { nonce: 'abc' });
     assert.deepEqual([short.status, short.json], [400, { error: "Field 'nonce' must be exactly 64 characters (got 3)" }]);

@@ -20,7 +20,8 @@ const NO_SPECIALIZED = 'Inviting specialized (TEE) nodes is not available on thi
 
 /** upstream `validate_hex_string(value, field, 32)` */
 function hex32(value: string, field: string): string | null {
-  if (value.length !== 64) return `Field '${field}' must be exactly 64 characters (got ${Buffer.byteLength(value)})`;
+  const len = Buffer.byteLength(value); // Rust's str::len: UTF-8 bytes
+  if (len !== 64) return `Field '${field}' must be exactly 64 characters (got ${len})`;
   if (!/^[0-9a-fA-F]*$/.test(value)) return `Field '${field}' contains invalid hex encoding: contains non-hexadecimal characters`;
   return null;
 }
@@ -42,9 +43,9 @@ function base64Problem(s: string): string | null {
   return null;
 }
 
-/** GET /admin-api/tee/info — 500 as upstream when no TEE information can be read. */
+/** GET /admin-api/tee/info — upstream's text for unreadable TEE information; 501 here (upstream: 500). */
 export const teeInfo = (): Handler<typeof publicRoutes.teeInfo> => () => {
-  throw jsonError(500, NO_TEE_INFO);
+  throw jsonError(501, NO_TEE_INFO);
 };
 
 /** POST /admin-api/tee/attest — nonce and application checked as upstream, then 501. */
