@@ -242,12 +242,18 @@ describe('embedded auth: full flow in Chromium', { timeout: 180_000 }, () => {
     await nav(page, 'applications');
     await page.getByTestId('install-url').fill(wasm.url);
     await page.getByTestId('install-metadata').fill('{"name":"kv-store"}');
+    await page.getByTestId('install-package').fill('com.example.kv');
+    await page.getByTestId('install-version').fill('1.2.0');
     await page.getByTestId('install-submit').click();
     const ok = page.getByTestId('install-success').or(page.getByTestId('install-error'));
     await ok.waitFor({ timeout: 30_000 });
     await assertNoErrorBox(page, 'install-error');
     const row = page.getByTestId('app-row').filter({ hasText: 'kv-store' });
     await row.waitFor({ timeout: 10_000 });
+    // The packages card lists the package with its version as the latest.
+    const pkg = page.locator('[data-testid="package-row"][data-package="com.example.kv"]');
+    await pkg.waitFor({ timeout: 10_000 });
+    assert.equal((await pkg.getByTestId('package-latest').textContent())?.trim(), '1.2.0');
     await shot(page, 'applications');
   });
 

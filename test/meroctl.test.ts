@@ -117,6 +117,28 @@ describe('meroctl', () => {
     }
   });
 
+  test('app list-packages, list-versions, get-latest-version; install --package/--version; context sync', async () => {
+    const file = appPath('kv-store');
+    const v1 = (await runJson('app', 'install', file, '--metadata', '1', '--package', 'com.meroctl', '--version', '1.9.0')).applicationId;
+    const v2 = (await runJson('app', 'install', file, '--metadata', '2', '--package', 'com.meroctl', '--package-version', '1.10.0')).applicationId;
+    assert.notEqual(v1, v2);
+    assert.ok((await runJson('app', 'list-packages')).packages.includes('com.meroctl'));
+    assert.match(ok(await run('app', 'list-packages')).stdout, /^com\.meroctl$/m);
+    assert.deepEqual([...(await runJson('app', 'list-versions', 'com.meroctl')).versions].sort(), ['1.10.0', '1.9.0']);
+    assert.deepEqual(await runJson('app', 'get-latest-version', 'com.meroctl'), { applicationId: v2, version: '1.10.0' });
+    assert.equal(ok(await run('app', 'get-latest-version', 'com.meroctl')).stdout, `1.10.0  ${v2}\n`);
+    assert.deepEqual(await runJson('app', 'get-latest-version', 'com.none'), { applicationId: null, version: null });
+    assert.equal(ok(await run('app', 'list-versions', 'com.none')).stdout, '(none)\n');
+
+    const { contextId } = await runJson('context', 'create', v2, '--params', '{}');
+    assert.deepEqual(await runJson('context', 'sync', '--context', contextId), { data: null });
+    assert.deepEqual(await runJson('context', 'sync', '--all'), { data: null });
+    assert.match(ok(await run('context', 'sync', '-c', contextId)).stdout, new RegExp(`sync requested for ${contextId}`));
+    ok(await run('alias', 'create', 'context', 'default', contextId));
+    assert.match(ok(await run('context', 'sync')).stdout, new RegExp(`sync requested for ${contextId}`));
+    failed(await run('context', 'sync', '-c', 'nosuchalias'), /unable to resolve context alias nosuchalias/);
+  });
+
   test('blob upload, ls, get (stdout and -o), rm; errors', async () => {
     const content = new Uint8Array(2 * 1024 * 1024 + 5).map((_, i) => (i * 7) & 0xff);
     const file = join(tmp, 'blob.bin');

@@ -7,6 +7,7 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Command, CommanderError, Option } from 'commander';
 import { ApiError, NodeMeroClient, ResponseError, RpcError, type AliasKind, type Capability, type NodeEvent } from '../client/node.ts';
+import { isId } from '../util/ids.ts';
 import pkg from '../../package.json' with { type: 'json' };
 
 /** `meroctl`: a command line over the typed client (src/client). Errors: message on stderr, exit code 1 (usage: 2). */
@@ -50,18 +51,21 @@ app
   .description('install a WASM application: a local path (install-dev-application) or an http(s) URL (install-application)')
   .option('--metadata <json>', 'metadata (JSON, stored as its UTF-8 bytes)')
   .option('--hash <base58>', 'expected sha256 of the file (URL installs)')
-  .action(async (src: string, o: { metadata?: string; hash?: string }) => {
+  .option('--package <name>', 'package name (default on the node: unknown)')
+  .option('--package-version <version>', 'version of the package, e.g. 1.0.0; also --version, as upstream (default on the node: 0.0.0)')
+  .action(async (src: string, o: { metadata?: string; hash?: string; package?: string; packageVersion?: string }) => {
     const metadata = parseJson(o.metadata, '--metadata');
+    const named = { package: o.package, version: o.packageVersion };
     let id: string;
     if (/^https?:\/\//i.test(src)) {
-      id = await client().installApplication({ url: src, metadata, hash: o.hash });
+      id = await client().installApplication({ url: src, metadata, hash: o.hash, ...named });
     } else {
       const path = resolve(src);
       // The node reads the path itself; checking here gives a clearer message when both run on one machine.
       await stat(path).catch(() => {
         throw new Error(`no such file: ${path}`);
       });
-      id = await client().installDevApplication({ path, metadata });
+      id = await client().installDevApplication({ path, metadata, ...named });
     }
     print({ applicationId: id }, () => id);
   });
@@ -86,6 +90,27 @@ app
   .action(async (id: string) => {
     await client().uninstallApplication(id);
     print({ uninstalled: id }, () => `uninstalled ${id}`);
+  });
+app
+  .command('list-packages')
+  .description('package names of the installed applications')
+  .action(async () => {
+    const packages = await client().listPackages();
+    print({ packages }, () => table(packages));
+  });
+app
+  .command('list-versions <package>')
+  .description('installed versions of a package')
+  .action(async (name: string) => {
+    const versions = await client().listVersions(name);
+    print({ versions }, () => table(versions));
+  });
+app
+  .command('get-latest-version <package>')
+  .description('the newest installed version of a package and its application id')
+  .action(async (name: string) => {
+    const latest = await client().getLatestVersion(name);
+    print(latest, () => (latest.version === null ? `no versions of ${name}` : `${latest.version}  ${latest.applicationId}`));
   });
 
 // ---- contexts -------------------------------------------------------------------------------------------------
@@ -125,6 +150,22 @@ ctx
     const deleted = await client().deleteContext(id);
     if (!deleted) throw new Error(`no such context ${id}`);
     print({ isDeleted: deleted }, () => `deleted ${id}`);
+  });
+ctx
+  .command('sync')
+  .description('ask the node to pull from its peers now (one context, or all with --all)')
+  .option('-c, --context <idOrAlias>', 'the context (id or context alias)', 'default')
+  .option('-a, --all', 'every context')
+  .action(async (o: { context: string; all?: boolean }) => {
+    const c = client();
+    if (o.all) {
+      await c.syncContext();
+      return print({ data: null }, () => 'sync requested for every context');
+    }
+    const id = isId(o.context) ? o.context : await c.lookupAlias('context', o.context);
+    if (!id) throw new Error(`unable to resolve context alias ${o.context}`);
+    await c.syncContext(id);
+    print({ data: null }, () => `sync requested for ${id}`);
   });
 ctx
   .command('identities <id>')
@@ -380,8 +421,17 @@ function describe(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/**
+ * Upstream's `app install --version <v>`: commander would take `--version` anywhere as the program's own flag,
+ * so after `install` it is passed on as `--package-version`.
+ */
+function argv(): string[] {
+  const at = process.argv.indexOf('install');
+  return process.argv.map((a, i) => (at > 1 && i > at && /^--version(=|$)/.test(a) ? a.replace('--version', '--package-version') : a));
+}
+
 try {
-  await program.parseAsync(process.argv);
+  await program.parseAsync(argv());
 } catch (err) {
   if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 2);
   process.stderr.write(`error: ${describe(err)}\n`);

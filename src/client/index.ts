@@ -151,6 +151,21 @@ export class MeroClient extends HttpClient {
     return (await this.call(r.uninstallApplication, { params: { application_id: id } })).data.applicationId;
   }
 
+  /** Distinct package names of the installed applications (`unknown` for those installed without one). */
+  async listPackages(): Promise<string[]> {
+    return (await this.call(r.listPackages)).packages;
+  }
+
+  /** Versions of a package, one per installed application. */
+  async listVersions(pkg: string): Promise<string[]> {
+    return (await this.call(r.listVersions, { params: { package: pkg } })).versions;
+  }
+
+  /** The newest version of a package and its application (both null when none is installed). */
+  async getLatestVersion(pkg: string): Promise<{ applicationId: string | null; version: string | null }> {
+    return this.call(r.latestVersion, { params: { package: pkg } });
+  }
+
   // ---- blobs --------------------------------------------------------------------------------------------------
 
   /** PUT /admin-api/blobs: bytes or a stream (sent streamed). `hash` (base58 sha256) is checked by the node. */
@@ -243,6 +258,11 @@ export class MeroClient extends HttpClient {
   /** POST /admin-api/identity/context: a fresh key pair kept by the node. → its public key. */
   async generateContextIdentity(): Promise<string> {
     return (await this.call(r.generateContextIdentity)).data.publicKey;
+  }
+
+  /** Asks the node to pull from its peers now: one context, or every context without an id. Answers at once. */
+  async syncContext(id?: string): Promise<void> {
+    await (id === undefined ? this.call(r.syncContexts) : this.call(r.syncContext, { params: { context_id: id } }));
   }
 
   // ---- participating contexts (docs/network.md) ----------------------------------------------------------------

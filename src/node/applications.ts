@@ -5,6 +5,7 @@ import { Batch, type Store } from '../store/store.ts';
 import { concat, decodeId, encodeId, hash, ZERO32 } from '../util/ids.ts';
 import { BlobError, type BlobStore } from './blobs.ts';
 import { KeyedMutex } from '../util/mutex.ts';
+import { latestVersion } from './packages.ts';
 import { DestinationNotAllowedError, DownloadError, downloadGuarded, isPublicAddress, type DownloadResponse } from '../util/net-policy.ts';
 
 /** Stored application record (our JSON form of upstream's ApplicationMeta). */
@@ -84,6 +85,14 @@ async function* rethrow(stream: AsyncIterable<Uint8Array>, map: (err: unknown) =
     throw err instanceof InstallError ? err : map(err);
   }
 }
+
+/** Package and version of a record written before they were stored: upstream's defaults for a plain module. */
+function withDefaults(meta: ApplicationMeta): ApplicationMeta {
+  return { ...meta, package: meta.package ?? DEFAULT_PACKAGE, version: meta.version ?? DEFAULT_VERSION };
+}
+
+export const DEFAULT_PACKAGE = 'unknown';
+export const DEFAULT_VERSION = '0.0.0';
 
 const WASM_MAGIC = Buffer.from([0x00, 0x61, 0x73, 0x6d]);
 
@@ -227,8 +236,8 @@ export class Applications {
       size: info.size,
       source,
       metadata: o.metadata,
-      package: o.package ?? 'unknown',
-      version: o.version ?? '0.0.0',
+      package: o.package ?? DEFAULT_PACKAGE,
+      version: o.version ?? DEFAULT_VERSION,
       signerId: '',
       installedAt: Date.now(),
     };
@@ -242,15 +251,32 @@ export class Applications {
   }
 
   async get(id: Uint8Array): Promise<ApplicationMeta | null> {
-    return this.store.getJson<ApplicationMeta>('application', id);
+    const meta = await this.store.getJson<ApplicationMeta>('application', id);
+    return meta && withDefaults(meta);
   }
 
   async list(): Promise<Array<{ id: Uint8Array; meta: ApplicationMeta }>> {
     const out = [];
     for await (const { key, value } of this.store.iterate('application')) {
-      out.push({ id: new Uint8Array(key), meta: JSON.parse(value.toString('utf8')) as ApplicationMeta });
+      out.push({ id: new Uint8Array(key), meta: withDefaults(JSON.parse(value.toString('utf8')) as ApplicationMeta) });
     }
     return out;
+  }
+
+  /** Distinct package names of the installed applications (`unknown` for those installed without one). */
+  async packages(): Promise<string[]> {
+    return [...new Set((await this.list()).map((a) => a.meta.package))];
+  }
+
+  /** Versions installed of a package, one per application (duplicates kept, as upstream). */
+  async versions(pkg: string): Promise<string[]> {
+    return (await this.list()).filter((a) => a.meta.package === pkg).map((a) => a.meta.version);
+  }
+
+  /** The application holding the newest version of a package (src/node/packages.ts), or null. */
+  async latest(pkg: string): Promise<{ id: Uint8Array; version: string } | null> {
+    const entries = (await this.list()).filter((a) => a.meta.package === pkg).map((a) => ({ id: a.id, version: a.meta.version }));
+    return latestVersion(entries);
   }
 
   /**

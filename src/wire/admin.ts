@@ -43,6 +43,12 @@ export const listApplicationsResponse = data(z.object({ apps: z.array(applicatio
 export const getApplicationResponse = data(z.object({ application: application.nullable() }));
 export const uninstallApplicationResponse = data(z.object({ applicationId: id }));
 
+// ---- packages (docs/wire.md, Applications; no data wrapper) -------------------------------------------------
+
+export const listPackagesResponse = z.object({ packages: z.array(z.string()) });
+export const listVersionsResponse = z.object({ versions: z.array(z.string()) });
+export const latestVersionResponse = z.object({ applicationId: id.nullable(), version: z.string().nullable() });
+
 // ---- blobs (docs/wire.md, Applications; snake_case on the wire) -----------------------------------------
 
 export const blobInfo = z.object({ blob_id: id, size: z.number().int().nonnegative() });
@@ -84,6 +90,21 @@ export const updateContextApplicationRequest = z.object({
   executorPublicKey: id,
   migrateMethod: z.string().min(1).max(256).nullish(),
 });
+
+/** POST /admin-api/contexts/invite-specialized-node (docs/wire.md) */
+export const inviteSpecializedNodeRequest = z.object({ contextId: id, inviterId: id.nullish() });
+export const inviteSpecializedNodeResponse = data(z.object({ nonce: z.string() }));
+
+// ---- TEE (public); checked further in the handlers, with upstream's texts ---------------------------
+
+export const teeAttestRequest = z.object({ nonce: z.string(), applicationId: id.nullish() });
+export const teeVerifyQuoteRequest = z.object({ quoteB64: z.string(), nonce: z.string(), expectedApplicationHash: z.string().nullish() });
+/** The success shapes, for the record: this node always answers with an error (no TDX). */
+export const teeInfoResponse = data(z.object({ cloudProvider: z.string(), osImage: z.string(), mrtd: z.string() }));
+export const teeAttestResponse = data(z.object({ quoteB64: z.string(), quote: z.looseObject({}) }));
+export const teeVerifyQuoteResponse = data(
+  z.object({ quoteVerified: z.boolean(), nonceVerified: z.boolean(), applicationHashVerified: z.boolean().nullable(), quote: z.looseObject({}) }),
+);
 
 // ---- aliases (docs/wire.md) -----------------------------------------------------------------------------
 

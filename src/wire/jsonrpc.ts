@@ -4,6 +4,10 @@ import { id } from './common.ts';
 /** JSON-RPC request id: string, unsigned integer or null (docs/wire.md, JSON-RPC). */
 export const requestId = z.union([z.string(), z.number().int().nonnegative(), z.null()]);
 
+/**
+ * The `execute` params (upstream's camelCase `ExecutionRequest`), for documentation and clients. The server
+ * decodes them itself, to answer serde's texts (src/server/jsonrpc/payload.ts).
+ */
 export const executionRequest = z.object({
   contextId: id,
   method: z
@@ -20,7 +24,8 @@ export type ExecutionRequest = z.infer<typeof executionRequest>;
 export const jsonrpcRequest = z.object({
   jsonrpc: z.literal('2.0'),
   id: requestId,
-  method: z.string(),
+  /** `execute` (upstream), `query` or `mutate` (ours); a missing or unknown one is a JSON-RPC ParseError. */
+  method: z.unknown().optional(),
   params: z.unknown().optional(),
 });
 export type JsonRpcRequest = z.infer<typeof jsonrpcRequest>;

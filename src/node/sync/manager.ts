@@ -323,6 +323,15 @@ export class SyncManager {
     return p;
   }
 
+  /**
+   * Pulls now from every connected peer of one context, or of every context (the admin API's sync routes);
+   * resolves when those pulls have ended, failed ones included.
+   */
+  async syncNow(ctx?: Uint8Array): Promise<void> {
+    const ids = ctx ? [ctx] : (await this.d.contexts.list()).map((c) => c.id);
+    await Promise.allSettled(ids.flatMap((id) => this.contextPeers(id).map((peer) => this.syncWith(id, peer))));
+  }
+
   /** Applies every pending entry whose parents are applied, until none is ready. One drain per context at a time. */
   private drain(ctx: Uint8Array): Promise<void> {
     const ck = idKey(ctx);

@@ -30,13 +30,24 @@ import capabilities from './contexts/capabilities.ts';
 import generateContextIdentity from './identity/generate-context-identity.ts';
 import { createAlias, deleteAlias, listAliases, lookupAlias } from './alias/aliases.ts';
 import peers from './network/peers.ts';
+import syncContexts from './contexts/sync.ts';
+import { inviteSpecializedNode, teeAttest, teeInfo, teeVerifyQuote } from './tee/tee.ts';
+import { latestVersion, listPackages, listVersions } from './packages/packages.ts';
 import nodeInfo from './network/node-info.ts';
 import contextUsers from './legacy/context-users.ts';
 import * as wallet from './wallet/routes.ts';
 
 /** The public routes' handlers. */
 export function publicHandlers(s: Services): Handlers<typeof publicRoutes> {
-  return { health: health(), isAuthed: isAuthed(s), certificate: certificate(s), openApi: openApi(s) };
+  return {
+    health: health(),
+    isAuthed: isAuthed(s),
+    certificate: certificate(s),
+    openApi: openApi(s),
+    teeInfo: teeInfo(),
+    teeAttest: teeAttest(s),
+    teeVerifyQuote: teeVerifyQuote(),
+  };
 }
 
 /** One handler per admin route (the compiler checks that none is missing). */
@@ -51,6 +62,9 @@ export function adminHandlers(s: Services): Handlers<typeof adminRoutes> {
     listApplications: listApps,
     getApplication: getApplication(s),
     uninstallApplication: uninstallApplication(s),
+    listPackages: listPackages(s),
+    listVersions: listVersions(s),
+    latestVersion: latestVersion(s),
     uploadBlob: uploadBlob(s),
     listBlobs: listBlobs(s),
     downloadBlob: downloadBlob(s),
@@ -67,6 +81,9 @@ export function adminHandlers(s: Services): Handlers<typeof adminRoutes> {
     contextsWithExecutors: contextsWithExecutors(s),
     updateContextApplication: updateContextApplication(s),
     generateContextIdentity: generateContextIdentity(s),
+    syncContexts: syncContexts(s),
+    syncContext: syncContexts(s),
+    inviteSpecializedNode: inviteSpecializedNode(s),
     invite: invite(s),
     join: join(s),
     leave: leave(s),

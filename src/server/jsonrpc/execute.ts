@@ -1,17 +1,11 @@
 import type { Handler } from '../handler.ts';
 import type { Services } from '../services.ts';
 import type { jsonrpcRoutes } from '../../wire/routes/streams.ts';
-import { executionRequest, type JsonRpcResponse } from '../../wire/jsonrpc.ts';
-import { decodeId, encodeId, isId } from '../../util/ids.ts';
-import { ExecuteError, type ExecMode } from '../../node/execution.ts';
-import { validationMessage } from '../errors.ts';
+import type { JsonRpcResponse } from '../../wire/jsonrpc.ts';
+import { encodeId, isId } from '../../util/ids.ts';
+import { ExecuteError } from '../../node/execution.ts';
 import { demandExecute } from '../auth/context-access.ts';
-
-/**
- * JSON-RPC method names: upstream's `execute`, plus the seed's `query` (read-only: runs concurrently, never
- * persists) and `mutate` (same as `execute`: serialised per context, commits its writes).
- */
-const METHODS: Record<string, ExecMode> = { execute: 'mutate', mutate: 'mutate', query: 'query' };
+import { parseExecutePayload } from './payload.ts';
 
 type Failure = { type: string; data?: unknown };
 
@@ -32,23 +26,19 @@ function rpcFailure(err: unknown, s: Pick<Services, 'logger'>): Failure {
 export default (s: Pick<Services, 'execution' | 'contexts' | 'logger'>): Handler<typeof jsonrpcRoutes.execute> =>
   async ({ body, principal }): Promise<JsonRpcResponse> => {
     const reply = (r: { result: { output: unknown } } | { error: Failure }) => ({ jsonrpc: '2.0', id: body.id, ...r }) as JsonRpcResponse;
-    const mode = METHODS[body.method];
-    if (!mode) {
-      return reply({ error: { type: 'ParseError', data: `unknown variant \`${body.method}\`, expected one of \`execute\`, \`query\`, \`mutate\`` } });
-    }
-    if (body.params === undefined) return reply({ error: { type: 'ParseError', data: 'missing field `params`' } });
-    const parsed = executionRequest.safeParse(body.params);
-    if (!parsed.success) return reply({ error: { type: 'ParseError', data: validationMessage(parsed.error.issues) } });
-    const p = parsed.data;
-    demandExecute(principal, p.contextId, p.executorPublicKey, p.method);
+    // Payload errors in serde's words, as upstream (src/server/jsonrpc/payload.ts).
+    const parsed = parseExecutePayload(body);
+    if (!parsed.ok) return reply({ error: { type: 'ParseError', data: parsed.message } });
+    const { mode, params: p } = parsed;
+    demandExecute(principal, encodeId(p.contextId), encodeId(p.executorPublicKey), p.method);
     try {
-      let args = JSON.stringify(p.argsJson ?? null);
-      if (p.substitute.length > 0) args = await substitute(s, decodeId(p.contextId), args, p.substitute);
+      let args = JSON.stringify(p.argsJson);
+      if (p.substitute.length > 0) args = await substitute(s, p.contextId, args, p.substitute);
       const result = await s.execution.execute({
-        contextId: decodeId(p.contextId),
+        contextId: p.contextId,
         method: p.method,
         input: Buffer.from(args, 'utf8'),
-        executor: decodeId(p.executorPublicKey),
+        executor: p.executorPublicKey,
         mode,
       });
       return reply({ result: { output: result.output } });

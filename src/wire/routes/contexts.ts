@@ -8,6 +8,8 @@ import {
   deleteContextResponse,
   emptyResponse,
   generateIdentityResponse,
+  inviteSpecializedNodeRequest,
+  inviteSpecializedNodeResponse,
   getContextResponse,
   identitiesResponse,
   listContextsResponse,
@@ -101,6 +103,20 @@ export const contextRoutes = {
     body: { schema: updateContextApplicationRequest, errors: 'validated' },
     response: emptyResponse,
   }),
+  /** Starts a catch-up with the connected peers of every context now; answers before it ends, as upstream. */
+  syncContexts: route({
+    method: 'POST',
+    url: '/admin-api/contexts/sync',
+    access: 'protected',
+    response: emptyResponse,
+  }),
+  /** The same for one context; a malformed id means every context, as upstream's optional path. */
+  syncContext: route({
+    method: 'POST',
+    url: '/admin-api/contexts/sync/:context_id',
+    access: 'protected',
+    response: emptyResponse,
+  }),
   /** A new key pair in the node's identity pool (body ignored). */
   generateContextIdentity: route({
     method: 'POST',
@@ -119,6 +135,17 @@ export const membershipRoutes = {
     access: 'protected',
     body: { schema: inviteRequest, errors: 'validated' },
     response: inviteResponse,
+  }),
+  /**
+   * Upstream broadcasts an invitation that a TEE node answers with a TDX attestation; this node cannot take part
+   * in that exchange, so after upstream's own checks it answers 501 saying so.
+   */
+  inviteSpecializedNode: route({
+    method: 'POST',
+    url: '/admin-api/contexts/invite-specialized-node',
+    access: 'protected',
+    body: { schema: inviteSpecializedNodeRequest, errors: 'validated' },
+    response: inviteSpecializedNodeResponse,
   }),
   /** Joins with an invitation payload (the invitee identity must be in this node's identity pool). */
   join: route({

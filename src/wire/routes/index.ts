@@ -5,10 +5,11 @@ import { applicationRoutes } from './applications.ts';
 import { blobRoutes } from './blobs.ts';
 import { contextRoutes, legacyRoutes, membershipRoutes } from './contexts.ts';
 import { aliasRoutes } from './aliases.ts';
+import { packageRoutes } from './packages.ts';
 import { walletRoutes } from './wallet.ts';
 import { jsonrpcRoutes, sseRoutes } from './streams.ts';
 
-export { publicRoutes, networkRoutes, applicationRoutes, blobRoutes, contextRoutes, membershipRoutes, legacyRoutes, aliasRoutes, walletRoutes, jsonrpcRoutes, sseRoutes };
+export { publicRoutes, networkRoutes, applicationRoutes, packageRoutes, blobRoutes, contextRoutes, membershipRoutes, legacyRoutes, aliasRoutes, walletRoutes, jsonrpcRoutes, sseRoutes };
 
 /**
  * The seed's route names that upstream later renamed: the same answers under their old paths, for
@@ -24,6 +25,7 @@ export const devRoutes = {
 /** Every admin API route (served when `[server.admin] enabled`). */
 export const adminRoutes = {
   ...applicationRoutes,
+  ...packageRoutes,
   ...blobRoutes,
   ...contextRoutes,
   ...membershipRoutes,

@@ -1,5 +1,14 @@
 import { route } from '../../http/route.ts';
-import { healthResponse, nodeInfoResponse, peersResponse } from '../admin.ts';
+import {
+  healthResponse,
+  nodeInfoResponse,
+  peersResponse,
+  teeAttestRequest,
+  teeAttestResponse,
+  teeInfoResponse,
+  teeVerifyQuoteRequest,
+  teeVerifyQuoteResponse,
+} from '../admin.ts';
 
 /** Routes anyone may call, and the node's own description. */
 export const publicRoutes = {
@@ -10,6 +19,25 @@ export const publicRoutes = {
   certificate: route({ method: 'GET', url: '/admin-api/certificate', access: 'public', produces: 'text/plain' }),
   /** Ours: the OpenAPI document of the server (public: it describes the API, it holds no data). */
   openApi: route({ method: 'GET', url: '/admin-api/openapi.json', access: 'public' }),
+  /**
+   * Upstream's TEE routes (public). This node has no TDX hardware and no quote verifier: after upstream's body
+   * checks each answers upstream's error shape saying so (info 500, attest and verify-quote 501).
+   */
+  teeInfo: route({ method: 'GET', url: '/admin-api/tee/info', access: 'public', response: teeInfoResponse }),
+  teeAttest: route({
+    method: 'POST',
+    url: '/admin-api/tee/attest',
+    access: 'public',
+    body: { schema: teeAttestRequest, errors: 'validated' },
+    response: teeAttestResponse,
+  }),
+  teeVerifyQuote: route({
+    method: 'POST',
+    url: '/admin-api/tee/verify-quote',
+    access: 'public',
+    body: { schema: teeVerifyQuoteRequest, errors: 'validated' },
+    response: teeVerifyQuoteResponse,
+  }),
 };
 
 /** The node and its network (admin API). */

@@ -27,6 +27,8 @@ function InstallForm(props: { onInstalled: (id: string) => void }) {
   const [path, setPath] = useState('');
   const [file, setFile] = useState<File | null>(null);
   const [metadata, setMetadata] = useState('');
+  const [pkg, setPkg] = useState('');
+  const [version, setVersion] = useState('');
   const [installed, setInstalled] = useState<string | null>(null);
   const action = useAction();
 
@@ -34,9 +36,10 @@ function InstallForm(props: { onInstalled: (id: string) => void }) {
     e.preventDefault();
     setInstalled(null);
     const meta = textToBytes(metadata);
+    const named = { package: pkg.trim() || undefined, version: version.trim() || undefined };
     const id = await action.run(async () => {
-      if (mode === 'url') return client.installApplication({ url: url.trim(), hash: hash.trim() || undefined, metadata: meta });
-      if (mode === 'path') return client.installDevApplication({ path: path.trim(), metadata: meta });
+      if (mode === 'url') return client.installApplication({ url: url.trim(), hash: hash.trim() || undefined, metadata: meta, ...named });
+      if (mode === 'path') return client.installDevApplication({ path: path.trim(), metadata: meta, ...named });
       if (!file) throw new Error('Choose a .wasm file first.');
       // Store the bytes as a blob, then let the node install from its own blob URL (it reads its blob store,
       // so this works with auth too). The sha256 makes the node check it installs these very bytes; browsers
@@ -44,7 +47,7 @@ function InstallForm(props: { onInstalled: (id: string) => void }) {
       const bytes = new Uint8Array(await file.arrayBuffer());
       const blob = await client.uploadBlob(bytes);
       const sha = globalThis.crypto?.subtle ? await hashBytes(bytes) : undefined;
-      return client.installApplication({ url: client.blobUrl(blob.blob_id), hash: sha, metadata: meta });
+      return client.installApplication({ url: client.blobUrl(blob.blob_id), hash: sha, metadata: meta, ...named });
     });
     if (id) {
       setInstalled(id);
@@ -89,6 +92,12 @@ function InstallForm(props: { onInstalled: (id: string) => void }) {
         <Field id="install-metadata" label="Metadata (optional)" hint="Stored with the application as UTF-8 bytes; part of its id. JSON like {&quot;name&quot;:&quot;kv-store&quot;} names it in this list.">
           <textarea id="install-metadata" data-testid="install-metadata" rows={2} value={metadata} onInput={(e) => setMetadata(val(e))} spellcheck={false} />
         </Field>
+        <Field id="install-package" label="Package (optional)" hint="Package name, e.g. com.example.kv; without one the node records unknown.">
+          <input id="install-package" data-testid="install-package" value={pkg} onInput={(e) => setPkg(val(e))} spellcheck={false} />
+        </Field>
+        <Field id="install-version" label="Version (optional)" hint="Version of the package, e.g. 1.0.0 (default 0.0.0); the highest semantic version is the package's latest.">
+          <input id="install-version" data-testid="install-version" value={version} onInput={(e) => setVersion(val(e))} spellcheck={false} />
+        </Field>
         <div class="form-actions">
           <button type="submit" class="btn btn-primary" disabled={action.busy} data-testid="install-submit">
             {action.busy ? 'Installing…' : 'Install'}
@@ -100,6 +109,50 @@ function InstallForm(props: { onInstalled: (id: string) => void }) {
         <Success testid="install-success">
           Installed <Link to={`/applications/${installed}`}>{installed}</Link>.
         </Success>
+      )}
+    </Card>
+  );
+}
+
+/** Package names with their versions and the latest one (GET /admin-api/packages…); reloads with the app list. */
+function PackagesCard(props: { apps: Application[] | undefined }) {
+  const pkgs = useAsync(async () => {
+    const names = (await client.listPackages()).sort();
+    return Promise.all(names.map(async (name) => ({ name, versions: await client.listVersions(name), latest: await client.getLatestVersion(name) })));
+  }, [props.apps]);
+  return (
+    <Card title="Packages" testid="packages-card">
+      {pkgs.loading && !pkgs.data ? (
+        <Loading />
+      ) : pkgs.error ? (
+        <ErrorBox error={pkgs.error} />
+      ) : pkgs.data && pkgs.data.length ? (
+        <div class="table-wrap">
+          <table data-testid="packages-table">
+            <thead>
+              <tr>
+                <th scope="col">Package</th>
+                <th scope="col">Versions</th>
+                <th scope="col">Latest</th>
+              </tr>
+            </thead>
+            <tbody>
+              {pkgs.data.map((p) => (
+                <tr key={p.name} data-testid="package-row" data-package={p.name}>
+                  <td data-label="Package">
+                    <code>{p.name}</code>
+                  </td>
+                  <td data-label="Versions" class="wrap">{[...p.versions].sort().join(', ')}</td>
+                  <td data-label="Latest" data-testid="package-latest">
+                    {p.latest.applicationId ? <Link to={`/applications/${p.latest.applicationId}`}>{p.latest.version}</Link> : '—'}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : (
+        <Empty>No packages yet.</Empty>
       )}
     </Card>
   );
@@ -170,6 +223,7 @@ export function ApplicationsPage() {
           <Empty>No applications yet. Install one above.</Empty>
         )}
       </Card>
+      <PackagesCard apps={apps.data} />
     </div>
   );
 }
