@@ -160,7 +160,7 @@ export class SyncManager {
     await this.clock.ready();
     for (const { id } of await this.d.contexts.list()) network.subscribe(encodeId(id));
     // A restart may have removed the cause of earlier merge failures (e.g. a fixed runtime): retry them.
-    void this.retryAll();
+    void this.retryAll().catch(() => undefined);
     this.timer = setInterval(() => void this.tick(), this.d.frequencyMs);
     this.timer.unref();
   }
@@ -221,8 +221,11 @@ export class SyncManager {
   setCapability(ctx: Uint8Array, signer: Uint8Array, grants: Array<[Uint8Array, number]>, grant: boolean): Promise<void> {
     return this.members.setCapability(ctx, signer, grants, grant);
   }
-  setApplication(ctx: Uint8Array, author: Uint8Array, appId: Uint8Array): Promise<boolean> {
-    return this.members.setApplication(ctx, author, appId);
+  async setApplication(ctx: Uint8Array, author: Uint8Array, appId: Uint8Array): Promise<boolean> {
+    const ok = await this.members.setApplication(ctx, author, appId);
+    // The new application may merge what the old one could not.
+    if (ok) void this.retryLogged(ctx);
+    return ok;
   }
 
   /** The context's current membership; null before its genesis (or for a context from before the sync layer). */
@@ -380,7 +383,7 @@ export class SyncManager {
       this.stats.failed++;
       this.d.logger.error({ context, delta: encodeId(d.id), author: encodeId(d.author), reason: failed }, 'a delta was applied without its state changes: its merge failed (see the context sync status)');
     }
-    if (d.payload.type === 'application') void this.retry(ctx);
+    if (d.payload.type === 'application') void this.retryLogged(ctx);
   }
 
   /**
@@ -395,10 +398,13 @@ export class SyncManager {
     return r;
   }
 
+  /** `retry`, with a failure logged rather than thrown (for retries nobody waits for). */
+  private async retryLogged(ctx: Uint8Array): Promise<void> {
+    await this.retry(ctx).catch((err) => this.d.logger.warn({ context: encodeId(ctx), err: (err as Error).message }, 'retrying failed deltas failed'));
+  }
+
   private async retryAll(): Promise<void> {
-    for (const { id } of await this.d.contexts.list()) {
-      await this.retry(id).catch((err) => this.d.logger.warn({ context: encodeId(id), err: (err as Error).message }, 'retrying failed deltas failed'));
-    }
+    for (const { id } of await this.d.contexts.list()) await this.retryLogged(id);
   }
 
   /**
