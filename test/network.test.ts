@@ -8,6 +8,7 @@ import pino from 'pino';
 import { generateKeyPair } from '@libp2p/crypto/keys';
 import { runCli, startNode, type TestNode } from './helpers/node.ts';
 import { api } from './helpers/http.ts';
+import { until } from './helpers/until.ts';
 import { Network } from '../src/network/index.ts';
 import { decodeId, encodeId } from '../src/util/ids.ts';
 import { newKeypair } from '../src/node/contexts.ts';
@@ -26,21 +27,6 @@ function swarmOf(n: TestNode): string {
   const peer = /peer_id = "([^"]+)"/.exec(text)![1]!;
   const port = /"\/ip4\/0\.0\.0\.0\/tcp\/(\d+)"/.exec(text)![1]!;
   return `/ip4/127.0.0.1/tcp/${port}/p2p/${peer}`;
-}
-
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  let last: unknown;
-  while (Date.now() < end) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out: ${what}${last ? ` (${(last as Error).message})` : ''}`);
 }
 
 async function rpc(n: TestNode, method: string, args: unknown, mode = 'execute') {

@@ -9,11 +9,9 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { base58 } from '@scure/base';
 import { Runtime, type Outcome } from '../../src/runtime/index.ts';
@@ -29,9 +27,8 @@ import {
   type Artifact,
   type MetadataLayout,
 } from '../../src/calimero/index.ts';
+import { CORPUS, requireCorpus } from './corpus.ts';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const CORPUS = process.env.CALIMERO_COMPAT_APPS ? resolve(process.env.CALIMERO_COMPAT_APPS) : resolve(ROOT, '../shared/compat/upstream-apps');
 const APPS = ['kv_store', 'sync_test', 'access_control'] as const;
 type App = (typeof APPS)[number];
 
@@ -122,13 +119,7 @@ function assertRefused(o: Outcome, what: string): void {
 }
 
 before(async () => {
-  const missing = APPS.filter((a) => !existsSync(join(CORPUS, `${a}.wasm`)));
-  if (missing.length > 0) {
-    throw new Error(
-      `compat corpus not found: ${missing.map((a) => `${a}.wasm`).join(', ')} missing in ${CORPUS} ` +
-        `(put upstream's apps in ../shared/compat/upstream-apps or name their directory in CALIMERO_COMPAT_APPS)`,
-    );
-  }
+  requireCorpus(APPS);
   dir = await mkdtemp(join(tmpdir(), 'compat-artifacts-'));
   runtime = new Runtime({ workers: 1, timeoutMs: 30_000 });
 });

@@ -8,12 +8,13 @@ import { applicationId as deriveAppId, type ApplicationMeta, type Applications }
 import type { BlobStore } from '../blobs.ts';
 import { hostRoot, type ContextMeta, type Contexts } from '../contexts.ts';
 import type { EventHub, ExecutionEvent } from '../events.ts';
-import type { AppInfo, Delta } from './codec.ts';
+import { decodeDelta, type AppInfo, type Delta } from './codec.ts';
 import type { Dag, SyncClock } from './dag.ts';
 import type { EventHandlers } from './handlers.ts';
 import { APPLIED, refusal, refused, type ApplyOutcome } from './membership.ts';
 import type { Memberships } from './memberships.ts';
-import type { Merge } from './merge.ts';
+import type { Failures } from './failures.ts';
+import type { Merge, StateDigest } from './merge.ts';
 import { entryEvents } from './peer-data.ts';
 import type { PeerProtocol } from './protocol.ts';
 
@@ -27,6 +28,7 @@ export interface ApplyDeps {
   clock: SyncClock;
   memberships: Memberships;
   merge: Merge;
+  failures: Failures;
   handlers: EventHandlers;
   protocol(): PeerProtocol;
   onApplied(): void;
@@ -54,6 +56,7 @@ export class EntryApplier {
     let events: ExecutionEvent[] = [];
     let handlersBy: Uint8Array | null = null;
     let parentSet: string | null = null;
+    let failed: string | null = null;
     if (p.type === 'genesis') {
       if (await memberships.current(ctx)) return refused('second_genesis');
       const no = refusal(ctx, null, d);
@@ -72,8 +75,10 @@ export class EntryApplier {
         const parsed = entryEvents(d.events);
         if (!parsed) return refused('invalid_events');
         events = parsed;
-        Object.assign(next, await merge.apply(batch, ctx, next.applicationId, next, d, p.ops));
-        if (events.some((e) => e.handler)) handlersBy = await this.d.handlers.executor(ctx, m!, d.author);
+        const merged = await this.mergeOrFail(batch, ctx, next, d);
+        if (merged.ok) Object.assign(next, merged.digest);
+        else failed = merged.reason;
+        if (!failed && events.some((e) => e.handler)) handlersBy = await this.d.handlers.executor(ctx, m!, d.author);
       } else if (p.type === 'application') {
         await this.ensureApp(ctx, p.app, peer);
       }
@@ -105,10 +110,63 @@ export class EntryApplier {
     this.d.clock.observe(d.hlc);
     this.d.onApplied();
     if (handlersBy) this.d.handlers.run(ctx, handlersBy, events);
-    if (events.length > 0 || !sameId(next.rootHash, meta.rootHash)) {
-      this.d.events.publish({ contextId: encodeId(ctx), type: 'StateMutation', data: { newRoot: encodeId(next.rootHash), events } });
+    if ((!failed && events.length > 0) || !sameId(next.rootHash, meta.rootHash)) {
+      this.d.events.publish({ contextId: encodeId(ctx), type: 'StateMutation', data: { newRoot: encodeId(next.rootHash), events: failed ? [] : events } });
     }
-    return APPLIED;
+    return failed ? { ok: true, failed } : APPLIED;
+  }
+
+  /**
+   * Merges a state entry's ops, staged in `batch` only when the merge succeeds; a failure (the app's
+   * `__calimero_sync_next` trapped, the application is missing) is recorded instead (failures.ts) and the
+   * context's state stays as it was.
+   */
+  private async mergeOrFail(batch: Batch, ctx: Uint8Array, cur: ContextMeta, d: Delta): Promise<{ ok: true; digest: StateDigest } | { ok: false; reason: string }> {
+    if (d.payload.type !== 'state') throw new Error('not a state entry');
+    const own = new Batch();
+    try {
+      const digest = await this.d.merge.apply(own, ctx, cur.applicationId, cur, d, d.payload.ops);
+      batch.ops.push(...own.ops);
+      this.d.failures.clear(batch, ctx, d.id);
+      return { ok: true, digest };
+    } catch (err) {
+      const reason = (err as Error).message;
+      await this.d.failures.stage(batch, d, reason);
+      return { ok: false, reason };
+    }
+  }
+
+  /**
+   * Retries the merge of the context's failed entries, oldest first, on the current state (the cause may have
+   * gone: a new application, a restart). Caller holds the context lock. Returns the ids that now merged and
+   * those that still fail.
+   */
+  async retryFailedLocked(ctx: Uint8Array): Promise<{ merged: string[]; failing: string[] }> {
+    const out = { merged: [] as string[], failing: [] as string[] };
+    for (const rec of await this.d.failures.list(ctx)) {
+      const meta = await this.d.contexts.meta(ctx);
+      if (!meta) return out;
+      const id = decodeId(rec.id);
+      const raw = await this.d.dag.raw(ctx, id);
+      const batch = new Batch();
+      if (!raw) {
+        this.d.failures.clear(batch, ctx, id); // gone (a snapshot replaced the DAG): nothing left to retry
+        await this.d.store.commit(batch);
+        continue;
+      }
+      const d = decodeDelta(raw);
+      const merged = await this.mergeOrFail(batch, ctx, meta, d);
+      if (merged.ok) {
+        const next: ContextMeta = { ...meta, ...merged.digest };
+        this.d.contexts.stageMeta(batch, ctx, next);
+        out.merged.push(rec.id);
+      } else out.failing.push(rec.id);
+      await this.d.store.commit(batch);
+      if (merged.ok && !sameId(merged.digest.rootHash, meta.rootHash)) {
+        this.d.events.publish({ contextId: encodeId(ctx), type: 'StateMutation', data: { newRoot: encodeId(merged.digest.rootHash), events: [] } });
+      }
+    }
+    return out;
   }
 
   /** Installs the context's application if missing: from a local blob, else fetched from `peer`. */

@@ -2,6 +2,7 @@
  * Entries made on this node: the genesis of a new context and the state entry of a local mutation (both staged
  * into the caller's commit, as Execution's DeltaHooks), and membership entries signed by an owned identity.
  */
+import type { Logger } from 'pino';
 import type { Batch } from '../../store/store.ts';
 import type { Outcome } from '../../runtime/index.ts';
 import { decodeId, encodeId } from '../../util/ids.ts';
@@ -10,12 +11,13 @@ import type { Applications } from '../applications.ts';
 import { ContextError, type ContextMeta, type Contexts } from '../contexts.ts';
 import type { ExecutionEvent } from '../events.ts';
 import { ExecuteError, type DeltaHooks, type Execution } from '../execution.ts';
-import { encodeDelta, makeDelta, type Delta, type Payload } from './codec.ts';
+import { encodeDelta, makeDelta, type Delta, type Ops, type Payload } from './codec.ts';
 import type { Dag, SyncClock } from './dag.ts';
 import type { EntryApplier } from './apply.ts';
 import { appInfo, refusalText } from './membership.ts';
 import type { Memberships } from './memberships.ts';
 import { opsOf, type Merge } from './merge.ts';
+import { ArtifactSigner } from './signer.ts';
 
 /** The largest entry: a response frame (8 MiB) less its own framing (tag, option byte, length). */
 export const MAX_ENTRY_BYTES = MAX_FRAME - 16;
@@ -29,6 +31,9 @@ export interface AuthorDeps {
   memberships: Memberships;
   merge: Merge;
   applier: EntryApplier;
+  logger: Logger;
+  /** Counts a local artifact that could not be decoded (sent unsigned). */
+  onUndecodable(): void;
   /** Broadcasts an applied entry of ours (after its commit). */
   publish(ctx: Uint8Array, id: Uint8Array, raw: Uint8Array): void;
   /** Subscribes to a new context's topic. */
@@ -36,7 +41,22 @@ export interface AuthorDeps {
 }
 
 export class Author implements DeltaHooks {
+  private readonly signer = new ArtifactSigner();
+
   constructor(private readonly d: AuthorDeps) {}
+
+  /**
+   * The ops of a local mutation, with the executor's signatures on its user-owned actions (signer.ts). An
+   * artifact that does not decode is sent unchanged, with a warning and a count, as upstream does.
+   */
+  private signedOps(appId: Uint8Array, outcome: Outcome, secret: Uint8Array): Ops {
+    const r = this.signer.sign(appId, opsOf(outcome), secret);
+    if (r.undecodable) {
+      this.d.onUndecodable();
+      this.d.logger.warn({ application: encodeId(appId), code: r.undecodable.code, err: r.undecodable.message }, 'cannot decode the artifact of a local mutation; sending it unsigned');
+    }
+    return r.ops;
+  }
 
   async genesis(batch: Batch, ctx: Uint8Array, secret: Uint8Array, creator: Uint8Array, appId: Uint8Array, outcome: Outcome | null): Promise<Uint8Array[]> {
     const meta = await this.d.apps.get(appId);
@@ -64,7 +84,7 @@ export class Author implements DeltaHooks {
         parents,
         hlc: this.d.clock.now(),
         author: executor,
-        payload: { type: 'state', ops: opsOf(outcome) },
+        payload: { type: 'state', ops: this.signedOps(meta.applicationId, outcome, secret) },
         events: events.length > 0 ? Buffer.from(JSON.stringify(events)) : null,
       },
       secret,

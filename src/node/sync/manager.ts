@@ -29,6 +29,7 @@ import { EntryApplier } from './apply.ts';
 import { Author } from './author.ts';
 import { decodeDelta, decodeGossip, encodeGossip, GOSSIP_DELTA, type Delta } from './codec.ts';
 import { Dag, SyncClock } from './dag.ts';
+import { Failures, type FailureRecord } from './failures.ts';
 import { EventHandlers } from './handlers.ts';
 import { refusalText, type Membership } from './membership.ts';
 import { Members } from './members.ts';
@@ -47,6 +48,18 @@ const MAX_FETCH = 100_000;
  * 64 KiB gossip cap; `MEROD_SYNC_INLINE_MAX` lowers it (tests use it to exercise the announce path).
  */
 const INLINE_MAX = Math.min(Number(process.env.MEROD_SYNC_INLINE_MAX) || Infinity, MAX_GOSSIP_BYTES - 1024);
+
+/** What `SyncManager.status` reports for one context. */
+export interface SyncStatus {
+  contextId: string;
+  heads: string[];
+  /** Entries applied without their state changes (their merge failed), oldest first. */
+  failed: FailureRecord[];
+  /** The last entry applied from a peer since the node started (id base58, time in ms). */
+  lastApplied: { id: string; at: number } | null;
+  /** Received entries of this context waiting for their parents. */
+  pending: number;
+}
 
 export interface SyncDeps {
   store: Store;
@@ -67,7 +80,7 @@ export class SyncManager {
   /** Set by the node while the swarm starts (it starts in the background, after the HTTP server). */
   networkStarting: Promise<void> | null = null;
   /** Counters for tests and the bench. */
-  readonly stats = { applied: 0, rejected: 0, published: 0, fetched: 0, handlers: 0 };
+  readonly stats = { applied: 0, rejected: 0, published: 0, fetched: 0, handlers: 0, undecodable: 0, failed: 0, retried: 0 };
   /** What Execution calls to stage the DAG entry of a new context or a local mutation. */
   readonly hooks: DeltaHooks;
   /** Invite, join, leave, capabilities, application switch (the admin API's membership routes). */
@@ -83,13 +96,17 @@ export class SyncManager {
   private readonly memberships: Memberships;
   private readonly protocol: PeerProtocol;
   private readonly applier: EntryApplier;
+  private readonly failures: Failures;
+  /** The last entry applied from a peer, per context (for the sync status). */
+  private readonly lastApplied = new Map<string, { id: string; at: number }>();
 
   constructor(private readonly d: SyncDeps) {
     const { store, contexts, execution, logger } = d;
     this.dag = new Dag(store);
     this.clock = new SyncClock(contexts, this.dag);
     this.memberships = new Memberships(store);
-    const merge = new Merge(store, execution);
+    const merge = new Merge(store, execution, contexts);
+    this.failures = new Failures(store);
     const protocol = () => this.protocol;
     const snapshots = new Snapshots({
       ...d,
@@ -107,7 +124,7 @@ export class SyncManager {
       serveSnapshot: (ctx, send) => snapshots.serve(ctx, send),
     });
     const handlers = new EventHandlers(contexts, execution, logger, () => this.stats.handlers++);
-    this.applier = new EntryApplier({ ...d, dag: this.dag, clock: this.clock, memberships: this.memberships, merge, handlers, protocol, onApplied: () => this.stats.applied++ });
+    this.applier = new EntryApplier({ ...d, dag: this.dag, clock: this.clock, memberships: this.memberships, merge, failures: this.failures, handlers, protocol, onApplied: () => this.stats.applied++ });
     const author = new Author({
       ...d,
       dag: this.dag,
@@ -115,6 +132,7 @@ export class SyncManager {
       memberships: this.memberships,
       merge,
       applier: this.applier,
+      onUndecodable: () => this.stats.undecodable++,
       publish: (ctx, id, raw) => this.publish(ctx, id, raw),
       subscribe: (ctx) => this.network?.subscribe(encodeId(ctx)),
     });
@@ -141,6 +159,8 @@ export class SyncManager {
     network.setValidator((topic, data) => this.validGossip(topic, data));
     await this.clock.ready();
     for (const { id } of await this.d.contexts.list()) network.subscribe(encodeId(id));
+    // A restart may have removed the cause of earlier merge failures (e.g. a fixed runtime): retry them.
+    void this.retryAll().catch(() => undefined);
     this.timer = setInterval(() => void this.tick(), this.d.frequencyMs);
     this.timer.unref();
   }
@@ -201,8 +221,11 @@ export class SyncManager {
   setCapability(ctx: Uint8Array, signer: Uint8Array, grants: Array<[Uint8Array, number]>, grant: boolean): Promise<void> {
     return this.members.setCapability(ctx, signer, grants, grant);
   }
-  setApplication(ctx: Uint8Array, author: Uint8Array, appId: Uint8Array): Promise<boolean> {
-    return this.members.setApplication(ctx, author, appId);
+  async setApplication(ctx: Uint8Array, author: Uint8Array, appId: Uint8Array): Promise<boolean> {
+    const ok = await this.members.setApplication(ctx, author, appId);
+    // The new application may merge what the old one could not.
+    if (ok) void this.retryLogged(ctx);
+    return ok;
   }
 
   /** The context's current membership; null before its genesis (or for a context from before the sync layer). */
@@ -341,7 +364,13 @@ export class SyncManager {
         this.pending.drain(
           ctx,
           (id) => this.dag.has(ctx, id),
-          (p) => this.d.execution.withLock(ctx, () => this.applier.applyLocked(ctx, p.delta, p.raw, p.peer)).catch((err: Error) => ({ ok: false as const, refused: 'failed' as const, detail: err.message })),
+          async (p) => {
+            const outcome = await this.d.execution
+              .withLock(ctx, () => this.applier.applyLocked(ctx, p.delta, p.raw, p.peer))
+              .catch((err: Error) => ({ ok: false as const, refused: 'failed' as const, detail: err.message }));
+            if (outcome.ok) this.applied(ctx, p.delta, outcome.failed);
+            return outcome;
+          },
           (p, outcome) => {
             this.stats.rejected++;
             this.d.logger.warn({ context: encodeId(ctx), delta: idKey(p.delta.id), author: encodeId(p.delta.author), reason: refusalText(outcome) }, 'dropping a delta');
@@ -353,6 +382,54 @@ export class SyncManager {
       });
     this.draining.set(ck, run);
     return run;
+  }
+
+  /** Bookkeeping after an entry from a peer applied: the status, the failure log, retries after an app change. */
+  private applied(ctx: Uint8Array, d: Delta, failed: string | undefined): void {
+    const context = encodeId(ctx);
+    this.lastApplied.set(idKey(ctx), { id: encodeId(d.id), at: Date.now() });
+    if (failed !== undefined) {
+      this.stats.failed++;
+      this.d.logger.error({ context, delta: encodeId(d.id), author: encodeId(d.author), reason: failed }, 'a delta was applied without its state changes: its merge failed (see the context sync status)');
+    }
+    if (d.payload.type === 'application') void this.retryLogged(ctx);
+  }
+
+  /**
+   * Retries the merge of a context's failed entries (failures.ts) under its lock; returns what merged and what
+   * still fails. Runs on start, after an application change, and when asked (a re-sync).
+   */
+  async retry(ctx: Uint8Array): Promise<{ merged: string[]; failing: string[] }> {
+    if ((await this.failures.list(ctx)).length === 0) return { merged: [], failing: [] };
+    const r = await this.d.execution.withLock(ctx, () => this.applier.retryFailedLocked(ctx));
+    this.stats.retried += r.merged.length;
+    if (r.merged.length > 0) this.d.logger.info({ context: encodeId(ctx), merged: r.merged, failing: r.failing.length }, 'failed deltas merged on retry');
+    return r;
+  }
+
+  /** `retry`, with a failure logged rather than thrown (for retries nobody waits for). */
+  private async retryLogged(ctx: Uint8Array): Promise<void> {
+    await this.retry(ctx).catch((err) => this.d.logger.warn({ context: encodeId(ctx), err: (err as Error).message }, 'retrying failed deltas failed'));
+  }
+
+  private async retryAll(): Promise<void> {
+    for (const { id } of await this.d.contexts.list()) await this.retryLogged(id);
+  }
+
+  /**
+   * A context's sync status: its entries whose state merge failed (with the reasons, oldest first), the last
+   * entry applied from a peer since start, its heads, and how many received entries wait for parents.
+   */
+  async status(ctx: Uint8Array): Promise<SyncStatus | null> {
+    const meta = await this.d.contexts.meta(ctx);
+    if (!meta) return null;
+    return {
+      contextId: encodeId(ctx),
+      heads: meta.dagHeads.map(encodeId),
+      failed: await this.failures.list(ctx),
+      lastApplied: this.lastApplied.get(idKey(ctx)) ?? null,
+      pending: this.pending.countOf(ctx),
+    };
   }
 
   /** Received entries still waiting for missing parents, over all contexts. */

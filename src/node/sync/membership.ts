@@ -52,8 +52,11 @@ export type RefusalCode =
   | 'unknown_context'
   | 'failed';
 
-/** The result of applying (or checking) one entry. */
-export type ApplyOutcome = { ok: true } | { ok: false; refused: RefusalCode; detail?: string };
+/**
+ * The result of applying (or checking) one entry. `failed`: the entry is applied (in the DAG, its membership
+ * effects hold, its descendants may follow) but its state merge failed for that reason (failures.ts).
+ */
+export type ApplyOutcome = { ok: true; failed?: string } | { ok: false; refused: RefusalCode; detail?: string };
 
 export const APPLIED: ApplyOutcome = { ok: true };
 

@@ -7,7 +7,7 @@
 import type { Batch, Store } from '../../store/store.ts';
 import { idKey } from '../../util/ids.ts';
 import type { Outcome } from '../../runtime/index.ts';
-import { hostRoot, type ContextMeta } from '../contexts.ts';
+import { hostRoot, type ContextMeta, type Contexts } from '../contexts.ts';
 import type { Execution } from '../execution.ts';
 import { encodeSdkArtifact, parseSdkArtifact, type Delta, type Ops } from './codec.ts';
 import { stampKey } from './records.ts';
@@ -32,6 +32,7 @@ export class Merge {
   constructor(
     private readonly store: Store,
     private readonly execution: Execution,
+    private readonly contexts: Contexts,
   ) {}
 
   /** Stamps the keys an entry made here writes (it is the latest write of each). */
@@ -76,9 +77,14 @@ export class Merge {
     return { rootHash: outcome.rootHash ?? hostRoot(ctx, BigInt('0x' + staged.sum)), stateSum: staged.sum, sizeInBytes: staged.size };
   }
 
-  /** Runs `__calimero_sync_next`; null when the app does not export it (and `optional`). */
+  /**
+   * Runs `__calimero_sync_next`; null when the app does not export it (and `optional`). It runs as this node's
+   * own identity in the context, as upstream's node replays deltas (the delta's author is only a fallback for a
+   * node without one): what the app sees as its executor is the node applying the delta.
+   */
   private async syncNext(appId: Uint8Array, ctx: Uint8Array, author: Uint8Array, artifact: Uint8Array, optional = false): Promise<Outcome | null> {
-    const outcome = await this.execution.callApp(appId, ctx, author, '__calimero_sync_next', artifact);
+    const [self] = await this.contexts.identities(ctx, true);
+    const outcome = await this.execution.callApp(appId, ctx, self ?? author, '__calimero_sync_next', artifact);
     if (!outcome) throw new Error('application not installed');
     if (outcome.error) {
       if (optional && outcome.error.type === 'MethodNotFound') return null;

@@ -69,6 +69,11 @@ export class PendingDag {
     }
   }
 
+  /** Entries of one context waiting. */
+  countOf(ctx: Uint8Array): number {
+    return this.byContext.get(idKey(ctx))?.size ?? 0;
+  }
+
   /** Entries waiting, over all contexts. */
   count(): number {
     let n = 0;

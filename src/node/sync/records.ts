@@ -9,13 +9,14 @@
  * | 2   | set        | sha256 of content   | JSON array of membership entry ids (hex)| memberships.ts    |
  * | 3   | setOf      | entry id            | hash of the entry's membership set      | memberships.ts    |
  * | 4   | entry      | entry id            | JSON EntryRecord (a membership entry)   | memberships.ts    |
+ * | 5   | failed     | entry id            | JSON FailureRecord (merge failed)       | failures.ts       |
  *
  * The `delta` column (contextId ‖ entry id → encoded entry, or empty for one known only by id after a
  * snapshot) is owned by dag.ts.
  */
 import { concat } from '../../util/ids.ts';
 
-export const TAG = { membership: 0, stamp: 1, set: 2, setOf: 3, entry: 4 } as const;
+export const TAG = { membership: 0, stamp: 1, set: 2, setOf: 3, entry: 4, failed: 5 } as const;
 
 export function membershipKey(ctx: Uint8Array): Uint8Array {
   return concat(ctx, Uint8Array.of(TAG.membership));

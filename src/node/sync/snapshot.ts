@@ -51,7 +51,10 @@ export class Snapshots {
       if (!meta) return null;
       const cols: Record<SnapshotColumn, Row[]> = { config: [], state: [], delta: [] };
       for (const col of ['config', 'state'] as const) {
-        for await (const { key, value } of this.d.store.iterate(col, { prefix: ctx })) cols[col].push({ key: key.subarray(32), value });
+        for await (const { key, value } of this.d.store.iterate(col, { prefix: ctx })) {
+          if (col === 'config' && key[32] === TAG.failed) continue; // this node's own merge failures (failures.ts)
+          cols[col].push({ key: key.subarray(32), value });
+        }
       }
       const keep = new Set(meta.dagHeads.map(idKey));
       for (const r of cols.config) if (r.key[0] === TAG.entry) keep.add(idKey(r.key.subarray(1)));
