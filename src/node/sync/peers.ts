@@ -188,7 +188,7 @@ export class PeerBook {
     const old = c.peers.get(peer);
     // Keep the stored addresses a peer no longer reports only while there is room (its listen port is stable).
     const merged = [...new Set([...addrs, ...(old?.addrs ?? [])])].slice(0, MAX_ADDRS);
-    const changed = !old || merged.length !== old.addrs.length || merged.some((a, i) => a !== old.addrs[i]);
+    const changed = !old || merged.length !== old.addrs.length || merged.some((a) => !old.addrs.includes(a));
     const k: Known = { addrs: merged, seen: now, savedSeen: old?.savedSeen ?? 0 };
     c.peers.set(peer, k);
     if (merged.length === 0 || (!changed && now - k.savedSeen < SEEN_PERSIST_MS)) return;
