@@ -8,7 +8,7 @@ import pino from 'pino';
 import { generateKeyPair } from '@libp2p/crypto/keys';
 import { runCli, startNode, type TestNode } from './helpers/node.ts';
 import { api } from './helpers/http.ts';
-import { until } from './helpers/until.ts';
+import { contextRpc, until } from './helpers/until.ts';
 import { Network } from '../src/network/index.ts';
 import { decodeId, encodeId } from '../src/util/ids.ts';
 import { newKeypair } from '../src/node/contexts.ts';
@@ -29,17 +29,7 @@ function swarmOf(n: TestNode): string {
   return `/ip4/127.0.0.1/tcp/${port}/p2p/${peer}`;
 }
 
-async function rpc(n: TestNode, method: string, args: unknown, mode = 'execute') {
-  const r = await api(n.url).post('/jsonrpc', {
-    jsonrpc: '2.0',
-    id: 1,
-    method: mode,
-    params: { contextId: ctx, method, argsJson: args, executorPublicKey: members[n.node] },
-  });
-  assert.equal(r.status, 200, r.text);
-  assert.equal(r.json.error, undefined, r.text);
-  return r.json.result.output;
-}
+const rpc = contextRpc(() => ctx, members);
 
 async function stateOf(n: TestNode): Promise<{ root: string; entries: Record<string, string> }> {
   const c = await api(n.url).get(`/admin-api/contexts/${ctx}`);

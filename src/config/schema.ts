@@ -128,9 +128,13 @@ export const configSchema = z
         frequency_ms: z.number().int().positive().default(10_000),
         /** Ours: a joining node copies a member's snapshot instead of replaying the context's whole DAG. */
         snapshot_join: z.boolean().default(true),
+        /** Ours: cap of the backoff between redials of a context's known peers. */
+        redial_max_ms: z.number().int().positive().default(10_000),
+        /** Ours: a context whose other members are unreachable this long is reported isolated. */
+        isolation_warn_ms: z.number().int().positive().default(30_000),
       })
       .passthrough()
-      .default({ timeout_ms: 30_000, interval_ms: 5_000, frequency_ms: 10_000, snapshot_join: true }),
+      .default({ timeout_ms: 30_000, interval_ms: 5_000, frequency_ms: 10_000, snapshot_join: true, redial_max_ms: 10_000, isolation_warn_ms: 30_000 }),
     datastore: z.object({ path: z.string().min(1) }).passthrough(),
     blobstore: z.object({ path: z.string().min(1) }).passthrough(),
     /** Ours: guest execution limits. */

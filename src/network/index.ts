@@ -1,7 +1,8 @@
 /**
  * The node's swarm on js-libp2p 3.x: TCP + Noise + Yamux, gossipsub (one topic per context: the base58
  * context id, upstream's message-id function), identify, ping, Kademlia (`/calimero/kad/1.0.0`), optional
- * mDNS, bootstrap peers that are re-dialled when lost, and the request/response sync stream protocol with
+ * mDNS, bootstrap peers that are re-dialled when lost (the members of our contexts are re-dialled by
+ * src/node/sync/peers.ts through `dialPeer`), and the request/response sync stream protocol with
  * upstream's u32-BE framing. The node identity is the `[identity]` key from config.toml.
  *
  * Import src/polyfills.ts before this module (js-libp2p needs Promise.withResolvers on Node 20).
@@ -292,6 +293,53 @@ export class Network {
       }),
     );
     return [...new Set(out)];
+  }
+
+  /** Whether a connection to `peer` is open. */
+  connected(peer: string): boolean {
+    try {
+      return this.libp2p.getConnections(peerIdFromString(peer)).length > 0;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * The addresses the peer store holds for `peer` (what identify reported and what we dialled), without the
+   * /p2p suffix; relayed addresses are left out. Empty for an unknown peer.
+   */
+  async peerAddresses(peer: string): Promise<string[]> {
+    try {
+      const p = await this.libp2p.peerStore.get(peerIdFromString(peer));
+      return p.addresses.map((a) => a.multiaddr.toString()).filter((a) => !a.includes('/p2p-circuit'));
+    } catch {
+      return [];
+    }
+  }
+
+  /**
+   * Dials a known peer at the given addresses (added to the peer store first, so libp2p tries all of them).
+   * Resolves to whether a connection is open afterwards; failures are logged at debug level.
+   */
+  async dialPeer(peer: string, addrs: string[], timeoutMs = 5_000): Promise<boolean> {
+    if (this.stopped || peer === this.peerId) return false;
+    try {
+      const id = peerIdFromString(peer);
+      const multiaddrs: Multiaddr[] = [];
+      for (const a of addrs) {
+        try {
+          multiaddrs.push(multiaddr(a.replace(/\/p2p\/[^/]+$/, '')));
+        } catch {
+          /* not a multiaddr: skip */
+        }
+      }
+      if (multiaddrs.length > 0) await this.libp2p.peerStore.merge(id, { multiaddrs });
+      await this.libp2p.dial(id, { signal: AbortSignal.timeout(timeoutMs) });
+      return true;
+    } catch (err) {
+      this.logger.debug({ peer, err: (err as Error).message }, 'redial failed');
+      return false;
+    }
   }
 
   /**

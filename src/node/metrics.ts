@@ -60,4 +60,27 @@ export class Metrics {
     new Gauge({ name: 'merod_sync_pending_entries', help: 'Received entries waiting for their parents', registers, collect() { this.set(read().pending); } });
     new Gauge({ name: 'merod_peers', help: 'Connected swarm peers', registers, collect() { this.set(read().peers); } });
   }
+
+  /** Reachability of the contexts that have other members (src/node/sync/peers.ts). */
+  watchReachability(read: () => { contexts: Array<{ context: string; reachable: number }>; isolated: number }): void {
+    const registers = [this.registry];
+    new Gauge({
+      name: 'merod_sync_context_reachable_peers',
+      help: 'Connected peers subscribed to the topic of each context that has other members',
+      labelNames: ['context'] as const,
+      registers,
+      collect() {
+        this.reset();
+        for (const { context, reachable } of read().contexts) this.set({ context }, reachable);
+      },
+    });
+    new Gauge({
+      name: 'merod_sync_isolated_contexts',
+      help: 'Contexts with other members but no reachable peer for [sync] isolation_warn_ms',
+      registers,
+      collect() {
+        this.set(read().isolated);
+      },
+    });
+  }
 }

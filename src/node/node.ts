@@ -81,9 +81,12 @@ export class Node {
       frequencyMs: config.sync.frequency_ms,
       timeoutMs: config.sync.timeout_ms,
       snapshotJoin: config.sync.snapshot_join,
+      redialMaxMs: config.sync.redial_max_ms,
+      isolationWarnMs: config.sync.isolation_warn_ms,
     });
     this.execution.hooks = this.sync.hooks;
     this.metrics.watchSync(() => ({ entries: { ...this.sync.stats }, pending: this.sync.pendingCount(), peers: this.peerCount() }));
+    this.metrics.watchReachability(() => this.sync.reachability());
   }
 
   /**

@@ -14,6 +14,7 @@
  *   merge.ts        the LWW merge of state writes (stamps); dag.ts the entries themselves and the clock
  *   protocol.ts     request/response with peers; snapshot.ts snapshots; author.ts entries made here
  *   members.ts      invite, join, leave, capabilities, application switch
+ *   peers.ts        known peers per context (stored), their redial with backoff, isolation
  */
 import type { Logger } from 'pino';
 import type { Store } from '../../store/store.ts';
@@ -36,10 +37,12 @@ import { Members } from './members.ts';
 import { Memberships } from './memberships.ts';
 import { Merge } from './merge.ts';
 import { PendingDag } from './pending.ts';
+import { PeerBook, type ContextStatus } from './peers.ts';
 import { PeerProtocol } from './protocol.ts';
 import { Snapshots } from './snapshot.ts';
 
 export type { Membership } from './membership.ts';
+export type { ContextStatus } from './peers.ts';
 
 const FETCH_BATCH = 128;
 const MAX_FETCH = 100_000;
@@ -73,6 +76,10 @@ export interface SyncDeps {
   timeoutMs: number;
   /** Join from a member's snapshot (`[sync] snapshot_join`, default true) rather than replaying the whole DAG. */
   snapshotJoin?: boolean;
+  /** Cap of the backoff between redials of a known peer (`[sync] redial_max_ms`). */
+  redialMaxMs?: number;
+  /** Other members unreachable this long make a context isolated (`[sync] isolation_warn_ms`). */
+  isolationWarnMs?: number;
 }
 
 export class SyncManager {
@@ -99,6 +106,8 @@ export class SyncManager {
   private readonly failures: Failures;
   /** The last entry applied from a peer, per context (for the sync status). */
   private readonly lastApplied = new Map<string, { id: string; at: number }>();
+  /** Known peers per context: stored, redialled, watched for isolation (peers.ts). */
+  private readonly peers: PeerBook;
 
   constructor(private readonly d: SyncDeps) {
     const { store, contexts, execution, logger } = d;
@@ -122,6 +131,15 @@ export class SyncManager {
       dag: this.dag,
       network: () => this.network,
       serveSnapshot: (ctx, send) => snapshots.serve(ctx, send),
+    });
+    this.peers = new PeerBook({
+      store,
+      logger,
+      network: () => this.network,
+      contexts: () => this.contextsWithOthers(),
+      redialMaxMs: d.redialMaxMs ?? 10_000,
+      isolationWarnMs: d.isolationWarnMs ?? 30_000,
+      redial: process.env.MEROD_PEER_REDIAL !== '0',
     });
     const handlers = new EventHandlers(contexts, execution, logger, () => this.stats.handlers++);
     this.applier = new EntryApplier({ ...d, dag: this.dag, clock: this.clock, memberships: this.memberships, merge, failures: this.failures, handlers, protocol, onApplied: () => this.stats.applied++ });
@@ -163,11 +181,13 @@ export class SyncManager {
     void this.retryAll().catch(() => undefined);
     this.timer = setInterval(() => void this.tick(), this.d.frequencyMs);
     this.timer.unref();
+    await this.peers.start();
   }
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    await this.peers.stop();
     await Promise.allSettled([...this.inflight.values(), ...this.draining.values()]);
   }
 
@@ -339,6 +359,7 @@ export class SyncManager {
     if (running) return running;
     const p = (async () => {
       const { heads } = await this.protocol.requestHeads(ctx, peer);
+      this.peers.synced(ctx);
       await this.fetchMissing(ctx, peer, heads);
       await this.drain(ctx);
     })().finally(() => this.inflight.delete(key));
@@ -435,6 +456,26 @@ export class SyncManager {
   /** Received entries still waiting for missing parents, over all contexts. */
   pendingCount(): number {
     return this.pending.count();
+  }
+
+  /** Per context: reachable member nodes, known peers, last heads exchange, isolation (for the admin API). */
+  contextStatus(ctx: Uint8Array): ContextStatus {
+    return this.peers.status(ctx);
+  }
+
+  /** Reachable peers per context with other members, and the number of isolated contexts (for /metrics). */
+  reachability(): { contexts: Array<{ context: string; reachable: number }>; isolated: number } {
+    return this.peers.reachability();
+  }
+
+  private async contextsWithOthers(): Promise<Array<{ id: Uint8Array; others: boolean }>> {
+    const out: Array<{ id: Uint8Array; others: boolean }> = [];
+    for (const { id } of await this.d.contexts.list()) {
+      const m = await this.memberships.current(id);
+      const owned = new Set((await this.d.contexts.identities(id, true)).map(encodeId));
+      out.push({ id, others: Object.keys(m?.members ?? {}).some((pk) => !owned.has(pk)) });
+    }
+    return out;
   }
 
   /** Connected peers subscribed to a context's topic. */

@@ -11,6 +11,7 @@
  * | 4   | entry      | entry id            | JSON EntryRecord (a membership entry)   | memberships.ts    |
  * | 5   | failed     | entry id            | JSON FailureRecord (merge failed)       | failures.ts       |
  *
+ * Known peers are not here (snapshots copy these records to joiners): peers.ts keeps them in the `generic` column.
  * The `delta` column (contextId ‖ entry id → encoded entry, or empty for one known only by id after a
  * snapshot) is owned by dag.ts.
  */
