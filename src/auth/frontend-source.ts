@@ -89,7 +89,7 @@ async function download(url: string): Promise<Buffer> {
  * page that a restart would take as ready; earlier unpacked versions beside it are removed.
  */
 async function unpackInto(archive: Buffer, target: string): Promise<string> {
-  const entries = readArchive(archive);
+  const entries = await readArchive(archive);
   const tmp = `${target}.tmp-${process.pid}-${Date.now()}`;
   await rm(tmp, { recursive: true, force: true });
   await mkdir(tmp, { recursive: true });

@@ -48,7 +48,7 @@ function archive(prefix: string): string {
 /** Unpacks an archive into a temporary directory (with our reader) and returns the folder with index.html. */
 async function unpack(path: string): Promise<{ root: string; dir: string }> {
   const root = mkdtempSync(join(tmpdir(), 'compat-frontend-'));
-  for (const e of readArchive(readFileSync(path))) {
+  for (const e of await readArchive(readFileSync(path))) {
     const full = join(root, e.path);
     if (e.type === 'dir') mkdirSync(full, { recursive: true });
     else {

@@ -7,8 +7,8 @@ import { deflateRawSync, gzipSync } from 'node:zlib';
 export interface TarSpec {
   name: string;
   data?: string | Buffer;
-  /** '0' file (default), '5' directory, '2' symbolic link. */
-  type?: '0' | '5' | '2';
+  /** '0' file (default), '5' directory, '1' hard link, '2' symbolic link, '3' character device, '6' FIFO. */
+  type?: '0' | '5' | '1' | '2' | '3' | '6';
   linkname?: string;
   /** Write the name in a pax header (else the 100-byte field, truncated). */
   pax?: boolean;
