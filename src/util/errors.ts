@@ -18,8 +18,3 @@ export class DomainError<C extends string = string> extends Error {
     this.name = new.target.name;
   }
 }
-
-/** The code of a domain error, or undefined for anything else. */
-export function domainCode(err: unknown): string | undefined {
-  return err instanceof DomainError ? err.code : undefined;
-}

@@ -62,6 +62,8 @@ export interface SyncStatus {
   lastApplied: { id: string; at: number } | null;
   /** Received entries of this context waiting for their parents. */
   pending: number;
+  /** Reachable member nodes, known peers, last heads exchange, isolation (peers.ts). */
+  peers: ContextStatus;
 }
 
 export interface SyncDeps {
@@ -439,7 +441,7 @@ export class SyncManager {
 
   /**
    * A context's sync status: its entries whose state merge failed (with the reasons, oldest first), the last
-   * entry applied from a peer since start, its heads, and how many received entries wait for parents.
+   * entry applied from a peer since start, its heads, how many received entries wait for parents, and its peers.
    */
   async status(ctx: Uint8Array): Promise<SyncStatus | null> {
     const meta = await this.d.contexts.meta(ctx);
@@ -450,17 +452,13 @@ export class SyncManager {
       failed: await this.failures.list(ctx),
       lastApplied: this.lastApplied.get(idKey(ctx)) ?? null,
       pending: this.pending.countOf(ctx),
+      peers: this.peers.status(ctx),
     };
   }
 
   /** Received entries still waiting for missing parents, over all contexts. */
   pendingCount(): number {
     return this.pending.count();
-  }
-
-  /** Per context: reachable member nodes, known peers, last heads exchange, isolation (for the admin API). */
-  contextStatus(ctx: Uint8Array): ContextStatus {
-    return this.peers.status(ctx);
   }
 
   /** Reachable peers per context with other members, and the number of isolated contexts (for /metrics). */
