@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import cors from '@fastify/cors';
 import websocket from '@fastify/websocket';
 import FindMyWay from 'find-my-way';
@@ -48,7 +48,7 @@ export async function buildServer(node: Node, opts: ServerOptions = {}): Promise
   const app = Fastify({
     // The node's logger for handlers (`req.log`: the embedded mero-auth's warnings), without per-request lines.
     loggerInstance: node.logger as FastifyBaseLogger,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     // Bodies are read by the route wrapper, which applies its own limit per route.
     bodyLimit: Number.MAX_SAFE_INTEGER,
     return503OnClosing: true,

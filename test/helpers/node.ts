@@ -216,7 +216,7 @@ function waitExit(child: ChildProcess): Promise<number | null> {
 }
 
 /** Waits until `url/admin-api/health` answers 200, or throws (with the node's output) on exit or timeout. */
-export async function waitHealthy(url: string, child: ChildProcess, output: () => string, timeoutMs = 20_000): Promise<void> {
+export async function waitHealthy(url: string, child: ChildProcess, output: () => string, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = '';
   while (Date.now() < deadline) {
@@ -299,7 +299,7 @@ export async function startNode(o: StartNodeOptions = {}): Promise<TestNode> {
   const boot = async () => {
     spawnRun();
     try {
-      await waitHealthy(url, proc, output, o.readyTimeoutMs ?? 20_000);
+      await waitHealthy(url, proc, output, o.readyTimeoutMs ?? 60_000);
     } catch (err) {
       await kill();
       throw err;
