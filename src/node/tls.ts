@@ -1,4 +1,3 @@
-import { generate } from 'selfsigned';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -12,6 +11,8 @@ export async function generateCertificate(nodeDir: string, hosts: string[]): Pro
     { type: 2 as const, value: 'localhost' },
     ...hosts.map((ip) => ({ type: 7 as const, ip })),
   ];
+  // Loaded here: the certificate generator and its X.509 stack are only needed by `init` and certificate renewal.
+  const { generate } = await import('selfsigned');
   const pems = await generate([{ name: 'commonName', value: 'calimero-node' }], {
     keyType: 'ec',
     curve: 'P-256',

@@ -7,7 +7,9 @@
  */
 import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
 import { isIP } from 'node:net';
-import { Agent, buildConnector, request } from 'undici';
+// undici is loaded on first download only (it is a noticeable share of start-up otherwise).
+import type { Agent, buildConnector } from 'undici';
+type Undici = typeof import('undici');
 
 /** Why an address is not a public destination, or 'public'. */
 export type AddressClass =
@@ -176,7 +178,7 @@ const bare = (host: string) => (host.startsWith('[') && host.endsWith(']') ? hos
  * itself uses (no second resolution that a rebinding DNS server could answer differently), and the connected
  * socket's peer address once more.
  */
-export function guardedAgent(allowed: (ip: string) => boolean = isPublicAddress): Agent {
+function guardedAgent({ Agent, buildConnector }: Undici, allowed: (ip: string) => boolean): Agent {
   const base = buildConnector({ lookup: guardedLookup(allowed) } as buildConnector.BuildOptions);
   const connect: buildConnector.connector = (opts, callback) => {
     const host = bare(opts.hostname);
@@ -217,7 +219,9 @@ export async function downloadGuarded(
   start: URL,
   o: { allowed: ((ip: string) => boolean) | null; signal?: AbortSignal; maxRedirects?: number },
 ): Promise<DownloadResponse> {
-  const agent = o.allowed ? guardedAgent(o.allowed) : new Agent({ headersTimeout: 30_000, bodyTimeout: 30_000 });
+  const undici = await import('undici');
+  const { Agent, request } = undici;
+  const agent = o.allowed ? guardedAgent(undici, o.allowed) : new Agent({ headersTimeout: 30_000, bodyTimeout: 30_000 });
   const close = () => void agent.destroy().catch(() => undefined);
   const max = o.maxRedirects ?? MAX_REDIRECTS;
   let url = start;
