@@ -5,6 +5,7 @@ import { Batch, type Store } from '../store/store.ts';
 import { concat, decodeId, encodeId, hash, ZERO32 } from '../util/ids.ts';
 import { BlobError, type BlobStore } from './blobs.ts';
 import { KeyedMutex } from '../util/mutex.ts';
+import { DomainError } from '../util/errors.ts';
 import { latestVersion } from './packages.ts';
 import { DestinationNotAllowedError, DownloadError, downloadGuarded, isPublicAddress, type DownloadResponse } from '../util/net-policy.ts';
 
@@ -30,15 +31,21 @@ export interface ApplicationView {
   metadata: number[];
 }
 
-/** An install failure the client caused (bad URL, hash mismatch, not WASM…): answered with a 4xx. */
-export class InstallError extends Error {
-  constructor(
-    message: string,
-    readonly status = 400,
-    /** Internal detail for the node's log, never sent to the client. */
-    readonly detail?: string,
-  ) {
-    super(message);
+/**
+ * Why an install failed, as the client caused it (bad URL, refused destination, not WASM, too large…) or as the
+ * download went (`install_download_failed`). Answered as upstream's text/plain install errors (src/server/errors.ts).
+ */
+export type InstallErrorCode = 'install_invalid' | 'install_not_found' | 'install_too_large' | 'install_download_failed';
+
+/** An install failure; `cause` holds internal detail for the node's log (errno, resolved address), never sent. */
+export class InstallError extends DomainError<InstallErrorCode> {
+  constructor(message: string, code: InstallErrorCode = 'install_invalid', detail?: string) {
+    super(code, message, detail === undefined ? undefined : { cause: detail });
+  }
+
+  /** The internal detail given at construction, if any. */
+  get detail(): string | undefined {
+    return typeof this.cause === 'string' ? this.cause : undefined;
   }
 }
 
@@ -47,11 +54,11 @@ function downloadFailure(err: unknown, prefix: string): unknown {
   if (err instanceof DestinationNotAllowedError) {
     return new InstallError(
       `${prefix}: ${err.message} (loopback, private and link-local addresses are refused unless [server.admin] allow_private_install_urls = true)`,
-      400,
+      'install_invalid',
       err.detail,
     );
   }
-  if (err instanceof DownloadError) return new InstallError(`${prefix}: ${err.message}`, 502, err.detail);
+  if (err instanceof DownloadError) return new InstallError(`${prefix}: ${err.message}`, 'install_download_failed', err.detail);
   return err;
 }
 
@@ -129,7 +136,7 @@ export class Applications {
       if (!policy.allowPrivate) {
         throw new InstallError(
           'file: URLs are not accepted by install-application (use install-dev-application, or set [server.admin] allow_private_install_urls = true)',
-          400,
+          'install_invalid',
           `file URL ${parsed.pathname.slice(0, 200)}`,
         );
       }
@@ -154,7 +161,7 @@ export class Applications {
     }
     try {
       const declared = Number(res.headers['content-length'] ?? NaN);
-      if (declared > MAX_MODULE_SIZE) throw new InstallError(`application is ${declared} bytes; the limit is ${MAX_MODULE_SIZE}`, 413);
+      if (declared > MAX_MODULE_SIZE) throw new InstallError(`application is ${declared} bytes; the limit is ${MAX_MODULE_SIZE}`, 'install_too_large');
       const download = rethrow(res.body, (err) => downloadFailure(err, failed));
       return await this.register(download, parsed.toString(), o, Number.isFinite(declared) ? declared : undefined);
     } finally {
@@ -170,8 +177,8 @@ export class Applications {
   async installFromBlob(blobId: Uint8Array, source: string, o: { hash?: Uint8Array; metadata: number[]; package?: string; version?: string }): Promise<Uint8Array> {
     const info = await this.blobs.info(blobId);
     const stream = info && (await this.blobs.stream(blobId));
-    if (!info || !stream) throw new InstallError(`blob ${encodeId(blobId)} not found on this node`, 404);
-    if (info.size > MAX_MODULE_SIZE) throw new InstallError(`application is ${info.size} bytes; the limit is ${MAX_MODULE_SIZE}`, 413);
+    if (!info || !stream) throw new InstallError(`blob ${encodeId(blobId)} not found on this node`, 'install_not_found');
+    if (info.size > MAX_MODULE_SIZE) throw new InstallError(`application is ${info.size} bytes; the limit is ${MAX_MODULE_SIZE}`, 'install_too_large');
     return this.register(stream, source, o, info.size);
   }
 
@@ -181,13 +188,13 @@ export class Applications {
     try {
       canonical = await realpath(path);
     } catch {
-      throw new InstallError(`application file not found at ${JSON.stringify(path)}`, 404);
+      throw new InstallError(`application file not found at ${JSON.stringify(path)}`, 'install_not_found');
     }
     const st = await stat(canonical).catch((err: NodeJS.ErrnoException) => {
       throw new InstallError(`cannot read ${JSON.stringify(canonical)}: ${err.code ?? err.message}`);
     });
     if (!st.isFile()) throw new InstallError(`not a regular file: ${JSON.stringify(canonical)}`);
-    if (st.size > MAX_MODULE_SIZE) throw new InstallError(`application is ${st.size} bytes; the limit is ${MAX_MODULE_SIZE}`, 413);
+    if (st.size > MAX_MODULE_SIZE) throw new InstallError(`application is ${st.size} bytes; the limit is ${MAX_MODULE_SIZE}`, 'install_too_large');
     // A file the node cannot read (EACCES, or /proc and /sys files that fail on read: EIO, EINVAL) is the
     // client's error, not a 500 (found by test/fuzz.test.ts with /proc/self/clear_refs and /proc/self/mem).
     const file = rethrow(createReadStream(canonical), (err) => {
@@ -222,7 +229,7 @@ export class Applications {
       info = await this.blobs.put(checked, { limit: MAX_MODULE_SIZE, expectedHash: o.hash, owner: 'node' });
     } catch (err) {
       if (err instanceof BlobError && err.code === 'hash_mismatch') throw new InstallError(err.message);
-      if (err instanceof BlobError && err.code === 'too_large') throw new InstallError(`application exceeds the limit of ${MAX_MODULE_SIZE} bytes`, 413);
+      if (err instanceof BlobError && err.code === 'too_large') throw new InstallError(`application exceeds the limit of ${MAX_MODULE_SIZE} bytes`, 'install_too_large');
       throw err;
     }
     if (expectedSize !== undefined && info.size !== expectedSize) {

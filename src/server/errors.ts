@@ -4,7 +4,7 @@ import { DomainError } from '../util/errors.ts';
 import type { ContextErrorCode } from '../node/contexts.ts';
 import type { ExecuteErrorCode } from '../node/execution.ts';
 import type { CodecErrorCode } from '../node/sync/codec.ts';
-import { InstallError } from '../node/applications.ts';
+import { InstallError, type InstallErrorCode } from '../node/applications.ts';
 import type { BlobErrorCode } from '../node/blobs.ts';
 import type { WalletErrorCode } from '../auth/wallet.ts';
 
@@ -77,21 +77,20 @@ statuses<BlobErrorCode>({
   hash_mismatch: { status: 400, message: () => 'Failed to store blob: hash mismatch' },
 });
 
+// ---- application installs (src/node/applications.ts): answered as text/plain, like upstream's install routes --------
+statuses<InstallErrorCode>({ install_invalid: 400, install_not_found: 404, install_too_large: 413, install_download_failed: 502 });
+
 // ---- the seed's wallet login (src/auth/wallet) --------------------------------------------------------------------
 statuses<WalletErrorCode>({ rejected: 400, administrator_exists: 403 });
 
-/** A domain error as upstream's `{"error":"…"}` answer; unknown codes are the client's fault (400). */
-export function domainHttpError(err: DomainError): HttpError {
-  const a = DOMAIN_STATUS[err.code] ?? 400;
-  return typeof a === 'number' ? new HttpError(a, err.message, 'json') : new HttpError(a.status, a.message(err.message), 'json');
-}
-
 /**
- * The error class that still carries its own status (install failures, answered as text/plain like upstream's).
+ * A domain error as upstream answers it: `{"error":"…"}`, except install failures, which upstream writes as
+ * text/plain. Unknown codes are the client's fault (400).
  */
-function nodeHttpError(err: unknown): HttpError | undefined {
-  if (err instanceof InstallError) return textError(err.status, err.message);
-  return undefined;
+export function domainHttpError(err: DomainError): HttpError {
+  const shape = err instanceof InstallError ? 'text' : 'json';
+  const a = DOMAIN_STATUS[err.code] ?? 400;
+  return typeof a === 'number' ? new HttpError(a, err.message, shape) : new HttpError(a.status, a.message(err.message), shape);
 }
 
 /**
@@ -102,11 +101,11 @@ function nodeHttpError(err: unknown): HttpError | undefined {
 export function toHttpError(err: unknown, failure: 'json' | 'text' = 'json'): HttpError | undefined {
   if (err instanceof HttpError) return err;
   if (failure === 'text') {
-    if (err instanceof InstallError) return textError(err.status, err.message);
+    if (err instanceof InstallError) return domainHttpError(err);
     return textError(500, (err as Error)?.message ?? String(err));
   }
   if (err instanceof DomainError) return domainHttpError(err);
-  return nodeHttpError(err);
+  return undefined;
 }
 
 export function sendError(reply: FastifyReply, err: HttpError): FastifyReply {

@@ -40,7 +40,7 @@ export default (s: Pick<Services, 'apps' | 'limits' | 'config' | 'logger' | 'url
     } catch (err) {
       // The client gets no internal detail (errno, resolved address); the log does. URL without userinfo/query.
       if (err instanceof InstallError && err.detail) {
-        s.logger.warn({ url: logUrl(body.url), status: err.status, detail: err.detail }, `install-application: ${err.message}`);
+        s.logger.warn({ url: logUrl(body.url), code: err.code, detail: err.detail }, `install-application: ${err.message}`);
       }
       throw err;
     }
