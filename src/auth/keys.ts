@@ -82,10 +82,6 @@ export class KeyManager {
     return this.changes.on(listener);
   }
 
-  private changed(): void {
-    this.changes.emit();
-  }
-
   private path(type: KeyType, id: string): string {
     return (type === 'Root' ? PREFIX.rootKey : PREFIX.clientKey) + id;
   }
@@ -123,7 +119,7 @@ export class KeyManager {
         await setJson(this.storage, idxKey, ids);
       }
     }
-    this.changed();
+    this.changes.emit();
     return existed;
   }
 
@@ -140,7 +136,7 @@ export class KeyManager {
       if (ids.length) await setJson(this.storage, idxKey, ids);
       else await this.storage.delete(idxKey);
     }
-    this.changed();
+    this.changes.emit();
     return true;
   }
 
@@ -151,7 +147,7 @@ export class KeyManager {
     if (key.revoked_at === null) {
       key.revoked_at = nowSecs();
       await setJson(this.storage, this.path(key.key_type, id), key);
-      this.changed();
+      this.changes.emit();
     }
     return key;
   }

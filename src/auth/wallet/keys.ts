@@ -43,10 +43,6 @@ export class WalletKeyStore {
     return this.changes.on(listener);
   }
 
-  private changed(): void {
-    this.changes.emit();
-  }
-
   /**
    * The permissions wallet headers signed by `signingKey` carry: a root key is the node's administrator
    * (`admin`); a client key registered for a context holds `context[<id>]` for each such context (run its
@@ -72,14 +68,14 @@ export class WalletKeyStore {
   async addRootKey(signingKey: string, wallet: WalletType, walletAddress = ''): Promise<WalletRootKey> {
     const key: WalletRootKey = { signing_key: signingKey, wallet, wallet_address: walletAddress, created_at: Date.now() };
     await setJson(this.storage, ROOT_PREFIX + signingKey, key);
-    this.changed();
+    this.changes.emit();
     return key;
   }
 
   async addClientKey(signingKey: string, wallet: WalletType, contextId: string | null): Promise<WalletClientKey> {
     const key: WalletClientKey = { wallet, signingKey, createdAt: Date.now(), contextId };
     await setJson(this.storage, `${CLIENT_PREFIX}${contextId ?? ''}:${signingKey}`, key);
-    this.changed();
+    this.changes.emit();
     return key;
   }
 
@@ -106,7 +102,7 @@ export class WalletKeyStore {
     for (const k of [...(await this.storage.listKeys(ROOT_PREFIX)), ...(await this.storage.listKeys(CLIENT_PREFIX))]) {
       await this.storage.delete(k);
     }
-    this.changed();
+    this.changes.emit();
   }
 
   private async list<T>(prefix: string): Promise<T[]> {
