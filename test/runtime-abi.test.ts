@@ -225,3 +225,14 @@ test('blobs: create, write, close, reopen and read back; members', async () => {
   assert.equal(new DataView(members.buffer, members.byteOffset).getUint32(0, true), 2, 'borsh Vec length');
   assert.deepEqual(members.subarray(4), new Uint8Array(Buffer.concat([a, b])));
 });
+
+test('context_create records a child context request; an alias the calling context has is refused', async () => {
+  const asked = await call('abi', 'create_child', '', { storageRead: async () => null, aliasTaken: async () => false });
+  assert.equal(asked.error, null, asked.error?.message);
+  assert.deepEqual(asked.contextMutations, [
+    { kind: 'CreateContext', protocol: 'near', applicationId: new Uint8Array(32).fill(0x11), initArgs: enc('{}'), alias: 'kid' },
+  ]);
+  const taken = await call('abi', 'create_child', '', { storageRead: async () => null, aliasTaken: async (alias) => alias === 'kid' });
+  assert.equal(taken.error?.message, 'alias already exists: kid');
+  assert.deepEqual(taken.contextMutations, []);
+});

@@ -27,6 +27,7 @@
   (import "env" "ed25519_verify" (func $ed25519_verify (param i64 i64 i64) (result i32)))
   (import "env" "send_proposal" (func $send_proposal (param i64 i64)))
   (import "env" "context_members" (func $context_members (param i64)))
+  (import "env" "context_create" (func $context_create (param i64 i64 i64 i64)))
   (import "env" "blob_create" (func $blob_create (result i64)))
   (import "env" "blob_write" (func $blob_write (param i64 i64) (result i64)))
   (import "env" "blob_close" (func $blob_close (param i64 i64) (result i32)))
@@ -55,6 +56,8 @@
   (data (i32.const 1152) "GET")          ;; 3
   (data (i32.const 1160) "from d_print") ;; 12
   (data (i32.const 1184) "\11\11\11\11\11\11\11\11\11\11\11\11\11\11\11\11\11\11\11\11\11\11\11\11\11\11\11\11\11\11\11\11")
+  (data (i32.const 1248) "kid")          ;; 3
+  (data (i32.const 1256) "near")         ;; 4
   (data (i32.const 1216) "\22\22\22\22\22\22\22\22\22\22\22\22\22\22\22\22\22\22\22\22\22\22\22\22\22\22\22\22\22\22\22\22")
 
   ;; Buffer descriptor {ptr: u64, len: u64} at $at.
@@ -216,6 +219,14 @@
     (if (call $private_storage_read (i64.const 64) (i64.const 7))
       (then (call $ret_reg (i64.const 0) (i64.const 7)))
       (else (call $ret (i64.const 0) (i32.const 1032) (i32.const 4)))))
+
+  ;; asks for a child context: protocol "near", application 0x11…, init args "{}", alias "kid"
+  (func (export "create_child")
+    (call $d (i32.const 64) (i32.const 1256) (i32.const 4))
+    (call $d (i32.const 80) (i32.const 1184) (i32.const 32))
+    (call $d (i32.const 96) (i32.const 1056) (i32.const 2))
+    (call $d (i32.const 112) (i32.const 1248) (i32.const 3))
+    (call $context_create (i64.const 64) (i64.const 80) (i64.const 96) (i64.const 112)))
 
   (func (export "members") (call $context_members (i64.const 8)) (call $ret_reg (i64.const 0) (i64.const 8)))
 

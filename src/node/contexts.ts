@@ -205,10 +205,20 @@ export class Contexts {
     if (!(await this.identity(contextId, publicKey))) batch.put('identity', contextKey(contextId, publicKey), '{}');
   }
 
-  /** Stages forgetting a member that left, unless this node holds its key. */
+  /**
+   * Stages forgetting a member that left or was removed. A key this node holds goes back to the identity pool
+   * (it can no longer act in the context, and is claimed again if the context adds it back).
+   */
   async stageForgetMember(batch: Batch, contextId: Uint8Array, publicKey: Uint8Array): Promise<void> {
     const ident = await this.identity(contextId, publicKey);
-    if (ident && !ident.privateKey) batch.delete('identity', contextKey(contextId, publicKey));
+    if (!ident) return;
+    batch.delete('identity', contextKey(contextId, publicKey));
+    if (ident.privateKey) batch.put('identity', contextKey(ZERO32, publicKey), JSON.stringify({ privateKey: ident.privateKey } satisfies IdentityRecord));
+  }
+
+  /** Stages a member added to a context: claimed from the pool when this node holds its key, else known. */
+  async stageAddedMember(batch: Batch, contextId: Uint8Array, publicKey: Uint8Array): Promise<void> {
+    if (!(await this.stageClaimFromPool(batch, contextId, publicKey))) await this.stageKnownMember(batch, contextId, publicKey);
   }
 
   /**

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { Batch, type Store } from '../store/store.ts';
-import { decodeId, encodeId, idKey, isZero, sameId, ZERO32 } from '../util/ids.ts';
+import { decodeId, encodeId, idKey, isZero, sameId } from '../util/ids.ts';
 import { KeyedMutex } from '../util/mutex.ts';
 import { DomainError } from '../util/errors.ts';
 import type { Runtime, Outcome } from '../runtime/index.ts';
@@ -19,6 +19,7 @@ import {
 } from './contexts.ts';
 import type { EventHub, ExecutionEvent } from './events.ts';
 import type { Metrics } from './metrics.ts';
+import { applyContextMutations, type ContextMutationDeps } from './context-mutations.ts';
 
 /** Upstream's ExecuteError / ExecutionError variants (docs/wire.md, JSON-RPC); `data` is omitted for unit variants. */
 export type ExecuteErrorCode =
@@ -88,6 +89,11 @@ export interface DeltaHooks {
     executorSecret: Uint8Array,
     outcome: Outcome,
   ): Promise<{ heads: Uint8Array[]; committed(): void } | null>;
+  /**
+   * A membership change an application asked for (context_add_member / context_remove_member): a membership
+   * entry signed by the executor, refused unless it may manage members. Nothing when it would change nothing.
+   */
+  changeMember(contextId: Uint8Array, executor: Uint8Array, op: 'add' | 'remove', member: Uint8Array): Promise<void>;
 }
 
 interface Deps {
@@ -225,6 +231,10 @@ export class Execution {
     try {
       const result =
         req.mode === 'mutate' ? await this.locks.run(key, () => this.executeInner(req, depth)) : await this.executeInner(req, depth);
+      // After the commit and outside the context's lock: membership entries and deletion take it themselves.
+      if (req.mode === 'mutate' && result.outcome.contextMutations.length > 0) {
+        await applyContextMutations(this.mutationDeps(), req.contextId, req.executor, result.outcome.contextMutations);
+      }
       this.d.metrics.executions.inc({ kind: req.mode, outcome: 'ok' });
       return result;
     } catch (err) {
@@ -297,6 +307,17 @@ export class Execution {
     return root;
   }
 
+  private mutationDeps(): ContextMutationDeps {
+    const hooks = this.hooks;
+    return {
+      contexts: this.d.contexts,
+      createContext: (appId, initArgs) => this.createContext(appId, initArgs),
+      deleteContext: (ctx) => this.deleteContext(ctx),
+      changeMember: hooks ? (ctx, executor, op, member) => hooks.changeMember(ctx, executor, op, member) : null,
+      logger: this.d.logger,
+    };
+  }
+
   /** Cross-context calls requested by the guest run after the commit, as the first owned member of the target. */
   private async runXcalls(outcome: Outcome, depth: number): Promise<void> {
     for (const x of outcome.xcalls) {
@@ -337,9 +358,20 @@ export class Execution {
         privateStorageRead: async (key) => store.get('private_state', contextKey(contextId, key)),
         blobRead: async (blobId) => blobs.read(blobId),
         contextMembers: async () => this.d.contexts.identities(contextId),
-        resolveAlias: async (alias) => this.d.contexts.lookupAlias('context', ZERO32, alias),
+        // Identity aliases scoped to the calling context (where context_create puts a child's alias), as upstream.
+        resolveAlias: async (alias) => (await this.d.contexts.lookupAlias('identity', contextId, alias)) ?? publicKeyNamed(alias),
+        aliasTaken: async (alias) => (await this.d.contexts.lookupAlias('identity', contextId, alias)) !== null,
       },
     });
+  }
+}
+
+/** Upstream's resolve_alias falls back to reading the name as a public key (base58 of 32 bytes). */
+function publicKeyNamed(name: string): Uint8Array | null {
+  try {
+    return decodeId(name);
+  } catch {
+    return null;
   }
 }
 

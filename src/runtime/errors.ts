@@ -229,6 +229,7 @@ export const hostErrors = {
     variant: 'BlobBufferTooLarge',
     message: `blob buffer too large (size: ${size}, max: ${max})`,
   }),
+  aliasAlreadyExists: (alias: string): RuntimeErrorData => ({ type: 'HostError', variant: 'AliasAlreadyExists', message: `alias already exists: ${alias}` }),
   aliasTooLong: (len: number): RuntimeErrorData => ({ type: 'HostError', variant: 'AliasTooLong', message: `alias too long: ${len}` }),
   returnTooLarge: (size: number, max: number): RuntimeErrorData => ({
     type: 'HostLimit',

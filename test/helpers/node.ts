@@ -328,3 +328,11 @@ export async function startNode(o: StartNodeOptions = {}): Promise<TestNode> {
   o.t?.after(() => kill());
   return handle;
 }
+
+/** A started node's swarm address on loopback (`/ip4/127.0.0.1/tcp/<port>/p2p/<peer id>`), from its config.toml. */
+export function swarmAddressOf(n: Pick<TestNode, 'dir'>): string {
+  const text = readFileSync(join(n.dir, 'config.toml'), 'utf8');
+  const peer = /peer_id = "([^"]+)"/.exec(text)![1]!;
+  const port = /"\/ip4\/0\.0\.0\.0\/tcp\/(\d+)"/.exec(text)![1]!;
+  return `/ip4/127.0.0.1/tcp/${port}/p2p/${peer}`;
+}

@@ -99,7 +99,7 @@ export class EntryApplier {
     const before = await memberships.current(ctx);
     if (current && memberships.stageCurrent(batch, ctx, before, current)) {
       next.applicationId = decodeId(current.applicationId);
-      for (const pk of Object.keys(current.members)) if (!before?.members[pk]) await contexts.stageKnownMember(batch, ctx, decodeId(pk));
+      for (const pk of Object.keys(current.members)) if (!before?.members[pk]) await contexts.stageAddedMember(batch, ctx, decodeId(pk));
       for (const pk of Object.keys(before?.members ?? {})) if (!current.members[pk]) await contexts.stageForgetMember(batch, ctx, decodeId(pk));
     }
     this.d.dag.stage(batch, ctx, d.id, raw);

@@ -14,7 +14,7 @@ import { ExecuteError, type DeltaHooks, type Execution } from '../execution.ts';
 import { encodeDelta, makeDelta, type Delta, type Ops, type Payload } from './codec.ts';
 import type { Dag, SyncClock } from './dag.ts';
 import type { EntryApplier } from './apply.ts';
-import { appInfo, refusalText } from './membership.ts';
+import { appInfo, can, refusalText } from './membership.ts';
 import type { Memberships } from './memberships.ts';
 import { opsOf, type Merge } from './merge.ts';
 import { ArtifactSigner } from './signer.ts';
@@ -99,6 +99,13 @@ export class Author implements DeltaHooks {
     if (set) this.d.memberships.stageSetOf(batch, ctx, d.id, set);
     this.d.merge.stampLocal(batch, ctx, d, outcome.writes.values());
     return { heads: [d.id], committed: () => this.d.publish(ctx, d.id, raw) };
+  }
+
+  async changeMember(ctx: Uint8Array, executor: Uint8Array, op: 'add' | 'remove', member: Uint8Array): Promise<void> {
+    const m = await this.d.memberships.current(ctx);
+    if (!m) throw new ContextError('context_not_found', 'the context has no signed membership (created before the sync layer)');
+    if (can(m, member) === (op === 'add')) return;
+    await this.entry(ctx, executor, { type: 'member', op, member, capability: 0 });
   }
 
   /** Signs a membership entry as `author` (an owned identity), applies it locally and broadcasts it. */

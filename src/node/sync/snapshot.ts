@@ -129,7 +129,7 @@ export class Snapshots {
       // The root: the host's digest root, or the app's own (apps that commit one); only the former is checkable.
       this.d.memberships.stageSnapshot(batch, ctx, cols.config);
       for (const r of cols.delta) this.d.dag.stage(batch, ctx, r.key, r.value);
-      for (const pk of Object.keys(m.members)) await this.d.contexts.stageKnownMember(batch, ctx, decodeId(pk));
+      for (const pk of Object.keys(m.members)) await this.d.contexts.stageAddedMember(batch, ctx, decodeId(pk));
       const next: ContextMeta = {
         ...current,
         applicationId: meta.applicationId,

@@ -10,11 +10,16 @@ import { DIGEST, hex, serviceNames, type CallContext, type HostFunctions, type S
 export interface ContextServices {
   /** Members of the context, for context_is_member / context_members (else: none). */
   contextMembers?(): Promise<Uint8Array[]>;
-  /** Alias resolution for context_resolve_alias (else: "node client is not available"). */
+  /**
+   * Alias resolution for context_resolve_alias, scoped to the calling context: its alias, else the name itself
+   * when it reads as a public key (else: "node client is not available").
+   */
   resolveAlias?(alias: string): Promise<Uint8Array | null>;
+  /** Whether the calling context already has this alias (context_create refuses to reuse it; else: not checked). */
+  aliasTaken?(alias: string): Promise<boolean>;
 }
 
-export const CONTEXT_SERVICES = serviceNames<ContextServices>({ contextMembers: 'contextMembers', resolveAlias: 'resolveAlias' });
+export const CONTEXT_SERVICES = serviceNames<ContextServices>({ contextMembers: 'contextMembers', resolveAlias: 'resolveAlias', aliasTaken: 'aliasTaken' });
 
 const MAX_ALIAS_LEN = 50;
 
@@ -35,7 +40,10 @@ export function context(cx: CallContext, host: Synced<ContextServices>): HostFun
         const a = memory.buffer(aliasPtr);
         if (a.len > 0) alias = memory.str(a);
       }
-      if (alias !== null) checkAlias(alias);
+      if (alias !== null) {
+        checkAlias(alias);
+        if (host.aliasTaken?.(alias)) throw new HostTrap(hostErrors.aliasAlreadyExists(alias));
+      }
       effects.contextMutations.push({ kind: 'CreateContext', protocol, applicationId, initArgs, alias });
     },
     context_delete: (ptr) => {
