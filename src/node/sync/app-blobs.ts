@@ -115,7 +115,12 @@ export class AppBlobs {
     const key = idKey(ctx) + idKey(blobId);
     let fetch = this.inflight.get(key);
     if (!fetch) {
-      fetch = this.fetch(ctx, blobId).finally(() => this.inflight.delete(key));
+      fetch = this.fetch(ctx, blobId)
+        .catch((err: Error) => {
+          this.d.logger.warn({ context: encodeId(ctx), blob: encodeId(blobId), err: err.message }, 'blob fetch failed');
+          return false;
+        })
+        .finally(() => this.inflight.delete(key));
       this.inflight.set(key, fetch);
     }
     let timer: NodeJS.Timeout | undefined;
