@@ -17,6 +17,11 @@ import { startNode, type TestNode } from '../helpers/node.ts';
 import { api } from '../helpers/http.ts';
 import { contextRpc, until } from '../helpers/until.ts';
 import { shareContext, swarmAddress } from '../helpers/share.ts';
+import pino from 'pino';
+import { generateKeyPair } from '@libp2p/crypto/keys';
+import { Network } from '../../src/network/index.ts';
+import { newKeypair } from '../../src/node/contexts.ts';
+import { decodeRequest, encodeGossip, encodeResponse } from '../../src/node/sync/codec.ts';
 import { decodeId, encodeId } from '../../src/util/ids.ts';
 import { blobIdOf } from '../../src/runtime/host/blobs.ts';
 
@@ -124,6 +129,46 @@ test('only members get blobs, and only blobs announced to the context; a missing
   assert.equal(await rpc(B, 'read', { id: '00'.repeat(32) }, 'query'), '');
   assert.ok(Date.now() - started < 10_000);
   assert.ok((await fetches(B, 'missing')) >= 1);
+});
+
+test('a member serving bytes that do not hash to the requested id is refused: nothing is stored', async () => {
+  // Mallory is a member (invited by A) with a swarm of its own, connected to A and B. It announces a blob nobody
+  // has and answers every blob request with other bytes.
+  const mallory = newKeypair();
+  const inv = await api(A.url).post('/admin-api/contexts/invite', { contextId: ctx, inviterId: members.a, inviteeId: encodeId(mallory.publicKey) });
+  assert.equal(inv.status, 200, inv.text);
+  const genuine = Buffer.from('the content the id stands for');
+  const forged = Buffer.from('something else entirely');
+  const id = blobIdOf(genuine);
+  const net = await Network.start({
+    privateKey: await generateKeyPair('Ed25519'),
+    listen: ['/ip4/127.0.0.1/tcp/0'],
+    bootstrap: [swarmAddress(A), swarmAddress(B)],
+    mdns: false,
+    logger: pino({ level: 'silent' }),
+  });
+  let served = 0;
+  net.onSync(async (req, _peer, send) => {
+    const q = decodeRequest(req);
+    if (q.type !== 'blob') return void (await send(encodeResponse({ type: 'error', message: 'not served here' })));
+    served++;
+    await send(encodeResponse({ type: 'chunk', found: true, last: true, data: forged }));
+  });
+  try {
+    net.subscribe(ctx);
+    await until('Mallory sees A and B on the topic', async () => net.topicPeers(ctx).length >= 2, 60_000);
+    await new Promise((r) => setTimeout(r, 1500)); // mesh
+    await net.publish(ctx, encodeGossip({ type: 'blob', contextId: decodeId(ctx), blobId: id, size: genuine.length }));
+    const got = await api(B.url).get(`/admin-api/blobs/${encodeId(id)}?context_id=${ctx}`);
+    assert.equal(got.status, 404, got.text);
+    assert.ok(served >= 1, 'B asked Mallory');
+    assert.ok((await fetches(B, 'invalid')) >= 1);
+    assert.match(B.output(), /"msg":"a peer served a blob that was refused"/);
+    assert.equal(await stored(B, encodeId(id)), false);
+    assert.equal(await stored(B, encodeId(blobIdOf(forged))), false);
+  } finally {
+    await net.stop();
+  }
 });
 
 after(async () => {
