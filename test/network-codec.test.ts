@@ -48,6 +48,13 @@ test('deltas: round trip, id over the body, signature by the author; tampering i
   assert.equal(g.type, 'delta');
   // Upstream BroadcastMessage tags (0..3) are not ours.
   assert.throws(() => decodeGossip(Uint8Array.of(0, 1, 2)), CodecError);
+  // A blob announcement (app-blobs.ts): context, blob id and size round-trip; trailing bytes are refused.
+  const blob = { type: 'blob' as const, contextId: new Uint8Array(32).fill(3), blobId: new Uint8Array(32).fill(4), size: 5_000_000_000 };
+  const raw = encodeGossip(blob);
+  const announced = decodeGossip(raw);
+  assert.ok(announced.type === 'blob');
+  assert.deepEqual([[...announced.contextId], [...announced.blobId], announced.size], [[...blob.contextId], [...blob.blobId], blob.size]);
+  assert.throws(() => decodeGossip(Buffer.concat([raw, Buffer.of(0)])), CodecError);
 });
 
 test('HLC is strictly increasing and above observed and parent clocks', () => {

@@ -29,3 +29,11 @@
 @external("env", "random_bytes") export declare function random_bytes(buffer_ptr: u64): void;
 @external("env", "time_now") export declare function time_now(buffer_ptr: u64): void;
 @external("env", "ed25519_verify") export declare function ed25519_verify(signature_ptr: u64, public_key_ptr: u64, message_ptr: u64): u32;
+
+// blobs (descriptors as above: `data_ptr`/`blob_id_ptr`/`context_id_ptr` point at Buffer descriptors)
+@external("env", "blob_create") export declare function blob_create(): u64;
+@external("env", "blob_write") export declare function blob_write(fd: u64, data_ptr: u64): u64;
+@external("env", "blob_close") export declare function blob_close(fd: u64, blob_id_ptr: u64): u32;
+@external("env", "blob_open") export declare function blob_open(blob_id_ptr: u64): u64;
+@external("env", "blob_read") export declare function blob_read(fd: u64, data_ptr: u64): u64;
+@external("env", "blob_announce_to_context") export declare function blob_announce_to_context(blob_id_ptr: u64, context_id_ptr: u64): u32;

@@ -34,6 +34,11 @@ export interface PutOptions {
   /** Refuse (BlobError `hash_mismatch`) unless the content's sha256 is this. */
   expectedHash?: Uint8Array;
   /**
+   * Refuse (BlobError `hash_mismatch`) unless the content gets this blob id: a blob fetched from a peer is checked
+   * against the id it was asked for before its metadata is written (its chunk files are removed again).
+   */
+  expectedId?: Uint8Array;
+  /**
    * `'node'`: the node stores this for itself (an application's module), so it may collect it once unused.
    * Anything else (an upload, a blob from a context) keeps the blob until it is deleted explicitly.
    */
@@ -123,6 +128,9 @@ export class BlobStore {
         throw new BlobError('hash_mismatch', 'fatal: blob hash mismatch');
       }
       const blobId = hash(...chunkIds);
+      if (o.expectedId && !Buffer.from(o.expectedId).equals(Buffer.from(blobId))) {
+        throw new BlobError('hash_mismatch', 'blob id mismatch: the content does not hash to the requested id');
+      }
       await this.commitMeta(blobId, size, fileHash, chunkIds, o.owner === 'node');
       return { blobId, size, hash: fileHash };
     } catch (err) {

@@ -96,6 +96,12 @@ export interface DeltaHooks {
   changeMember(contextId: Uint8Array, executor: Uint8Array, op: 'add' | 'remove', member: Uint8Array): Promise<void>;
 }
 
+/** Blobs shared through contexts (src/node/sync/app-blobs.ts): fetched on demand, announced after a commit. */
+export interface BlobSharing {
+  ensure(ctx: Uint8Array, blobId: Uint8Array, waitMs: number): Promise<boolean>;
+  announce(ctx: Uint8Array, blobId: Uint8Array): Promise<boolean>;
+}
+
 interface Deps {
   store: Store;
   apps: Applications;
@@ -117,6 +123,8 @@ export class Execution {
   private readonly locks = new KeyedMutex();
   /** Set by the node: produces and broadcasts deltas (src/node/sync). */
   hooks: DeltaHooks | null = null;
+  /** Set by the node: where a blob the guest reads but this node lacks comes from, and where announcements go. */
+  blobSharing: BlobSharing | null = null;
 
   /**
    * Per-context version of the committed state: bumped after every commit that writes a context's state (local
@@ -278,6 +286,7 @@ export class Execution {
       if (events.length > 0 || !sameId(rootHash, meta.rootHash)) {
         this.d.events.publish({ contextId: encodeId(contextId), type: 'StateMutation', data: { newRoot: encodeId(rootHash), events } });
       }
+      await this.announceBlobs(contextId, outcome);
       await this.runXcalls(outcome, depth);
     }
     return { output, outcome, rootHash };
@@ -318,6 +327,37 @@ export class Execution {
     };
   }
 
+  /**
+   * Blobs the guest announced (`blob_announce_to_context`), once the mutation committed: shared with the members of
+   * the context the call ran in. An announcement to another context is ignored, so an application cannot hand a
+   * blob of this node to the members of a context it does not run in.
+   */
+  private async announceBlobs(contextId: Uint8Array, outcome: Outcome): Promise<void> {
+    for (const a of outcome.blobAnnouncements) {
+      const log = { context: encodeId(contextId), blob: encodeId(a.blobId) };
+      if (!sameId(a.contextId, contextId)) {
+        this.d.logger.warn({ ...log, target: encodeId(a.contextId) }, 'ignoring a blob announcement to another context');
+        continue;
+      }
+      try {
+        await this.blobSharing?.announce(contextId, a.blobId);
+      } catch (err) {
+        this.d.logger.warn({ ...log, err: (err as Error).message }, 'announcing a blob failed');
+      }
+    }
+  }
+
+  /**
+   * A blob the guest reads: the local copy, else one fetched from a member of the context within the call's time
+   * (a second less than the call timeout, so the call still ends with the blob missing rather than timing out).
+   */
+  private async readBlob(contextId: Uint8Array, blobId: Uint8Array): Promise<Uint8Array | null> {
+    const local = await this.d.blobs.read(blobId);
+    if (local || !this.blobSharing) return local;
+    const waitMs = Math.max(this.d.timeoutMs - 1_000, Math.min(this.d.timeoutMs, 500));
+    return (await this.blobSharing.ensure(contextId, blobId, waitMs)) ? this.d.blobs.read(blobId) : null;
+  }
+
   /** Cross-context calls requested by the guest run after the commit, as the first owned member of the target. */
   private async runXcalls(outcome: Outcome, depth: number): Promise<void> {
     for (const x of outcome.xcalls) {
@@ -339,7 +379,7 @@ export class Execution {
   private async run(appId: Uint8Array, contextId: Uint8Array, executor: Uint8Array, method: string, input: Uint8Array, init: boolean): Promise<Outcome | null> {
     const app = await this.d.apps.get(appId);
     if (!app) return null;
-    const { store, blobs } = this.d;
+    const { store } = this.d;
     return this.d.runtime.call({
       moduleId: encodeId(appId),
       wasm: async () => {
@@ -356,7 +396,7 @@ export class Execution {
       host: {
         storageRead: async (key) => (init ? null : store.get('state', contextKey(contextId, key))),
         privateStorageRead: async (key) => store.get('private_state', contextKey(contextId, key)),
-        blobRead: async (blobId) => blobs.read(blobId),
+        blobRead: async (blobId) => this.readBlob(contextId, blobId),
         contextMembers: async () => this.d.contexts.identities(contextId),
         // Identity aliases scoped to the calling context (where context_create puts a child's alias), as upstream.
         resolveAlias: async (alias) => (await this.d.contexts.lookupAlias('identity', contextId, alias)) ?? publicKeyNamed(alias),

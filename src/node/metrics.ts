@@ -39,6 +39,13 @@ export class Metrics {
     labelNames: ['transport'] as const,
     registers: [this.registry],
   });
+  /** Application blobs fetched from peers on demand (src/node/sync/app-blobs.ts), by outcome. */
+  readonly blobFetches = new Counter({
+    name: 'merod_blob_fetches_total',
+    help: 'Blob fetches from context peers: fetched, missing (no peer served it), invalid (wrong id or too large), failed, not_member',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'merod_' });

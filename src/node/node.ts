@@ -83,8 +83,10 @@ export class Node {
       snapshotJoin: config.sync.snapshot_join,
       redialMaxMs: config.sync.redial_max_ms,
       isolationWarnMs: config.sync.isolation_warn_ms,
+      metrics: this.metrics,
     });
     this.execution.hooks = this.sync.hooks;
+    this.execution.blobSharing = this.sync.appBlobs;
     this.metrics.watchSync(() => ({ entries: { ...this.sync.stats }, pending: this.sync.pendingCount(), peers: this.peerCount() }));
     this.metrics.watchReachability(() => this.sync.reachability());
   }

@@ -189,17 +189,21 @@ export function encodeSdkArtifact(ops: Array<{ key: Uint8Array; value: Uint8Arra
 export const GOSSIP_DELTA = 0x10;
 export const GOSSIP_ANNOUNCE = 0x11;
 export const GOSSIP_HEADS = 0x12;
+export const GOSSIP_BLOB = 0x13;
 
 export type Gossip =
   | { type: 'delta'; delta: Uint8Array }
   /** A delta too large for gossip (or a hint): receivers fetch it by id from the source peer. */
   | { type: 'announce'; contextId: Uint8Array; ids: Uint8Array[] }
   /** Periodic heartbeat (upstream HashHeartbeat): root and heads; a peer missing heads syncs. */
-  | { type: 'heads'; contextId: Uint8Array; rootHash: Uint8Array; heads: Uint8Array[] };
+  | { type: 'heads'; contextId: Uint8Array; rootHash: Uint8Array; heads: Uint8Array[] }
+  /** The sender holds an application blob announced to the context (app-blobs.ts); receivers may fetch it from it. */
+  | { type: 'blob'; contextId: Uint8Array; blobId: Uint8Array; size: number };
 
 export function encodeGossip(g: Gossip): Buffer {
   if (g.type === 'delta') return Buffer.concat([Buffer.of(GOSSIP_DELTA), Buffer.from(g.delta)]);
   if (g.type === 'announce') return new Writer().u8(GOSSIP_ANNOUNCE).fixed(g.contextId, 32).ids(g.ids).done();
+  if (g.type === 'blob') return new Writer().u8(GOSSIP_BLOB).fixed(g.contextId, 32).fixed(g.blobId, 32).u64(BigInt(g.size)).done();
   return new Writer().u8(GOSSIP_HEADS).fixed(g.contextId, 32).fixed(g.rootHash, 32).ids(g.heads).done();
 }
 
@@ -215,6 +219,11 @@ export function decodeGossip(buf: Uint8Array): Gossip {
   }
   if (tag === GOSSIP_HEADS) {
     const g = { type: 'heads' as const, contextId: r.fixed(32), rootHash: r.fixed(32), heads: r.ids(1024) };
+    r.end();
+    return g;
+  }
+  if (tag === GOSSIP_BLOB) {
+    const g = { type: 'blob' as const, contextId: r.fixed(32), blobId: r.fixed(32), size: Number(r.u64()) };
     r.end();
     return g;
   }

@@ -25,7 +25,9 @@ import type { Applications } from '../applications.ts';
 import type { BlobStore } from '../blobs.ts';
 import type { Contexts } from '../contexts.ts';
 import type { EventHub } from '../events.ts';
+import type { Metrics } from '../metrics.ts';
 import type { DeltaHooks, Execution } from '../execution.ts';
+import { AppBlobs } from './app-blobs.ts';
 import { EntryApplier } from './apply.ts';
 import { Author } from './author.ts';
 import { decodeDelta, decodeGossip, encodeGossip, GOSSIP_DELTA, type Delta } from './codec.ts';
@@ -82,6 +84,7 @@ export interface SyncDeps {
   redialMaxMs?: number;
   /** Other members unreachable this long make a context isolated (`[sync] isolation_warn_ms`). */
   isolationWarnMs?: number;
+  metrics?: Metrics;
 }
 
 export class SyncManager {
@@ -94,6 +97,8 @@ export class SyncManager {
   readonly hooks: DeltaHooks;
   /** Invite, join, leave, capabilities, application switch (the admin API's membership routes). */
   readonly members: Members;
+  /** Blobs applications share through a context: announced here, fetched from member peers on demand. */
+  readonly appBlobs: AppBlobs;
 
   private readonly pending = new PendingDag();
   private readonly draining = new Map<string, Promise<void>>();
@@ -133,7 +138,9 @@ export class SyncManager {
       dag: this.dag,
       network: () => this.network,
       serveSnapshot: (ctx, send) => snapshots.serve(ctx, send),
+      servesBlob: (ctx, blobId) => this.appBlobs.serves(ctx, blobId),
     });
+    this.appBlobs = new AppBlobs({ ...d, network: () => this.network, protocol });
     this.peers = new PeerBook({
       store,
       logger,
@@ -305,6 +312,7 @@ export class SyncManager {
       return;
     }
     if (encodeId(g.contextId) !== topic) return;
+    if (g.type === 'blob') return this.appBlobs.hint(g.contextId, g.blobId, from);
     const ids = g.type === 'announce' ? g.ids : g.heads;
     void this.fetchMissing(g.contextId, from, ids)
       .then((n) => {

@@ -1,8 +1,9 @@
 /**
  * The sync stream protocol between members (docs/network.md): request/response over libp2p streams. Every
- * request proves membership (`Auth`); the responder answers heads, entries by id, application blobs and
- * snapshots (the latter through snapshot.ts). Whatever a peer sends is decoded by codec.ts, which refuses
- * malformed frames; entries are checked against their id and signature before use.
+ * request proves membership (`Auth`); the responder answers heads, entries by id, blobs (application bytecode and
+ * blobs announced to the context, see app-blobs.ts) and snapshots (the latter through snapshot.ts). Whatever a
+ * peer sends is decoded by codec.ts, which refuses malformed frames; entries are checked against their id and
+ * signature before use, blobs against their id.
  */
 import type { Logger } from 'pino';
 import type { Network } from '../../network/index.ts';
@@ -24,7 +25,7 @@ import {
   type Response,
 } from './codec.ts';
 import type { Dag } from './dag.ts';
-import { can } from './membership.ts';
+import { can, type Membership } from './membership.ts';
 import type { Memberships } from './memberships.ts';
 
 const BLOB_CHUNK = 1 << 20;
@@ -40,6 +41,8 @@ export interface ProtocolDeps {
   timeoutMs: number;
   /** The swarm, once attached. */
   network(): Network | null;
+  /** Whether a blob was announced to `ctx` here, so its members may fetch it (app-blobs.ts). */
+  servesBlob(ctx: Uint8Array, blobId: Uint8Array): Promise<boolean>;
   /** Streams a snapshot of `ctx` (snapshot.ts). */
   serveSnapshot(ctx: Uint8Array, send: Send): Promise<void>;
 }
@@ -72,7 +75,7 @@ export class PeerProtocol {
     ctx: Uint8Array,
     peer: string,
     make: (auth: Auth) => Request,
-    onFrame: (r: Response, size: number) => boolean,
+    onFrame: (r: Response, size: number) => boolean | Promise<boolean>,
     timeoutMs = this.d.timeoutMs,
   ): Promise<void> {
     const net = this.net();
@@ -113,17 +116,36 @@ export class PeerProtocol {
     return out;
   }
 
+  /** A whole blob in memory (application bytecode); throws when the peer does not have it. */
   async requestBlob(ctx: Uint8Array, peer: string, blobId: Uint8Array): Promise<Buffer> {
     const parts: Uint8Array[] = [];
-    let found = true;
-    await this.request(ctx, peer, (auth) => ({ type: 'blob', auth, blobId }), (r) => {
-      if (r.type !== 'chunk') return true;
-      found = r.found;
-      parts.push(r.data);
-      return r.last;
-    }, 120_000);
+    const found = await this.streamBlob(ctx, peer, blobId, async (data) => {
+      parts.push(data);
+    });
     if (!found) throw new Error('peer does not have the blob');
     return Buffer.concat(parts);
+  }
+
+  /**
+   * Streams a blob from `peer` into `onChunk`, awaiting each call (backpressure). False when the peer does not
+   * serve it (it lacks the blob, or the blob is neither the context's application nor announced to it); throws
+   * when the peer ends the stream before the last chunk or answers something else.
+   */
+  async streamBlob(ctx: Uint8Array, peer: string, blobId: Uint8Array, onChunk: (data: Uint8Array) => Promise<void>, timeoutMs = 120_000): Promise<boolean> {
+    let found = true;
+    let complete = false;
+    await this.request(ctx, peer, (auth) => ({ type: 'blob', auth, blobId }), async (r) => {
+      if (r.type !== 'chunk') throw new Error(`peer answered a blob request with ${r.type}`);
+      if (!r.found) {
+        found = false;
+        return true;
+      }
+      if (r.data.length > 0) await onChunk(r.data);
+      complete = r.last;
+      return r.last;
+    }, timeoutMs);
+    if (found && !complete) throw new Error('peer ended the blob stream early');
+    return found;
   }
 
   // ---- responder ----------------------------------------------------------------------------------------------
@@ -151,20 +173,29 @@ export class PeerProtocol {
       for (const id of q.ids) await send(encodeResponse({ type: 'delta', delta: await this.d.dag.raw(ctx, id) }));
     } else if (q.type === 'snapshot') {
       await this.d.serveSnapshot(ctx, send);
-    } else {
-      const blob = encodeId(q.blobId);
-      const meta = await this.d.contexts.meta(ctx);
-      const allowed = m.app.bytecode === blob || (await this.d.memberships.usedBytecodes(ctx, meta?.dagHeads ?? [])).has(blob);
-      const data = allowed ? await this.d.blobs.read(q.blobId) : null;
-      if (!data) {
-        await send(encodeResponse({ type: 'chunk', found: false, last: true, data: new Uint8Array(0) }));
-        return;
-      }
-      for (let off = 0; off < data.length || off === 0; off += BLOB_CHUNK) {
-        const last = off + BLOB_CHUNK >= data.length;
-        await send(encodeResponse({ type: 'chunk', found: true, last, data: data.subarray(off, off + BLOB_CHUNK) }));
-        if (last) break;
+    } else await this.serveBlob(ctx, m, q.blobId, send);
+  }
+
+  /**
+   * A blob for a member: the context's application bytecode (current or used by an entry) or a blob announced to
+   * the context (app-blobs.ts). Streamed as it is read from disk; the last frame is empty and has `last` set.
+   */
+  private async serveBlob(ctx: Uint8Array, m: Membership, blobId: Uint8Array, send: Send): Promise<void> {
+    const blob = encodeId(blobId);
+    const allowed =
+      m.app.bytecode === blob ||
+      (await this.d.servesBlob(ctx, blobId)) ||
+      (await this.d.memberships.usedBytecodes(ctx, (await this.d.contexts.meta(ctx))?.dagHeads ?? [])).has(blob);
+    const stream = allowed ? await this.d.blobs.stream(blobId) : null;
+    if (!stream) {
+      await send(encodeResponse({ type: 'chunk', found: false, last: true, data: new Uint8Array(0) }));
+      return;
+    }
+    for await (const piece of stream as AsyncIterable<Buffer>) {
+      for (let off = 0; off < piece.length; off += BLOB_CHUNK) {
+        await send(encodeResponse({ type: 'chunk', found: true, last: false, data: piece.subarray(off, off + BLOB_CHUNK) }));
       }
     }
+    await send(encodeResponse({ type: 'chunk', found: true, last: true, data: new Uint8Array(0) }));
   }
 }

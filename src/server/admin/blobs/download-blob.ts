@@ -7,11 +7,15 @@ import { blobHeaders } from './headers.ts';
 import { sniffMime } from './sniff.ts';
 import { blobIdParam } from './blob-id.ts';
 
-/** GET /admin-api/blobs/:blob_id — streams the bytes with upstream's headers. */
-export default (s: Pick<Services, 'blobs'>): Handler<typeof blobRoutes.downloadBlob> =>
+/**
+ * GET /admin-api/blobs/:blob_id[?context_id=] — streams the bytes with upstream's headers. With `context_id`, a
+ * blob missing here is first fetched from the members of that context (src/node/sync/app-blobs.ts).
+ */
+export default (s: Pick<Services, 'blobs' | 'sync'>): Handler<typeof blobRoutes.downloadBlob> =>
   async ({ params, query, reply }) => {
     const id = blobIdParam(params.blob_id);
-    if (query.context_id !== undefined) blobIdParam(query.context_id, 'Invalid context ID format');
+    const ctx = query.context_id !== undefined ? blobIdParam(query.context_id, 'Invalid context ID format') : undefined;
+    if (ctx) await s.sync.appBlobs.ensure(ctx, id);
     const info = await s.blobs.info(id);
     const stream = info && (await s.blobs.stream(id));
     if (!info || !stream) throw jsonError(404, 'Blob not found locally or in network');
