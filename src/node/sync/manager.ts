@@ -39,6 +39,7 @@ import { Merge } from './merge.ts';
 import { PendingDag } from './pending.ts';
 import { PeerBook, type ContextStatus } from './peers.ts';
 import { PeerProtocol } from './protocol.ts';
+import { RootRepair } from './repair.ts';
 import { Snapshots } from './snapshot.ts';
 
 export type { Membership } from './membership.ts';
@@ -94,6 +95,8 @@ export class SyncManager {
   readonly hooks: DeltaHooks;
   /** Invite, join, leave, capabilities, application switch (the admin API's membership routes). */
   readonly members: Members;
+  /** Root hashes across peers: inherent differences noted, real divergence repaired (repair.ts). */
+  readonly roots: RootRepair;
 
   private readonly pending = new PendingDag();
   private readonly draining = new Map<string, Promise<void>>();
@@ -116,7 +119,7 @@ export class SyncManager {
     this.dag = new Dag(store);
     this.clock = new SyncClock(contexts, this.dag);
     this.memberships = new Memberships(store);
-    const merge = new Merge(store, execution, contexts);
+    const merge = new Merge(store, execution, contexts, (batch, ctx, entry, artifact, outcome) => this.roots.noteReplay(batch, ctx, entry, artifact, outcome.writes.values()));
     this.failures = new Failures(store);
     const protocol = () => this.protocol;
     const snapshots = new Snapshots({
@@ -133,6 +136,10 @@ export class SyncManager {
       dag: this.dag,
       network: () => this.network,
       serveSnapshot: (ctx, send) => snapshots.serve(ctx, send),
+    });
+    this.roots = new RootRepair({
+      ...d,
+      repairFrom: (ctx, peer, heads, stageClear) => snapshots.repair(ctx, peer, heads, async (batch, stamps) => (stageClear(batch), merge.replaceStamps(batch, ctx, stamps))),
     });
     this.peers = new PeerBook({
       store,
@@ -207,7 +214,8 @@ export class SyncManager {
       // Heartbeat (upstream's HashHeartbeat): a peer that lacks one of our heads fetches it from us.
       const heads = meta.dagHeads;
       if (heads.length > 0 && heads.length <= 1024) {
-        net.publish(topic, encodeGossip({ type: 'heads', contextId: id, rootHash: meta.rootHash, heads })).catch(() => undefined);
+        const noisy = await this.roots.noisy(id);
+        net.publish(topic, encodeGossip({ type: 'heads', contextId: id, rootHash: meta.rootHash, heads, noisy })).catch(() => undefined);
       }
       const peer = peers[Math.floor(Math.random() * peers.length)]!;
       this.syncWith(id, peer).catch((err) => this.d.logger.debug({ err: (err as Error).message, context: topic }, 'periodic sync failed'));
@@ -305,6 +313,7 @@ export class SyncManager {
       return;
     }
     if (encodeId(g.contextId) !== topic) return;
+    if (g.type === 'heads') void this.roots.observe(g.contextId, from, g.heads, g.rootHash, g.noisy === true).catch(() => undefined);
     const ids = g.type === 'announce' ? g.ids : g.heads;
     void this.fetchMissing(g.contextId, from, ids)
       .then((n) => {
