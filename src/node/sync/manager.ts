@@ -137,10 +137,7 @@ export class SyncManager {
       network: () => this.network,
       serveSnapshot: (ctx, send) => snapshots.serve(ctx, send),
     });
-    this.roots = new RootRepair({
-      ...d,
-      repairFrom: (ctx, peer, heads, stageClear) => snapshots.repair(ctx, peer, heads, async (batch, stamps) => (stageClear(batch), merge.replaceStamps(batch, ctx, stamps))),
-    });
+    this.roots = new RootRepair({ ...d, snapshots, merge, failures: this.failures });
     this.peers = new PeerBook({
       store,
       logger,

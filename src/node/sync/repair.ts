@@ -16,9 +16,12 @@
  */
 import type { Logger } from 'pino';
 import type { Batch, Store } from '../../store/store.ts';
-import { concat, encodeId, idKey } from '../../util/ids.ts';
+import { concat, decodeId, encodeId, idKey } from '../../util/ids.ts';
 import { replayNoise } from '../../calimero/index.ts';
 import type { Contexts } from '../contexts.ts';
+import type { Failures } from './failures.ts';
+import type { Merge } from './merge.ts';
+import type { Snapshots } from './snapshot.ts';
 import { headsKey, judge, RepairGuard, type RootReport } from './divergence.ts';
 
 const SCOPE = new TextEncoder().encode('sync/roots/');
@@ -31,11 +34,9 @@ export interface RootRepairDeps {
   store: Store;
   contexts: Contexts;
   logger: Logger;
-  /**
-   * Replaces this node's state of `ctx` with `peer`'s if both still have `heads`; returns the root before and
-   * after, or null when nothing was replaced (the heads moved on).
-   */
-  repairFrom(ctx: Uint8Array, peer: string, heads: Uint8Array[], stageClear: (batch: Batch) => void): Promise<{ before: Uint8Array; after: Uint8Array } | null>;
+  snapshots: Snapshots;
+  merge: Merge;
+  failures: Failures;
 }
 
 export class RootRepair {
@@ -82,13 +83,17 @@ export class RootRepair {
     this.d.logger.info({ context: encodeId(ctx), entry: encodeId(entry), kind: noise.kind }, "this node's root hash will differ from its peers' (inherent in calimero-storage, see docs/network.md)");
   }
 
-  private stageClear(batch: Batch, ctx: Uint8Array): void {
-    batch.delete('generic', noteKey(ctx));
-  }
-
-  /** Forgets what peers reported for a context (it was deleted or left). */
-  forget(ctx: Uint8Array): void {
-    this.reports.delete(idKey(ctx));
+  /**
+   * Replaces this node's state of `ctx` with `peer`'s while both have `heads` (Snapshots.repair); with it go the
+   * peer's merge stamps, and this node's note and failed merges, which no longer describe its state.
+   */
+  private repairFrom(ctx: Uint8Array, peer: string, heads: Uint8Array[]): Promise<{ before: Uint8Array; after: Uint8Array } | null> {
+    const { snapshots, merge, failures } = this.d;
+    return snapshots.repair(ctx, peer, heads, async (batch, stamps) => {
+      batch.delete('generic', noteKey(ctx));
+      await merge.replaceStamps(batch, ctx, stamps);
+      for (const f of await failures.list(ctx)) failures.clear(batch, ctx, decodeId(f.id));
+    });
   }
 
   /** A peer's heads heartbeat: records it, judges, repairs when this node lost the vote. */
@@ -115,7 +120,7 @@ export class RootRepair {
     const from = verdict.from.includes(peer) ? peer : verdict.from[0]!;
     this.running.add(ck);
     try {
-      const r = await this.d.repairFrom(ctx, from, meta.dagHeads, (batch) => this.stageClear(batch, ctx));
+      const r = await this.repairFrom(ctx, from, meta.dagHeads);
       this.guard.finished(key);
       if (!r) {
         this.stats.moved++;
