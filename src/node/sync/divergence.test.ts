@@ -32,16 +32,15 @@ test('the root most clean nodes hold wins over byte order', () => {
 });
 
 test('the guard allows one repair per heads and a few retries with backoff', () => {
-  const g = new RepairGuard(2, 1_000, 10_000, () => 0.5);
-  const k = RepairGuard.key('ctx', 'H');
-  assert.equal(g.allows(k, now), true);
-  g.failed(k, now);
-  assert.equal(g.allows(k, now), false, 'backoff after a failure');
-  assert.equal(g.allows(k, now + 1_000), true);
-  g.failed(k, now + 1_000);
-  assert.equal(g.allows(k, now + 100_000), false, 'attempts exhausted');
-  const k2 = RepairGuard.key('ctx', 'H2');
-  assert.equal(g.allows(k2, now), true);
-  g.finished(k2);
-  assert.equal(g.allows(k2, now + 100_000), false, 'one repair per heads');
+  const g = new RepairGuard(2, 1_000, 10_000);
+  assert.equal(g.allows('ctx', 'H', now), true);
+  g.failed('ctx', 'H', now);
+  assert.equal(g.allows('ctx', 'H', now), false, 'backoff after a failure');
+  assert.equal(g.allows('ctx', 'H', now + 1_000), true);
+  g.failed('ctx', 'H', now + 1_000);
+  assert.equal(g.allows('ctx', 'H', now + 100_000), false, 'attempts exhausted');
+  assert.equal(g.allows('ctx', 'H2', now), true, 'new heads, new attempts');
+  g.finished('ctx', 'H2');
+  assert.equal(g.allows('ctx', 'H2', now + 100_000), false, 'one repair per heads');
+  assert.equal(g.allows('other', 'H2', now), true, 'per context');
 });

@@ -15,7 +15,6 @@
  * attempts retried with a backoff a few times only.
  */
 import { idKey } from '../../util/ids.ts';
-import { Backoff } from './peers.ts';
 
 /** Heads as one comparable string (a context's heads are kept sorted). */
 export function headsKey(heads: Uint8Array[]): string {
@@ -66,40 +65,43 @@ export function judge(local: LocalRoot, reports: Iterable<RootReport>, now: numb
   return { kind: 'repair', root: winner, from: votes.get(winner)! };
 }
 
-/** At most one repair per (context, heads); a failed attempt is retried after a backoff, `maxAttempts` times. */
+/**
+ * At most one repair per (context, heads); a failed attempt is retried after a backoff (base, 2·base, … up to
+ * `maxMs`), `maxAttempts` attempts in all. Only the context's current heads are remembered (heads never return).
+ */
 export class RepairGuard {
-  private readonly done = new Set<string>();
-  private readonly attempts = new Map<string, number>();
-  private readonly backoff: Backoff;
+  private readonly state = new Map<string, { heads: string; done: boolean; attempts: number; nextAt: number }>();
 
   constructor(
     private readonly maxAttempts = 3,
-    baseMs = 5_000,
-    maxMs = 60_000,
-    random?: () => number,
-  ) {
-    this.backoff = new Backoff(baseMs, maxMs, random);
+    private readonly baseMs = 5_000,
+    private readonly maxMs = 60_000,
+  ) {}
+
+  private of(ctx: string, heads: string) {
+    let s = this.state.get(ctx);
+    if (!s || s.heads !== heads) {
+      s = { heads, done: false, attempts: 0, nextAt: 0 };
+      this.state.set(ctx, s);
+    }
+    return s;
   }
 
-  static key(ctx: string, heads: string): string {
-    return `${ctx}/${heads}`;
+  /** Whether a repair of `ctx` at `heads` may start now. */
+  allows(ctx: string, heads: string, now: number): boolean {
+    const s = this.of(ctx, heads);
+    return !s.done && s.attempts < this.maxAttempts && s.nextAt <= now;
   }
 
-  /** Whether a repair for `key` may start now. */
-  allows(key: string, now: number): boolean {
-    return !this.done.has(key) && (this.attempts.get(key) ?? 0) < this.maxAttempts && this.backoff.due(key, now);
+  /** A repair ended (whatever its result): never again at these heads. */
+  finished(ctx: string, heads: string): void {
+    this.of(ctx, heads).done = true;
   }
 
-  /** A repair for `key` ended (whatever its result): never again for these heads. */
-  finished(key: string): void {
-    this.done.add(key);
-    this.attempts.delete(key);
-    this.backoff.succeeded(key);
-  }
-
-  /** A repair for `key` failed before changing anything: retried after a backoff, a few times. */
-  failed(key: string, now: number): void {
-    this.attempts.set(key, (this.attempts.get(key) ?? 0) + 1);
-    this.backoff.failed(key, now);
+  /** A repair failed before changing anything: retried after a backoff while attempts remain. */
+  failed(ctx: string, heads: string, now: number): void {
+    const s = this.of(ctx, heads);
+    s.attempts++;
+    s.nextAt = now + Math.min(this.baseMs * 2 ** (s.attempts - 1), this.maxMs);
   }
 }

@@ -45,8 +45,8 @@ export class RootRepair {
   private readonly reports = new Map<string, Map<string, RootReport>>();
   private readonly noisyCache = new Map<string, boolean>();
   private readonly guard = new RepairGuard();
-  /** (context, heads) whose inherent difference was logged already. */
-  private readonly told = new Set<string>();
+  /** Per context, the heads at which an inherent difference was logged last. */
+  private readonly told = new Map<string, string>();
   private readonly running = new Set<string>();
 
   constructor(private readonly d: RootRepairDeps) {
@@ -107,21 +107,20 @@ export class RootRepair {
     if (!meta) return;
     const local = { heads: headsKey(meta.dagHeads), root: idKey(meta.rootHash), noisy: await this.noisy(ctx) };
     const verdict = judge(local, byPeer.values(), now);
-    const key = RepairGuard.key(ck, local.heads);
     const context = encodeId(ctx);
     if (verdict.kind === 'inherent') {
-      if (this.told.has(key)) return;
-      this.told.add(key);
+      if (this.told.get(ck) === local.heads) return;
+      this.told.set(ck, local.heads);
       this.stats.inherent++;
       this.d.logger.info({ context, peers: verdict.peers, noisy: local.noisy }, 'root hashes differ at equal heads for a documented reason (local-only structure from calimero-storage); not repaired');
       return;
     }
-    if (verdict.kind !== 'repair' || this.running.has(ck) || !this.guard.allows(key, now)) return;
+    if (verdict.kind !== 'repair' || this.running.has(ck) || !this.guard.allows(ck, local.heads, now)) return;
     const from = verdict.from.includes(peer) ? peer : verdict.from[0]!;
     this.running.add(ck);
     try {
       const r = await this.repairFrom(ctx, from, meta.dagHeads);
-      this.guard.finished(key);
+      this.guard.finished(ck, local.heads);
       if (!r) {
         this.stats.moved++;
         return;
@@ -130,7 +129,7 @@ export class RootRepair {
       byPeer.clear();
       this.d.logger.warn({ context, peer: from, before: encodeId(r.before), after: encodeId(r.after), heads: meta.dagHeads.length }, 'repaired a diverged context: equal heads, different root; replaced its state with the peer\'s');
     } catch (err) {
-      this.guard.failed(key, Date.now());
+      this.guard.failed(ck, local.heads, Date.now());
       this.stats.failed++;
       this.d.logger.warn({ context, peer: from, err: (err as Error).message }, 'repairing a diverged context failed');
     } finally {
