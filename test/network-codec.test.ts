@@ -57,6 +57,17 @@ test('deltas: round trip, id over the body, signature by the author; tampering i
   assert.throws(() => decodeGossip(Buffer.concat([raw, Buffer.of(0)])), CodecError);
 });
 
+test('heads heartbeat: root and heads, and the noisy flag as a trailing byte only when set (docs/network.md §2.2)', () => {
+  const base = { type: 'heads' as const, contextId: Buffer.alloc(32, 1), rootHash: Buffer.alloc(32, 2), heads: [Buffer.alloc(32, 3)] };
+  const plain = encodeGossip(base);
+  assert.deepEqual(decodeGossip(plain), { ...base, noisy: false });
+  const noisy = encodeGossip({ ...base, noisy: true });
+  assert.equal(noisy.length, plain.length + 1);
+  assert.deepEqual(decodeGossip(noisy), { ...base, noisy: true });
+  assert.throws(() => decodeGossip(Buffer.concat([plain, Buffer.of(2)])), CodecError);
+  assert.throws(() => decodeGossip(Buffer.concat([plain, Buffer.of(1, 0)])), CodecError);
+});
+
 test('HLC is strictly increasing and above observed and parent clocks', () => {
   const c = new Hlc();
   const a = c.now();

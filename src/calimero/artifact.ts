@@ -15,6 +15,7 @@ import {
   type ChildInfo,
   type Comparison,
   type CrdtType,
+  type EntityIndex,
   type Metadata,
   type MetadataLayout,
   type StorageDelta,
@@ -91,6 +92,18 @@ class ArtifactReader extends BorshReader {
     }
     const ancestors = this.vec(() => this.childInfo(), 'ChildInfo');
     return { data, comparisonData: { id, fullHash, ownHash, children, ancestors, metadata: this.metadata() } };
+  }
+
+  entityIndex(): EntityIndex {
+    const id = this.id();
+    const parentId = this.option(() => this.id('parent_id'), 'Option<Id>');
+    const children = this.option(() => this.vec(() => this.childInfo(), 'ChildInfo'), 'Option<Vec<ChildInfo>>');
+    const fullHash = this.fixed(32, 'full_hash');
+    const ownHash = this.fixed(32, 'own_hash');
+    const metadata = this.metadata();
+    const deletedAt = this.option(() => this.u64('deleted_at'), 'Option<u64>');
+    this.end();
+    return { id, parentId, children, fullHash, ownHash, metadata, deletedAt };
   }
 
   storageDelta(): StorageDelta {
@@ -245,4 +258,12 @@ export function encodeStorageType(storageType: StorageType): Uint8Array {
   const w = new ArtifactWriter('plain');
   w.storageType(storageType);
   return w.done();
+}
+
+/**
+ * Decodes a stored index record of calimero-storage (`EntityIndex`, the value under `Key::Index(id)`) in the
+ * given layout, exactly.
+ */
+export function decodeEntityIndex(bytes: Uint8Array, layout: MetadataLayout): EntityIndex {
+  return new ArtifactReader(bytes, layout).entityIndex();
 }

@@ -14,3 +14,5 @@ export {
   type VerifyFailure,
 } from './signing.ts';
 export * from './types.ts';
+export { decodeEntityIndex } from './artifact.ts';
+export { replayNoise, storageKey, type ReplayNoise, type ReplayNoiseKind } from './roots.ts';

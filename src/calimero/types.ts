@@ -122,3 +122,18 @@ export interface Artifact {
   layout: MetadataLayout;
   delta: StorageDelta;
 }
+
+/**
+ * `EntityIndex`: what calimero-storage keeps under `Key::Index(id)` for every entity (the same fields at
+ * core 8ebbec038, 41c4de6ef and 0.10.0): its parent, its children with their Merkle hashes and metadata, its
+ * own hash (of its data) and full hash (own hash and the children's hashes, in the children's order).
+ */
+export interface EntityIndex {
+  id: Uint8Array;
+  parentId: Uint8Array | null;
+  children: ChildInfo[] | null;
+  fullHash: Uint8Array;
+  ownHash: Uint8Array;
+  metadata: Metadata;
+  deletedAt: bigint | null;
+}

@@ -68,6 +68,31 @@ export class Metrics {
     new Gauge({ name: 'merod_peers', help: 'Connected swarm peers', registers, collect() { this.set(read().peers); } });
   }
 
+  /** Root hash checks across peers (src/node/sync/repair.ts): repairs of diverged contexts and inherent differences. */
+  watchRoots(read: () => { repaired: number; failed: number; inherent: number; moved: number }): void {
+    const registers = [this.registry];
+    new Counter({
+      name: 'merod_sync_repairs_total',
+      help: 'Repairs of contexts whose root differed from their peers\' at equal heads: repaired, failed attempts, moved (the heads changed meanwhile)',
+      labelNames: ['outcome'] as const,
+      registers,
+      collect() {
+        this.reset();
+        const r = read();
+        for (const outcome of ['repaired', 'failed', 'moved'] as const) this.inc({ outcome }, r[outcome]);
+      },
+    });
+    new Counter({
+      name: 'merod_sync_root_differences_inherent_total',
+      help: 'Root differences at equal heads left alone because a side holds local-only structure from calimero-storage (docs/network.md)',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(read().inherent);
+      },
+    });
+  }
+
   /** Reachability of the contexts that have other members (src/node/sync/peers.ts). */
   watchReachability(read: () => { contexts: Array<{ context: string; reachable: number }>; isolated: number }): void {
     const registers = [this.registry];

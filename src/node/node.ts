@@ -89,6 +89,7 @@ export class Node {
     this.execution.blobSharing = this.sync.appBlobs;
     this.metrics.watchSync(() => ({ entries: { ...this.sync.stats }, pending: this.sync.pendingCount(), peers: this.peerCount() }));
     this.metrics.watchReachability(() => this.sync.reachability());
+    this.metrics.watchRoots(() => this.sync.roots.stats);
   }
 
   /**

@@ -195,8 +195,11 @@ export type Gossip =
   | { type: 'delta'; delta: Uint8Array }
   /** A delta too large for gossip (or a hint): receivers fetch it by id from the source peer. */
   | { type: 'announce'; contextId: Uint8Array; ids: Uint8Array[] }
-  /** Periodic heartbeat (upstream HashHeartbeat): root and heads; a peer missing heads syncs. */
-  | { type: 'heads'; contextId: Uint8Array; rootHash: Uint8Array; heads: Uint8Array[] }
+  /**
+   * Periodic heartbeat (upstream HashHeartbeat): root and heads; a peer missing heads syncs. `noisy` (a trailing
+   * flags byte, bit 0, sent only when set) says the sender's root includes local-only structure (repair.ts).
+   */
+  | { type: 'heads'; contextId: Uint8Array; rootHash: Uint8Array; heads: Uint8Array[]; noisy?: boolean }
   /** The sender holds an application blob announced to the context (app-blobs.ts); receivers may fetch it from it. */
   | { type: 'blob'; contextId: Uint8Array; blobId: Uint8Array; size: number };
 
@@ -204,7 +207,8 @@ export function encodeGossip(g: Gossip): Buffer {
   if (g.type === 'delta') return Buffer.concat([Buffer.of(GOSSIP_DELTA), Buffer.from(g.delta)]);
   if (g.type === 'announce') return new Writer().u8(GOSSIP_ANNOUNCE).fixed(g.contextId, 32).ids(g.ids).done();
   if (g.type === 'blob') return new Writer().u8(GOSSIP_BLOB).fixed(g.contextId, 32).fixed(g.blobId, 32).u64(BigInt(g.size)).done();
-  return new Writer().u8(GOSSIP_HEADS).fixed(g.contextId, 32).fixed(g.rootHash, 32).ids(g.heads).done();
+  const w = new Writer().u8(GOSSIP_HEADS).fixed(g.contextId, 32).fixed(g.rootHash, 32).ids(g.heads);
+  return (g.noisy ? w.u8(1) : w).done();
 }
 
 export function decodeGossip(buf: Uint8Array): Gossip {
@@ -218,7 +222,12 @@ export function decodeGossip(buf: Uint8Array): Gossip {
     return g;
   }
   if (tag === GOSSIP_HEADS) {
-    const g = { type: 'heads' as const, contextId: r.fixed(32), rootHash: r.fixed(32), heads: r.ids(1024) };
+    const g = { type: 'heads' as const, contextId: r.fixed(32), rootHash: r.fixed(32), heads: r.ids(1024), noisy: false };
+    if (r.off < r.buf.length) {
+      const flags = r.u8();
+      if (flags > 1) throw new CodecError('unknown_tag', `unknown heads flags ${flags}`);
+      g.noisy = flags === 1;
+    }
     r.end();
     return g;
   }

@@ -41,6 +41,7 @@ import { Merge } from './merge.ts';
 import { PendingDag } from './pending.ts';
 import { PeerBook, type ContextStatus } from './peers.ts';
 import { PeerProtocol } from './protocol.ts';
+import { RootRepair } from './repair.ts';
 import { Snapshots } from './snapshot.ts';
 
 export type { Membership } from './membership.ts';
@@ -99,6 +100,8 @@ export class SyncManager {
   readonly members: Members;
   /** Blobs applications share through a context: announced here, fetched from member peers on demand. */
   readonly appBlobs: AppBlobs;
+  /** Root hashes across peers: inherent differences noted, real divergence repaired (repair.ts). */
+  readonly roots: RootRepair;
 
   private readonly pending = new PendingDag();
   private readonly draining = new Map<string, Promise<void>>();
@@ -121,7 +124,7 @@ export class SyncManager {
     this.dag = new Dag(store);
     this.clock = new SyncClock(contexts, this.dag);
     this.memberships = new Memberships(store);
-    const merge = new Merge(store, execution, contexts);
+    const merge = new Merge(store, execution, contexts, (batch, ctx, entry, artifact, outcome) => this.roots.noteReplay(batch, ctx, entry, artifact, outcome.writes.values()));
     this.failures = new Failures(store);
     const protocol = () => this.protocol;
     const snapshots = new Snapshots({
@@ -141,6 +144,7 @@ export class SyncManager {
       servesBlob: (ctx, blobId) => this.appBlobs.serves(ctx, blobId),
     });
     this.appBlobs = new AppBlobs({ ...d, network: () => this.network, protocol });
+    this.roots = new RootRepair({ ...d, snapshots, merge, failures: this.failures });
     this.peers = new PeerBook({
       store,
       logger,
@@ -214,7 +218,8 @@ export class SyncManager {
       // Heartbeat (upstream's HashHeartbeat): a peer that lacks one of our heads fetches it from us.
       const heads = meta.dagHeads;
       if (heads.length > 0 && heads.length <= 1024) {
-        net.publish(topic, encodeGossip({ type: 'heads', contextId: id, rootHash: meta.rootHash, heads })).catch(() => undefined);
+        const noisy = await this.roots.noisy(id);
+        net.publish(topic, encodeGossip({ type: 'heads', contextId: id, rootHash: meta.rootHash, heads, noisy })).catch(() => undefined);
       }
       const peer = peers[Math.floor(Math.random() * peers.length)]!;
       this.syncWith(id, peer).catch((err) => this.d.logger.debug({ err: (err as Error).message, context: topic }, 'periodic sync failed'));
@@ -313,6 +318,7 @@ export class SyncManager {
     }
     if (encodeId(g.contextId) !== topic) return;
     if (g.type === 'blob') return this.appBlobs.hint(g.contextId, g.blobId, from);
+    if (g.type === 'heads') void this.roots.observe(g.contextId, from, g.heads, g.rootHash, g.noisy === true).catch(() => undefined);
     const ids = g.type === 'announce' ? g.ids : g.heads;
     void this.fetchMissing(g.contextId, from, ids)
       .then((n) => {

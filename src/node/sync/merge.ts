@@ -33,6 +33,8 @@ export class Merge {
     private readonly store: Store,
     private readonly execution: Execution,
     private readonly contexts: Contexts,
+    /** Told of every replay of an upstream artifact and what it wrote (repair.ts notes local-only structure). */
+    private readonly onReplay?: (batch: Batch, ctx: Uint8Array, entry: Uint8Array, artifact: Uint8Array, outcome: Outcome) => Promise<void>,
   ) {}
 
   /** Stamps the keys an entry made here writes (it is the latest write of each). */
@@ -41,12 +43,24 @@ export class Merge {
     for (const w of keys) batch.put('config', stampKey(ctx, w.key), stamp);
   }
 
+  /**
+   * Replaces a context's merge stamps with `stamps` (state key → stamp), as a repair from a peer's snapshot
+   * does (snapshot.ts): the stamps follow the state they describe.
+   */
+  async replaceStamps(batch: Batch, ctx: Uint8Array, stamps: Array<{ key: Uint8Array; value: Uint8Array }>): Promise<void> {
+    for await (const { key } of this.store.iterate('config', { prefix: stampKey(ctx, new Uint8Array(0)) })) batch.delete('config', key);
+    for (const s of stamps) batch.put('config', stampKey(ctx, s.key), s.value);
+  }
+
   /** Merges an entry's ops into the context's state (staged in `batch`); returns the new digest. */
   async apply(batch: Batch, ctx: Uint8Array, appId: Uint8Array, cur: StateDigest, d: Delta, ops: Ops): Promise<StateDigest> {
     const entries = ops.kind === 'writes' ? ops.writes : parseSdkArtifact(ops.artifact);
     if (entries === null) {
       // An artifact we cannot read (upstream's borsh actions): the app merges it itself, in arrival order.
-      return this.commitOutcome(batch, ctx, cur, await this.syncNext(appId, ctx, d.author, (ops as { artifact: Uint8Array }).artifact));
+      const artifact = (ops as { artifact: Uint8Array }).artifact;
+      const outcome = await this.syncNext(appId, ctx, d.author, artifact);
+      if (outcome) await this.onReplay?.(batch, ctx, d.id, artifact, outcome);
+      return this.commitOutcome(batch, ctx, cur, outcome);
     }
     const stamp = stampOf(d);
     const verdict = new Map<string, boolean>();

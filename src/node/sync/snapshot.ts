@@ -15,6 +15,7 @@ import type { Memberships } from './memberships.ts';
 import type { PeerProtocol, Send } from './protocol.ts';
 import { TAG, type Row } from './records.ts';
 import { checkSnapshot, SnapshotError, type Snapshot } from './snapshot-check.ts';
+import { headsKey } from './divergence.ts';
 
 const EMPTY = new Uint8Array(0);
 /** Snapshot frames carry up to ~1 MiB of records; the whole snapshot may not exceed MAX_SNAPSHOT_BYTES. */
@@ -144,5 +145,42 @@ export class Snapshots {
       this.d.events.publish({ contextId: encodeId(ctx), type: 'StateMutation', data: { newRoot: encodeId(meta.rootHash), events: [] } });
     });
     this.d.logger.info({ context: encodeId(ctx), peer, entries: cols.delta.length, records: cols.state.length }, 'joined from a snapshot');
+  }
+
+  /**
+   * Repairs a diverged context (repair.ts): fetches `peer`'s snapshot and, while it and this node both still
+   * have `heads`, replaces this node's state of the context with the peer's in one batch: the state records
+   * (checked against the peer's digest), the merge stamps (`stageStamps`, merge.ts owns them), the root. The
+   * DAG and the membership stay (same heads). Returns the root before and after, or null if the heads moved on.
+   */
+  async repair(
+    ctx: Uint8Array,
+    peer: string,
+    heads: Uint8Array[],
+    stageStamps: (batch: Batch, stamps: Row[]) => Promise<void>,
+  ): Promise<{ before: Uint8Array; after: Uint8Array } | null> {
+    const snap = await this.request(ctx, peer);
+    checkSnapshot(ctx, snap);
+    if (headsKey(snap.meta.heads) !== headsKey(heads)) return null;
+    const done = await this.d.execution.withLock(ctx, async () => {
+      const cur = await this.d.contexts.meta(ctx);
+      if (!cur || headsKey(cur.dagHeads) !== headsKey(heads)) return null;
+      const theirs = new Set(snap.cols.state.map((r) => idKey(r.key)));
+      const writes: Array<{ key: Uint8Array; value: Uint8Array | null }> = [...snap.cols.state];
+      for await (const { key } of this.d.store.iterate('state', { prefix: ctx })) {
+        if (!theirs.has(idKey(key.subarray(32)))) writes.push({ key: key.subarray(32), value: null });
+      }
+      const batch = new Batch();
+      const staged = await this.d.execution.stageWrites(batch, ctx, cur.stateSum, cur.sizeInBytes, writes);
+      if (BigInt('0x' + staged.sum) !== BigInt('0x' + (snap.meta.stateSum || '0')) || staged.size !== snap.meta.sizeInBytes) {
+        throw new SnapshotError('state does not match its digest');
+      }
+      await stageStamps(batch, snap.cols.config.filter((r) => r.key[0] === TAG.stamp).map((r) => ({ key: r.key.subarray(1), value: r.value })));
+      this.d.contexts.stageMeta(batch, ctx, { ...cur, rootHash: snap.meta.rootHash, stateSum: staged.sum, sizeInBytes: staged.size });
+      await this.d.store.commit(batch);
+      return { before: cur.rootHash, after: snap.meta.rootHash };
+    });
+    if (done) this.d.events.publish({ contextId: encodeId(ctx), type: 'StateMutation', data: { newRoot: encodeId(done.after), events: [] } });
+    return done;
   }
 }

@@ -1,0 +1,139 @@
+/**
+ * Root hashes across peers: noting the documented inherent differences, detecting real divergence, repairing it.
+ *
+ * Every heads heartbeat carries a node's (heads, root, noisy). `RootRepair` keeps the last one of each peer per
+ * context and, on each, asks the rule in divergence.ts. A real divergence (same heads, different roots, nobody
+ * noisy, and this node on the losing side) is repaired by replacing this node's state of the context with the
+ * peer's (`Snapshots.repair`: a consistent cut, checked against its digest, only while both sides still have
+ * the heads the verdict was about). Each repair and each failed attempt is counted (`stats`, /metrics
+ * `merod_sync_repairs_total`) and logged; `RepairGuard` bounds them.
+ *
+ * `noisy`: a replay here left structure the origin does not hold (src/calimero/roots.ts). Recorded once per
+ * context, in the `generic` column (this module is the only writer):
+ *   "sync/roots/" ‖ context id[32] → JSON {kind, entity (hex), entry (base58), at (ms)}
+ * Outside the `config` column on purpose: snapshots copy `config` to joiners, and this note is about this
+ * node's copy only. A repair clears it (the state is then the peer's).
+ */
+import type { Logger } from 'pino';
+import type { Batch, Store } from '../../store/store.ts';
+import { concat, decodeId, encodeId, idKey } from '../../util/ids.ts';
+import { replayNoise } from '../../calimero/index.ts';
+import type { Contexts } from '../contexts.ts';
+import type { Failures } from './failures.ts';
+import type { Merge } from './merge.ts';
+import type { Snapshots } from './snapshot.ts';
+import { headsKey, judge, RepairGuard, type RootReport } from './divergence.ts';
+
+const SCOPE = new TextEncoder().encode('sync/roots/');
+
+function noteKey(ctx: Uint8Array): Uint8Array {
+  return concat(SCOPE, ctx);
+}
+
+export interface RootRepairDeps {
+  store: Store;
+  contexts: Contexts;
+  logger: Logger;
+  snapshots: Snapshots;
+  merge: Merge;
+  failures: Failures;
+}
+
+export class RootRepair {
+  /** Counters for /metrics: repairs made, attempts that failed, differences judged inherent, heads that moved on. */
+  readonly stats = { repaired: 0, failed: 0, inherent: 0, moved: 0 };
+  private readonly reports = new Map<string, Map<string, RootReport>>();
+  private readonly noisyCache = new Map<string, boolean>();
+  private readonly guard = new RepairGuard();
+  /** Per context, the heads at which an inherent difference was logged last. */
+  private readonly told = new Map<string, string>();
+  private readonly running = new Set<string>();
+
+  constructor(private readonly d: RootRepairDeps) {
+    // The cache follows committed notes only (a staged note whose batch fails is not noted).
+    d.store.onCommit((batch) => {
+      for (const op of batch.ops) {
+        if (op.col === 'generic' && op.key.length === SCOPE.length + 32 && Buffer.from(SCOPE).equals(op.key.subarray(0, SCOPE.length))) {
+          this.noisyCache.set(idKey(op.key.subarray(SCOPE.length)), op.value !== null);
+        }
+      }
+    });
+  }
+
+  /** Whether this node's state of `ctx` holds local-only structure from a replay (see the module comment). */
+  async noisy(ctx: Uint8Array): Promise<boolean> {
+    const k = idKey(ctx);
+    let v = this.noisyCache.get(k);
+    if (v === undefined) {
+      v = (await this.d.store.get('generic', noteKey(ctx))) !== null;
+      this.noisyCache.set(k, v);
+    }
+    return v;
+  }
+
+  /**
+   * After a replay of an upstream artifact through `__calimero_sync_next` (merge.ts): notes, in `batch`, the
+   * first local-only structure it left in this context.
+   */
+  async noteReplay(batch: Batch, ctx: Uint8Array, entry: Uint8Array, artifact: Uint8Array, writes: Iterable<{ key: Uint8Array; value: Uint8Array | null }>): Promise<void> {
+    if (await this.noisy(ctx)) return;
+    const noise = replayNoise(artifact, writes);
+    if (!noise) return;
+    batch.put('generic', noteKey(ctx), JSON.stringify({ kind: noise.kind, entity: Buffer.from(noise.entity).toString('hex'), entry: encodeId(entry), at: Date.now() }));
+    this.d.logger.info({ context: encodeId(ctx), entry: encodeId(entry), kind: noise.kind }, "this node's root hash will differ from its peers' (inherent in calimero-storage, see docs/network.md)");
+  }
+
+  /**
+   * Replaces this node's state of `ctx` with `peer`'s while both have `heads` (Snapshots.repair); with it go the
+   * peer's merge stamps, and this node's note and failed merges, which no longer describe its state.
+   */
+  private repairFrom(ctx: Uint8Array, peer: string, heads: Uint8Array[]): Promise<{ before: Uint8Array; after: Uint8Array } | null> {
+    const { snapshots, merge, failures } = this.d;
+    return snapshots.repair(ctx, peer, heads, async (batch, stamps) => {
+      batch.delete('generic', noteKey(ctx));
+      await merge.replaceStamps(batch, ctx, stamps);
+      for (const f of await failures.list(ctx)) failures.clear(batch, ctx, decodeId(f.id));
+    });
+  }
+
+  /** A peer's heads heartbeat: records it, judges, repairs when this node lost the vote. */
+  async observe(ctx: Uint8Array, peer: string, heads: Uint8Array[], root: Uint8Array, noisy: boolean): Promise<void> {
+    const ck = idKey(ctx);
+    const now = Date.now();
+    const byPeer = this.reports.get(ck) ?? new Map<string, RootReport>();
+    this.reports.set(ck, byPeer);
+    byPeer.set(peer, { peer, heads: headsKey(heads), root: idKey(root), noisy, at: now });
+    const meta = await this.d.contexts.meta(ctx);
+    if (!meta) return;
+    const local = { heads: headsKey(meta.dagHeads), root: idKey(meta.rootHash), noisy: await this.noisy(ctx) };
+    const verdict = judge(local, byPeer.values(), now);
+    const context = encodeId(ctx);
+    if (verdict.kind === 'inherent') {
+      if (this.told.get(ck) === local.heads) return;
+      this.told.set(ck, local.heads);
+      this.stats.inherent++;
+      this.d.logger.info({ context, peers: verdict.peers, noisy: local.noisy }, 'root hashes differ at equal heads for a documented reason (local-only structure from calimero-storage); not repaired');
+      return;
+    }
+    if (verdict.kind !== 'repair' || this.running.has(ck) || !this.guard.allows(ck, local.heads, now)) return;
+    const from = verdict.from.includes(peer) ? peer : verdict.from[0]!;
+    this.running.add(ck);
+    try {
+      const r = await this.repairFrom(ctx, from, meta.dagHeads);
+      this.guard.finished(ck, local.heads);
+      if (!r) {
+        this.stats.moved++;
+        return;
+      }
+      this.stats.repaired++;
+      byPeer.clear();
+      this.d.logger.warn({ context, peer: from, before: encodeId(r.before), after: encodeId(r.after), heads: meta.dagHeads.length }, 'repaired a diverged context: equal heads, different root; replaced its state with the peer\'s');
+    } catch (err) {
+      this.guard.failed(ck, local.heads, Date.now());
+      this.stats.failed++;
+      this.d.logger.warn({ context, peer: from, err: (err as Error).message }, 'repairing a diverged context failed');
+    } finally {
+      this.running.delete(ck);
+    }
+  }
+}
