@@ -1,17 +1,20 @@
 import '../src/polyfills.ts';
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { runNodeScript, startNode, type TestNode } from './helpers/node.ts';
 import { api } from './helpers/http.ts';
 import { contextRpc, until } from './helpers/until.ts';
 import { encodeId } from '../src/util/ids.ts';
+import { buildDashboard } from '../web/admin-dashboard/build.ts';
+import { launch } from './helpers/chromium.ts';
 
 // Two merod processes share a context of sync-picky, an app whose replay of other nodes' changes
 // (`__calimero_sync_next`) refuses any change that mentions "poison". A's poisoned write is applied on B without
 // its state changes: B's sync status (GET /admin-api/contexts/:id/sync-status, meroctl context sync-status)
-// lists it with the reason, a re-sync retries it in vain, and switching the context to kv-store on B (the update
+// and its dashboard list it with the reason, a re-sync retries it in vain, and switching the context to kv-store on B (the update
 // route) lets it through. The status also shows B's peers, and that B is isolated once A is gone.
 
 const PICKY = resolve('build/apps/sync-picky.wasm');
@@ -41,8 +44,12 @@ async function install(n: TestNode, path: string): Promise<string> {
 }
 
 before(async () => {
+  // B serves the dashboard built from the current sources (into a temporary directory).
+  const webDir = mkdtempSync(join(tmpdir(), 'sync-status-dashboard-'));
+  process.once('exit', () => rmSync(webDir, { recursive: true, force: true }));
+  await buildDashboard({ outDir: webDir });
   A = await startNode({ node: 'a', initArgs: ['--no-mdns'] });
-  B = await startNode({ node: 'b', initArgs: ['--no-mdns', '--boot-nodes', swarmOf(A)] });
+  B = await startNode({ node: 'b', initArgs: ['--no-mdns', '--boot-nodes', swarmOf(A)], env: { CALIMERO_WEBUI_PATH: webDir } });
 });
 
 test('a context shared by two nodes: the status shows members, peers, heads and the last sync', async () => {
@@ -110,10 +117,28 @@ test('a delta whose merge fails on B is listed with its reason; its descendants 
   assert.match(human.stdout, /^peers {10}1 reachable, \d+ known$/m);
   assert.match(human.stdout, new RegExp(`^failed {9}1 .*\\n  ${f.id}  by ${members.a}  since \\S+  attempts 1: .*mentions poison`, 'm'));
 
-  // A re-sync retries the merge; the app still refuses it, so the record stays with one more attempt.
-  assert.deepEqual((await api(B.url).post(`/admin-api/contexts/sync/${ctx}`)).json, { data: null });
-  const again = await until('the re-sync retried it', async () => ((await status(B)).failed[0]?.attempts === 2 ? await status(B) : null));
+  // B's dashboard lists it; its re-sync button (POST /admin-api/contexts/sync/:id) retries the merge, which the
+  // app still refuses, so the record stays with one more attempt.
+  const browser = await launch();
+  try {
+    const { page } = browser;
+    await page.goto(`${B.url}/admin-dashboard/contexts/${ctx}`);
+    const card = page.getByTestId('sync-status');
+    const row = card.getByTestId('sync-failed-row');
+    await row.waitFor({ timeout: 20_000 });
+    assert.match((await row.textContent()) ?? '', /sync-picky refuses a change that mentions poison/);
+    assert.equal(await card.getByTestId('sync-failed-count').getAttribute('data-count'), '1');
+    assert.equal(await card.getByTestId('sync-reachable').getAttribute('data-reachable'), '1');
+    await card.getByTestId('sync-retry').click();
+    await card.getByTestId('sync-retry-success').waitFor({ timeout: 10_000 });
+    await until('the dashboard shows the second attempt', async () => (await row.locator('td[data-label=Attempts]').textContent()) === '2', 20_000);
+  } finally {
+    await browser.close();
+  }
+  const again = await status(B);
+  assert.equal(again.failed.length, 1);
   assert.equal(again.failed[0].id, f.id);
+  assert.equal(again.failed[0].attempts, 2);
   assert.equal(again.failed[0].since, f.since);
 });
 
