@@ -12,23 +12,22 @@
  */
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Fastify from 'fastify';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { buildDashboard } from '../web/admin-dashboard/build.ts';
 import { registerDashboard } from '../src/server/dashboard.ts';
 import { appPath, call, freePort, startInProcNode, type InProcNode } from './helpers/inproc.ts';
 import { track } from './helpers/node.ts';
+import { LAPTOP, launch } from './helpers/chromium.ts';
 import { decodeInvitation } from '../src/node/sync/codec.ts';
 import { encodeId } from '../src/util/ids.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = resolve('test-artifacts/dashboard');
-const LAPTOP = { width: 1280, height: 860 };
 const PHONE = { width: 390, height: 844 };
 const USER = 'admin';
 const PASSWORD = 'dashboard test password';
@@ -39,34 +38,6 @@ const webDir = mkdtempSync(join(tmpdir(), 'dashboard-build-'));
 process.env.CALIMERO_WEBUI_PATH = webDir;
 const built = buildDashboard({ outDir: webDir });
 process.once('exit', () => rmSync(webDir, { recursive: true, force: true }));
-
-/** Chromium with a fresh profile (user data dir) for every run; closing the context ends the browser. */
-async function launch(): Promise<{ context: BrowserContext; page: Page; close: () => Promise<void> }> {
-  assert.ok(existsSync(CHROMIUM), `no browser at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
-  const profile = mkdtempSync(join(tmpdir(), 'dashboard-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    viewport: LAPTOP,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-  const page = context.pages()[0] ?? (await context.newPage());
-  return {
-    context,
-    page,
-    async close() {
-      await context.close().catch(() => undefined);
-      rmSync(profile, { recursive: true, force: true });
-    },
-  };
-}
 
 let shotNo = 0;
 rmSync(ARTIFACTS, { recursive: true, force: true });
@@ -298,6 +269,22 @@ describe('embedded auth: full flow in Chromium', { timeout: 180_000 }, () => {
     assert.match((await page.getByTestId('identity-row').first().textContent()) ?? '', /owned by this node/);
     await page.getByTestId('context-storage').filter({ hasText: /B|KiB|MiB/ }).waitFor();
     await shot(page, 'context');
+  });
+
+  test('the context page shows its sync status; re-sync asks the node to pull and retry', async () => {
+    // Still on the context page: one member (this node's), no peers, nothing failed or waiting.
+    const card = page.getByTestId('sync-status');
+    await card.getByTestId('sync-members').waitFor({ timeout: 10_000 });
+    assert.equal((await card.getByTestId('sync-members').textContent())?.trim(), '1 (1 on this node)');
+    assert.equal(await card.getByTestId('sync-reachable').getAttribute('data-reachable'), '0');
+    assert.match((await card.getByTestId('sync-last').textContent()) ?? '', /none since the node started/);
+    assert.equal(await card.getByTestId('sync-failed-count').getAttribute('data-count'), '0');
+    assert.equal(await card.getByTestId('sync-isolated').count(), 0, 'a context without other members is not isolated');
+    const resync = page.waitForRequest((r) => r.method() === 'POST' && new URL(r.url()).pathname === `/admin-api/contexts/sync/${contextId}`);
+    await card.getByTestId('sync-retry').click();
+    await resync;
+    await card.getByTestId('sync-retry-success').or(card.getByTestId('sync-retry-error')).waitFor({ timeout: 10_000 });
+    await assertNoErrorBox(page, 'sync-retry-error');
   });
 
   test('invite a new identity from the context page; a bad invitation is refused plainly', async () => {

@@ -137,6 +137,18 @@ describe('meroctl', () => {
     ok(await run('alias', 'create', 'context', 'default', contextId));
     assert.match(ok(await run('context', 'sync')).stdout, new RegExp(`sync requested for ${contextId}`));
     failed(await run('context', 'sync', '-c', 'nosuchalias'), /unable to resolve context alias nosuchalias/);
+
+    // A context only this node is in: one member, no peers, nothing failed; by id or alias, JSON or text.
+    const st = await runJson('context', 'sync-status', contextId);
+    assert.equal(st.contextId, contextId);
+    assert.deepEqual(st.members, { total: 1, owned: 1 });
+    assert.deepEqual([st.reachablePeers, st.knownPeers, st.lastSync, st.isolatedSince, st.pending, st.failed, st.peers], [0, 0, null, null, 0, [], []]);
+    assert.equal(st.heads.length, 1);
+    const text = ok(await run('context', 'sync-status', 'default')).stdout;
+    assert.match(text, new RegExp(`^context {8}${contextId}$`, 'm'));
+    assert.match(text, /^last sync {6}never \(since the node started\)$/m);
+    assert.match(text, /^failed {9}0$/m);
+    failed(await run('context', 'sync-status', '11111111111111111111111111111112'), /Context not found/);
   });
 
   test('blob upload, ls, get (stdout and -o), rm; errors', async () => {

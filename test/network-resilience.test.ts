@@ -116,6 +116,12 @@ test('a node cut off from every member reports it, then recovers when its peers 
   const warning = new RegExp(`"context":"${ctx}"[^\\n]*"msg":"context has other members but no reachable peer"`);
   await until('B reports the isolation', async () => (await metric(B, 'merod_sync_isolated_contexts')) === 1 && warning.test(B.output()), 20_000);
   assert.equal(await reachable(B), 0);
+  // The context's sync status says the same: no reachable peer, the three others known, since when.
+  const isolated = (await api(B.url).get(`/admin-api/contexts/${ctx}/sync-status`)).json.data;
+  assert.equal(isolated.reachablePeers, 0);
+  assert.ok(isolated.isolatedSince !== null && Date.now() - isolated.isolatedSince >= 3_000, JSON.stringify(isolated));
+  assert.deepEqual(isolated.members, { total: 4, owned: 1 });
+  assert.ok(isolated.knownPeers >= 1 && isolated.peers.every((p: { reachable: boolean }) => !p.reachable), JSON.stringify(isolated.peers));
   await rpc(B, 'set', { key: 'while-isolated', value: 'B' });
 
   await A.restart();
@@ -123,6 +129,7 @@ test('a node cut off from every member reports it, then recovers when its peers 
   await until('A and B converge', () => converged([A, B], 'while-isolated'), 40_000);
   t.diagnostic(`A and B converged ${Date.now() - started} ms after A's restart`);
   await until('B is no longer isolated', async () => (await metric(B, 'merod_sync_isolated_contexts')) === 0, 10_000);
+  assert.equal((await api(B.url).get(`/admin-api/contexts/${ctx}/sync-status`)).json.data.isolatedSince, null);
   assert.match(B.output(), /"msg":"context reachable again"/);
 
   await Promise.all([C.restart(), D.restart()]);

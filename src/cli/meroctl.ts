@@ -8,6 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import { Command, CommanderError, Option } from 'commander';
 import { ApiError, NodeMeroClient, ResponseError, RpcError, type AliasKind, type Capability, type NodeEvent } from '../client/node.ts';
 import { isId } from '../util/ids.ts';
+import { formatSyncStatus } from './sync-status.ts';
 import pkg from '../../package.json' with { type: 'json' };
 
 /** `meroctl`: a command line over the typed client (src/client). Errors: message on stderr, exit code 1 (usage: 2). */
@@ -151,6 +152,12 @@ ctx
     if (!deleted) throw new Error(`no such context ${id}`);
     print({ isDeleted: deleted }, () => `deleted ${id}`);
   });
+/** A context id, or the context a context alias names. */
+async function contextOf(c: NodeMeroClient, idOrAlias: string): Promise<string> {
+  const id = isId(idOrAlias) ? idOrAlias : await c.lookupAlias('context', idOrAlias);
+  if (!id) throw new Error(`unable to resolve context alias ${idOrAlias}`);
+  return id;
+}
 ctx
   .command('sync')
   .description('ask the node to pull from its peers now (one context, or all with --all)')
@@ -162,10 +169,17 @@ ctx
       await c.syncContext();
       return print({ data: null }, () => 'sync requested for every context');
     }
-    const id = isId(o.context) ? o.context : await c.lookupAlias('context', o.context);
-    if (!id) throw new Error(`unable to resolve context alias ${o.context}`);
+    const id = await contextOf(c, o.context);
     await c.syncContext(id);
     print({ data: null }, () => `sync requested for ${id}`);
+  });
+ctx
+  .command('sync-status <idOrAlias>')
+  .description("a context's sync status: reachable peers, last sync, entries whose merge failed, pending entries")
+  .action(async (idOrAlias: string) => {
+    const c = client();
+    const st = await c.syncStatus(await contextOf(c, idOrAlias));
+    print(st, () => formatSyncStatus(st));
   });
 ctx
   .command('identities <id>')

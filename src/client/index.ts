@@ -21,6 +21,7 @@ import type {
   NodeEvent,
   NodeInfo,
   RootKeyInfo,
+  SyncStatus,
   TokenPair,
 } from './types.ts';
 
@@ -263,6 +264,11 @@ export class MeroClient extends HttpClient {
   /** Asks the node to pull from its peers now: one context, or every context without an id. Answers at once. */
   async syncContext(id?: string): Promise<void> {
     await (id === undefined ? this.call(r.syncContexts) : this.call(r.syncContext, { params: { context_id: id } }));
+  }
+
+  /** Ours: the context's sync status (peers, last sync, failed merges, pending entries, heads). */
+  async syncStatus(id: string): Promise<SyncStatus> {
+    return (await this.call(r.contextSyncStatus, { params: { context_id: id } })).data;
   }
 
   // ---- participating contexts (docs/network.md) ----------------------------------------------------------------

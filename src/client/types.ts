@@ -33,3 +33,6 @@ export type AliasKind = 'context' | 'application' | 'identity';
 
 /** A member capability in a context (upstream's enum names). */
 export type Capability = z.infer<typeof capability>;
+
+/** A context's sync status (ours: GET /admin-api/contexts/:id/sync-status). */
+export type { SyncStatusView as SyncStatus } from '../wire/sync-status.ts';

@@ -14,7 +14,7 @@
  *   merge.ts        the LWW merge of state writes (stamps); dag.ts the entries themselves and the clock
  *   protocol.ts     request/response with peers; snapshot.ts snapshots; author.ts entries made here
  *   members.ts      invite, join, leave, capabilities, application switch
- *   peers.ts        known peers per context (stored), their redial with backoff, isolation
+ *   status.ts       the per-context sync status; peers.ts known peers (stored), their redial, isolation
  */
 import type { Logger } from 'pino';
 import type { Store } from '../../store/store.ts';
@@ -32,20 +32,20 @@ import { EntryApplier } from './apply.ts';
 import { Author } from './author.ts';
 import { decodeDelta, decodeGossip, encodeGossip, GOSSIP_DELTA, type Delta } from './codec.ts';
 import { Dag, SyncClock } from './dag.ts';
-import { Failures, type FailureRecord } from './failures.ts';
+import { Failures } from './failures.ts';
 import { EventHandlers } from './handlers.ts';
 import { refusalText, type Membership } from './membership.ts';
 import { Members } from './members.ts';
 import { Memberships } from './memberships.ts';
 import { Merge } from './merge.ts';
 import { PendingDag } from './pending.ts';
-import { PeerBook, type ContextStatus } from './peers.ts';
 import { PeerProtocol } from './protocol.ts';
 import { RootRepair } from './repair.ts';
 import { Snapshots } from './snapshot.ts';
+import { SyncStatusBoard, type SyncStatus } from './status.ts';
 
 export type { Membership } from './membership.ts';
-export type { ContextStatus } from './peers.ts';
+export type { ContextStatus, SyncStatus } from './status.ts';
 
 const FETCH_BATCH = 128;
 const MAX_FETCH = 100_000;
@@ -54,20 +54,6 @@ const MAX_FETCH = 100_000;
  * 64 KiB gossip cap; `MEROD_SYNC_INLINE_MAX` lowers it (tests use it to exercise the announce path).
  */
 const INLINE_MAX = Math.min(Number(process.env.MEROD_SYNC_INLINE_MAX) || Infinity, MAX_GOSSIP_BYTES - 1024);
-
-/** What `SyncManager.status` reports for one context. */
-export interface SyncStatus {
-  contextId: string;
-  heads: string[];
-  /** Entries applied without their state changes (their merge failed), oldest first. */
-  failed: FailureRecord[];
-  /** The last entry applied from a peer since the node started (id base58, time in ms). */
-  lastApplied: { id: string; at: number } | null;
-  /** Received entries of this context waiting for their parents. */
-  pending: number;
-  /** Reachable member nodes, known peers, last heads exchange, isolation (peers.ts). */
-  peers: ContextStatus;
-}
 
 export interface SyncDeps {
   store: Store;
@@ -114,10 +100,8 @@ export class SyncManager {
   private readonly protocol: PeerProtocol;
   private readonly applier: EntryApplier;
   private readonly failures: Failures;
-  /** The last entry applied from a peer, per context (for the sync status). */
-  private readonly lastApplied = new Map<string, { id: string; at: number }>();
-  /** Known peers per context: stored, redialled, watched for isolation (peers.ts). */
-  private readonly peers: PeerBook;
+  /** The per-context sync status, with the known peers (stored, redialled, watched for isolation). */
+  private readonly board: SyncStatusBoard;
 
   constructor(private readonly d: SyncDeps) {
     const { store, contexts, execution, logger } = d;
@@ -145,11 +129,14 @@ export class SyncManager {
     });
     this.appBlobs = new AppBlobs({ ...d, network: () => this.network, protocol });
     this.roots = new RootRepair({ ...d, snapshots, merge, failures: this.failures });
-    this.peers = new PeerBook({
+    this.board = new SyncStatusBoard({
       store,
       logger,
+      contexts,
+      memberships: this.memberships,
+      failures: this.failures,
+      pending: this.pending,
       network: () => this.network,
-      contexts: () => this.contextsWithOthers(),
       redialMaxMs: d.redialMaxMs ?? 10_000,
       isolationWarnMs: d.isolationWarnMs ?? 30_000,
       redial: process.env.MEROD_PEER_REDIAL !== '0',
@@ -194,13 +181,13 @@ export class SyncManager {
     void this.retryAll().catch(() => undefined);
     this.timer = setInterval(() => void this.tick(), this.d.frequencyMs);
     this.timer.unref();
-    await this.peers.start();
+    await this.board.start();
   }
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    await this.peers.stop();
+    await this.board.stop();
     await Promise.allSettled([...this.inflight.values(), ...this.draining.values()]);
   }
 
@@ -375,7 +362,7 @@ export class SyncManager {
     if (running) return running;
     const p = (async () => {
       const { heads } = await this.protocol.requestHeads(ctx, peer);
-      this.peers.synced(ctx);
+      this.board.synced(ctx, peer);
       await this.fetchMissing(ctx, peer, heads);
       await this.drain(ctx);
     })().finally(() => this.inflight.delete(key));
@@ -384,12 +371,13 @@ export class SyncManager {
   }
 
   /**
-   * Pulls now from every connected peer of one context, or of every context (the admin API's sync routes);
-   * resolves when those pulls have ended, failed ones included.
+   * Pulls now from every connected peer of one context, or of every context (the admin API's sync routes), then
+   * retries the merges that failed there; resolves when those pulls and retries have ended, failed ones included.
    */
   async syncNow(ctx?: Uint8Array): Promise<void> {
     const ids = ctx ? [ctx] : (await this.d.contexts.list()).map((c) => c.id);
     await Promise.allSettled(ids.flatMap((id) => this.contextPeers(id).map((peer) => this.syncWith(id, peer))));
+    for (const id of ids) await this.retryLogged(id);
   }
 
   /** Applies every pending entry whose parents are applied, until none is ready. One drain per context at a time. */
@@ -424,7 +412,7 @@ export class SyncManager {
   /** Bookkeeping after an entry from a peer applied: the status, the failure log, retries after an app change. */
   private applied(ctx: Uint8Array, d: Delta, failed: string | undefined): void {
     const context = encodeId(ctx);
-    this.lastApplied.set(idKey(ctx), { id: encodeId(d.id), at: Date.now() });
+    this.board.applied(ctx, d.id);
     if (failed !== undefined) {
       this.stats.failed++;
       this.d.logger.error({ context, delta: encodeId(d.id), author: encodeId(d.author), reason: failed }, 'a delta was applied without its state changes: its merge failed (see the context sync status)');
@@ -453,21 +441,9 @@ export class SyncManager {
     for (const { id } of await this.d.contexts.list()) await this.retryLogged(id);
   }
 
-  /**
-   * A context's sync status: its entries whose state merge failed (with the reasons, oldest first), the last
-   * entry applied from a peer since start, its heads, how many received entries wait for parents, and its peers.
-   */
-  async status(ctx: Uint8Array): Promise<SyncStatus | null> {
-    const meta = await this.d.contexts.meta(ctx);
-    if (!meta) return null;
-    return {
-      contextId: encodeId(ctx),
-      heads: meta.dagHeads.map(encodeId),
-      failed: await this.failures.list(ctx),
-      lastApplied: this.lastApplied.get(idKey(ctx)) ?? null,
-      pending: this.pending.countOf(ctx),
-      peers: this.peers.status(ctx),
-    };
+  /** A context's sync status (status.ts); null for an unknown context. */
+  status(ctx: Uint8Array): Promise<SyncStatus | null> {
+    return this.board.status(ctx);
   }
 
   /** Received entries still waiting for missing parents, over all contexts. */
@@ -477,17 +453,7 @@ export class SyncManager {
 
   /** Reachable peers per context with other members, and the number of isolated contexts (for /metrics). */
   reachability(): { contexts: Array<{ context: string; reachable: number }>; isolated: number } {
-    return this.peers.reachability();
-  }
-
-  private async contextsWithOthers(): Promise<Array<{ id: Uint8Array; others: boolean }>> {
-    const out: Array<{ id: Uint8Array; others: boolean }> = [];
-    for (const { id } of await this.d.contexts.list()) {
-      const m = await this.memberships.current(id);
-      const owned = new Set((await this.d.contexts.identities(id, true)).map(encodeId));
-      out.push({ id, others: Object.keys(m?.members ?? {}).some((pk) => !owned.has(pk)) });
-    }
-    return out;
+    return this.board.reachability();
   }
 
   /** Connected peers subscribed to a context's topic. */

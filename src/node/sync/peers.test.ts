@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Backoff, parsePeerKey, peerKey } from './peers.ts';
+import { Backoff, parsePeerKey, peerKey, peerRows } from './peers.ts';
 
 test('backoff: due at once, then doubling delays up to the cap, reset by a success', () => {
   const b = new Backoff(1_000, 8_000, () => 0.5); // no jitter at 0.5
@@ -32,4 +32,15 @@ test('peer record keys: context id and peer id round-trip as bytes', () => {
   assert.deepEqual(Uint8Array.from(parsed.ctx), ctx);
   assert.equal(parsed.peer, peer);
   assert.equal(parsePeerKey(key.subarray(0, 'sync/peers/'.length + 32)), null, 'no peer id');
+});
+
+test('peer rows: known, reachable and synced peers once each; reachable first, then the latest sync', () => {
+  const rows = peerRows(['a', 'b', 'c'], ['c', 'd'], new Map([['b', 5], ['a', 9], ['d', 1]]));
+  assert.deepEqual(rows, [
+    { peerId: 'd', reachable: true, lastSync: 1 },
+    { peerId: 'c', reachable: true, lastSync: null },
+    { peerId: 'a', reachable: false, lastSync: 9 },
+    { peerId: 'b', reachable: false, lastSync: 5 },
+  ]);
+  assert.deepEqual(peerRows([], [], new Map()), []);
 });

@@ -83,6 +83,24 @@ export interface ContextStatus {
   lastSync: number | null;
   /** Since when the context has had other members but no reachable peer (ms since epoch), null if it is not isolated. */
   isolatedSince: number | null;
+  /** Each peer known for the context or reachable on its topic (see `peerRows`). */
+  peers: PeerRow[];
+}
+
+/** One peer of a context: whether it is reachable now, and when a heads exchange with it last succeeded. */
+export interface PeerRow {
+  peerId: string;
+  reachable: boolean;
+  lastSync: number | null;
+}
+
+/** The peers of a context for its status: reachable ones first, then by last sync (newest first), then by id. */
+export function peerRows(known: Iterable<string>, reachable: readonly string[], lastSync: ReadonlyMap<string, number>): PeerRow[] {
+  const up = new Set(reachable);
+  const ids = new Set([...known, ...reachable, ...lastSync.keys()]);
+  return [...ids]
+    .map((peerId) => ({ peerId, reachable: up.has(peerId), lastSync: lastSync.get(peerId) ?? null }))
+    .sort((a, b) => Number(b.reachable) - Number(a.reachable) || (b.lastSync ?? 0) - (a.lastSync ?? 0) || (a.peerId < b.peerId ? -1 : a.peerId > b.peerId ? 1 : 0));
 }
 
 interface Known {
@@ -95,6 +113,8 @@ interface ContextPeers {
   id: Uint8Array;
   peers: Map<string, Known>;
   lastSync: number | null;
+  /** When a heads exchange with each peer last succeeded (since start). */
+  peerSync: Map<string, number>;
   isolatedSince: number | null;
   warned: boolean;
   /** Whether the membership lists members other than this node's identities. */
@@ -152,18 +172,22 @@ export class PeerBook {
     await this.running;
   }
 
-  /** A heads exchange with a peer of `ctx` succeeded. */
-  synced(ctx: Uint8Array): void {
-    this.context(ctx).lastSync = Date.now();
+  /** A heads exchange with `peer` about `ctx` succeeded. */
+  synced(ctx: Uint8Array, peer: string): void {
+    const c = this.context(ctx);
+    c.lastSync = Date.now();
+    c.peerSync.set(peer, c.lastSync);
   }
 
   status(ctx: Uint8Array): ContextStatus {
     const c = this.ctxs.get(idKey(ctx));
+    const reachable = this.d.network()?.topicPeers(encodeId(ctx)) ?? [];
     return {
-      reachableMembers: this.d.network()?.topicPeers(encodeId(ctx)).length ?? 0,
+      reachableMembers: reachable.length,
       knownPeers: c?.peers.size ?? 0,
       lastSync: c?.lastSync ?? null,
       isolatedSince: c?.isolatedSince ?? null,
+      peers: peerRows(c?.peers.keys() ?? [], reachable, c?.peerSync ?? new Map()),
     };
   }
 
@@ -200,7 +224,7 @@ export class PeerBook {
     const key = idKey(ctx);
     let c = this.ctxs.get(key);
     if (!c) {
-      c = { id: ctx, peers: new Map(), lastSync: null, isolatedSince: null, warned: false, others: false };
+      c = { id: ctx, peers: new Map(), lastSync: null, peerSync: new Map(), isolatedSince: null, warned: false, others: false };
       this.ctxs.set(key, c);
     }
     return c;

@@ -31,6 +31,7 @@ import generateContextIdentity from './identity/generate-context-identity.ts';
 import { createAlias, deleteAlias, listAliases, lookupAlias } from './alias/aliases.ts';
 import peers from './network/peers.ts';
 import syncContexts from './contexts/sync.ts';
+import contextSyncStatus from './contexts/sync-status.ts';
 import { inviteSpecializedNode, teeAttest, teeInfo, teeVerifyQuote } from './tee/tee.ts';
 import { latestVersion, listPackages, listVersions } from './packages/packages.ts';
 import nodeInfo from './network/node-info.ts';
@@ -83,6 +84,7 @@ export function adminHandlers(s: Services): Handlers<typeof adminRoutes> {
     generateContextIdentity: generateContextIdentity(s),
     syncContexts: syncContexts(s),
     syncContext: syncContexts(s),
+    contextSyncStatus: contextSyncStatus(s),
     inviteSpecializedNode: inviteSpecializedNode(s),
     invite: invite(s),
     join: join(s),

@@ -16,6 +16,7 @@ import {
   storageResponse,
   updateContextApplicationRequest,
 } from '../admin.ts';
+import { syncStatusResponse } from '../sync-status.ts';
 import { capabilitiesRequest, capabilitiesResponse, inviteRequest, inviteResponse, joinRequest, joinResponse, leaveResponse } from '../membership.ts';
 
 type P = { params: Record<string, string> };
@@ -116,6 +117,17 @@ export const contextRoutes = {
     url: '/admin-api/contexts/sync/:context_id',
     access: 'protected',
     response: emptyResponse,
+  }),
+  /**
+   * Ours (upstream has none): the context's sync status — reachable and known peers, last sync, entries whose
+   * merge failed, pending entries, heads (docs/network.md §5). 404 `Context not found` for an unknown context.
+   */
+  contextSyncStatus: route({
+    method: 'GET',
+    url: '/admin-api/contexts/:context_id/sync-status',
+    access: 'protected',
+    permission: (p) => permission('context', 'list', ctx(p)),
+    response: syncStatusResponse,
   }),
   /** A new key pair in the node's identity pool (body ignored). */
   generateContextIdentity: route({

@@ -10,7 +10,7 @@ import { accessToken, accessTokenExpired, markAuthorized, refreshToken, requireL
 import { PREFIX } from './paths.ts';
 
 export { ApiError, ResponseError, RpcError, hashBytes };
-export type { Application, BlobInfo, ClientKeyInfo, Context, Did, NodeEvent, NodeInfo, RootKeyInfo } from '../../../../src/client/index.ts';
+export type { Application, BlobInfo, ClientKeyInfo, Context, Did, NodeEvent, NodeInfo, RootKeyInfo, SyncStatus } from '../../../../src/client/index.ts';
 
 let refreshing: Promise<boolean> | null = null;
 

@@ -1,6 +1,6 @@
 /**
  * Contexts: list, create from an application with init params, join with an invitation, delete; a context's
- * identities, storage, and invitations of new members.
+ * identities, storage, sync status (sync-status.tsx), and invitations of new members.
  */
 import { useEffect, useState } from 'preact/hooks';
 import { client, type Application } from '../lib/api.ts';
@@ -9,6 +9,7 @@ import { navigate, useRoute } from '../lib/router.ts';
 import { hub } from '../lib/events.ts';
 import { Card, ConfirmButton, Empty, ErrorBox, Field, Id, Link, Loading, PageHead, RefreshButton, Success, useAction, useAsync, val } from '../components/ui.tsx';
 import { appLabel } from './applications.tsx';
+import { SyncStatusCard } from './sync-status.tsx';
 
 const ZERO_ID = '11111111111111111111111111111111';
 
@@ -367,6 +368,7 @@ export function ContextPage(props: { id: string }) {
               <Empty>No members.</Empty>
             )}
           </Card>
+          <SyncStatusCard contextId={props.id} />
           {identities.data && <InviteCard contextId={props.id} owned={identities.data.all.filter((pk) => identities.data!.owned.has(pk))} onInvited={identities.reload} />}
         </div>
       )}
