@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import type * as admin from '../wire/admin.ts';
 import type { ClientKeyInfo, RootKeyInfo } from '../wire/auth.ts';
 import type { executionEvent, nodeEvent } from '../wire/events.ts';
-import type { capability } from '../wire/membership.ts';
+import type { capability, signedOpenInvitation } from '../wire/membership.ts';
 
 /** A node event pushed over WebSocket/SSE: `{contextId, type:"StateMutation", data:{newRoot, events}}`. */
 export type NodeEvent = z.infer<typeof nodeEvent>;
@@ -33,3 +33,6 @@ export type AliasKind = 'context' | 'application' | 'identity';
 
 /** A member capability in a context (upstream's enum names). */
 export type Capability = z.infer<typeof capability>;
+
+/** An open invitation as upstream's `SignedOpenInvitation` JSON (snake_case, ids as byte arrays). */
+export type SignedOpenInvitation = z.infer<typeof signedOpenInvitation>;

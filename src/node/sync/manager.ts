@@ -133,6 +133,7 @@ export class SyncManager {
       dag: this.dag,
       network: () => this.network,
       serveSnapshot: (ctx, send) => snapshots.serve(ctx, send),
+      acceptOpenJoin: (ctx, invitation, joiner) => this.members.acceptOpenJoin(ctx, invitation, joiner),
     });
     this.peers = new PeerBook({
       store,
@@ -165,6 +166,7 @@ export class SyncManager {
       networkStarting: () => this.networkStarting,
       syncWith: (ctx, peer) => this.syncWith(ctx, peer),
       joinFromSnapshot: (ctx, peer) => snapshots.join(ctx, peer),
+      requestOpenJoin: (ctx, peer, invitation, joiner, secret) => this.protocol.requestOpenJoin(ctx, peer, invitation, joiner, secret),
       forget: (ctx) => this.pending.forget(ctx),
     });
   }
