@@ -52,7 +52,9 @@ export function contextCommands(program: Command): void {
       if (what === 'info' || what === 'storage' || what === 'client-keys') {
         const id = await contextOf(c, context ?? 'default');
         if (what === 'client-keys') throw new Error('client keys of a context: upstream 0.10.0 has no such route any more (see mero-auth: GET /admin/keys/clients)');
-        return print(what === 'info' ? await c.getContext(id) : await c.contextStorage(id));
+        if (what === 'info') return print(await c.getContext(id));
+        const sizeInBytes = await c.contextStorage(id);
+        return print({ sizeInBytes }, () => `${sizeInBytes} B`);
       }
       print(await c.getContext(await contextOf(c, what ?? 'default')));
     });

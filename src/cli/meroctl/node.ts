@@ -79,13 +79,16 @@ export function nodeCommands(program: Command): void {
     .description('the configured nodes')
     .action(async () => {
       const p = await loadProfiles();
-      const rows = Object.entries(p.nodes).map(([name, n]) => ({
-        name,
-        type: 'url' in n ? 'Remote' : 'Local',
-        location: 'url' in n ? n.url : n.path,
-        active: p.active_node === name,
-        authenticated: !!n.jwt_tokens,
-      }));
+      // By name, as upstream's BTreeMap lists them.
+      const rows = Object.entries(p.nodes)
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([name, n]) => ({
+          name,
+          type: 'url' in n ? 'Remote' : 'Local',
+          location: 'url' in n ? n.url : n.path,
+          active: p.active_node === name,
+          authenticated: !!n.jwt_tokens,
+        }));
       print(rows, () => table(rows.map((r) => `${r.active ? '*' : ' '} ${r.name}  ${r.type}  ${r.location}`)));
     });
 }
