@@ -2,7 +2,7 @@ import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
-import { mkdtempSync, rmSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
@@ -315,5 +315,167 @@ describe('meroctl: sharing a context between two nodes', () => {
     // B is gone from A's member list; the member B invited stays.
     assert.deepEqual(new Set(await onA('context', 'identities', contextId)), new Set([memberPublicKey, third]));
     failed(await meroctl(b.url, ['context', 'invite', 'nope', third]), /HTTP 400/);
+  });
+
+  test('open invitations, identity list, identity aliases and use', async () => {
+    const { applicationId } = await onA('app', 'install', appPath('kv-store'));
+    const { contextId, memberPublicKey } = await onA('context', 'create', applicationId);
+    ok(await meroctl(a.url, ['alias', 'create', 'context', 'default', contextId]));
+    // -c default (the context alias), --as default (no identity alias: the first owned identity).
+    const { data: invitation } = await onA('context', 'invite-by-open-invitation', '--valid-for-blocks', '120');
+    assert.equal(invitation.invitation.expiration_height - Math.floor(Date.now() / 1000) <= 120, true);
+    const human = ok(await meroctl(a.url, ['context', 'invite-open', '-c', contextId, '--as', memberPublicKey])).stdout;
+    assert.deepEqual(Object.keys(JSON.parse(human)), ['invitation', 'inviter_signature']);
+
+    const { publicKey } = await onB('context', 'identity', 'new');
+    failed(await meroctl(b.url, ['context', 'join-open', '{"nope":1}', '--as', publicKey]), /not a SignedOpenInvitation/);
+    const tampered = { ...invitation, invitation: { ...invitation.invitation, expiration_height: invitation.invitation.expiration_height + 1 } };
+    failed(await meroctl(b.url, ['context', 'join-open', JSON.stringify(tampered), '--as', publicKey]), /HTTP 400: invalid open invitation: the inviter's signature does not match/);
+    assert.deepEqual(await onB('context', 'join-by-open-invitation', JSON.stringify({ data: invitation }), '--as', publicKey, '--name', 'shared'), {
+      data: { contextId, memberPublicKey: publicKey },
+    });
+    assert.deepEqual(new Set((await onB('context', 'identity', 'ls', '-c', 'shared')).identities), new Set([memberPublicKey, publicKey]));
+    assert.deepEqual((await onB('context', 'identity', 'list', '-c', 'shared', '--owned')).identities, [publicKey]);
+
+    // Identity aliases, as upstream: add (refusing to overwrite without --force), get, list, remove; use = alias default.
+    ok(await meroctl(b.url, ['context', 'identity', 'alias', 'add', 'me', publicKey, '-c', 'shared']));
+    failed(await meroctl(b.url, ['context', 'identity', 'alias', 'add', 'me', memberPublicKey, '-c', 'shared']), /Alias 'me' already exists and points to '.+'. Use --force to overwrite./);
+    ok(await meroctl(b.url, ['context', 'identity', 'alias', 'create', 'me', memberPublicKey, '-c', 'shared', '--force']));
+    assert.deepEqual(await onB('context', 'identity', 'alias', 'get', 'me', '-c', 'shared'), { value: memberPublicKey });
+    failed(await meroctl(b.url, ['context', 'identity', 'alias', 'add', 'x', MISSING, '-c', 'shared']), /Identity '.+' does not exist in context/);
+    ok(await meroctl(b.url, ['context', 'identity', 'use', publicKey, '-c', 'shared']));
+    assert.deepEqual(await onB('context', 'identity', 'alias', 'ls', '-c', 'shared'), { default: publicKey, me: memberPublicKey });
+    // The default identity alias is who acts when --as is not given.
+    assert.equal(await onB('call', contextId, 'set', '--args', '{"key":"by","value":"B"}'), null);
+    ok(await meroctl(b.url, ['context', 'identity', 'alias', 'rm', 'me', '-c', 'shared']));
+    failed(await meroctl(b.url, ['context', 'identity', 'alias', 'get', 'me', '-c', 'shared']), /no identity alias me/);
+  });
+});
+
+/** A copy of a built app in `dir` that can be rebuilt (a custom section appended: valid WASM, new bytes). */
+function devCopy(dir: string, name: string): { path: string; rebuild(tag: string): void } {
+  const path = join(dir, name);
+  writeFileSync(path, readFileSync(appPath('kv-store')));
+  return {
+    path,
+    rebuild(tag: string) {
+      const label = Buffer.from('merod-dev');
+      const payload = Buffer.concat([Buffer.of(label.length), label, Buffer.from(tag)]);
+      writeFileSync(path, Buffer.concat([readFileSync(path), Buffer.of(0, payload.length), payload]));
+    },
+  };
+}
+
+describe('meroctl: app watch, context update --path, node profiles', () => {
+  let n: InProcNode;
+  const cfg = mkdtempSync(join(tmpdir(), 'meroctl-cfg-'));
+  const env = { XDG_CONFIG_HOME: cfg };
+  const runJson = async (...args: string[]) => JSON.parse(ok(await meroctl(n.url, ['--output', 'json', ...args], env)).stdout);
+  before(async () => {
+    n = await startInProcNode();
+  });
+  after(async () => {
+    await n?.stop();
+    rmSync(cfg, { recursive: true, force: true });
+  });
+
+  test('app watch: each change is installed and the contexts using the app move to it', async () => {
+    const dev = devCopy(tmp, 'watched.wasm');
+    const { applicationId } = await runJson('app', 'install', dev.path);
+    const { contextId } = await runJson('context', 'create', applicationId);
+    failed(await meroctl(n.url, ['app', 'watch', '--path', join(tmp, 'nope.wasm')]), /no such file/);
+
+    const p = spawn(process.execPath, ['bin/meroctl.js', '--node-url', n.url, '--output', 'json', 'app', 'watch', '-p', dev.path, '--version', '0.0.0'], { stdio: 'pipe' });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.stderr.on('data', (d) => (err += d));
+    const waitFor = async (what: () => boolean, label: string) => {
+      for (let i = 0; i < 600 && !what(); i++) await new Promise((r) => setTimeout(r, 50));
+      assert.ok(what(), `${label}; stdout: ${out}; stderr: ${err}`);
+    };
+    await waitFor(() => err.includes('Watching for changes'), 'watching');
+    assert.match(err, new RegExp(`Found 1 context\\(s\\) using application ${applicationId}: ${contextId}`));
+    dev.rebuild('1');
+    await waitFor(() => out.includes('"event":"updated"'), 'first update');
+    const lines = out.trim().split('\n').map((l) => JSON.parse(l));
+    const installed = lines.find((l) => l.event === 'installed').applicationId;
+    assert.notEqual(installed, applicationId);
+    assert.deepEqual(lines.find((l) => l.event === 'updated'), { event: 'updated', contextId, applicationId: installed });
+    assert.equal((await runJson('context', 'get', contextId)).applicationId, installed);
+    // The next change moves the context on from the build it now runs.
+    out = '';
+    dev.rebuild('2');
+    await waitFor(() => out.includes('"event":"updated"'), 'second update');
+    const second = JSON.parse(out.trim().split('\n').at(-1)!).applicationId;
+    assert.notEqual(second, installed);
+    assert.equal((await runJson('context', 'get', contextId)).applicationId, second);
+    p.kill('SIGINT');
+    assert.equal(await new Promise((r) => p.on('exit', r)), 0, err);
+  });
+
+  test('context update: -c alias with --path installs and switches; get info|storage', async () => {
+    const dev = devCopy(tmp, 'updated.wasm');
+    const { applicationId } = await runJson('app', 'install', dev.path);
+    const { contextId } = await runJson('context', 'create', applicationId);
+    ok(await meroctl(n.url, ['alias', 'create', 'context', 'upd', contextId]));
+    dev.rebuild('x');
+    const { applicationId: next } = await runJson('context', 'update', '-c', 'upd', '--path', dev.path);
+    assert.notEqual(next, applicationId);
+    assert.equal((await runJson('context', 'get', 'info', 'upd')).applicationId, next);
+    assert.equal(typeof (await runJson('context', 'get', 'storage', 'upd')).sizeInBytes, 'number');
+    failed(await meroctl(n.url, ['context', 'update', '-c', 'upd', '-a', applicationId, '--path', dev.path]), /either an application id or --path/);
+    failed(await meroctl(n.url, ['context', 'update', '-c', 'upd', '--watch']), /--watch needs --path/);
+  });
+
+  test('node add|use|list|remove: profiles in <config dir>/calimero/meroctl/nodes.toml', async () => {
+    const noUrl = (...args: string[]) => meroctl(null, args, env);
+    const file = join(cfg, 'calimero', 'meroctl', 'nodes.toml');
+    assert.deepEqual(JSON.parse(ok(await noUrl('--output', 'json', 'node', 'ls')).stdout), []);
+    ok(await noUrl('node', 'add', 'remote', n.url));
+    failed(await noUrl('node', 'add', 'remote', n.url), /node with name 'remote' already exists, to update it, remove it first/);
+    failed(await noUrl('node', 'use', 'ghost'), /Node 'ghost' does not exist. Add it first with 'meroctl node add'/);
+    failed(await noUrl('node', 'add', 'bad name', n.url), /invalid node name/);
+    // A local node: its directory, the URL read from its config.toml.
+    ok(await noUrl('node', 'connect', 'local', n.dir));
+    assert.equal(ok(await noUrl('--node', 'local', 'health')).stdout, 'alive\n');
+    failed(await noUrl('--node', 'ghost', 'health'), /node 'ghost' is not configured/);
+    ok(await noUrl('node', 'use', 'remote'));
+    // The active node is every command's default.
+    assert.equal(ok(await noUrl('health')).stdout, 'alive\n');
+    assert.deepEqual(JSON.parse(ok(await noUrl('--output', 'json', 'node', 'list')).stdout), [
+      { name: 'local', type: 'Local', location: n.dir, active: false, authenticated: false },
+      { name: 'remote', type: 'Remote', location: n.url, active: true, authenticated: false },
+    ]);
+    const text = readFileSync(file, 'utf8');
+    assert.match(text, /^active_node = "remote"$/m);
+    assert.match(text, /^\[nodes\.remote\]$/m);
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+    ok(await noUrl('node', 'rm', 'remote'));
+    assert.doesNotMatch(readFileSync(file, 'utf8'), /active_node|remote/);
+    failed(await meroctl(n.url, ['--node', 'local', 'health'], env), /either --node-url or --node/);
+  });
+});
+
+describe('meroctl: a node profile with a token (embedded auth)', () => {
+  let n: InProcNode;
+  const cfg = mkdtempSync(join(tmpdir(), 'meroctl-cfg-'));
+  before(async () => {
+    n = await startInProcNode({ authMode: 'embedded', authStorage: 'memory' });
+  });
+  after(async () => {
+    await n?.stop();
+    rmSync(cfg, { recursive: true, force: true });
+  });
+
+  test('node add --access-token: commands through the profile are authenticated', async () => {
+    const r = await call(n.url, 'POST', '/auth/token', passwordTokenRequest('admin', 'correct horse battery', 'meroctl-profile'));
+    assert.equal(r.status, 200, r.text);
+    const env = { XDG_CONFIG_HOME: cfg };
+    ok(await meroctl(null, ['node', 'add', 'secure', n.url, '--access-token', r.json.data.access_token, '--refresh-token', r.json.data.refresh_token], env));
+    failed(await meroctl(null, ['node', 'add', 'half', n.url, '--refresh-token', 'x'], env), /--refresh-token needs --access-token/);
+    failed(await meroctl(n.url, ['app', 'ls'], env), /HTTP 401/);
+    assert.equal(ok(await meroctl(null, ['--node', 'secure', 'app', 'ls'], env)).stdout, '(none)\n');
+    assert.match(readFileSync(join(cfg, 'calimero', 'meroctl', 'nodes.toml'), 'utf8'), /access_token = "/);
   });
 });

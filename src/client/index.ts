@@ -22,6 +22,7 @@ import type {
   NodeInfo,
   RootKeyInfo,
   SyncStatus,
+  SignedOpenInvitation,
   TokenPair,
 } from './types.ts';
 
@@ -284,6 +285,16 @@ export class MeroClient extends HttpClient {
   /** POST /admin-api/contexts/join: joins with an invitation (its invitee key must be in this node's identity pool). */
   async join(invitationPayload: string): Promise<{ contextId: string; memberPublicKey: string }> {
     return (await this.call(r.join, { body: { invitationPayload } })).data;
+  }
+
+  /** POST /admin-api/contexts/invite_by_open_invitation: an invitation anyone may use for `validForBlocks` seconds. */
+  async inviteByOpenInvitation(contextId: string, inviterId: string, validForBlocks: number): Promise<SignedOpenInvitation | null> {
+    return (await this.call(r.inviteByOpenInvitation, { body: { contextId, inviterId, validForBlocks } })).data;
+  }
+
+  /** POST /admin-api/contexts/join_by_open_invitation as `newMemberPublicKey` (an identity of this node's pool). */
+  async joinByOpenInvitation(invitation: SignedOpenInvitation, newMemberPublicKey: string): Promise<{ contextId: string; memberPublicKey: string } | null> {
+    return (await this.call(r.joinByOpenInvitation, { body: { invitation, newMemberPublicKey } })).data;
   }
 
   /** DELETE /admin-api/contexts/:id/membership: leaves (every owned member, or `member`), then deletes the context here. */

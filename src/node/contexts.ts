@@ -81,6 +81,7 @@ export type ContextErrorCode =
   | 'not_allowed'
   | 'entry_refused'
   | 'invalid_invitation'
+  | 'inviter_unreachable'
   | 'swarm_not_running';
 
 export class ContextError extends DomainError<ContextErrorCode> {}

@@ -56,6 +56,8 @@ statuses<ContextErrorCode>({
   entry_refused: 403,
   invalid_invitation: 400,
   swarm_not_running: 503,
+  // open invitations: the inviter's node named in the invitation does not answer
+  inviter_unreachable: 503,
 });
 /** Outside JSON-RPC (which answers `{type, data}`), an execution failure is `{"error":…}` with these statuses. */
 statuses<ExecuteErrorCode>({

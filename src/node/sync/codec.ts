@@ -10,6 +10,7 @@ import { base58 } from '@scure/base';
 import { hash } from '../../util/ids.ts';
 import { CodecError, Reader, Writer } from './binary.ts';
 import { edSign, edVerify } from './keys.ts';
+import { decodeSignedOpen, encodeSignedOpen, type SignedOpen } from './open-invitation.ts';
 
 export { CodecError, Reader, Writer, type CodecErrorCode } from './binary.ts';
 export { edSign, edVerify } from './keys.ts';
@@ -256,7 +257,12 @@ export type Request =
   | { type: 'deltas'; auth: Auth; ids: Uint8Array[] }
   | { type: 'blob'; auth: Auth; blobId: Uint8Array }
   /** The context's records as they stand (for a joiner that has nothing yet). */
-  | { type: 'snapshot'; auth: Auth };
+  | { type: 'snapshot'; auth: Auth }
+  /**
+   * A joiner with an open invitation (open-invitation.ts) asks the inviter's node to add it; `auth.member` is the
+   * joiner's key, which is not a member yet: its signature only proves the joiner holds that key.
+   */
+  | { type: 'openJoin'; auth: Auth; invitation: SignedOpen };
 
 /** Store columns a snapshot carries (keys without the context id in front). */
 export const SNAPSHOT_COLUMNS = ['config', 'state', 'delta'] as const;
@@ -286,10 +292,11 @@ export function authMessage(contextId: Uint8Array, requester: string, responder:
 
 export function encodeRequest(q: Request): Buffer {
   const w = new Writer();
-  w.u8(['heads', 'deltas', 'blob', 'snapshot'].indexOf(q.type));
+  w.u8(['heads', 'deltas', 'blob', 'snapshot', 'openJoin'].indexOf(q.type));
   w.fixed(q.auth.contextId, 32).fixed(q.auth.member, 32).fixed(q.auth.signature, 64);
   if (q.type === 'deltas') w.ids(q.ids);
   if (q.type === 'blob') w.fixed(q.blobId, 32);
+  if (q.type === 'openJoin') return Buffer.concat([w.done(), encodeSignedOpen(q.invitation)]);
   return w.done();
 }
 
@@ -302,6 +309,7 @@ export function decodeRequest(buf: Uint8Array): Request {
   else if (tag === 1) q = { type: 'deltas', auth, ids: r.ids(4096) };
   else if (tag === 2) q = { type: 'blob', auth, blobId: r.fixed(32) };
   else if (tag === 3) q = { type: 'snapshot', auth };
+  else if (tag === 4) q = { type: 'openJoin', auth, invitation: decodeSignedOpen(r) };
   else throw new CodecError('unknown_tag', 'unknown request');
   r.end();
   return q;

@@ -126,6 +126,7 @@ export class SyncManager {
       network: () => this.network,
       serveSnapshot: (ctx, send) => snapshots.serve(ctx, send),
       servesBlob: (ctx, blobId) => this.appBlobs.serves(ctx, blobId),
+      acceptOpenJoin: (ctx, invitation, joiner) => this.members.acceptOpenJoin(ctx, invitation, joiner),
     });
     this.appBlobs = new AppBlobs({ ...d, network: () => this.network, protocol });
     this.roots = new RootRepair({ ...d, snapshots, merge, failures: this.failures });
@@ -163,6 +164,7 @@ export class SyncManager {
       networkStarting: () => this.networkStarting,
       syncWith: (ctx, peer) => this.syncWith(ctx, peer),
       joinFromSnapshot: (ctx, peer) => snapshots.join(ctx, peer),
+      requestOpenJoin: (ctx, peer, invitation, joiner, secret) => this.protocol.requestOpenJoin(ctx, peer, invitation, joiner, secret),
       forget: (ctx) => this.pending.forget(ctx),
     });
   }

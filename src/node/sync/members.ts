@@ -4,7 +4,8 @@
  */
 import type { Logger } from 'pino';
 import { Batch, type Store } from '../../store/store.ts';
-import { encodeId } from '../../util/ids.ts';
+import { randomBytes } from 'node:crypto';
+import { decodeId, encodeId, ZERO32 } from '../../util/ids.ts';
 import type { Network } from '../../network/index.ts';
 import type { Applications } from '../applications.ts';
 import { ContextError, type Contexts } from '../contexts.ts';
@@ -13,6 +14,7 @@ import type { Author } from './author.ts';
 import { Capability, CodecError, decodeInvitation, encodeInvitation, type Invitation } from './codec.ts';
 import { appInfo, can } from './membership.ts';
 import type { Memberships } from './memberships.ts';
+import { currentHeight, openRefusal, OPEN_REFUSAL_TEXT, signOpenInvitation, type SignedOpen } from './open-invitation.ts';
 
 export interface MembersDeps {
   store: Store;
@@ -27,6 +29,8 @@ export interface MembersDeps {
   networkStarting(): Promise<void> | null;
   syncWith(ctx: Uint8Array, peer: string): Promise<void>;
   joinFromSnapshot(ctx: Uint8Array, peer: string): Promise<void>;
+  /** Asks a member node to add `joiner` on the strength of an open invitation (protocol.ts); throws its refusal. */
+  requestOpenJoin(ctx: Uint8Array, peer: string, invitation: SignedOpen, joiner: Uint8Array, secret: Uint8Array): Promise<void>;
   /** Drops what the sync layer holds for a context being left. */
   forget(ctx: Uint8Array): void;
 }
@@ -111,20 +115,38 @@ export class Members {
       throw new ContextError('invalid_invitation', err instanceof CodecError ? err.message : 'invalid invitation payload', { cause: err });
     }
     const ctx = inv.contextId;
-    const owned = await this.d.contexts.identity(ctx, inv.invitee);
-    if (!owned?.privateKey) {
-      const batch = new Batch();
-      if (!(await this.d.contexts.stageClaimFromPool(batch, ctx, inv.invitee))) {
-        throw new ContextError('identity_not_in_pool', `identity ${encodeId(inv.invitee)} not found in the identity pool; create it with POST /admin-api/identity/context`);
-      }
-      await this.d.store.commit(batch);
-    }
-    await this.d.networkStarting();
-    const net = this.d.network();
-    if (!net) throw new ContextError('swarm_not_running', 'the swarm is not running; cannot join');
+    await this.claim(ctx, inv.invitee);
+    const net = await this.swarm();
     net.subscribe(encodeId(ctx));
     const reached = await net.dial(inv.contractId.split(',').filter(Boolean));
     const peers = [...new Set([...(inv.network ? [inv.network] : []), ...reached, ...net.topicPeers(encodeId(ctx))])].filter((p) => p !== net.peerId);
+    await this.catchUp(ctx, inv.invitee, peers, timeoutMs);
+    return { contextId: ctx, memberPublicKey: inv.invitee };
+  }
+
+  /** Moves `member` out of the identity pool into `ctx` (unless this node already holds it there). */
+  private async claim(ctx: Uint8Array, member: Uint8Array): Promise<void> {
+    const owned = await this.d.contexts.identity(ctx, member);
+    if (owned?.privateKey) return;
+    const batch = new Batch();
+    if (!(await this.d.contexts.stageClaimFromPool(batch, ctx, member))) {
+      throw new ContextError('identity_not_in_pool', `identity ${encodeId(member)} not found in the identity pool; create it with POST /admin-api/identity/context`);
+    }
+    await this.d.store.commit(batch);
+  }
+
+  private async swarm(): Promise<Network> {
+    await this.d.networkStarting();
+    const net = this.d.network();
+    if (!net) throw new ContextError('swarm_not_running', 'the swarm is not running; cannot join');
+    return net;
+  }
+
+  /**
+   * Fetches the context from `peers` (a snapshot first, then the DAG) until `member` is a member here, or
+   * `timeoutMs` has passed (syncing then continues in the background).
+   */
+  private async catchUp(ctx: Uint8Array, member: Uint8Array, peers: string[], timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     let ok = false;
     while (!ok && Date.now() < deadline) {
@@ -136,7 +158,7 @@ export class Members {
             );
           }
           await this.d.syncWith(ctx, peer);
-          if (can(await this.d.memberships.current(ctx), inv.invitee)) {
+          if (can(await this.d.memberships.current(ctx), member)) {
             ok = true;
             break;
           }
@@ -147,6 +169,93 @@ export class Members {
       if (!ok) await new Promise((r) => setTimeout(r, 300));
     }
     if (!ok) this.d.logger.warn({ context: encodeId(ctx) }, 'join: not caught up yet; syncing continues in the background');
-    return { contextId: ctx, memberPublicKey: inv.invitee };
+  }
+
+  // ---- open invitations (open-invitation.ts) ----------------------------------------------------------------------
+
+  /**
+   * An open invitation signed by `inviter` (owned here, with ManageMembers), valid for `validForBlocks` seconds;
+   * null for a context without a DAG. It names this node as the one to ask (peer id, swarm addresses).
+   */
+  async inviteOpen(ctx: Uint8Array, inviter: Uint8Array, validForBlocks: number): Promise<SignedOpen | null> {
+    const m = await this.d.memberships.current(ctx);
+    if (!m) return null;
+    const ident = await this.d.contexts.identity(ctx, inviter);
+    if (!ident?.privateKey) throw new ContextError('identity_not_owned', `Inviter identity ${encodeId(inviter)} not found`);
+    if (!can(m, inviter, Capability.ManageMembers)) {
+      throw new ContextError('not_allowed', `${encodeId(inviter)} is not allowed to manage members of this context`);
+    }
+    await this.d.networkStarting();
+    const net = this.d.network();
+    const invitation = {
+      inviter,
+      contextId: ctx,
+      expirationHeight: currentHeight() + BigInt(validForBlocks),
+      salt: new Uint8Array(randomBytes(32)),
+      protocol: 'p2p',
+      network: net?.peerId ?? '',
+      contractId: (net?.addresses() ?? []).join(','),
+    };
+    return signOpenInvitation(invitation, decodeId(ident.privateKey));
+  }
+
+  /**
+   * The inviter's node adds a joiner that holds a valid open invitation: it signs the "add member" entry as the
+   * inviter, so every member sees the joiner through the membership log. The refusal's text, or null.
+   */
+  async acceptOpenJoin(ctx: Uint8Array, s: SignedOpen, joiner: Uint8Array): Promise<string | null> {
+    const why = openRefusal(s, currentHeight(), ctx);
+    if (why) return OPEN_REFUSAL_TEXT[why];
+    const m = await this.d.memberships.current(ctx);
+    if (!m) return 'unknown context';
+    if (m.members[encodeId(joiner)]) return null;
+    if (!can(m, s.invitation.inviter, Capability.ManageMembers)) return 'invalid open invitation: the inviter may not manage members of this context';
+    try {
+      await this.d.author.entry(ctx, s.invitation.inviter, { type: 'member', op: 'add', member: joiner, capability: 0 });
+      return null;
+    } catch (err) {
+      return (err as Error).message;
+    }
+  }
+
+  /**
+   * Joins with an open invitation as `member` (an identity of this node's pool): checks the invitation, asks the
+   * inviter's node to add the member, then catches up like `join`.
+   */
+  async joinOpen(s: SignedOpen, member: Uint8Array, timeoutMs = 20_000): Promise<{ contextId: Uint8Array; memberPublicKey: Uint8Array }> {
+    const why = openRefusal(s, currentHeight());
+    if (why) throw new ContextError('invalid_invitation', OPEN_REFUSAL_TEXT[why]);
+    const inv = s.invitation;
+    if (inv.protocol !== 'p2p') throw new ContextError('invalid_invitation', `invalid open invitation: protocol ${inv.protocol} is not supported (only p2p)`);
+    const ctx = inv.contextId;
+    // The member's key signs the request: from the context (a retry) or else from the pool, which it leaves
+    // only once the inviter's node has added it.
+    const key = (await this.d.contexts.identity(ctx, member))?.privateKey ?? (await this.d.contexts.identity(ZERO32, member))?.privateKey;
+    if (!key) throw new ContextError('identity_not_in_pool', `identity ${encodeId(member)} not found in the identity pool; create it with POST /admin-api/identity/context`);
+    const net = await this.swarm();
+    net.subscribe(encodeId(ctx));
+    const reached = await net.dial(inv.contractId.split(',').filter(Boolean));
+    const peers = [...new Set([...(inv.network ? [inv.network] : []), ...reached])].filter((p) => p !== net.peerId);
+    let refusal: string | null = null;
+    let added = can(await this.d.memberships.current(ctx), member);
+    for (const peer of added ? [] : peers) {
+      try {
+        await this.d.requestOpenJoin(ctx, peer, s, member, decodeId(key));
+        added = true;
+        break;
+      } catch (err) {
+        const msg = (err as Error).message;
+        if (msg.startsWith('peer: ')) refusal = msg.slice(6);
+        this.d.logger.debug({ peer, err: msg }, 'open join: request failed');
+      }
+    }
+    if (!added) {
+      if (!(await this.d.contexts.exists(ctx))) net.unsubscribe(encodeId(ctx));
+      if (refusal) throw new ContextError('invalid_invitation', refusal);
+      throw new ContextError('inviter_unreachable', "cannot reach the inviter's node named in the invitation");
+    }
+    await this.claim(ctx, member);
+    await this.catchUp(ctx, member, [...new Set([...peers, ...net.topicPeers(encodeId(ctx))])], timeoutMs);
+    return { contextId: ctx, memberPublicKey: member };
   }
 }

@@ -27,6 +27,7 @@ import {
 import type { Dag } from './dag.ts';
 import { can, type Membership } from './membership.ts';
 import type { Memberships } from './memberships.ts';
+import type { SignedOpen } from './open-invitation.ts';
 
 const BLOB_CHUNK = 1 << 20;
 
@@ -45,6 +46,8 @@ export interface ProtocolDeps {
   servesBlob(ctx: Uint8Array, blobId: Uint8Array): Promise<boolean>;
   /** Streams a snapshot of `ctx` (snapshot.ts). */
   serveSnapshot(ctx: Uint8Array, send: Send): Promise<void>;
+  /** Adds a joiner holding an open invitation (members.ts); the refusal's text, or null once it is a member. */
+  acceptOpenJoin(ctx: Uint8Array, invitation: SignedOpen, joiner: Uint8Array): Promise<string | null>;
 }
 
 export class PeerProtocol {
@@ -77,9 +80,10 @@ export class PeerProtocol {
     make: (auth: Auth) => Request,
     onFrame: (r: Response, size: number) => boolean | Promise<boolean>,
     timeoutMs = this.d.timeoutMs,
+    auth?: Auth,
   ): Promise<void> {
     const net = this.net();
-    const req = encodeRequest(make(await this.auth(ctx, peer)));
+    const req = encodeRequest(make(auth ?? (await this.auth(ctx, peer))));
     await net.request(peer, req, (f) => {
       const r = decodeResponse(f);
       if (r.type === 'error') throw new Error(`peer: ${r.message}`);
@@ -114,6 +118,15 @@ export class PeerProtocol {
       return n >= ids.length;
     });
     return out;
+  }
+
+  /**
+   * Asks the inviter's node to add `joiner` on the strength of an open invitation; `secret` (the joiner's key, not
+   * yet a member, perhaps still in the pool) signs the request. Throws the peer's refusal as `peer: <text>`.
+   */
+  async requestOpenJoin(ctx: Uint8Array, peer: string, invitation: SignedOpen, joiner: Uint8Array, secret: Uint8Array): Promise<void> {
+    const auth = { contextId: ctx, member: joiner, signature: edSign(secret, authMessage(ctx, this.net().peerId, peer)) };
+    await this.request(ctx, peer, (a) => ({ type: 'openJoin', auth: a, invitation }), () => true, this.d.timeoutMs, auth);
   }
 
   /** A whole blob in memory (application bytecode); throws when the peer does not have it. */
@@ -159,8 +172,16 @@ export class PeerProtocol {
       return;
     }
     const ctx = q.auth.contextId;
-    const m = await this.d.memberships.current(ctx);
     const net = this.net();
+    if (q.type === 'openJoin') {
+      const why = !edVerify(q.auth.member, authMessage(ctx, peer, net.peerId), q.auth.signature)
+        ? 'the joiner does not hold its key'
+        : await this.d.acceptOpenJoin(ctx, q.invitation, q.auth.member);
+      const meta = why ? null : await this.d.contexts.meta(ctx);
+      await send(encodeResponse(why ? { type: 'error', message: why } : { type: 'heads', rootHash: meta?.rootHash ?? ZERO32, heads: meta?.dagHeads ?? [] }));
+      return;
+    }
+    const m = await this.d.memberships.current(ctx);
     if (!m || !can(m, q.auth.member) || !edVerify(q.auth.member, authMessage(ctx, peer, net.peerId), q.auth.signature)) {
       await send(encodeResponse({ type: 'error', message: 'not a member of this context' }));
       return;

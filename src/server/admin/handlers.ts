@@ -25,6 +25,7 @@ import { contextsForApplication, contextsWithExecutors } from './contexts/for-ap
 import updateContextApplication from './contexts/update-application.ts';
 import invite from './contexts/invite.ts';
 import join from './contexts/join.ts';
+import { inviteByOpenInvitation, joinByOpenInvitation } from './contexts/open-invitation.ts';
 import leave from './contexts/leave.ts';
 import capabilities from './contexts/capabilities.ts';
 import generateContextIdentity from './identity/generate-context-identity.ts';
@@ -88,6 +89,9 @@ export function adminHandlers(s: Services): Handlers<typeof adminRoutes> {
     inviteSpecializedNode: inviteSpecializedNode(s),
     invite: invite(s),
     join: join(s),
+    // open invitations (#16)
+    inviteByOpenInvitation: inviteByOpenInvitation(s),
+    joinByOpenInvitation: joinByOpenInvitation(s),
     leave: leave(s),
     grantCapabilities: capabilities(s, 'grant'),
     revokeCapabilities: capabilities(s, 'revoke'),

@@ -18,6 +18,7 @@ import {
 } from '../admin.ts';
 import { syncStatusResponse } from '../sync-status.ts';
 import { capabilitiesRequest, capabilitiesResponse, inviteRequest, inviteResponse, joinRequest, joinResponse, leaveResponse } from '../membership.ts';
+import { inviteByOpenInvitationRequest, inviteByOpenInvitationResponse, joinByOpenInvitationRequest, joinByOpenInvitationResponse } from '../membership.ts';
 
 type P = { params: Record<string, string> };
 const ctx = ({ params }: P) => params.context_id!;
@@ -166,6 +167,22 @@ export const membershipRoutes = {
     access: 'protected',
     body: { schema: joinRequest, errors: 'validated' },
     response: joinResponse,
+  }),
+  /** Open invitations (src/node/sync/open-invitation.ts): signed by a member with ManageMembers, no invitee. */
+  inviteByOpenInvitation: route({
+    method: 'POST',
+    url: '/admin-api/contexts/invite_by_open_invitation',
+    access: 'protected',
+    body: { schema: inviteByOpenInvitationRequest, errors: 'validated' },
+    response: inviteByOpenInvitationResponse,
+  }),
+  /** Joins as `newMemberPublicKey` (from the identity pool); the inviter's node adds it to the membership log. */
+  joinByOpenInvitation: route({
+    method: 'POST',
+    url: '/admin-api/contexts/join_by_open_invitation',
+    access: 'protected',
+    body: { schema: joinByOpenInvitationRequest, errors: 'validated' },
+    response: joinByOpenInvitationResponse,
   }),
   /** Ours: `?member=<pk>` (or every owned member) leaves, then the context is deleted here. */
   leave: route({
