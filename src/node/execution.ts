@@ -111,6 +111,11 @@ export class Execution {
   private readonly locks = new KeyedMutex();
   /** Set by the node: produces and broadcasts deltas (src/node/sync). */
   hooks: DeltaHooks | null = null;
+  /**
+   * Set by the node: makes the proposals and approvals a committed mutation asked for (src/node/proposals),
+   * after the context lock is released (they are entries of the same context).
+   */
+  governance: ((contextId: Uint8Array, executor: Uint8Array, outcome: Outcome) => Promise<void>) | null = null;
 
   /**
    * Per-context version of the committed state: bumped after every commit that writes a context's state (local
@@ -225,6 +230,10 @@ export class Execution {
     try {
       const result =
         req.mode === 'mutate' ? await this.locks.run(key, () => this.executeInner(req, depth)) : await this.executeInner(req, depth);
+      const { outcome } = result;
+      if (req.mode === 'mutate' && this.governance && (outcome.proposals.length > 0 || outcome.approvals.length > 0)) {
+        await this.governance(req.contextId, req.executor, outcome);
+      }
       this.d.metrics.executions.inc({ kind: req.mode, outcome: 'ok' });
       return result;
     } catch (err) {

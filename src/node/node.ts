@@ -85,6 +85,7 @@ export class Node {
       isolationWarnMs: config.sync.isolation_warn_ms,
     });
     this.execution.hooks = this.sync.hooks;
+    this.execution.governance = (ctx, executor, outcome) => this.sync.proposals.fromOutcome(ctx, executor, outcome);
     this.metrics.watchSync(() => ({ entries: { ...this.sync.stats }, pending: this.sync.pendingCount(), peers: this.peerCount() }));
     this.metrics.watchReachability(() => this.sync.reachability());
   }
