@@ -29,3 +29,6 @@
 @external("env", "random_bytes") export declare function random_bytes(buffer_ptr: u64): void;
 @external("env", "time_now") export declare function time_now(buffer_ptr: u64): void;
 @external("env", "ed25519_verify") export declare function ed25519_verify(signature_ptr: u64, public_key_ptr: u64, message_ptr: u64): u32;
+// governance
+@external("env", "send_proposal") export declare function send_proposal(actions_ptr: u64, id_ptr: u64): void;
+@external("env", "approve_proposal") export declare function approve_proposal(approval_ptr: u64): void;

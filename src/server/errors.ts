@@ -7,6 +7,7 @@ import type { CodecErrorCode } from '../node/sync/codec.ts';
 import { InstallError } from '../node/applications.ts';
 import type { BlobErrorCode } from '../node/blobs.ts';
 import type { WalletErrorCode } from '../auth/wallet.ts';
+import type { ProposalErrorCode } from '../node/proposals/rules.ts';
 
 /**
  * Upstream answers errors in four shapes (docs/wire.md, Errors). Handlers throw one of these and the server's
@@ -79,6 +80,20 @@ statuses<BlobErrorCode>({
 
 // ---- the seed's wallet login (src/auth/wallet) --------------------------------------------------------------------
 statuses<WalletErrorCode>({ rejected: 400, administrator_exists: 403 });
+
+// ---- proposals (src/node/proposals): upstream's proxy failures are all 500 `{"error":…}` (parse_api_error) -----
+statuses<ProposalErrorCode>({
+  proxy_context_not_found: 500,
+  proposal_not_found: 500,
+  proposal_exists: 500,
+  delete_target_missing: 500,
+  delete_not_author: 500,
+  too_many_proposals: 500,
+  already_approved: 500,
+  needs_chain: 500,
+  value_not_found: 500,
+  author_mismatch: 500,
+});
 
 /** A domain error as upstream's `{"error":"…"}` answer; unknown codes are the client's fault (400). */
 export function domainHttpError(err: DomainError): HttpError {

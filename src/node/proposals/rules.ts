@@ -19,7 +19,7 @@ import { byHlcThenId } from '../sync/membership.ts';
 import { decodeActions, needsChain, type ProposalAction } from './actions.ts';
 
 export type ProposalErrorCode =
-  | 'context_not_found'
+  | 'proxy_context_not_found'
   | 'proposal_not_found'
   | 'proposal_exists'
   | 'delete_target_missing'
@@ -27,7 +27,8 @@ export type ProposalErrorCode =
   | 'too_many_proposals'
   | 'already_approved'
   | 'needs_chain'
-  | 'value_not_found';
+  | 'value_not_found'
+  | 'author_mismatch';
 
 /** A proposal route's failure; answered as upstream's proxy errors (src/server/errors.ts). */
 export class ProposalError extends DomainError<ProposalErrorCode> {}
@@ -83,7 +84,7 @@ export function emptyProxy(): ProxyState {
 }
 
 export const MESSAGES: Record<Exclude<ProposalErrorCode, 'needs_chain'>, string> = {
-  context_not_found: 'Context not found',
+  proxy_context_not_found: 'Context not found',
   proposal_not_found: 'Proposal not found',
   proposal_exists: 'Proposal already exists',
   delete_target_missing: 'Proposal to delete does not exist',
@@ -91,6 +92,7 @@ export const MESSAGES: Record<Exclude<ProposalErrorCode, 'needs_chain'>, string>
   too_many_proposals: 'Account has too many active proposals. Confirm or delete some.',
   already_approved: 'Already confirmed this proposal with this key',
   value_not_found: 'Context value not found',
+  author_mismatch: "the proposal's author_id must be its signerId",
 };
 
 function refuse(code: Exclude<ProposalErrorCode, 'needs_chain'>): Verdict {

@@ -40,7 +40,7 @@ export class Proposals {
 
   /** The context's proxy state; `Context not found` (upstream's text) for an unknown context. */
   async state(ctx: Uint8Array): Promise<ProxyState> {
-    if (!(await this.d.contexts.meta(ctx))) throw new ProposalError('context_not_found', 'Context not found');
+    if (!(await this.d.contexts.meta(ctx))) throw new ProposalError('proxy_context_not_found', 'Context not found');
     return this.d.records.state(ctx);
   }
 
