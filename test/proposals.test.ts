@@ -3,6 +3,18 @@ import assert from 'node:assert/strict';
 import { startInProcNode, appPath, call, type InProcNode } from './helpers/inproc.ts';
 import { passwordTokenRequest } from './helpers/auth.ts';
 import { encodeId } from '../src/util/ids.ts';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+function meroctl(url: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['bin/meroctl.js', '--node-url', url, '--output', 'json', ...args], { env: { ...process.env, MEROCTL_TOKEN: '' } }, (err, stdout, stderr) =>
+      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
 
 // The proposal routes (upstream's proxy-contract routes) on one node, answered by the emulation: proposals and
 // approvals are entries of the context's signed log, executed at the approval threshold.
@@ -122,9 +134,25 @@ describe('proposals on one node', () => {
     const limit = await propose(pid(22), [setValue('c', '3')]);
     assert.deepEqual([limit.status, limit.json], [500, { error: 'Account has too many active proposals. Confirm or delete some.' }]);
     assert.deepEqual((await post('/proposals/get-context-value', { key: 'greeting' })).json, { data: [...Buffer.from('hello')] });
+    // meroctl context proposals: the same routes.
+    const ls = await meroctl(n.url, ['context', 'proposals', 'ls', '-c', ctx]);
+    assert.equal(ls.code, 0, ls.stderr);
+    assert.deepEqual(JSON.parse(ls.stdout).data.map((p: { id: string }) => p.id), [pid(21)]);
+    const view = await meroctl(n.url, ['context', 'proposals', 'view', pid(21), '-c', ctx]);
+    assert.equal(view.code, 0, view.stderr);
+    assert.deepEqual(JSON.parse(view.stdout).approvers, [a]);
+    const approve = await meroctl(n.url, ['context', 'proposals', 'approve', '--proposal-id', pid(21), '-c', ctx]);
+    assert.notEqual(approve.code, 0);
+    assert.match(approve.stderr, /Already confirmed/);
+    const file = join(mkdtempSync(join(tmpdir(), 'proposal-')), 'p.json');
+    writeFileSync(file, JSON.stringify({ id: pid(22), author_id: a, actions: [{ scope: 'DeleteProposal', params: { proposal_id: pid(21) } }] }));
+    const del = await meroctl(n.url, ['context', 'proposals', 'create-and-approve', '--proposal-file', file, '-c', ctx]);
+    assert.equal(del.code, 0, del.stderr);
+    assert.deepEqual(await list(), []);
     // The proxy state is rebuilt from the stored entries after a restart.
     await n.restart();
-    assert.deepEqual((await get(`/proposals/${pid(21)}/approvals/count`)).json, { data: { proposal_id: pid(21), num_approvals: 1 } });
+    assert.deepEqual((await get('/proposals/count')).json, { data: 1 });
+    assert.deepEqual((await post('/proposals/get-context-value', { key: 'greeting' })).json, { data: [...Buffer.from('hello')] });
   });
 });
 

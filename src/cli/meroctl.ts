@@ -8,6 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import { Command, CommanderError, Option } from 'commander';
 import { ApiError, NodeMeroClient, ResponseError, RpcError, type AliasKind, type Capability, type NodeEvent } from '../client/node.ts';
 import { isId } from '../util/ids.ts';
+import { proposalCommands } from './meroctl-proposals.ts';
 import pkg from '../../package.json' with { type: 'json' };
 
 /** `meroctl`: a command line over the typed client (src/client). Errors: message on stderr, exit code 1 (usage: 2). */
@@ -230,6 +231,7 @@ ctx
     await c.updateContextApplication(contextId, { applicationId, executorPublicKey: await actingMember(c, contextId, o.as), migrateMethod: o.migrateMethod });
     print({ applicationId }, () => `context ${contextId} runs ${applicationId}`);
   });
+proposalCommands(ctx, { client, print, actingMember });
 for (const [verb, grant] of [['grant', true], ['revoke', false]] as const) {
   ctx
     .command(`${verb} <contextId> <memberId> <capability>`)

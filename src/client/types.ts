@@ -33,3 +33,8 @@ export type AliasKind = 'context' | 'application' | 'identity';
 
 /** A member capability in a context (upstream's enum names). */
 export type Capability = z.infer<typeof capability>;
+
+// ---- proposals (the context's proxy contract) ----
+export type Proposal = z.infer<typeof import('../wire/proposals.ts').proposal>;
+export type ProposalActionJson = Proposal['actions'][number];
+export type ProposalWithApprovals = z.infer<typeof import('../wire/proposals.ts').proposalWithApprovals>;
