@@ -9,6 +9,7 @@ import { navigate, useRoute } from '../lib/router.ts';
 import { hub } from '../lib/events.ts';
 import { Card, ConfirmButton, Empty, ErrorBox, Field, Id, Link, Loading, PageHead, RefreshButton, Success, useAction, useAsync, val } from '../components/ui.tsx';
 import { appLabel } from './applications.tsx';
+import { ProposalsCard } from './proposals.tsx';
 
 const ZERO_ID = '11111111111111111111111111111111';
 
@@ -368,6 +369,7 @@ export function ContextPage(props: { id: string }) {
             )}
           </Card>
           {identities.data && <InviteCard contextId={props.id} owned={identities.data.all.filter((pk) => identities.data!.owned.has(pk))} onInvited={identities.reload} />}
+          <ProposalsCard contextId={props.id} />
         </div>
       )}
     </div>
