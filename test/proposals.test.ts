@@ -61,11 +61,11 @@ describe('proposals on one node', () => {
       ['POST', '/proposals/get-context-value', { key: 'k' }],
     ] as const) {
       const r = await call(n.url, m, other + p, body);
-      assert.equal(r.status, 500, `${m} ${p}`);
+      assert.equal(r.status, 404, `${m} ${p}`);
       assert.deepEqual(r.json, { error: 'Context not found' });
     }
     const missing = await get(`/proposals/${pid(1)}`);
-    assert.equal(missing.status, 500);
+    assert.equal(missing.status, 404);
     assert.deepEqual(missing.json, { error: 'Proposal not found' });
     assert.deepEqual((await get(`/proposals/${pid(1)}/approvals/count`)).json, { error: 'Proposal not found' });
     const bad = await get('/proposals/not-base58!/approvals/users');
@@ -77,7 +77,7 @@ describe('proposals on one node', () => {
     const unknownField = await propose(pid(1), [{ scope: 'SetNumApprovals', params: { num_approvals: 1, extra: 1 } }]);
     assert.equal(unknownField.status, 400, unknownField.text);
     const mismatch = await post('/proposals/create-and-approve', { signerId: a, proposal: { id: pid(1), author_id: pid(2), actions: [] } });
-    assert.equal(mismatch.status, 500);
+    assert.equal(mismatch.status, 400);
     assert.deepEqual(mismatch.json, { error: "the proposal's author_id must be its signerId" });
     const notOwned = await propose(pid(1), [], pid(3));
     assert.equal(notOwned.status, 400, notOwned.text);
@@ -90,7 +90,7 @@ describe('proposals on one node', () => {
     assert.deepEqual(await list(), []);
     assert.deepEqual((await post('/proposals/get-context-value', { key: 'greeting' })).json, { data: [...Buffer.from('hello')] });
     const missing = await post('/proposals/get-context-value', { key: 'nope' });
-    assert.equal(missing.status, 500);
+    assert.equal(missing.status, 404);
     assert.deepEqual(missing.json, { error: 'Context value not found' });
     assert.deepEqual((await post('/proposals/context-storage-entries', { offset: 1, limit: 5 })).json, { data: [{ key: [...Buffer.from('b')], value: [...Buffer.from('2')] }] });
   });
@@ -98,21 +98,21 @@ describe('proposals on one node', () => {
   test('actions that need a chain are recorded and answered with a needs-a-chain error, then deleted by their author', async () => {
     const transfer = { scope: 'Transfer', params: { receiver_id: 'bob.near', amount: 5 } };
     const r = await propose(pid(11), [transfer]);
-    assert.equal(r.status, 500);
+    assert.equal(r.status, 501);
     assert.match(r.json.error, /needs a chain/);
     assert.deepEqual(await list(), [{ id: pid(11), author_id: a, actions: [transfer] }]);
     assert.deepEqual((await get(`/proposals/${pid(11)}`)).json, { data: { id: pid(11), author_id: a, actions: [transfer] } });
     assert.deepEqual((await get(`/proposals/${pid(11)}/approvals/count`)).json, { data: { proposal_id: pid(11), num_approvals: 0 } });
     const again = await post('/proposals/approve', { signerId: a, proposalId: pid(11) });
-    assert.equal(again.status, 500);
+    assert.equal(again.status, 501);
     assert.match(again.json.error, /needs a chain/);
     const dup = await propose(pid(11), [setValue('x', 'y')]);
-    assert.deepEqual([dup.status, dup.json], [500, { error: 'Proposal already exists' }]);
+    assert.deepEqual([dup.status, dup.json], [409, { error: 'Proposal already exists' }]);
     const del = await propose(pid(12), [{ scope: 'DeleteProposal', params: { proposal_id: pid(11) } }]);
     assert.equal(del.status, 200, del.text);
     assert.deepEqual(await list(), []);
     const gone = await propose(pid(13), [{ scope: 'DeleteProposal', params: { proposal_id: pid(11) } }]);
-    assert.deepEqual([gone.status, gone.json], [500, { error: 'Proposal to delete does not exist' }]);
+    assert.deepEqual([gone.status, gone.json], [404, { error: 'Proposal to delete does not exist' }]);
   });
 
   test('an application proposes through send_proposal (JSON-RPC), executed after its call commits', async () => {
@@ -130,9 +130,9 @@ describe('proposals on one node', () => {
     assert.deepEqual(r.json, { data: { proposal_id: pid(21), num_approvals: 1 } });
     assert.deepEqual((await get(`/proposals/${pid(21)}/approvals/users`)).json, { data: [a] });
     const twice = await post('/proposals/approve', { signerId: a, proposalId: pid(21) });
-    assert.deepEqual([twice.status, twice.json], [500, { error: 'Already confirmed this proposal with this key' }]);
+    assert.deepEqual([twice.status, twice.json], [409, { error: 'Already confirmed this proposal with this key' }]);
     const limit = await propose(pid(22), [setValue('c', '3')]);
-    assert.deepEqual([limit.status, limit.json], [500, { error: 'Account has too many active proposals. Confirm or delete some.' }]);
+    assert.deepEqual([limit.status, limit.json], [409, { error: 'Account has too many active proposals. Confirm or delete some.' }]);
     assert.deepEqual((await post('/proposals/get-context-value', { key: 'greeting' })).json, { data: [...Buffer.from('hello')] });
     // meroctl context proposals: the same routes.
     const ls = await meroctl(n.url, ['context', 'proposals', 'ls', '-c', ctx]);
@@ -186,7 +186,7 @@ describe('proposals in embedded auth mode', () => {
       assert.equal(r.status, 401, `${m} ${p}`);
       assert.equal(r.text, '');
       const ok = await call(n.url, m, path, body, auth);
-      assert.equal(ok.status, 500, `${m} ${p}: ${ok.text}`);
+      assert.equal(ok.status, 404, `${m} ${p}: ${ok.text}`);
       assert.deepEqual(ok.json, { error: 'Context not found' });
     }
   });

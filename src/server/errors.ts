@@ -81,18 +81,20 @@ statuses<BlobErrorCode>({
 // ---- the seed's wallet login (src/auth/wallet) --------------------------------------------------------------------
 statuses<WalletErrorCode>({ rejected: 400, administrator_exists: 403 });
 
-// ---- proposals (src/node/proposals): upstream's proxy failures are all 500 `{"error":…}` (parse_api_error) -----
+// ---- proposals (src/node/proposals): upstream's texts; upstream answers them all 500 (parse_api_error), ours say
+// whose fault it is, like the other routes here (the server answers no 5xx for a client's mistake) -------------
 statuses<ProposalErrorCode>({
-  proxy_context_not_found: 500,
-  proposal_not_found: 500,
-  proposal_exists: 500,
-  delete_target_missing: 500,
-  delete_not_author: 500,
-  too_many_proposals: 500,
-  already_approved: 500,
-  needs_chain: 500,
-  value_not_found: 500,
-  author_mismatch: 500,
+  proxy_context_not_found: 404,
+  proposal_not_found: 404,
+  value_not_found: 404,
+  delete_target_missing: 404,
+  proposal_exists: 409,
+  already_approved: 409,
+  too_many_proposals: 409,
+  delete_not_author: 403,
+  author_mismatch: 400,
+  // like the TEE routes: a feature this node cannot provide
+  needs_chain: 501,
 });
 
 /** A domain error as upstream's `{"error":"…"}` answer; unknown codes are the client's fault (400). */
