@@ -464,6 +464,27 @@ describe('proxy mode without auth', { timeout: 120_000 }, () => {
     await page.getByTestId('app-row').first().waitFor();
     await shot(page, 'proxy-applications-dark');
   });
+
+  test("the context page shows the context's proposals, their actions and approvals, and context values", async () => {
+    await page.emulateMedia({ colorScheme: 'light' });
+    const inst = await call(n.url, 'POST', '/admin-api/install-dev-application', { path: appPath('kv-store'), metadata: [] });
+    const created = await call(n.url, 'POST', '/admin-api/contexts', { protocol: 'near', applicationId: inst.json.data.applicationId, initializationParams: [] });
+    const { contextId: ctx, memberPublicKey: me } = created.json.data;
+    const propose = (n2: number, actions: unknown[]) =>
+      call(n.url, 'POST', `/admin-api/contexts/${ctx}/proposals/create-and-approve`, { signerId: me, proposal: { id: encodeId(new Uint8Array(32).fill(n2)), author_id: me, actions } });
+    const bytes = (s: string) => [...Buffer.from(s)];
+    // Runs at once (one approval needed), then two are needed: the next proposal waits with its author's approval.
+    assert.equal((await propose(1, [{ scope: 'SetContextValue', params: { key: bytes('topic'), value: bytes('dashboards') } }, { scope: 'SetNumApprovals', params: { num_approvals: 2 } }])).status, 200);
+    assert.equal((await propose(2, [{ scope: 'SetContextValue', params: { key: bytes('topic'), value: bytes('proposals') } }])).status, 200);
+    await page.goto(`${n.url}/admin-dashboard/contexts/${ctx}`);
+    const row = page.locator(`[data-testid=proposal-row][data-proposal-id="${encodeId(new Uint8Array(32).fill(2))}"]`);
+    await row.waitFor({ timeout: 15_000 });
+    assert.equal((await row.getByTestId('proposal-approvals').textContent())?.trim(), '1 approval');
+    assert.equal(await row.getByTestId('proposal-action').textContent(), 'SetContextValue "topic" = "proposals"');
+    assert.match((await page.getByTestId('context-values').textContent()) ?? '', /topic\s*dashboards/);
+    assert.match((await page.getByTestId('proposals-limit').textContent()) ?? '', /10 active proposals/);
+    await shot(page, 'context-proposals');
+  });
 });
 
 describe('proxy mode behind a standalone mero-auth', { timeout: 120_000 }, () => {

@@ -5,7 +5,7 @@
 // Updated {key, value}, Removed {key}, Cleared (data null). Errors of get_result: {"kind":"NotFound","data":<key>}.
 import {
   args, argString, emit, log, quote, returnJson, returnErrJson, returnString, state, input,
-  ObjectWriter, UnorderedMap,
+  ObjectWriter, UnorderedMap, sendProposal, approveProposal, utf8,
 } from "../sdk/index";
 
 const items = new UnorderedMap("items");
@@ -135,4 +135,43 @@ export function __calimero_sync_next(): void {
   const artifact = input();
   if (artifact.length == 0) abort("Expected payload to sync method.");
   state.applyArtifact(artifact);
+}
+
+// ---- ours: the context's proxy contract through the governance host functions (not in upstream's kv-store) ----
+
+function hexOf(b: Uint8Array): string {
+  let s = "";
+  for (let i = 0; i < b.length; i++) s += (<u32>b[i]).toString(16).padStart(2, "0");
+  return s;
+}
+
+function hexBytes(s: string): Uint8Array {
+  const out = new Uint8Array(s.length >> 1);
+  for (let i = 0; i < out.length; i++) out[i] = <u8>I32.parseInt(s.substr(i * 2, 2), 16);
+  return out;
+}
+
+function putU32(b: Uint8Array, at: i32, v: u32): void {
+  b[at] = <u8>v; b[at + 1] = <u8>(v >> 8); b[at + 2] = <u8>(v >> 16); b[at + 3] = <u8>(v >> 24);
+}
+
+/** Proposes one SetContextValue action (borsh `Vec<ProposalAction>`); returns the proposal id in hex. */
+export function propose_context_value(): void {
+  const a = args();
+  const k = utf8(argString(a, "key"));
+  const v = utf8(argString(a, "value"));
+  const w = new Uint8Array(13 + k.length + v.length);
+  putU32(w, 0, 1);
+  w[4] = 4; // SetContextValue
+  putU32(w, 5, <u32>k.length);
+  w.set(k, 9);
+  putU32(w, 9 + k.length, <u32>v.length);
+  w.set(v, 13 + k.length);
+  returnString(hexOf(sendProposal(w)));
+}
+
+/** Approves the proposal whose id is given in hex. */
+export function approve(): void {
+  approveProposal(hexBytes(argString(args(), "id")));
+  returnJson("null");
 }

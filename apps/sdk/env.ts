@@ -37,3 +37,7 @@
 @external("env", "blob_open") export declare function blob_open(blob_id_ptr: u64): u64;
 @external("env", "blob_read") export declare function blob_read(fd: u64, data_ptr: u64): u64;
 @external("env", "blob_announce_to_context") export declare function blob_announce_to_context(blob_id_ptr: u64, context_id_ptr: u64): u32;
+
+// governance
+@external("env", "send_proposal") export declare function send_proposal(actions_ptr: u64, id_ptr: u64): void;
+@external("env", "approve_proposal") export declare function approve_proposal(approval_ptr: u64): void;

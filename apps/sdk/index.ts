@@ -142,6 +142,20 @@ export function ed25519Verify(signature: Uint8Array, publicKey: Uint8Array, mess
   return env.ed25519_verify(<u64>bufOf(signature), <u64>bufOf(publicKey), <u64>bufOf(message)) == 1;
 }
 
+// ---- governance (the context's proxy contract) -----------------------------------------------------
+
+/** Proposes borsh `Vec<ProposalAction>`; the node makes the proposal after the call commits. Returns its id. */
+export function sendProposal(actions: Uint8Array): Uint8Array {
+  const id = new Uint8Array(32);
+  env.send_proposal(<u64>bufOf(actions), <u64>bufOf(id));
+  return id;
+}
+
+/** Approves a proposal (after the call commits) as the executor. */
+export function approveProposal(id: Uint8Array): void {
+  env.approve_proposal(<u64>bufOf(id));
+}
+
 // ---- raw storage ----------------------------------------------------------------------------------
 
 export function storageRead(key: Uint8Array): Uint8Array | null {

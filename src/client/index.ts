@@ -4,6 +4,7 @@ import type { RouteDef } from '../http/route.ts';
 import { ApiError, ResponseError, RpcError } from './errors.ts';
 import { blobHeaders, errorBody, jsonBytes, type BlobHeaders } from './body.ts';
 import { HttpClient } from './http.ts';
+import { ProposalsApi } from './proposals.ts';
 import { subscribeSse, type SseOptions, type SseSubscription } from './sse.ts';
 import { connectWs, wsUrl, type WsOptions, type WsSubscription } from './ws.ts';
 import type {
@@ -311,6 +312,9 @@ export class MeroClient extends HttpClient {
   async revokeCapabilities(contextId: string, signerId: string, capabilities: Array<[string, Capability]>): Promise<void> {
     await this.call(r.revokeCapabilities, { params: { context_id: contextId }, body: { capabilities, signer_id: signerId } });
   }
+
+  /** The proposal routes of a context's proxy contract (./proposals.ts). */
+  readonly proposals = new ProposalsApi(this);
 
   // ---- aliases ------------------------------------------------------------------------------------------------
 

@@ -39,3 +39,8 @@ export type { SyncStatusView as SyncStatus } from '../wire/sync-status.ts';
 
 /** An open invitation as upstream's `SignedOpenInvitation` JSON (snake_case, ids as byte arrays). */
 export type SignedOpenInvitation = z.infer<typeof signedOpenInvitation>;
+
+// ---- proposals (the context's proxy contract) ----
+export type Proposal = z.infer<typeof import('../wire/proposals.ts').proposal>;
+export type ProposalActionJson = Proposal['actions'][number];
+export type ProposalWithApprovals = z.infer<typeof import('../wire/proposals.ts').proposalWithApprovals>;

@@ -125,6 +125,11 @@ export class Execution {
   hooks: DeltaHooks | null = null;
   /** Set by the node: where a blob the guest reads but this node lacks comes from, and where announcements go. */
   blobSharing: BlobSharing | null = null;
+  /**
+   * Set by the node: makes the proposals and approvals a committed mutation asked for (src/node/proposals),
+   * after the context lock is released (they are entries of the same context).
+   */
+  governance: ((contextId: Uint8Array, executor: Uint8Array, outcome: Outcome) => Promise<void>) | null = null;
 
   /**
    * Per-context version of the committed state: bumped after every commit that writes a context's state (local
@@ -239,9 +244,14 @@ export class Execution {
     try {
       const result =
         req.mode === 'mutate' ? await this.locks.run(key, () => this.executeInner(req, depth)) : await this.executeInner(req, depth);
-      // After the commit and outside the context's lock: membership entries and deletion take it themselves.
-      if (req.mode === 'mutate' && result.outcome.contextMutations.length > 0) {
-        await applyContextMutations(this.mutationDeps(), req.contextId, req.executor, result.outcome.contextMutations);
+      // After the commit and outside the context's lock: membership entries, deletion, proposals and approvals
+      // are entries of the context (or remove it) and take the lock themselves.
+      const { outcome } = result;
+      if (req.mode === 'mutate' && outcome.contextMutations.length > 0) {
+        await applyContextMutations(this.mutationDeps(), req.contextId, req.executor, outcome.contextMutations);
+      }
+      if (req.mode === 'mutate' && this.governance && (outcome.proposals.length > 0 || outcome.approvals.length > 0)) {
+        await this.governance(req.contextId, req.executor, outcome);
       }
       this.d.metrics.executions.inc({ kind: req.mode, outcome: 'ok' });
       return result;

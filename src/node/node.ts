@@ -87,6 +87,7 @@ export class Node {
     });
     this.execution.hooks = this.sync.hooks;
     this.execution.blobSharing = this.sync.appBlobs;
+    this.execution.governance = (ctx, executor, outcome) => this.sync.proposals.fromOutcome(ctx, executor, outcome);
     this.metrics.watchSync(() => ({ entries: { ...this.sync.stats }, pending: this.sync.pendingCount(), peers: this.peerCount() }));
     this.metrics.watchReachability(() => this.sync.reachability());
     this.metrics.watchRoots(() => this.sync.roots.stats);

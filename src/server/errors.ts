@@ -7,6 +7,7 @@ import type { CodecErrorCode } from '../node/sync/codec.ts';
 import { InstallError, type InstallErrorCode } from '../node/applications.ts';
 import type { BlobErrorCode } from '../node/blobs.ts';
 import type { WalletErrorCode } from '../auth/wallet.ts';
+import type { ProposalErrorCode } from '../node/proposals/rules.ts';
 
 /**
  * Upstream answers errors in four shapes (docs/wire.md, Errors). Handlers throw one of these and the server's
@@ -84,6 +85,22 @@ statuses<InstallErrorCode>({ install_invalid: 400, install_not_found: 404, insta
 
 // ---- the seed's wallet login (src/auth/wallet) --------------------------------------------------------------------
 statuses<WalletErrorCode>({ rejected: 400, administrator_exists: 403 });
+
+// ---- proposals (src/node/proposals): upstream's texts; upstream answers them all 500 (parse_api_error), ours say
+// whose fault it is, like the other routes here (the server answers no 5xx for a client's mistake) -------------
+statuses<ProposalErrorCode>({
+  proxy_context_not_found: 404,
+  proposal_not_found: 404,
+  value_not_found: 404,
+  delete_target_missing: 404,
+  proposal_exists: 409,
+  already_approved: 409,
+  too_many_proposals: 409,
+  delete_not_author: 403,
+  author_mismatch: 400,
+  // like the TEE routes: a feature this node cannot provide
+  needs_chain: 501,
+});
 
 /**
  * A domain error as upstream answers it: `{"error":"…"}`, except install failures, which upstream writes as

@@ -6,6 +6,7 @@ import { installDev, watchAndUpdate } from './app.ts';
 import { actingMember, capabilityOf, client, contextOf, parseJson, print, table } from './common.ts';
 import { formatSyncStatus } from '../sync-status.ts';
 import { identityCommands } from './identity.ts';
+import { proposalCommands } from './proposals.ts';
 
 /** `--output json` prints upstream's response (`{"data":…}`) for the commands upstream prints it for. */
 const joined = (r: { contextId: string; memberPublicKey: string }) => `context ${r.contextId}\nmember  ${r.memberPublicKey}`;
@@ -183,6 +184,7 @@ export function contextCommands(program: Command): void {
       });
   }
   identityCommands(ctx);
+  proposalCommands(ctx);
 }
 
 interface UpdateOptions {

@@ -17,6 +17,7 @@ import type { Failures } from './failures.ts';
 import type { Merge, StateDigest } from './merge.ts';
 import { entryEvents } from './peer-data.ts';
 import type { PeerProtocol } from './protocol.ts';
+import type { ProposalRecords } from '../proposals/records.ts';
 
 export interface ApplyDeps {
   store: Store;
@@ -30,6 +31,7 @@ export interface ApplyDeps {
   merge: Merge;
   failures: Failures;
   handlers: EventHandlers;
+  proposals: ProposalRecords;
   protocol(): PeerProtocol;
   onApplied(): void;
 }
@@ -81,11 +83,13 @@ export class EntryApplier {
         if (!failed && events.some((e) => e.handler)) handlersBy = await this.d.handlers.executor(ctx, m!, d.author);
       } else if (p.type === 'application') {
         await this.ensureApp(ctx, p.app, peer);
+      } else if (p.type === 'proposal') {
+        this.d.proposals.stage(batch, ctx, d);
       }
     }
     // The entry's own membership set: its parents' (plus itself when it changes membership).
     let ownSet = parentSet;
-    if (p.type !== 'state') {
+    if (p.type !== 'state' && p.type !== 'proposal') {
       memberships.stageEntry(batch, ctx, d);
       ownSet = await memberships.extend(batch, ctx, parentSet, d.id);
     }

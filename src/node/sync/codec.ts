@@ -11,6 +11,7 @@ import { hash } from '../../util/ids.ts';
 import { CodecError, Reader, Writer } from './binary.ts';
 import { edSign, edVerify } from './keys.ts';
 import { decodeSignedOpen, encodeSignedOpen, type SignedOpen } from './open-invitation.ts';
+import { decodeActions } from '../proposals/actions.ts';
 
 export { CodecError, Reader, Writer, type CodecErrorCode } from './binary.ts';
 export { edSign, edVerify } from './keys.ts';
@@ -39,7 +40,9 @@ export type Payload =
   | { type: 'genesis'; creator: Uint8Array; app: AppInfo; ops: Ops }
   | { type: 'state'; ops: Ops }
   | { type: 'member'; op: 'add' | 'remove' | 'grant' | 'revoke'; member: Uint8Array; capability: number }
-  | { type: 'application'; app: AppInfo };
+  | { type: 'application'; app: AppInfo }
+  /** The context's emulated proxy contract (src/node/proposals): `actions` is borsh Vec<ProposalAction>, empty for an approval. */
+  | { type: 'proposal'; op: 'propose' | 'approve'; proposal: Uint8Array; actions: Uint8Array };
 
 export interface Delta {
   contextId: Uint8Array;
@@ -111,6 +114,9 @@ function body(d: Omit<Delta, 'id' | 'signature'>): Buffer {
       w.u8(3);
       writeApp(w, p.app);
       break;
+    case 'proposal':
+      w.u8(4).u8(p.op === 'propose' ? 0 : 1).fixed(p.proposal, 32).bytes(p.actions);
+      break;
   }
   w.opt(d.events);
   return w.done();
@@ -148,12 +154,24 @@ export function decodeDelta(buf: Uint8Array): Delta {
     if (!op) throw new CodecError('unknown_tag', 'unknown member op');
     payload = { type: 'member', op, member: r.fixed(32), capability: r.u8() };
   } else if (tag === 3) payload = { type: 'application', app: readApp(r) };
+  else if (tag === 4) payload = readProposal(r);
   else throw new CodecError('unknown_tag', 'unknown payload type');
   const events = r.opt();
   r.end();
   const id = hash(signed);
   if (!edVerify(author, id, signature)) throw new CodecError('bad_signature', 'invalid delta signature');
   return { contextId, parents, hlc, author, payload, events, id, signature };
+}
+
+/** A proposal payload; the actions must decode exactly (an approval carries none). */
+function readProposal(r: Reader): Payload {
+  const op = ['propose', 'approve'][r.u8()] as 'propose' | 'approve' | undefined;
+  if (!op) throw new CodecError('unknown_tag', 'unknown proposal op');
+  const proposal = r.fixed(32);
+  const actions = r.bytes();
+  if (op === 'propose') decodeActions(actions);
+  else if (actions.length > 0) throw new CodecError('trailing_bytes', 'an approval carries no actions');
+  return { type: 'proposal', op, proposal, actions };
 }
 
 // ---- kv-store (our AssemblyScript SDK) artifact -------------------------------------------------------------------

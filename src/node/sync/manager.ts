@@ -37,6 +37,8 @@ import { EventHandlers } from './handlers.ts';
 import { refusalText, type Membership } from './membership.ts';
 import { Members } from './members.ts';
 import { Memberships } from './memberships.ts';
+import { ProposalRecords } from '../proposals/records.ts';
+import { Proposals } from '../proposals/service.ts';
 import { Merge } from './merge.ts';
 import { PendingDag } from './pending.ts';
 import { PeerProtocol } from './protocol.ts';
@@ -82,6 +84,8 @@ export class SyncManager {
   readonly stats = { applied: 0, rejected: 0, published: 0, fetched: 0, handlers: 0, undecodable: 0, failed: 0, retried: 0 };
   /** What Execution calls to stage the DAG entry of a new context or a local mutation. */
   readonly hooks: DeltaHooks;
+  /** The context's emulated proxy contract: proposals, approvals, context values (src/node/proposals). */
+  readonly proposals: Proposals;
   /** Invite, join, leave, capabilities, application switch (the admin API's membership routes). */
   readonly members: Members;
   /** Blobs applications share through a context: announced here, fetched from member peers on demand. */
@@ -143,7 +147,8 @@ export class SyncManager {
       redial: process.env.MEROD_PEER_REDIAL !== '0',
     });
     const handlers = new EventHandlers(contexts, execution, logger, () => this.stats.handlers++);
-    this.applier = new EntryApplier({ ...d, dag: this.dag, clock: this.clock, memberships: this.memberships, merge, failures: this.failures, handlers, protocol, onApplied: () => this.stats.applied++ });
+    const proposalRecords = new ProposalRecords(store);
+    this.applier = new EntryApplier({ ...d, dag: this.dag, clock: this.clock, memberships: this.memberships, merge, failures: this.failures, handlers, proposals: proposalRecords, protocol, onApplied: () => this.stats.applied++ });
     const author = new Author({
       ...d,
       dag: this.dag,
@@ -156,6 +161,7 @@ export class SyncManager {
       subscribe: (ctx) => this.network?.subscribe(encodeId(ctx)),
     });
     this.hooks = author;
+    this.proposals = new Proposals({ ...d, author, records: proposalRecords });
     this.members = new Members({
       ...d,
       author,

@@ -101,7 +101,7 @@ export function refusal(ctx: Uint8Array, m: Membership | null, d: Delta): Refusa
   const p = d.payload;
   if (p.type === 'genesis') return sameId(d.author, ctx) && d.parents.length === 0 ? null : 'genesis_not_by_context';
   if (!m) return 'no_genesis';
-  if (p.type === 'state') return can(m, d.author) ? null : 'not_a_member';
+  if (p.type === 'state' || p.type === 'proposal') return can(m, d.author) ? null : 'not_a_member';
   if (p.type === 'member') {
     const selfRemoval = p.op === 'remove' && sameId(p.member, d.author) && can(m, d.author);
     return can(m, d.author, Capability.ManageMembers) || selfRemoval ? null : 'may_not_manage_members';
@@ -109,7 +109,8 @@ export function refusal(ctx: Uint8Array, m: Membership | null, d: Delta): Refusa
   return can(m, d.author, Capability.ManageApplication) ? null : 'may_not_manage_application';
 }
 
-function byHlcThenId(a: EntryRecord, b: EntryRecord): number {
+/** Order of records in a fold: by hlc, then by entry id (a topological order of the DAG). */
+export function byHlcThenId(a: { hlc: string; id: string }, b: { hlc: string; id: string }): number {
   const ha = BigInt(a.hlc);
   const hb = BigInt(b.hlc);
   if (ha !== hb) return ha < hb ? -1 : 1;
@@ -150,7 +151,7 @@ export function checkMembershipHistory(ctx: Uint8Array, entries: Delta[]): Membe
   const done: EntryRecord[] = [];
   let m: Membership | null = null;
   for (const d of sorted) {
-    if (d.payload.type === 'state' || (d.payload.type === 'genesis' && m) || refusal(ctx, m, d)) return null;
+    if (d.payload.type === 'state' || d.payload.type === 'proposal' || (d.payload.type === 'genesis' && m) || refusal(ctx, m, d)) return null;
     done.push(entryRecord(d));
     m = foldMembership(done);
   }

@@ -10,6 +10,7 @@
  * | 3   | setOf      | entry id            | hash of the entry's membership set      | memberships.ts    |
  * | 4   | entry      | entry id            | JSON EntryRecord (a membership entry)   | memberships.ts    |
  * | 5   | failed     | entry id            | JSON FailureRecord (merge failed)       | failures.ts       |
+ * | 6   | proposal   | entry id            | JSON ProposalRecord (proxy emulation)   | proposals/records.ts |
  *
  * Known peers are not here (snapshots copy these records to joiners): peers.ts keeps them in the `generic` column.
  * The `delta` column (contextId ‖ entry id → encoded entry, or empty for one known only by id after a
@@ -17,7 +18,7 @@
  */
 import { concat } from '../../util/ids.ts';
 
-export const TAG = { membership: 0, stamp: 1, set: 2, setOf: 3, entry: 4, failed: 5 } as const;
+export const TAG = { membership: 0, stamp: 1, set: 2, setOf: 3, entry: 4, failed: 5, proposal: 6 } as const;
 
 export function membershipKey(ctx: Uint8Array): Uint8Array {
   return concat(ctx, Uint8Array.of(TAG.membership));
@@ -30,6 +31,9 @@ export function setOfKey(ctx: Uint8Array, id: Uint8Array): Uint8Array {
 }
 export function entryKey(ctx: Uint8Array, id: Uint8Array): Uint8Array {
   return concat(ctx, Uint8Array.of(TAG.entry), id);
+}
+export function proposalKey(ctx: Uint8Array, id: Uint8Array): Uint8Array {
+  return concat(ctx, Uint8Array.of(TAG.proposal), id);
 }
 export function stampKey(ctx: Uint8Array, key: Uint8Array): Uint8Array {
   return concat(ctx, Uint8Array.of(TAG.stamp), key);

@@ -9,6 +9,7 @@ import { setHash } from './memberships.ts';
 import { parsePeerJson, peerMembership, peerMembershipSet } from './peer-data.ts';
 import { TAG, type Row } from './records.ts';
 import { encodeId } from '../../util/ids.ts';
+import { proposalRecord } from '../proposals/rules.ts';
 
 export interface Snapshot {
   cols: Record<SnapshotColumn, Row[]>;
@@ -40,12 +41,22 @@ export function checkSets(config: Row[], history: Delta[], heads: Uint8Array[]):
       if (content.some((id) => !ids.has(id))) throw new SnapshotError('a membership set names an unknown entry');
       sets.set(h, content);
     } else if (tag === TAG.setOf) setOf.set(idKey(r.key.subarray(1)), idKey(r.value));
-    else if (tag !== TAG.membership && tag !== TAG.stamp && tag !== TAG.entry) throw new SnapshotError('unknown record');
+    else if (tag !== TAG.membership && tag !== TAG.stamp && tag !== TAG.entry && tag !== TAG.proposal) throw new SnapshotError('unknown record');
   }
   for (const h of setOf.values()) if (!sets.has(h)) throw new SnapshotError('an entry points at a missing membership set');
   const covered = new Set<string>();
   for (const head of heads) for (const id of sets.get(setOf.get(idKey(head)) ?? '') ?? []) covered.add(id);
   if (covered.size !== ids.size) throw new SnapshotError('the heads do not cover the membership entries');
+}
+
+/** Each proposal record must be the record of a proposal entry the snapshot carries. */
+function checkProposalRecords(config: Row[], bodies: Map<string, Delta>): void {
+  for (const r of config) {
+    if (r.key[0] !== TAG.proposal) continue;
+    const d = bodies.get(idKey(r.key.subarray(1)));
+    if (!d || d.payload.type !== 'proposal') throw new SnapshotError('proposal record without its entry');
+    if (Buffer.from(r.value).toString('utf8') !== JSON.stringify(proposalRecord(d))) throw new SnapshotError('proposal record does not match its entry');
+  }
 }
 
 /**
@@ -72,6 +83,7 @@ export function checkSnapshot(ctx: Uint8Array, snap: Snapshot): { membership: Me
     history.push(d);
   }
   checkSets(cols.config, history, meta.heads);
+  checkProposalRecords(cols.config, bodies);
   const m = checkMembershipHistory(ctx, history);
   const sentRow = cols.config.find((r) => r.key.length === 1 && r.key[0] === TAG.membership);
   const sent = sentRow ? parsePeerJson(peerMembership, sentRow.value) : null;

@@ -43,8 +43,8 @@ export class Snapshots {
 
   /**
    * Sends the context's sync records as they stand, read under the context lock (one consistent cut): the config
-   * records (membership, sets, merge stamps), the state, and the DAG with bodies only for membership entries and
-   * heads (other entries by id, so the joiner knows them as applied).
+   * records (membership, sets, merge stamps), the state, and the DAG with bodies only for membership and proposal
+   * entries and heads (other entries by id, so the joiner knows them as applied).
    */
   async serve(ctx: Uint8Array, send: Send): Promise<void> {
     const cut = await this.d.execution.withLock(ctx, async () => {
@@ -58,7 +58,7 @@ export class Snapshots {
         }
       }
       const keep = new Set(meta.dagHeads.map(idKey));
-      for (const r of cols.config) if (r.key[0] === TAG.entry) keep.add(idKey(r.key.subarray(1)));
+      for (const r of cols.config) if (r.key[0] === TAG.entry || r.key[0] === TAG.proposal) keep.add(idKey(r.key.subarray(1)));
       for await (const { id, raw } of this.d.dag.rows(ctx)) cols.delta.push({ key: id, value: keep.has(idKey(id)) ? raw : EMPTY });
       return { cols, meta };
     });

@@ -38,6 +38,7 @@ import { latestVersion, listPackages, listVersions } from './packages/packages.t
 import nodeInfo from './network/node-info.ts';
 import contextUsers from './legacy/context-users.ts';
 import * as wallet from './wallet/routes.ts';
+import * as proposals from './proposals/proposals.ts';
 
 /** The public routes' handlers. */
 export function publicHandlers(s: Services): Handlers<typeof publicRoutes> {
@@ -122,5 +123,16 @@ export function adminHandlers(s: Services): Handlers<typeof adminRoutes> {
     devListContexts: (ctx) => list(ctx),
     devCreateContext: (ctx) => create(ctx),
     devListApplications: (ctx) => listApps(ctx),
+    // proposals (the emulated proxy contract)
+    proposalApprovalsCount: proposals.approvalsCount(s),
+    proposalApprovers: proposals.approvers(s),
+    proposalsCount: proposals.proposalsCount(s),
+    listProposals: proposals.listProposals(s),
+    createAndApproveProposal: proposals.createAndApprove(s),
+    approveProposal: proposals.approve(s),
+    getProposal: proposals.getProposal(s),
+    getContextValue: proposals.contextValue(s),
+    contextStorageEntries: proposals.storageEntries(s),
+    proxyContract: proposals.proxyContract(s),
   };
 }

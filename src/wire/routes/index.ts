@@ -8,8 +8,9 @@ import { aliasRoutes } from './aliases.ts';
 import { packageRoutes } from './packages.ts';
 import { walletRoutes } from './wallet.ts';
 import { jsonrpcRoutes, sseRoutes } from './streams.ts';
+import { proposalRoutes } from './proposals.ts';
 
-export { publicRoutes, networkRoutes, applicationRoutes, packageRoutes, blobRoutes, contextRoutes, membershipRoutes, legacyRoutes, aliasRoutes, walletRoutes, jsonrpcRoutes, sseRoutes };
+export { publicRoutes, networkRoutes, applicationRoutes, packageRoutes, blobRoutes, contextRoutes, membershipRoutes, legacyRoutes, aliasRoutes, walletRoutes, jsonrpcRoutes, sseRoutes, proposalRoutes };
 
 /**
  * The seed's route names that upstream later renamed: the same answers under their old paths, for
@@ -34,6 +35,7 @@ export const adminRoutes = {
   ...aliasRoutes,
   ...walletRoutes,
   ...devRoutes,
+  ...proposalRoutes,
 };
 
 /** Every route of the node server, by name: what the client calls. */

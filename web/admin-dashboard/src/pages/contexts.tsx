@@ -10,6 +10,7 @@ import { hub } from '../lib/events.ts';
 import { Card, ConfirmButton, Empty, ErrorBox, Field, Id, Link, Loading, PageHead, RefreshButton, Success, useAction, useAsync, val } from '../components/ui.tsx';
 import { appLabel } from './applications.tsx';
 import { SyncStatusCard } from './sync-status.tsx';
+import { ProposalsCard } from './proposals.tsx';
 
 const ZERO_ID = '11111111111111111111111111111111';
 
@@ -370,6 +371,7 @@ export function ContextPage(props: { id: string }) {
           </Card>
           <SyncStatusCard contextId={props.id} />
           {identities.data && <InviteCard contextId={props.id} owned={identities.data.all.filter((pk) => identities.data!.owned.has(pk))} onInvited={identities.reload} />}
+          <ProposalsCard contextId={props.id} />
         </div>
       )}
     </div>
