@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { startInProcNode, appPath, call } from '../test/helpers/inproc.ts';
+import { startEcho } from './echo.ts';
 
 /**
  * JSON-RPC throughput of a real node (RocksDB, runtime workers) against a bare Node HTTP JSON echo on the same
@@ -11,6 +12,10 @@ import { startInProcNode, appPath, call } from '../test/helpers/inproc.ts';
  * process and is measured before and after the node, so a change of the machine's load shows in the table.
  * Rows: `execute` (what clients send) get and set with our kv-store and with upstream's kv_store (from the
  * compatibility corpus, when present), and our `query` get.
+ *
+ * On a machine shared with other work, req/s follows the load of the moment; the CPU time the serving process
+ * spent per request (all its threads, user + system) hardly does, so it is printed too, with its ratio to the
+ * echo's (Linux: the echo's CPU time is read from /proc).
  */
 const DURATION = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
@@ -22,9 +27,26 @@ interface Result {
   p50: number;
   p99: number;
   errors: number;
+  /** CPU time of the serving process per request, µs. */
+  cpu: number;
 }
 
-async function load(url: string, body: string): Promise<Result> {
+/** CPU time (user + system, µs) of a process: this one, or another by pid from /proc. */
+function cpuOf(pid?: number): number {
+  if (pid === undefined) {
+    const u = process.cpuUsage();
+    return u.user + u.system;
+  }
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1e6) / 100; // utime, stime in clock ticks (USER_HZ 100)
+  } catch {
+    return NaN;
+  }
+}
+
+async function load(url: string, body: string, pid?: number): Promise<Result> {
+  const cpu0 = cpuOf(pid);
   const args = [autocannonBin, '-c', String(CONNECTIONS), '-d', String(DURATION), '-m', 'POST', '-H', 'content-type=application/json', '-b', body, '--json', url];
   const out = await new Promise<string>((resolve, reject) => {
     const p = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'ignore'] });
@@ -33,36 +55,16 @@ async function load(url: string, body: string): Promise<Result> {
     p.on('exit', (code) => (code === 0 ? resolve(s) : reject(new Error(`autocannon exited ${code}`))));
   });
   const r = JSON.parse(out);
-  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx };
-}
-
-/** The bare echo, in its own process: answers every POST with a small JSON-RPC result. */
-const ECHO = `
-const http = require('node:http');
-const s = http.createServer((req, res) => {
-  const chunks = [];
-  req.on('data', (c) => chunks.push(c));
-  req.on('end', () => {
-    const body = JSON.parse(Buffer.concat(chunks).toString());
-    res.setHeader('content-type', 'application/json');
-    res.end(JSON.stringify({ jsonrpc: '2.0', id: body.id, result: { output: null } }));
-  });
-});
-s.listen(0, '127.0.0.1', () => process.stdout.write(String(s.address().port) + '\\n'));
-`;
-
-async function startEcho(): Promise<{ url: string; stop(): void }> {
-  const p = spawn(process.execPath, ['-e', ECHO], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise<string>((resolve) => p.stdout.once('data', (d) => resolve(String(d).trim())));
-  return { url: `http://127.0.0.1:${port}/`, stop: () => p.kill() };
+  const cpu = (cpuOf(pid) - cpu0) / Math.max(1, r.requests.total);
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx, cpu };
 }
 
 export default async function run(): Promise<void> {
   const echo = await startEcho();
   const n = await startInProcNode();
   const rows: Array<[string, Result]> = [];
-  const row = (name: string, r: Result, base: number) =>
-    `| ${name.padEnd(36)} | ${r.rps.toFixed(0).padStart(7)} | ${(r.rps / base).toFixed(3).padStart(6)} | ${String(r.p50).padStart(6)} | ${String(r.p99).padStart(6)} | ${String(r.errors).padStart(6)} |`;
+  const row = (name: string, r: Result, base: Result) =>
+    `| ${name.padEnd(36)} | ${r.rps.toFixed(0).padStart(7)} | ${(r.rps / base.rps).toFixed(3).padStart(6)} | ${r.cpu.toFixed(0).padStart(7)} | ${(base.cpu / r.cpu).toFixed(3).padStart(6)} | ${String(r.p50).padStart(6)} | ${String(r.p99).padStart(6)} | ${String(r.errors).padStart(6)} |`;
   try {
     const apps: Array<[string, string, number[]]> = [['our kv-store', appPath('kv-store'), []]];
     const upstream = join(CORPUS, 'kv_store.wasm');
@@ -79,13 +81,13 @@ export default async function run(): Promise<void> {
       bodies.push([`execute set, ${label}`, rpc('execute', 'set', { key: 'k', value: 'v2' })]);
       if (label === 'our kv-store') bodies.push([`query get, ${label}`, rpc('query', 'get', { key: 'k' })]);
     }
-    const before = await load(echo.url, bodies[0]![1]);
+    const before = await load(echo.url, bodies[0]![1], echo.pid);
     for (const [name, body] of bodies) rows.push([name, await load(`${n.url}/jsonrpc`, body)]);
-    const after = await load(echo.url, bodies[0]![1]);
-    const base = (before.rps + after.rps) / 2;
-    console.log(`\nJSON-RPC throughput (${CONNECTIONS} connections, ${DURATION} s each, autocannon in a child process; ratio to the mean of the two echo runs)`);
-    console.log('| target                               |   req/s |  ratio | p50 ms | p99 ms | errors |');
-    console.log('|--------------------------------------|---------|--------|--------|--------|--------|');
+    const after = await load(echo.url, bodies[0]![1], echo.pid);
+    const base = { ...before, rps: (before.rps + after.rps) / 2, cpu: (before.cpu + after.cpu) / 2 };
+    console.log(`\nJSON-RPC throughput (${CONNECTIONS} connections, ${DURATION} s each, autocannon in a child process; ratios to the mean of the two echo runs)`);
+    console.log('| target                               |   req/s |  ratio |  CPU µs |  ratio | p50 ms | p99 ms | errors |');
+    console.log('|--------------------------------------|---------|--------|---------|--------|--------|--------|--------|');
     console.log(row('bare echo (own process), before', before, base));
     for (const [name, r] of rows) console.log(row(name, r, base));
     console.log(row('bare echo (own process), after', after, base));
