@@ -45,9 +45,9 @@ function cpuOf(pid?: number): number {
   }
 }
 
-async function load(url: string, body: string, pid?: number): Promise<Result> {
+async function load(url: string, body: string, pid?: number, seconds = DURATION): Promise<Result> {
   const cpu0 = cpuOf(pid);
-  const args = [autocannonBin, '-c', String(CONNECTIONS), '-d', String(DURATION), '-m', 'POST', '-H', 'content-type=application/json', '-b', body, '--json', url];
+  const args = [autocannonBin, '-c', String(CONNECTIONS), '-d', String(seconds), '-m', 'POST', '-H', 'content-type=application/json', '-b', body, '--json', url];
   const out = await new Promise<string>((resolve, reject) => {
     const p = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'ignore'] });
     let s = '';
@@ -81,6 +81,8 @@ export default async function run(): Promise<void> {
       bodies.push([`execute set, ${label}`, rpc('execute', 'set', { key: 'k', value: 'v2' })]);
       if (label === 'our kv-store') bodies.push([`query get, ${label}`, rpc('query', 'get', { key: 'k' })]);
     }
+    // Warm-up: 1 s of each row first, so no row pays for the first calls after start-up (JIT, lazy loading).
+    for (const [, body] of bodies) await load(`${n.url}/jsonrpc`, body, undefined, 1);
     const before = await load(echo.url, bodies[0]![1], echo.pid);
     for (const [name, body] of bodies) rows.push([name, await load(`${n.url}/jsonrpc`, body)]);
     const after = await load(echo.url, bodies[0]![1], echo.pid);

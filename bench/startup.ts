@@ -43,7 +43,7 @@ export default async function run(): Promise<void> {
       const t0 = performance.now();
       const p = spawn(process.execPath, [MEROD, '--home', home, '--node', 'n', 'run'], { stdio: 'ignore', env: { ...process.env, MEROD_MDNS: '0' } });
       try {
-        await healthy(`http://127.0.0.1:${port}/admin-api/health`, Date.now() + 60_000);
+        await healthy(`http://127.0.0.1:${port}/admin-api/health`, Date.now() + 240_000);
         times.push(performance.now() - t0);
         if (i === RUNS - 1) {
           await new Promise((r) => setTimeout(r, IDLE_MS));
