@@ -1,26 +1,53 @@
 import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
+import { join, resolve } from 'node:path';
 import { startInProcNode, appPath, call } from '../test/helpers/inproc.ts';
+import { startEcho } from './echo.ts';
 
 /**
- * JSON-RPC throughput of a real node (kv-store app, RocksDB, runtime workers) against a bare Node HTTP JSON
- * echo on the same machine, measured by the same load generator (autocannon in a child process).
+ * JSON-RPC throughput of a real node (RocksDB, runtime workers) against a bare Node HTTP JSON echo on the same
+ * machine, measured by the same load generator (autocannon in a child process). The echo runs in its own
+ * process and is measured before and after the node, so a change of the machine's load shows in the table.
+ * Rows: `execute` (what clients send) get and set with our kv-store and with upstream's kv_store (from the
+ * compatibility corpus, when present), and our `query` get.
+ *
+ * On a machine shared with other work, req/s follows the load of the moment; the CPU time the serving process
+ * spent per request (all its threads, user + system) hardly does, so it is printed too, with its ratio to the
+ * echo's (Linux: the echo's CPU time is read from /proc).
  */
 const DURATION = Number(process.env.BENCH_SECONDS ?? 5);
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const autocannonBin = createRequire(import.meta.url).resolve('autocannon/autocannon.js');
+const CORPUS = process.env.CALIMERO_COMPAT_APPS ? resolve(process.env.CALIMERO_COMPAT_APPS) : resolve('../shared/compat/upstream-apps');
 
 interface Result {
   rps: number;
   p50: number;
   p99: number;
   errors: number;
-  non2xx: number;
+  /** CPU time of the serving process per request, µs. */
+  cpu: number;
 }
 
-async function load(url: string, body: string): Promise<Result> {
-  const args = [autocannonBin, '-c', String(CONNECTIONS), '-d', String(DURATION), '-m', 'POST', '-H', 'content-type=application/json', '-b', body, '--json', url];
+/** CPU time (user + system, µs) of a process: this one, or another by pid from /proc. */
+function cpuOf(pid?: number): number {
+  if (pid === undefined) {
+    const u = process.cpuUsage();
+    return u.user + u.system;
+  }
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1e6) / 100; // utime, stime in clock ticks (USER_HZ 100)
+  } catch {
+    return NaN;
+  }
+}
+
+async function load(url: string, body: string, pid?: number, seconds = DURATION): Promise<Result> {
+  const cpu0 = cpuOf(pid);
+  const args = [autocannonBin, '-c', String(CONNECTIONS), '-d', String(seconds), '-m', 'POST', '-H', 'content-type=application/json', '-b', body, '--json', url];
   const out = await new Promise<string>((resolve, reject) => {
     const p = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'ignore'] });
     let s = '';
@@ -28,44 +55,46 @@ async function load(url: string, body: string): Promise<Result> {
     p.on('exit', (code) => (code === 0 ? resolve(s) : reject(new Error(`autocannon exited ${code}`))));
   });
   const r = JSON.parse(out);
-  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors, non2xx: r.non2xx };
+  const cpu = (cpuOf(pid) - cpu0) / Math.max(1, r.requests.total);
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx, cpu };
 }
 
 export default async function run(): Promise<void> {
-  const echo = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c) => chunks.push(c));
-    req.on('end', () => {
-      const body = JSON.parse(Buffer.concat(chunks).toString());
-      res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify({ jsonrpc: '2.0', id: body.id, result: { output: null } }));
-    });
-  });
-  await new Promise<void>((r) => echo.listen(0, '127.0.0.1', r));
-  const echoUrl = `http://127.0.0.1:${(echo.address() as { port: number }).port}/`;
-
+  const echo = await startEcho();
   const n = await startInProcNode();
+  const rows: Array<[string, Result]> = [];
+  const row = (name: string, r: Result, base: Result) =>
+    `| ${name.padEnd(36)} | ${r.rps.toFixed(0).padStart(7)} | ${(r.rps / base.rps).toFixed(3).padStart(6)} | ${r.cpu.toFixed(0).padStart(7)} | ${(base.cpu / r.cpu).toFixed(3).padStart(6)} | ${String(r.p50).padStart(6)} | ${String(r.p99).padStart(6)} | ${String(r.errors).padStart(6)} |`;
   try {
-    const app = (await call(n.url, 'POST', '/admin-api/install-dev-application', { path: appPath('kv-store'), metadata: [] })).json.data.applicationId;
-    const ctx = (await call(n.url, 'POST', '/admin-api/contexts', { protocol: 'near', applicationId: app, initializationParams: [] })).json.data;
-    const params = (method: string, args: unknown) => ({ contextId: ctx.contextId, method, argsJson: args, executorPublicKey: ctx.memberPublicKey });
-    await call(n.url, 'POST', '/jsonrpc', { jsonrpc: '2.0', id: 1, method: 'mutate', params: params('set', { key: 'k', value: 'v' }) });
-    const queryBody = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'query', params: params('get', { key: 'k' }) });
-    const mutateBody = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'mutate', params: params('set', { key: 'k', value: 'v2' }) });
-
-    const base = await load(echoUrl, queryBody);
-    const query = await load(`${n.url}/jsonrpc`, queryBody);
-    const mutate = await load(`${n.url}/jsonrpc`, mutateBody);
-    const row = (name: string, r: Result) =>
-      `| ${name.padEnd(28)} | ${r.rps.toFixed(0).padStart(8)} | ${(r.rps / base.rps).toFixed(3).padStart(6)} | ${String(r.p50).padStart(5)} | ${String(r.p99).padStart(5)} | ${r.errors + r.non2xx} |`;
-    console.log(`\nJSON-RPC throughput (${CONNECTIONS} connections, ${DURATION} s each, autocannon in a child process)`);
-    console.log('| target                       |    req/s |  ratio | p50 ms | p99 ms | errors |');
-    console.log('|------------------------------|----------|--------|-------|-------|--------|');
-    console.log(row('bare Node HTTP JSON echo', base));
-    console.log(row('node: query kv-store get', query));
-    console.log(row('node: mutate kv-store set', mutate));
+    const apps: Array<[string, string, number[]]> = [['our kv-store', appPath('kv-store'), []]];
+    const upstream = join(CORPUS, 'kv_store.wasm');
+    if (existsSync(upstream)) apps.push(['upstream kv_store', upstream, [...Buffer.from('{}')]]);
+    const bodies: Array<[string, string]> = [];
+    for (const [label, path, init] of apps) {
+      const app = (await call(n.url, 'POST', '/admin-api/install-dev-application', { path, metadata: [] })).json.data.applicationId;
+      const ctx = (await call(n.url, 'POST', '/admin-api/contexts', { protocol: 'near', applicationId: app, initializationParams: init })).json.data;
+      const rpc = (method: string, fn: string, args: unknown) =>
+        JSON.stringify({ jsonrpc: '2.0', id: 1, method, params: { contextId: ctx.contextId, method: fn, argsJson: args, executorPublicKey: ctx.memberPublicKey } });
+      const set = await call(n.url, 'POST', '/jsonrpc', JSON.parse(rpc('execute', 'set', { key: 'k', value: 'v' })));
+      if (set.json.error) throw new Error(`${label}: set failed: ${JSON.stringify(set.json.error)}`);
+      bodies.push([`execute get, ${label}`, rpc('execute', 'get', { key: 'k' })]);
+      bodies.push([`execute set, ${label}`, rpc('execute', 'set', { key: 'k', value: 'v2' })]);
+      if (label === 'our kv-store') bodies.push([`query get, ${label}`, rpc('query', 'get', { key: 'k' })]);
+    }
+    // Warm-up: 1 s of each row first, so no row pays for the first calls after start-up (JIT, lazy loading).
+    for (const [, body] of bodies) await load(`${n.url}/jsonrpc`, body, undefined, 1);
+    const before = await load(echo.url, bodies[0]![1], echo.pid);
+    for (const [name, body] of bodies) rows.push([name, await load(`${n.url}/jsonrpc`, body)]);
+    const after = await load(echo.url, bodies[0]![1], echo.pid);
+    const base = { ...before, rps: (before.rps + after.rps) / 2, cpu: (before.cpu + after.cpu) / 2 };
+    console.log(`\nJSON-RPC throughput (${CONNECTIONS} connections, ${DURATION} s each, autocannon in a child process; ratios to the mean of the two echo runs)`);
+    console.log('| target                               |   req/s |  ratio |  CPU µs |  ratio | p50 ms | p99 ms | errors |');
+    console.log('|--------------------------------------|---------|--------|---------|--------|--------|--------|--------|');
+    console.log(row('bare echo (own process), before', before, base));
+    for (const [name, r] of rows) console.log(row(name, r, base));
+    console.log(row('bare echo (own process), after', after, base));
   } finally {
     await n.stop();
-    echo.close();
+    echo.stop();
   }
 }

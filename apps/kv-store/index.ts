@@ -1,4 +1,5 @@
-// kv-store: the methods and events of upstream apps/kv-store (0.10.0), written with our AssemblyScript SDK.
+// kv-store: the methods and events of upstream apps/kv-store (0.10.0), written with our AssemblyScript SDK
+// (plus set_many, ours: several keys in one commit, for the optimistic-execution test).
 //
 // State: one UnorderedMap "items" (each entry its own record "items:<key>", plus the sorted key index, which
 // every node derives itself — so concurrent inserts on different nodes merge). Events: Inserted {key, value},
@@ -27,6 +28,17 @@ export function set(): void {
   log("Setting key: " + quote(key) + " to value: " + quote(value));
   emit(items.has(key) ? "Updated" : "Inserted", eventKV(key, value));
   items.set(key, value);
+  returnJson("null");
+  state.commit();
+}
+
+/** Ours, not upstream's: sets every key of a comma-separated list to one value in one call (one commit). */
+export function set_many(): void {
+  state.requireExists();
+  const a = args();
+  const keys = argString(a, "keys").split(",");
+  const value = argString(a, "value");
+  for (let i = 0; i < keys.length; i++) items.set(keys[i], value);
   returnJson("null");
   state.commit();
 }

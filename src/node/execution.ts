@@ -20,6 +20,7 @@ import {
 import type { EventHub, ExecutionEvent } from './events.ts';
 import type { Metrics } from './metrics.ts';
 import { applyContextMutations, type ContextMutationDeps } from './context-mutations.ts';
+import { isReadOnly, StateVersions, Writers } from './optimistic.ts';
 
 /** Upstream's ExecuteError / ExecutionError variants (docs/wire.md, JSON-RPC); `data` is omitted for unit variants. */
 export type ExecuteErrorCode =
@@ -132,16 +133,15 @@ export class Execution {
   governance: ((contextId: Uint8Array, executor: Uint8Array, outcome: Outcome) => Promise<void>) | null = null;
 
   /**
-   * Per-context version of the committed state: bumped after every commit that writes a context's state (local
-   * mutations, remote entries, snapshots, deletion). Calls carry it so runtime workers can reuse reads.
+   * Per-context seqlock over the committed state: moved by every commit that writes a context's meta,
+   * identities, state or private state (local mutations, remote entries, snapshots, deletion), whoever commits
+   * it. Optimistic runs check it; calls carry it so runtime workers can reuse reads.
    */
-  private readonly stateVersions = new Map<string, number>();
-  private versionSeq = 0;
+  private readonly versions = new StateVersions();
+  private readonly writers = new Writers();
 
   constructor(private readonly d: Deps) {
-    d.store.onCommit((batch) => {
-      for (const op of batch.ops) if (op.col === 'state') this.stateVersions.set(idKey(op.key.subarray(0, 32)), ++this.versionSeq);
-    });
+    this.versions.watch(d.store);
   }
 
   /** Runs `fn` under the context's mutation lock (remote deltas are applied under the same lock). */
@@ -242,8 +242,7 @@ export class Execution {
     const started = process.hrtime.bigint();
     const key = idKey(req.contextId);
     try {
-      const result =
-        req.mode === 'mutate' ? await this.locks.run(key, () => this.executeInner(req, depth)) : await this.executeInner(req, depth);
+      const result = req.mode === 'mutate' ? await this.mutate(key, req, depth) : await this.executeInner(req, depth);
       // After the commit and outside the context's lock: membership entries, deletion, proposals and approvals
       // are entries of the context (or remove it) and take the lock themselves.
       const { outcome } = result;
@@ -263,7 +262,32 @@ export class Execution {
     }
   }
 
-  private async executeInner(req: ExecuteRequest, depth: number): Promise<ExecuteResult> {
+  /**
+   * A mutation, run optimistically first (src/node/optimistic.ts): without the lock against the committed
+   * state. When no commit touched the context meanwhile, a call that changed nothing answers at once (so reads
+   * of one context run in parallel), and a call that changed something commits under the lock if the state
+   * is still the one it read. Otherwise it runs again under the lock, as every mutation did before.
+   */
+  private async mutate(key: string, req: ExecuteRequest, depth: number): Promise<ExecuteResult> {
+    const locked = (ran?: Outcome) => this.locks.run(key, () => this.executeInner(req, depth, ran));
+    const start = this.versions.stable(key);
+    if (start === null || (this.writers.has(key, req.method) && this.locks.busy(key))) return locked();
+    let first: ExecuteResult;
+    try {
+      first = await this.executeInner({ ...req, mode: 'query' }, depth);
+    } catch (err) {
+      if (err instanceof ExecuteError && this.versions.stable(key) === start) throw err;
+      return locked();
+    }
+    if (this.versions.stable(key) !== start) return locked();
+    const readOnly = isReadOnly(first.outcome);
+    this.writers.note(key, req.method, !readOnly);
+    if (readOnly) return first;
+    return this.locks.run(key, () => this.executeInner(req, depth, this.versions.stable(key) === start ? first.outcome : undefined));
+  }
+
+  /** `ran`: the outcome of an optimistic run of this request on the state that is still committed. */
+  private async executeInner(req: ExecuteRequest, depth: number, ran?: Outcome): Promise<ExecuteResult> {
     const { contextId } = req;
     const meta = await this.d.contexts.meta(contextId);
     if (!meta) throw new ExecuteError('ContextNotFound');
@@ -273,9 +297,9 @@ export class Execution {
       throw new ExecuteError('Unauthorized', { context_id: encodeId(contextId), public_key: encodeId(req.executor) });
     }
     const appId = meta.applicationId;
-    const outcome = await this.run(appId, contextId, req.executor, req.method, req.input, false);
+    const outcome = ran ?? (await this.run(appId, contextId, req.executor, req.method, req.input, false));
     if (!outcome) throw new ExecuteError('ApplicationNotInstalled', { application_id: encodeId(meta.applicationId) });
-    for (const line of outcome.logs) this.d.logger.debug({ context: encodeId(contextId), method: req.method }, `guest: ${line}`);
+    if (!ran) for (const line of outcome.logs) this.d.logger.debug({ context: encodeId(contextId), method: req.method }, `guest: ${line}`);
     if (outcome.error) throw new ExecuteError('FunctionCallError', outcome.error.message);
     if (outcome.returns && 'err' in outcome.returns) throw new ExecuteError('FunctionCallError', describeErr(outcome.returns.err));
 
@@ -402,7 +426,7 @@ export class Execution {
       contextId,
       executorId: executor,
       timeoutMs: this.d.timeoutMs,
-      stateVersion: init ? undefined : (this.stateVersions.get(idKey(contextId)) ?? 0),
+      stateVersion: init ? undefined : this.versions.version(idKey(contextId)),
       host: {
         storageRead: async (key) => (init ? null : store.get('state', contextKey(contextId, key))),
         privateStorageRead: async (key) => store.get('private_state', contextKey(contextId, key)),

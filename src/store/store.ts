@@ -177,8 +177,23 @@ export class Store {
    */
   async commit(batch: Batch, o: { sync?: boolean } = {}): Promise<void> {
     if (batch.size === 0) return;
-    await this.track(this.commitInner(batch, o.sync !== false));
+    const settled = this.committing.map((l) => l(batch));
+    try {
+      await this.track(this.commitInner(batch, o.sync !== false));
+    } finally {
+      for (const done of settled) done();
+    }
     for (const l of this.listeners) l(batch);
+  }
+
+  private readonly committing: Array<(batch: Batch) => () => void> = [];
+  /**
+   * Calls `listener` synchronously just before a batch is written; the function it returns is called once the
+   * write has settled (written and synced, or failed), before commit() returns. Readers that take no lock use
+   * it as a seqlock (src/node/optimistic.ts).
+   */
+  onCommitting(listener: (batch: Batch) => () => void): void {
+    this.committing.push(listener);
   }
 
   private readonly listeners: Array<(batch: Batch) => void> = [];

@@ -1,0 +1,86 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Batch } from '../store/store.ts';
+import { noEffects } from '../runtime/outcome.ts';
+import { idKey } from '../util/ids.ts';
+import { isReadOnly, StateVersions, touchedContexts, Writers } from './optimistic.ts';
+
+test('isReadOnly: a return value and logs change nothing; every other effect does', () => {
+  assert.equal(isReadOnly(noEffects()), true);
+  assert.equal(isReadOnly({ ...noEffects(), returns: { ok: new Uint8Array([1]) }, logs: ['x'] }), true);
+  const w = { key: new Uint8Array([1]), value: null };
+  const effects: Array<[string, Partial<ReturnType<typeof noEffects>>]> = [
+    ['writes', { writes: new Map([['01', w]]) }],
+    ['privateWrites', { privateWrites: new Map([['01', w]]) }],
+    ['rootHash', { rootHash: new Uint8Array(32) }],
+    ['artifact', { artifact: new Uint8Array([0]) }],
+    ['events', { events: [{ kind: 'K', data: new Uint8Array(), handler: null }] }],
+    ['blobs', { blobs: [{ id: new Uint8Array(32), data: new Uint8Array() }] }],
+    ['blobAnnouncements', { blobAnnouncements: [{ blobId: new Uint8Array(32), contextId: new Uint8Array(32) }] }],
+    ['xcalls', { xcalls: [{ contextId: new Uint8Array(32), function: 'f', params: new Uint8Array() }] }],
+    ['proposals', { proposals: [{ id: new Uint8Array(32), actions: new Uint8Array() }] }],
+    ['approvals', { approvals: [new Uint8Array(32)] }],
+    ['contextMutations', { contextMutations: [{ kind: 'AddMember', publicKey: new Uint8Array(32) }] }],
+  ];
+  for (const [name, e] of effects) assert.equal(isReadOnly({ ...noEffects(), ...e }), false, name);
+});
+
+test('touchedContexts: meta, identity, state and private state rows name their context; other columns do not', () => {
+  const a = new Uint8Array(32).fill(1);
+  const b = new Uint8Array(32).fill(2);
+  const c = new Uint8Array(32).fill(3);
+  const batch = new Batch()
+    .put('meta', a, 'm')
+    .put('state', new Uint8Array([...b, 9]), 'v')
+    .delete('private_state', new Uint8Array([...b, 8]))
+    .put('blobs', c, 'x')
+    .put('delta', new Uint8Array([...c, 1]), 'd');
+  assert.deepEqual([...touchedContexts(batch)].sort(), [idKey(a), idKey(b)].sort());
+  assert.deepEqual([...touchedContexts(new Batch().put('identity', new Uint8Array([...c, ...a]), '{}'))], [idKey(c)]);
+});
+
+test('StateVersions: a seqlock per context', () => {
+  const v = new StateVersions();
+  assert.equal(v.stable('a'), 0);
+  v.begin('a');
+  assert.equal(v.stable('a'), null, 'unstable while a commit is under way');
+  const during = v.version('a');
+  assert.notEqual(during, 0);
+  assert.equal(v.stable('b'), 0, 'other contexts are unaffected');
+  v.begin('a');
+  v.end('a');
+  assert.equal(v.stable('a'), null, 'still unstable while a second commit is in flight');
+  v.end('a');
+  const after = v.stable('a');
+  assert.ok(after !== null && after > during, 'stable again at a version never seen before');
+  v.begin('b');
+  v.end('b');
+  assert.equal(v.stable('a'), after, "another context's commit leaves it alone");
+});
+
+test('StateVersions.watch brackets each commit of the contexts it touches', () => {
+  let listener: ((b: Batch) => () => void) | undefined;
+  const v = new StateVersions();
+  v.watch({ onCommitting: (l) => (listener = l) });
+  const id = new Uint8Array(32).fill(7);
+  const start = v.stable(idKey(id));
+  const done = listener!(new Batch().put('state', new Uint8Array([...id, 1]), 'v'));
+  assert.equal(v.stable(idKey(id)), null);
+  done();
+  assert.notEqual(v.stable(idKey(id)), start);
+  assert.notEqual(v.stable(idKey(id)), null);
+});
+
+test('Writers: remembers methods that wrote, forgets one that stops, and stays bounded', () => {
+  const w = new Writers(2);
+  w.note('c', 'set', true);
+  assert.equal(w.has('c', 'set'), true);
+  assert.equal(w.has('d', 'set'), false);
+  w.note('c', 'set', false);
+  assert.equal(w.has('c', 'set'), false);
+  w.note('c', 'a', true);
+  w.note('c', 'b', true);
+  w.note('c', 'c', true);
+  assert.equal(w.has('c', 'c'), true);
+  assert.equal(w.has('c', 'a'), false, 'cleared when full');
+});

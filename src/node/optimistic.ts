@@ -1,0 +1,118 @@
+/**
+ * Optimistic execution (issue #15): a JSON-RPC `execute` first runs without the context's lock against the
+ * committed state. Store reads are not snapshot-isolated, so the run is trusted only when no commit touched the
+ * context while it ran: every commit brackets its write with {@link StateVersions.begin}/{@link StateVersions.end}
+ * (a seqlock), and a run whose start version was stable and equals its end version read one consistent state.
+ * A consistent run whose outcome {@link isReadOnly} answers at once; any other goes through the lock.
+ */
+import type { Batch } from '../store/store.ts';
+import { idKey } from '../util/ids.ts';
+import { noEffects, type Effects } from '../runtime/outcome.ts';
+
+/** The parts of a call's effects that change nothing: what it returned and what it logged. */
+const HARMLESS = new Set<keyof Effects>(['returns', 'logs']);
+
+/**
+ * Whether applying the outcome would change nothing: no writes, private writes, commit (root hash or
+ * artifact), blobs, events, cross-context calls, context mutations, proposals, approvals or blob announcements.
+ * Every other field of {@link Effects} counts, including any added later: it must be empty (or null) as in
+ * {@link noEffects}.
+ */
+export function isReadOnly(outcome: Effects): boolean {
+  for (const field of Object.keys(noEffects()) as Array<keyof Effects>) {
+    if (HARMLESS.has(field)) continue;
+    if (!isEmpty(outcome[field])) return false;
+  }
+  return true;
+}
+
+function isEmpty(v: unknown): boolean {
+  if (v === null || v === undefined) return true;
+  if (v instanceof Map || v instanceof Set) return v.size === 0;
+  if (Array.isArray(v) || ArrayBuffer.isView(v)) return (v as ArrayLike<unknown>).length === 0;
+  return false;
+}
+
+/** Columns whose rows are keyed by context id first and that a call reads: a commit to them moves the version. */
+const CONTEXT_COLUMNS = new Set(['meta', 'identity', 'state', 'private_state']);
+
+/** The contexts (idKey) whose meta, identities, state or private state a batch writes. */
+export function touchedContexts(batch: Batch): Set<string> {
+  const out = new Set<string>();
+  for (const op of batch.ops) if (CONTEXT_COLUMNS.has(op.col) && op.key.length >= 32) out.add(idKey(op.key.subarray(0, 32)));
+  return out;
+}
+
+/**
+ * Per-context seqlock over committed state. The version moves when a commit touching the context begins and
+ * again when it has settled (written and synced, or failed); it never repeats, so runtime workers may also key
+ * their read caches by it.
+ */
+export class StateVersions {
+  private seq = 0;
+  private readonly ctx = new Map<string, { version: number; inflight: number }>();
+
+  /** Called just before a batch touching `key`'s context is written. */
+  begin(key: string): void {
+    const c = this.ctx.get(key) ?? { version: 0, inflight: 0 };
+    c.version = ++this.seq;
+    c.inflight++;
+    this.ctx.set(key, c);
+  }
+
+  /** Called once that write has settled. */
+  end(key: string): void {
+    const c = this.ctx.get(key);
+    if (!c) return;
+    c.version = ++this.seq;
+    c.inflight--;
+  }
+
+  /** The current version (also while a commit is under way). */
+  version(key: string): number {
+    return this.ctx.get(key)?.version ?? 0;
+  }
+
+  /** The current version when no commit of the context is under way, else null. */
+  stable(key: string): number | null {
+    const c = this.ctx.get(key);
+    if (!c) return 0;
+    return c.inflight === 0 ? c.version : null;
+  }
+
+  /** Brackets every commit of `store` that touches a context. */
+  watch(store: { onCommitting(listener: (batch: Batch) => () => void): void }): void {
+    store.onCommitting((batch) => {
+      const keys = touchedContexts(batch);
+      for (const k of keys) this.begin(k);
+      return () => {
+        for (const k of keys) this.end(k);
+      };
+    });
+  }
+}
+
+/**
+ * Which methods of which contexts wrote the last time they ran optimistically. A method that wrote goes
+ * straight to the lock while another mutation of its context holds it (its optimistic run would most likely
+ * be overtaken and run again); otherwise it is tried optimistically again, so a method that stops writing is
+ * noticed. Bounded: forgets everything past `max` entries.
+ */
+export class Writers {
+  private readonly wrote = new Set<string>();
+  constructor(private readonly max = 4096) {}
+
+  note(contextKey: string, method: string, wrote: boolean): void {
+    const k = `${contextKey}\u0000${method}`;
+    if (!wrote) {
+      this.wrote.delete(k);
+      return;
+    }
+    if (this.wrote.size >= this.max) this.wrote.clear();
+    this.wrote.add(k);
+  }
+
+  has(contextKey: string, method: string): boolean {
+    return this.wrote.has(`${contextKey}\u0000${method}`);
+  }
+}
