@@ -122,12 +122,12 @@ export const contextRoutes = {
   /**
    * Ours (upstream has none): the context's sync status — reachable and known peers, last sync, entries whose
    * merge failed, pending entries, heads (docs/network.md §5). 404 `Context not found` for an unknown context.
+   * Needs `admin`: mero-auth's permission table (ours and upstream's, in proxy mode) names no permission for it.
    */
   contextSyncStatus: route({
     method: 'GET',
     url: '/admin-api/contexts/:context_id/sync-status',
     access: 'protected',
-    permission: (p) => permission('context', 'list', ctx(p)),
     response: syncStatusResponse,
   }),
   /** A new key pair in the node's identity pool (body ignored). */
