@@ -371,8 +371,9 @@ async function routesFamily(runs: number): Promise<number> {
     const teeNotHere = r.status === 501 && /^\/admin-api\/(tee\/|contexts\/invite-specialized-node)/.test(route.def.url);
     if (!teeNotHere) assertNo5xx(r, where, isInstallUrl);
     assertUpstreamErrorShape(r, where);
-    // A body that is not JSON, on a JSON route matched with its own method, fails in the route's extractor.
-    if (!otherMethod && trailing === '' && !query && route.def.body && payload !== undefined && !parsesAsJson(payload) && r.status >= 400 && ct === 'application/json' && !r.text.startsWith('Invalid URL')) {
+    // A body that is not JSON, on a JSON route matched with its own method, fails in the route's extractor. A
+    // parameter holding '/' (kept raw by `seg`) adds path segments, so the route is not matched at all (404).
+    if (!otherMethod && trailing === '' && !query && !params.some((p) => p.includes('/')) && route.def.body && payload !== undefined && !parsesAsJson(payload) && r.status >= 400 && ct === 'application/json' && !r.text.startsWith('Invalid URL')) {
       if (route.def.body.errors === 'validated') {
         assert.equal(r.status, 400, `${where}: ${show(r)}`);
         assert.match(String(r.json?.error), /^(JSON syntax error|Invalid JSON data|Failed to read request body)/, `${where}: ${show(r)}`);
