@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import WebSocket from 'ws';
 import pino from 'pino';
 import { generateKeyPair } from '@libp2p/crypto/keys';
-import { runCli, startNode, type TestNode } from './helpers/node.ts';
+import { runCli, startNode, type TestNode, swarmAddressOf } from './helpers/node.ts';
 import { api } from './helpers/http.ts';
 import { contextRpc, until } from './helpers/until.ts';
 import { Network } from '../src/network/index.ts';
@@ -21,13 +21,6 @@ const APP = resolve('build/apps/kv-store.wasm');
 let A: TestNode, B: TestNode, C: TestNode;
 let ctx: string;
 const members: Record<string, string> = {};
-
-function swarmOf(n: TestNode): string {
-  const text = readFileSync(join(n.dir, 'config.toml'), 'utf8');
-  const peer = /peer_id = "([^"]+)"/.exec(text)![1]!;
-  const port = /"\/ip4\/0\.0\.0\.0\/tcp\/(\d+)"/.exec(text)![1]!;
-  return `/ip4/127.0.0.1/tcp/${port}/p2p/${peer}`;
-}
 
 const rpc = contextRpc(() => ctx, members);
 
@@ -46,7 +39,7 @@ async function converged(nodes: TestNode[]): Promise<{ root: string; entries: Re
 before(async () => {
   // A announces entries above 8 KiB instead of gossiping them (the announce + fetch path of large deltas).
   A = await startNode({ node: 'a', initArgs: ['--no-mdns'], env: { MEROD_SYNC_INLINE_MAX: '8192' } });
-  const boot = swarmOf(A);
+  const boot = swarmAddressOf(A);
   [B, C] = await Promise.all([
     startNode({ node: 'b', initArgs: ['--no-mdns', '--boot-nodes', boot] }),
     startNode({ node: 'c', initArgs: ['--no-mdns', '--boot-nodes', boot] }),
@@ -185,7 +178,7 @@ test('a non-member cannot inject deltas or read the context', async () => {
   const net = await Network.start({
     privateKey: await generateKeyPair('Ed25519'),
     listen: ['/ip4/127.0.0.1/tcp/0'],
-    bootstrap: [swarmOf(A)],
+    bootstrap: [swarmAddressOf(A)],
     mdns: false,
     logger: pino({ level: 'silent' }),
   });
@@ -358,7 +351,7 @@ test('a joiner refuses a tampered snapshot (state, membership or membership sets
   };
   await inviteA(encodeId(mallory.publicKey));
   let tamper: 'state' | 'membership' | 'sets' = 'state';
-  const relay = await Network.start({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: [swarmOf(A)], mdns: false, logger: pino({ level: 'silent' }) });
+  const relay = await Network.start({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: [swarmAddressOf(A)], mdns: false, logger: pino({ level: 'silent' }) });
   relay.onSync(async (frame, _peer, send) => {
     const q = decodeRequest(frame);
     let served = 0;

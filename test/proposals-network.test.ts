@@ -1,11 +1,11 @@
 import '../src/polyfills.ts';
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { startNode, type TestNode } from './helpers/node.ts';
+import { startNode, type TestNode, swarmAddressOf } from './helpers/node.ts';
 import { api } from './helpers/http.ts';
 import { contextRpc, until } from './helpers/until.ts';
+import { joinByInvitation } from './helpers/share.ts';
 import { encodeId } from '../src/util/ids.ts';
 
 // Three merod processes share a context; its emulated proxy contract replicates with the context's log: a
@@ -18,13 +18,6 @@ const members: Record<string, string> = {};
 const rpc = contextRpc(() => ctx, members);
 const pid = (n: number) => encodeId(new Uint8Array(32).fill(n));
 
-function swarmOf(n: TestNode): string {
-  const text = readFileSync(join(n.dir, 'config.toml'), 'utf8');
-  const peer = /peer_id = "([^"]+)"/.exec(text)![1]!;
-  const port = /"\/ip4\/0\.0\.0\.0\/tcp\/(\d+)"/.exec(text)![1]!;
-  return `/ip4/127.0.0.1/tcp/${port}/p2p/${peer}`;
-}
-
 const post = (n: TestNode, path: string, body: unknown) => api(n.url).post(`/admin-api/contexts/${ctx}${path}`, body as Record<string, unknown>);
 const proposals = async (n: TestNode) => (await post(n, '/proposals', { offset: 0, limit: 100 })).json.data as Array<{ id: string; author_id: string }>;
 const value = async (n: TestNode, key: string) => {
@@ -34,7 +27,7 @@ const value = async (n: TestNode, key: string) => {
 
 before(async () => {
   A = await startNode({ node: 'a', initArgs: ['--no-mdns'] });
-  const boot = swarmOf(A);
+  const boot = swarmAddressOf(A);
   [B, C] = await Promise.all([
     startNode({ node: 'b', initArgs: ['--no-mdns', '--boot-nodes', boot] }),
     startNode({ node: 'c', initArgs: ['--no-mdns', '--boot-nodes', boot] }),
@@ -49,13 +42,7 @@ before(async () => {
   // Before anyone joins: two approvals needed from now on (one approval, A's own, runs this proposal).
   const raise = await post(A, '/proposals/create-and-approve', { signerId: members.a, proposal: { id: pid(1), author_id: members.a, actions: [{ scope: 'SetNumApprovals', params: { num_approvals: 2 } }] } });
   assert.equal(raise.status, 200, raise.text);
-  for (const n of [B, C]) {
-    members[n.node] = (await api(n.url).post('/admin-api/identity/context')).json.data.publicKey;
-    const inv = await a.post('/admin-api/contexts/invite', { contextId: ctx, inviterId: members.a, inviteeId: members[n.node] });
-    assert.equal(inv.status, 200, inv.text);
-    const joined = await api(n.url).post('/admin-api/contexts/join', { invitationPayload: inv.json.data });
-    assert.equal(joined.status, 200, joined.text);
-  }
+  await joinByInvitation(A, ctx, members, [B, C]);
 });
 
 test('a proposal made by the app on B and approved on C runs on every node', async () => {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { runNodeScript, startNode, type TestNode } from './helpers/node.ts';
+import { runNodeScript, startNode, type TestNode, swarmAddressOf } from './helpers/node.ts';
 import { api } from './helpers/http.ts';
 import { contextRpc, until } from './helpers/until.ts';
 import { encodeId } from '../src/util/ids.ts';
@@ -24,13 +24,6 @@ let ctx: string;
 const members: Record<string, string> = {};
 const rpc = contextRpc(() => ctx, members);
 
-function swarmOf(n: TestNode): string {
-  const text = readFileSync(join(n.dir, 'config.toml'), 'utf8');
-  const peer = /peer_id = "([^"]+)"/.exec(text)![1]!;
-  const port = /"\/ip4\/0\.0\.0\.0\/tcp\/(\d+)"/.exec(text)![1]!;
-  return `/ip4/127.0.0.1/tcp/${port}/p2p/${peer}`;
-}
-
 async function status(n: TestNode): Promise<any> {
   const r = await api(n.url).get(`/admin-api/contexts/${ctx}/sync-status`);
   assert.equal(r.status, 200, r.text);
@@ -49,7 +42,7 @@ before(async () => {
   process.once('exit', () => rmSync(webDir, { recursive: true, force: true }));
   await buildDashboard({ outDir: webDir });
   A = await startNode({ node: 'a', initArgs: ['--no-mdns'] });
-  B = await startNode({ node: 'b', initArgs: ['--no-mdns', '--boot-nodes', swarmOf(A)], env: { CALIMERO_WEBUI_PATH: webDir } });
+  B = await startNode({ node: 'b', initArgs: ['--no-mdns', '--boot-nodes', swarmAddressOf(A)], env: { CALIMERO_WEBUI_PATH: webDir } });
 });
 
 test('a context shared by two nodes: the status shows members, peers, heads and the last sync', async () => {

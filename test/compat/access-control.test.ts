@@ -18,6 +18,7 @@ import { startNode, swarmAddressOf, type TestNode } from '../helpers/node.ts';
 import { api } from '../helpers/http.ts';
 import { until } from '../helpers/until.ts';
 import { CORPUS, requireCorpus } from './corpus.ts';
+import { joinByInvitation } from '../helpers/share.ts';
 import { encodeId } from '../../src/util/ids.ts';
 
 let A: TestNode, B: TestNode, C: TestNode;
@@ -68,13 +69,7 @@ before(async () => {
   assert.equal(created.status, 200, created.text);
   ctx = created.json.data.contextId;
   members.a = created.json.data.memberPublicKey;
-  for (const n of [B, C]) {
-    members[n.node] = (await api(n.url).post('/admin-api/identity/context')).json.data.publicKey;
-    const inv = await a.post('/admin-api/contexts/invite', { contextId: ctx, inviterId: members.a, inviteeId: members[n.node] });
-    assert.equal(inv.status, 200, inv.text);
-    const joined = await api(n.url).post('/admin-api/contexts/join', { invitationPayload: inv.json.data });
-    assert.equal(joined.status, 200, joined.text);
-  }
+  await joinByInvitation(A, ctx, members, [B, C]);
   for (const n of [A, B, C]) await until(`${n.node} lists the three members`, async () => (await membersOn(n)).length === 3);
 });
 

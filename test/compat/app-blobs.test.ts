@@ -13,10 +13,10 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
-import { startNode, type TestNode } from '../helpers/node.ts';
+import { startNode, swarmAddressOf, type TestNode } from '../helpers/node.ts';
 import { api } from '../helpers/http.ts';
 import { contextRpc, until } from '../helpers/until.ts';
-import { shareContext, swarmAddress } from '../helpers/share.ts';
+import { shareContext } from '../helpers/share.ts';
 import pino from 'pino';
 import { generateKeyPair } from '@libp2p/crypto/keys';
 import { Network } from '../../src/network/index.ts';
@@ -46,7 +46,7 @@ async function stored(n: TestNode, id: string): Promise<boolean> {
 
 before(async () => {
   A = await startNode({ node: 'a', initArgs: ['--no-mdns'] });
-  const boot = swarmAddress(A);
+  const boot = swarmAddressOf(A);
   // C is connected to A but never joins the context.
   [B, C] = await Promise.all([
     startNode({ node: 'b', initArgs: ['--no-mdns', '--boot-nodes', boot] }),
@@ -143,7 +143,7 @@ test('a member serving bytes that do not hash to the requested id is refused: no
   const net = await Network.start({
     privateKey: await generateKeyPair('Ed25519'),
     listen: ['/ip4/127.0.0.1/tcp/0'],
-    bootstrap: [swarmAddress(A), swarmAddress(B)],
+    bootstrap: [swarmAddressOf(A), swarmAddressOf(B)],
     mdns: false,
     logger: pino({ level: 'silent' }),
   });

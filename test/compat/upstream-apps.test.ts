@@ -17,7 +17,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
 import { generateKeyPair } from '@libp2p/crypto/keys';
-import { startNode, type TestNode } from '../helpers/node.ts';
+import { startNode, type TestNode, swarmAddressOf } from '../helpers/node.ts';
 import { api } from '../helpers/http.ts';
 import { until } from '../helpers/until.ts';
 import { CORPUS, requireCorpus } from './corpus.ts';
@@ -37,13 +37,6 @@ let A: TestNode, B: TestNode, C: TestNode;
 const ctx = {} as Record<App, string>;
 /** Member public key per node name, per context. */
 const members = {} as Record<App, Record<string, string>>;
-
-function swarmOf(n: TestNode): string {
-  const text = readFileSync(join(n.dir, 'config.toml'), 'utf8');
-  const peer = /peer_id = "([^"]+)"/.exec(text)![1]!;
-  const port = /"\/ip4\/0\.0\.0\.0\/tcp\/(\d+)"/.exec(text)![1]!;
-  return `/ip4/127.0.0.1/tcp/${port}/p2p/${peer}`;
-}
 
 async function rpc(n: TestNode, app: App, method: string, args: unknown): Promise<unknown> {
   const r = await api(n.url).post('/jsonrpc', {
@@ -88,7 +81,7 @@ async function metric(n: TestNode, line: string): Promise<number> {
 before(async () => {
   requireCorpus(APPS);
   A = await startNode({ node: 'a', initArgs: ['--no-mdns'] });
-  const boot = swarmOf(A);
+  const boot = swarmAddressOf(A);
   [B, C] = await Promise.all([
     startNode({ node: 'b', initArgs: ['--no-mdns', '--boot-nodes', boot] }),
     startNode({ node: 'c', initArgs: ['--no-mdns', '--boot-nodes', boot] }),
@@ -186,7 +179,7 @@ test('a delta whose user action is tampered is not merged by the receivers; the 
     await runtime.close();
   }
 
-  const net = await Network.start({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: [swarmOf(A)], mdns: false, logger: pino({ level: 'silent' }) });
+  const net = await Network.start({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: [swarmAddressOf(A)], mdns: false, logger: pino({ level: 'silent' }) });
   try {
     net.subscribe(ctx[app]);
     await until('the sender in the topic', async () => net.topicPeers(ctx[app]).length > 0);

@@ -1,17 +1,7 @@
 /** Setting up a context shared by several test nodes (install on the creator, invite and join the others). */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { api } from './http.ts';
 import type { TestNode } from './node.ts';
-
-/** The swarm address other nodes dial to reach `n` (its first TCP listen port on 127.0.0.1). */
-export function swarmAddress(n: TestNode): string {
-  const text = readFileSync(join(n.dir, 'config.toml'), 'utf8');
-  const peer = /peer_id = "([^"]+)"/.exec(text)![1]!;
-  const port = /"\/ip4\/0\.0\.0\.0\/tcp\/(\d+)"/.exec(text)![1]!;
-  return `/ip4/127.0.0.1/tcp/${port}/p2p/${peer}`;
-}
 
 /**
  * Installs the app at `path` on `creator`, creates a context of it and lets each of `joiners` join by invitation.
@@ -25,12 +15,20 @@ export async function shareContext(path: string, creator: TestNode, joiners: Tes
   assert.equal(created.status, 200, created.text);
   const ctx = created.json.data.contextId as string;
   const members: Record<string, string> = { [creator.node]: created.json.data.memberPublicKey };
+  await joinByInvitation(creator, ctx, members, joiners);
+  return { ctx, members };
+}
+
+/**
+ * Each of `joiners` makes an identity, is invited by the creator's member (`members[creator.node]`) and joins;
+ * its member key is recorded in `members` under its node name.
+ */
+export async function joinByInvitation(creator: TestNode, ctx: string, members: Record<string, string>, joiners: TestNode[]): Promise<void> {
   for (const n of joiners) {
     members[n.node] = (await api(n.url).post('/admin-api/identity/context')).json.data.publicKey;
-    const inv = await a.post('/admin-api/contexts/invite', { contextId: ctx, inviterId: members[creator.node], inviteeId: members[n.node] });
+    const inv = await api(creator.url).post('/admin-api/contexts/invite', { contextId: ctx, inviterId: members[creator.node], inviteeId: members[n.node] });
     assert.equal(inv.status, 200, inv.text);
     const joined = await api(n.url).post('/admin-api/contexts/join', { invitationPayload: inv.json.data });
     assert.equal(joined.status, 200, joined.text);
   }
-  return { ctx, members };
 }
