@@ -239,7 +239,9 @@ export class Network {
     this.validator = v;
   }
 
+  /** A no-op once stopped: work still finishing during shutdown (a context created just before) must not throw. */
   subscribe(topic: string): void {
+    if (this.stopped) return;
     const pubsub = this.libp2p.services.pubsub;
     if (pubsub.getTopics().includes(topic)) return;
     const v = this.validator;
@@ -251,6 +253,7 @@ export class Network {
   }
 
   unsubscribe(topic: string): void {
+    if (this.stopped) return;
     const pubsub = this.libp2p.services.pubsub;
     if (!pubsub.getTopics().includes(topic)) return;
     pubsub.unsubscribe(topic);
