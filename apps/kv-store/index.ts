@@ -1,5 +1,6 @@
 // kv-store: the methods and events of upstream apps/kv-store (0.10.0), written with our AssemblyScript SDK
-// (plus set_many, ours: several keys in one commit, for the optimistic-execution test).
+// (plus set_many, ours: several keys in one commit, for the optimistic-execution test; and entries_page, ours:
+// one page of entries in key order).
 //
 // State: one UnorderedMap "items" (each entry its own record "items:<key>", plus the sorted key index, which
 // every node derives itself — so concurrent inserts on different nodes merge). Events: Inserted {key, value},
@@ -86,6 +87,30 @@ export function entries(): void {
     if (v !== null) w.str(keys[i], v!);
   }
   returnJson(w.done());
+}
+
+/**
+ * Ours, not upstream's: one page of entries in key order, for states too large for `entries` in one call.
+ * Arguments {"after"?: key, "limit"?: n (default 100, at most 10,000)}; answers {"entries": {...}, "next": the
+ * last key of a full page (pass it as `after`), or null when no key follows}.
+ */
+export function entries_page(): void {
+  state.requireExists();
+  const a = args();
+  const afterArg = a.get("after");
+  const after: string | null = afterArg !== null && afterArg!.isString() ? afterArg!.str : null;
+  const limitArg = a.get("limit");
+  let limit: i32 = limitArg !== null && !limitArg!.isNull() ? <i32>limitArg!.num : 100;
+  if (limit < 1) limit = 1;
+  if (limit > 10000) limit = 10000;
+  const keys = items.keysAfter(after, limit);
+  const w = new ObjectWriter();
+  for (let i = 0; i < keys.length; i++) {
+    const v = items.get(keys[i]);
+    if (v !== null) w.str(keys[i], v!);
+  }
+  const next = keys.length == limit ? quote(keys[keys.length - 1]) : "null";
+  returnJson("{\"entries\":" + w.done() + ",\"next\":" + next + "}");
 }
 
 export function len(): void {

@@ -362,8 +362,14 @@ function lowerBound(list: string[], key: string): i32 {
   return lo;
 }
 
+/** The map's directory record: the key count, and the top-level boundaries (`supers`, or `bounds` in layout 1). */
 class MapDir {
-  constructor(public count: i32, public bounds: string[]) {}
+  constructor(public count: i32, public v2: bool, public supers: string[], public bounds: string[]) {}
+}
+
+/** A segment record (layout 2): the keys of the chunk its super boundary starts, and the boundaries after it. */
+class Segment {
+  constructor(public keys: string[], public bounds: string[]) {}
 }
 
 function strings(v: JSONValue): string[] {
@@ -389,12 +395,20 @@ function insertAt(list: string[], at: i32, key: string): void {
  * derived (see `State`): `applyArtifact` keeps it on every node, so concurrent inserts of different keys on
  * different nodes all end up listed. Declare maps at module level (`const items = new UnorderedMap("items")`).
  *
- * The index is cut into chunks at "boundary" keys — keys whose sha256 starts with a byte below 4, about one in
- * 64 — so an insert or removal rewrites one chunk of ~64 keys and the list of boundaries (~1/64 of the keys),
- * not the whole index. Which keys are boundaries depends on the keys alone, so the same set of keys gives the
- * same records (and the same root) on every node whatever the order of inserts. Records: "<name>" =
- * {"n": number of keys, "b": sorted boundary keys}; "<name>/<boundary>" = the sorted keys from that boundary up to
- * the next ("<name>/" for the keys before the first boundary). Empty ones are absent.
+ * The index has two levels of "boundary" keys, chosen by their sha256 so that the same set of keys gives the
+ * same records (and the same root) on every node whatever the order of inserts:
+ * - a key whose hash starts with a byte below 4 (about one in 64) starts a chunk: the sorted keys from it up
+ *   to the next boundary, record "<name>/<boundary>" = ["k", ...];
+ * - a boundary whose hash's second byte is below 4 too (about one key in 4,096) is a super boundary: it starts
+ *   a segment, and its record "<name>/<super>" = {"k": its chunk's keys, "b": the boundaries after it up to the
+ *   next super boundary}. Record "<name>/" is the segment before the first super boundary (absent when empty);
+ * - record "<name>" = {"n": number of keys, "s": the sorted super boundaries}.
+ * An insert or removal so rewrites one chunk, at most two segment records and the small directory: a bounded
+ * amount whatever the size of the map.
+ *
+ * Layout 1 (before): "<name>" = {"n", "b": every boundary}, and every chunk a plain list. Maps in that layout
+ * are read as they are, and turned into layout 2 by their first insert or removal (only the segment records
+ * and the directory change), which every node does at the same change, so nodes keep agreeing.
  */
 export class UnorderedMap {
   private prefix: Uint8Array;
@@ -429,11 +443,37 @@ export class UnorderedMap {
 
   /** The keys in ascending order. */
   keys(): string[] {
-    const out = this.loadList(this.chunkName(""));
-    const bounds = this.loadDir().bounds;
-    for (let i = 0; i < bounds.length; i++) {
-      const chunk = this.loadList(this.chunkName(bounds[i]));
-      for (let j = 0; j < chunk.length; j++) out.push(chunk[j]);
+    const dir = this.loadDir();
+    const out = new Array<string>();
+    if (!dir.v2) {
+      this.appendChunk(out, "");
+      for (let i = 0; i < dir.bounds.length; i++) this.appendChunk(out, dir.bounds[i]);
+      return out;
+    }
+    this.appendSegment(out, "");
+    for (let i = 0; i < dir.supers.length; i++) this.appendSegment(out, dir.supers[i]);
+    return out;
+  }
+
+  /**
+   * Up to `limit` keys after `after` (from the first key when null), in ascending order: reads only the index
+   * records from the chunk that holds `after` on, so a large map can be paged.
+   */
+  keysAfter(after: string | null, limit: i32): string[] {
+    const out = new Array<string>();
+    const dir = this.loadDir();
+    if (!dir.v2) {
+      for (let i = UnorderedMap.runOf(dir.bounds, after); i <= dir.bounds.length && out.length < limit; i++) {
+        UnorderedMap.takeAfter(out, this.loadList(this.chunkName(i == 0 ? "" : dir.bounds[i - 1])), after, limit);
+      }
+      return out;
+    }
+    const firstSeg = UnorderedMap.runOf(dir.supers, after);
+    for (let s = firstSeg; s <= dir.supers.length && out.length < limit; s++) {
+      const seg = this.loadSegment(s == 0 ? "" : dir.supers[s - 1]);
+      for (let c = s == firstSeg ? UnorderedMap.runOf(seg.bounds, after) : 0; c <= seg.bounds.length && out.length < limit; c++) {
+        UnorderedMap.takeAfter(out, c == 0 ? seg.keys : this.loadList(this.chunkName(seg.bounds[c - 1])), after, limit);
+      }
     }
     return out;
   }
@@ -453,11 +493,20 @@ export class UnorderedMap {
     this.index(strOf(key.slice(p.length)), present);
   }
 
-  // ---- the chunked index ----
+  // ---- the index ----
 
   private chunkName(boundary: string): string { return this.name + "/" + boundary; }
 
-  private static isBoundary(key: string): bool { return sha256(utf8(key))[0] < 4; }
+  private appendChunk(out: string[], boundary: string): void {
+    const chunk = this.loadList(this.chunkName(boundary));
+    for (let j = 0; j < chunk.length; j++) out.push(chunk[j]);
+  }
+
+  private appendSegment(out: string[], start: string): void {
+    const seg = this.loadSegment(start);
+    for (let j = 0; j < seg.keys.length; j++) out.push(seg.keys[j]);
+    for (let i = 0; i < seg.bounds.length; i++) this.appendChunk(out, seg.bounds[i]);
+  }
 
   private loadList(record: string): string[] {
     const raw = state.get(record);
@@ -472,67 +521,171 @@ export class UnorderedMap {
     else state.setDerived(record, jsonStrings(list));
   }
 
+  private loadSegment(start: string): Segment {
+    const record = this.chunkName(start);
+    const raw = state.get(record);
+    if (raw === null) return new Segment(new Array<string>(), new Array<string>());
+    const v = parse(raw!);
+    if (v === null || v!.get("k") === null || v!.get("b") === null) abort("corrupt index record " + record);
+    return new Segment(strings(v!.get("k")!), strings(v!.get("b")!));
+  }
+
+  private saveSegment(start: string, seg: Segment): void {
+    const record = this.chunkName(start);
+    if (seg.keys.length == 0 && seg.bounds.length == 0) state.removeDerived(record);
+    else state.setDerived(record, "{\"k\":" + jsonStrings(seg.keys) + ",\"b\":" + jsonStrings(seg.bounds) + "}");
+  }
+
   private loadDir(): MapDir {
     const raw = state.get(this.name);
-    if (raw === null) return new MapDir(0, new Array<string>());
+    if (raw === null) return new MapDir(0, true, new Array<string>(), new Array<string>());
     const v = parse(raw!);
-    if (v === null || v!.get("n") === null || v!.get("b") === null) abort("corrupt index record " + this.name);
-    return new MapDir(<i32>v!.get("n")!.num, strings(v!.get("b")!));
+    if (v === null || v!.get("n") === null) abort("corrupt index record " + this.name);
+    const n = <i32>v!.get("n")!.num;
+    const s = v!.get("s");
+    if (s !== null) return new MapDir(n, true, strings(s!), new Array<string>());
+    const b = v!.get("b");
+    if (b === null) abort("corrupt index record " + this.name);
+    return new MapDir(n, false, new Array<string>(), strings(b!));
   }
 
   private saveDir(dir: MapDir): void {
     if (dir.count == 0) state.removeDerived(this.name);
-    else state.setDerived(this.name, "{\"n\":" + dir.count.toString() + ",\"b\":" + jsonStrings(dir.bounds) + "}");
+    else state.setDerived(this.name, "{\"n\":" + dir.count.toString() + ",\"s\":" + jsonStrings(dir.supers) + "}");
   }
 
-  /** The boundary whose chunk holds `key` ("" = the first chunk), among the sorted `bounds`. */
-  private static chunkOf(bounds: string[], key: string): string {
-    const at = lowerBound(bounds, key);
-    if (at < bounds.length && bounds[at] == key) return key;
-    return at == 0 ? "" : bounds[at - 1];
+  /** Layout 1 → 2: the chunks stay; the segment records and the directory are written. */
+  private upgrade(old: MapDir): MapDir {
+    const supers = new Array<string>();
+    for (let i = 0; i < old.bounds.length; i++) if (UnorderedMap.isSuper(sha256(utf8(old.bounds[i])))) supers.push(old.bounds[i]);
+    let at = 0;
+    for (let s = -1; s < supers.length; s++) {
+      const start = s < 0 ? "" : supers[s];
+      if (s >= 0) at++; // past the super boundary itself
+      const bounds = new Array<string>();
+      while (at < old.bounds.length && (s + 1 >= supers.length || old.bounds[at] != supers[s + 1])) bounds.push(old.bounds[at++]);
+      this.saveSegment(start, new Segment(this.loadList(this.chunkName(start)), bounds));
+    }
+    return new MapDir(old.count, true, supers, new Array<string>());
+  }
+
+  /** How many of the sorted run starts are ≤ `key` (0 when null): the index of the run that holds it, 0 being the run before the first start. */
+  private static runOf(starts: string[], key: string | null): i32 {
+    if (key === null) return 0;
+    const at = lowerBound(starts, key!);
+    return at < starts.length && starts[at] == key! ? at + 1 : at;
+  }
+
+  private static takeAfter(out: string[], chunk: string[], after: string | null, limit: i32): void {
+    for (let j = 0; j < chunk.length && out.length < limit; j++) if (after === null || chunk[j] > after!) out.push(chunk[j]);
+  }
+
+  private static isBoundary(h: Uint8Array): bool { return h[0] < 4; }
+  private static isSuper(h: Uint8Array): bool { return h[0] < 4 && h[1] < 4; }
+
+  /** The start of the run that holds `key` among sorted starts: `key` itself, the one before it, or `first`. */
+  private static startOf(starts: string[], key: string, first: string): string {
+    const at = lowerBound(starts, key);
+    if (at < starts.length && starts[at] == key) return key;
+    return at == 0 ? first : starts[at - 1];
   }
 
   private index(key: string, present: bool): void {
-    const dir = this.loadDir();
-    const bounds = dir.bounds;
-    const home = UnorderedMap.chunkOf(bounds, key);
-    const isBound = UnorderedMap.isBoundary(key);
-    if (present) {
-      if (isBound && home == key) return; // already indexed
-      const chunk = this.loadList(this.chunkName(home));
-      const at = lowerBound(chunk, key);
-      if (at < chunk.length && chunk[at] == key) return; // already indexed
-      if (isBound) {
-        // `key` starts a chunk: the keys after it in its home chunk move with it.
-        const moved = new Array<string>();
-        moved.push(key);
-        for (let i = at; i < chunk.length; i++) moved.push(chunk[i]);
-        this.saveList(this.chunkName(home), chunk.slice(0, at));
-        this.saveList(this.chunkName(key), moved);
-        insertAt(bounds, lowerBound(bounds, key), key);
-      } else {
-        insertAt(chunk, at, key);
-        this.saveList(this.chunkName(home), chunk);
-      }
-    } else {
-      const chunk = this.loadList(this.chunkName(home));
-      const at = lowerBound(chunk, key);
-      if (at >= chunk.length || chunk[at] != key) return; // not indexed
-      if (isBound && home == key) {
-        // The chunk `key` started joins the chunk before it.
-        const before = lowerBound(bounds, key);
-        const into = before == 0 ? "" : bounds[before - 1];
-        const merged = this.loadList(this.chunkName(into));
-        for (let i = 1; i < chunk.length; i++) merged.push(chunk[i]);
-        this.saveList(this.chunkName(into), merged);
-        state.removeDerived(this.chunkName(key));
-        bounds.splice(before, 1);
-      } else {
-        chunk.splice(at, 1);
-        this.saveList(this.chunkName(home), chunk);
-      }
-    }
+    let dir = this.loadDir();
+    if (!dir.v2) dir = this.upgrade(dir);
+    const h = sha256(utf8(key));
+    const changed = present ? this.insert(dir, key, h) : this.erase(dir, key, h);
+    if (!changed) return;
     dir.count += present ? 1 : -1;
     this.saveDir(dir);
+  }
+
+  /** The chunk that starts at `home` (kept in its segment record when `home` starts the segment). */
+  private chunkAt(seg: Segment, segStart: string, home: string): string[] {
+    return home == segStart ? seg.keys : this.loadList(this.chunkName(home));
+  }
+
+  private saveChunk(seg: Segment, segStart: string, home: string, chunk: string[]): void {
+    if (home == segStart) seg.keys = chunk;
+    else this.saveList(this.chunkName(home), chunk);
+  }
+
+  private insert(dir: MapDir, key: string, h: Uint8Array): bool {
+    const supers = dir.supers;
+    const segStart = UnorderedMap.startOf(supers, key, "");
+    if (segStart == key && key != "") return false; // an indexed super boundary
+    const seg = this.loadSegment(segStart);
+    const bi = lowerBound(seg.bounds, key);
+    if (bi < seg.bounds.length && seg.bounds[bi] == key) return false; // an indexed boundary
+    const home = bi == 0 ? segStart : seg.bounds[bi - 1];
+    const chunk = this.chunkAt(seg, segStart, home);
+    const at = lowerBound(chunk, key);
+    if (at < chunk.length && chunk[at] == key) return false; // already indexed
+    if (!UnorderedMap.isBoundary(h)) {
+      insertAt(chunk, at, key);
+      this.saveChunk(seg, segStart, home, chunk);
+      if (home == segStart) this.saveSegment(segStart, seg);
+      return true;
+    }
+    // `key` starts a chunk: the keys after it in its home chunk move with it.
+    const moved = new Array<string>();
+    moved.push(key);
+    for (let i = at; i < chunk.length; i++) moved.push(chunk[i]);
+    this.saveChunk(seg, segStart, home, chunk.slice(0, at));
+    if (!UnorderedMap.isSuper(h)) {
+      this.saveList(this.chunkName(key), moved);
+      insertAt(seg.bounds, bi, key);
+      this.saveSegment(segStart, seg);
+      return true;
+    }
+    // ... and a segment: the boundaries after it move too.
+    this.saveSegment(key, new Segment(moved, seg.bounds.slice(bi)));
+    seg.bounds = seg.bounds.slice(0, bi);
+    this.saveSegment(segStart, seg);
+    insertAt(supers, lowerBound(supers, key), key);
+    return true;
+  }
+
+  private erase(dir: MapDir, key: string, h: Uint8Array): bool {
+    const supers = dir.supers;
+    const segStart = UnorderedMap.startOf(supers, key, "");
+    if (segStart == key && key != "") {
+      // The segment `key` started joins the one before it (its chunk joins that segment's last chunk).
+      const seg = this.loadSegment(key);
+      const si = lowerBound(supers, key);
+      const intoStart = si == 0 ? "" : supers[si - 1];
+      const into = this.loadSegment(intoStart);
+      const last = into.bounds.length > 0 ? into.bounds[into.bounds.length - 1] : intoStart;
+      const merged = this.chunkAt(into, intoStart, last);
+      for (let i = 1; i < seg.keys.length; i++) merged.push(seg.keys[i]);
+      this.saveChunk(into, intoStart, last, merged);
+      for (let i = 0; i < seg.bounds.length; i++) into.bounds.push(seg.bounds[i]);
+      this.saveSegment(intoStart, into);
+      state.removeDerived(this.chunkName(key));
+      supers.splice(si, 1);
+      return true;
+    }
+    const seg = this.loadSegment(segStart);
+    const bi = lowerBound(seg.bounds, key);
+    if (bi < seg.bounds.length && seg.bounds[bi] == key) {
+      // The chunk `key` started joins the chunk before it.
+      const chunk = this.loadList(this.chunkName(key));
+      const prev = bi == 0 ? segStart : seg.bounds[bi - 1];
+      const merged = this.chunkAt(seg, segStart, prev);
+      for (let i = 1; i < chunk.length; i++) merged.push(chunk[i]);
+      this.saveChunk(seg, segStart, prev, merged);
+      state.removeDerived(this.chunkName(key));
+      seg.bounds.splice(bi, 1);
+      this.saveSegment(segStart, seg);
+      return true;
+    }
+    const home = bi == 0 ? segStart : seg.bounds[bi - 1];
+    const chunk = this.chunkAt(seg, segStart, home);
+    const at = lowerBound(chunk, key);
+    if (at >= chunk.length || chunk[at] != key) return false; // not indexed
+    chunk.splice(at, 1);
+    this.saveChunk(seg, segStart, home, chunk);
+    if (home == segStart) this.saveSegment(segStart, seg);
+    return true;
   }
 }

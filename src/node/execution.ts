@@ -21,6 +21,7 @@ import type { EventHub, ExecutionEvent } from './events.ts';
 import type { Metrics } from './metrics.ts';
 import { applyContextMutations, type ContextMutationDeps } from './context-mutations.ts';
 import { isReadOnly, StateVersions, Writers } from './optimistic.ts';
+import { readAhead } from './read-ahead.ts';
 
 /** Upstream's ExecuteError / ExecutionError variants (docs/wire.md, JSON-RPC); `data` is omitted for unit variants. */
 export type ExecuteErrorCode =
@@ -430,6 +431,7 @@ export class Execution {
       host: {
         storageRead: async (key) => (init ? null : store.get('state', contextKey(contextId, key))),
         privateStorageRead: async (key) => store.get('private_state', contextKey(contextId, key)),
+        ...(init ? {} : { storageReadAhead: async (key: Uint8Array, limit: number) => readAhead(store, this.versions, contextId, key, limit) }),
         blobRead: async (blobId) => this.readBlob(contextId, blobId),
         contextMembers: async () => this.d.contexts.identities(contextId),
         // Identity aliases scoped to the calling context (where context_create puts a child's alias), as upstream.

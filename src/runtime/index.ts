@@ -21,6 +21,7 @@ export { RuntimeError, type RuntimeErrorType, type RuntimeErrorData, type PanicI
 export { DEFAULT_LIMITS, resolveLimits, type VMLimits } from './limits.ts';
 export { UNSUPPORTED_IMPORTS } from './logic.ts';
 export { blobIdOf } from './host/blobs.ts';
+export { MAX_AHEAD, MAX_AHEAD_BYTES, packEntries, type ReadAhead } from './read-cache.ts';
 export type { ContextMutation, Outcome, Write } from './outcome.ts';
 export type { RuntimeHost } from './services.ts';
 

@@ -6,6 +6,7 @@
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { errors, HostTrap } from './errors.ts';
 import { execute } from './exec.ts';
+import { ReadCache, unpackEntries } from './read-cache.ts';
 import type { ExportSig } from './module.ts';
 import type { CallMessage, HostReply, HostRequest, RuntimeMessage, WorkerMessage } from './protocol.ts';
 import { syncHost, type HostArgs, type HostOp, type HostResult, type SyncHost } from './services.ts';
@@ -36,35 +37,29 @@ function request<K extends HostOp>(callId: number, op: K, args: HostArgs<K>): Ho
 }
 
 /**
- * Committed-state values this worker has read, per context, valid for one state version (a counter the node
- * bumps after every commit that writes the context's state). A call at another version starts afresh. Bounded.
+ * Committed state this worker has read, per context, valid for one state version (a counter the node bumps
+ * around every commit that writes the context's state): single values and scanned ranges (read-cache.ts).
+ * A call at another version starts afresh. Bounded.
  */
-const readCache = new Map<string, { version: number; values: Map<string, Uint8Array | null>; bytes: number }>();
-const READ_CACHE_BYTES = 16 << 20;
-let cachedBytes = 0;
+const readCache = new ReadCache();
 
 function cachedRead(msg: CallMessage, version: number, key: Uint8Array): Uint8Array | null {
   const ctx = Buffer.from(msg.contextId).toString('hex');
-  let c = readCache.get(ctx);
-  if (!c || c.version !== version) {
-    cachedBytes -= c?.bytes ?? 0;
-    c = { version, values: new Map(), bytes: 0 };
-    readCache.set(ctx, c);
-  }
-  const k = Buffer.from(key).toString('hex');
-  const hit = c.values.get(k);
+  let reads = readCache.at(ctx, version);
+  const hit = reads.get(key);
   if (hit !== undefined) return hit && hit.slice();
-  const value = request(msg.callId, 'storageRead', [key]);
-  const size = k.length + (value?.length ?? 0) + 64;
-  if (cachedBytes + size > READ_CACHE_BYTES) {
-    readCache.clear();
-    cachedBytes = 0;
+  if (!msg.offered.includes('storageReadAhead')) {
+    const value = request(msg.callId, 'storageRead', [key]);
+    readCache.trim(ctx, reads).putValue(key, value);
     return value;
   }
-  c.values.set(k, value && value.slice());
-  c.bytes += size;
-  cachedBytes += size;
-  return value;
+  const ahead = request(msg.callId, 'storageReadAhead', [key, reads.nextAhead()]);
+  const entries = unpackEntries(ahead.entries);
+  // A scan of another version (a commit overlapped it) answers this read only.
+  if (ahead.version !== version) return entries[0] && Buffer.compare(entries[0][0], key) === 0 ? entries[0][1].slice() : null;
+  reads = readCache.trim(ctx, reads);
+  const value = reads.putScan(key, entries, ahead.toEnd);
+  return value && value.slice();
 }
 
 function hostFor(msg: CallMessage): SyncHost {

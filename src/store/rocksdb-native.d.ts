@@ -17,6 +17,13 @@ declare module 'rocksdb-native' {
     flush(): Promise<void>;
     destroy(): void;
   }
+  /** A streamx Readable of entries. */
+  export interface Iterator extends AsyncIterable<{ key: Buffer; value: Buffer }> {
+    on(event: 'data', fn: (entry: { key: Buffer; value: Buffer }) => void): this;
+    on(event: 'end' | 'close', fn: () => void): this;
+    on(event: 'error', fn: (err: Error) => void): this;
+    destroy(err?: Error): void;
+  }
   export default class RocksDB {
     constructor(path: string, opts?: Record<string, unknown>);
     ready(): Promise<void>;
@@ -27,7 +34,7 @@ declare module 'rocksdb-native' {
     delete(key: Buffer | Uint8Array): Promise<void>;
     write(opts?: Record<string, unknown>): WriteBatch;
     read(opts?: Record<string, unknown>): ReadBatch;
-    iterator(range?: Range, opts?: Record<string, unknown>): AsyncIterable<{ key: Buffer; value: Buffer }>;
+    iterator(range?: Range, opts?: Record<string, unknown>): Iterator;
     currentWalFile(): Promise<{ path: string; number: number; size: number }>;
     approximateSize(start: Buffer, end: Buffer, opts?: Record<string, unknown>): Promise<number>;
   }

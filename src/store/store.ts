@@ -231,19 +231,50 @@ export class Store {
     }
   }
 
-  async *iterate(col: Column, o: IterateOptions = {}): AsyncGenerator<{ key: Buffer; value: Buffer }> {
+  private range(col: Column, o: IterateOptions): Record<string, unknown> {
     const range: Record<string, unknown> = { gte: tagged(col, o.prefix), lt: prefixEnd(tagged(col, o.prefix)) };
     if (o.gte && Buffer.compare(tagged(col, o.gte), range.gte as Buffer) > 0) range.gte = tagged(col, o.gte);
     if (o.lt && Buffer.compare(tagged(col, o.lt), range.lt as Buffer) < 0) range.lt = tagged(col, o.lt);
     if (o.reverse) range.reverse = true;
     if (o.limit !== undefined) range.limit = o.limit;
+    return range;
+  }
+
+  async *iterate(col: Column, o: IterateOptions = {}): AsyncGenerator<{ key: Buffer; value: Buffer }> {
     const db = this.live();
     this.pending++;
     try {
-      for await (const { key, value } of db.iterator(range)) yield { key: key.subarray(1), value };
+      for await (const { key, value } of db.iterator(this.range(col, o))) yield { key: key.subarray(1), value };
     } finally {
       if (--this.pending === 0 && this.idle) this.idle();
     }
+  }
+
+  /**
+   * A short range read at once, for hot paths: RocksDB fills `limit` entries per native read and no promise is
+   * made per entry (unlike {@link iterate}). Stops after the entry with which the values reach `maxBytes`.
+   */
+  async scan(col: Column, o: IterateOptions & { limit: number; maxBytes?: number }): Promise<Array<{ key: Buffer; value: Buffer }>> {
+    const it = this.live().iterator(this.range(col, o), { capacity: Math.max(1, Math.min(o.limit, 1024)) });
+    return this.track(
+      new Promise((resolve, reject) => {
+        const out: Array<{ key: Buffer; value: Buffer }> = [];
+        let bytes = 0;
+        const done = () => resolve(out);
+        it.on('data', ({ key, value }) => {
+          if (o.maxBytes !== undefined && bytes >= o.maxBytes) return;
+          out.push({ key: key.subarray(1), value });
+          bytes += value.length;
+          if (o.maxBytes !== undefined && bytes >= o.maxBytes) {
+            it.destroy();
+            done();
+          }
+        });
+        it.on('end', done);
+        it.on('close', done);
+        it.on('error', reject);
+      }),
+    );
   }
 
   async keys(col: Column, o: IterateOptions = {}): Promise<Buffer[]> {

@@ -5,6 +5,7 @@
  */
 import { fail } from '../errors.ts';
 import type { Write } from '../outcome.ts';
+import type { ReadAhead } from '../read-cache.ts';
 import { hex, serviceNames, type Buf, type CallContext, type HostFunctions, type Synced } from './call.ts';
 
 /** The node services storage needs (main thread, async). */
@@ -13,9 +14,18 @@ export interface StorageServices {
   storageRead(key: Uint8Array): Promise<Uint8Array | null>;
   /** Node-local private storage; without it private_storage_* behave as upstream without private storage (0). */
   privateStorageRead?(key: Uint8Array): Promise<Uint8Array | null>;
+  /**
+   * Committed state from `key` on: its value and up to `limit` following entries, with the version they were
+   * read at (read-cache.ts). Optional: without it the worker reads key by key.
+   */
+  storageReadAhead?(key: Uint8Array, limit: number): Promise<ReadAhead>;
 }
 
-export const STORAGE_SERVICES = serviceNames<StorageServices>({ storageRead: 'storageRead', privateStorageRead: 'privateStorageRead' });
+export const STORAGE_SERVICES = serviceNames<StorageServices>({
+  storageRead: 'storageRead',
+  privateStorageRead: 'privateStorageRead',
+  storageReadAhead: 'storageReadAhead',
+});
 
 export function storage(cx: CallContext, host: Synced<StorageServices>): HostFunctions {
   const { memory, registers, limits, effects } = cx;

@@ -1,0 +1,118 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { MAX_AHEAD, MIN_AHEAD, packEntries, ReadCache, StateReads, unpackEntries } from './read-cache.ts';
+
+const b = (s: string) => new TextEncoder().encode(s);
+const s = (v: Uint8Array | null | undefined) => (v === undefined ? undefined : v === null ? null : new TextDecoder().decode(v));
+const pairs = (...kv: string[]): Array<[Uint8Array, Uint8Array]> => kv.map((k) => [b(k), b(`v-${k}`)]);
+
+test('entries survive packing, empty keys and values included', () => {
+  const entries: Array<[Uint8Array, Uint8Array]> = [[b('a'), b('1')], [b(''), b('')], [b('long-key'), new Uint8Array(300).fill(7)]];
+  assert.deepEqual(unpackEntries(packEntries(entries)), entries);
+  assert.deepEqual(unpackEntries(packEntries([])), []);
+  const packed = packEntries(entries);
+  const shifted = new Uint8Array(packed.length + 5);
+  shifted.set(packed, 5);
+  assert.deepEqual(unpackEntries(shifted.subarray(5)), entries); // a view into a larger buffer
+});
+
+test('inside a scanned range every key is known: listed ones by value, others absent; outside, unknown', () => {
+  const r = new StateReads(1);
+  assert.equal(s(r.putScan(b('b'), pairs('b', 'd', 'f'), false)), 'v-b');
+  assert.equal(s(r.get(b('d'))), 'v-d');
+  assert.equal(r.get(b('c')), null);
+  assert.equal(r.get(b('e')), null);
+  assert.equal(r.get(b('f'))?.length, 3);
+  assert.equal(r.get(b('a')), undefined, 'before the scan');
+  assert.equal(r.get(b('f\0')), undefined, 'after its last key');
+  assert.equal(r.get(b('g')), undefined);
+});
+
+test('a scan that missed its own key records it absent; a scan to the end covers everything after it', () => {
+  const r = new StateReads(1);
+  assert.equal(r.putScan(b('c'), pairs('d'), true), null);
+  assert.equal(r.get(b('c')), null);
+  assert.equal(s(r.get(b('d'))), 'v-d');
+  assert.equal(r.get(b('zzzz')), null);
+  assert.equal(r.get(b('b')), undefined);
+  const empty = new StateReads(1);
+  assert.equal(empty.putScan(b('m'), [], true), null);
+  assert.equal(empty.get(b('m')), null);
+  assert.equal(empty.get(b('x')), null);
+  assert.equal(empty.get(b('l')), undefined);
+});
+
+test('overlapping and nested scans merge; disjoint ones stay apart', () => {
+  const r = new StateReads(1);
+  r.putScan(b('k'), pairs('k', 'm'), false); // [k, m]
+  r.putScan(b('c'), pairs('c', 'e'), false); // [c, e]
+  assert.equal(r.get(b('g')), undefined, 'between two scans');
+  r.putScan(b('d'), pairs('e', 'k', 'l'), false); // [d, l] joins both
+  for (const k of ['c', 'd', 'f', 'g', 'j', 'l', 'm']) assert.notEqual(r.get(b(k)), undefined, k);
+  assert.equal(r.get(b('m\0')), undefined);
+  r.putScan(b('l'), pairs('m'), false); // nested: changes nothing
+  assert.equal(r.get(b('n')), undefined);
+  r.putScan(b('x'), [], true);
+  r.putScan(b('a'), pairs('a', 'c', 'e', 'k', 'm', 'x'), false); // swallows all, reaches the open-ended one
+  assert.equal(r.get(b('zz')), null);
+  assert.equal(r.get(b('b')), null);
+  assert.equal(r.get(b('0')), undefined);
+});
+
+test('a single value read outside scans is known only for its key', () => {
+  const r = new StateReads(1);
+  r.putValue(b('k'), b('1'));
+  r.putValue(b('n'), null);
+  assert.equal(s(r.get(b('k'))), '1');
+  assert.equal(r.get(b('n')), null);
+  assert.equal(r.get(b('l')), undefined);
+});
+
+test('values handed in are copied: changing the caller’s buffer changes nothing cached', () => {
+  const r = new StateReads(1);
+  const entries = pairs('a');
+  r.putScan(b('a'), entries, true);
+  entries[0]![1].fill(0);
+  assert.equal(s(r.get(b('a'))), 'v-a');
+});
+
+test('the scan length follows the reads the previous scans answered: in-order walks grow it, scattered reads keep it small', () => {
+  const walk = new StateReads(1);
+  assert.equal(walk.nextAhead(), MIN_AHEAD);
+  let at = 0;
+  const key = (i: number) => b(`k${String(i).padStart(5, '0')}`);
+  let sizes: number[] = [];
+  for (let round = 0; round < 10; round++) {
+    const n = round === 0 ? MIN_AHEAD : walk.nextAhead();
+    sizes.push(n);
+    walk.putScan(key(at), Array.from({ length: n }, (_, i): [Uint8Array, Uint8Array] => [key(at + i), b('v')]), false);
+    for (let i = 1; i < n; i++) assert.notEqual(walk.get(key(at + i)), undefined);
+    at += n;
+  }
+  assert.ok(sizes.every((n, i) => i === 0 || n >= sizes[i - 1]!), sizes.join(','));
+  assert.equal(sizes.at(-1), MAX_AHEAD);
+
+  const scattered = new StateReads(1);
+  sizes = [];
+  for (let i = 0; i < 10; i++) {
+    sizes.push(scattered.nextAhead());
+    scattered.putScan(b(`r${i}`), pairs(`r${i}`), false);
+  }
+  assert.ok(sizes.every((n) => n === MIN_AHEAD), sizes.join(','));
+});
+
+test('the cache keeps one version per context and drops everything past its byte bound', () => {
+  const cache = new ReadCache(10_000);
+  const a = cache.at('ctx-a', 1);
+  a.putValue(b('k'), b('1'));
+  assert.equal(cache.at('ctx-a', 1), a);
+  assert.equal(cache.at('ctx-b', 1).get(b('k')), undefined, 'contexts are apart');
+  const moved = cache.at('ctx-a', 2);
+  assert.notEqual(moved, a);
+  assert.equal(moved.get(b('k')), undefined, 'another version starts afresh');
+  moved.putValue(b('big'), new Uint8Array(20_000));
+  const trimmed = cache.trim('ctx-a', moved);
+  assert.equal(trimmed.version, 2);
+  assert.equal(trimmed.get(b('big')), undefined);
+  assert.equal(cache.trim('ctx-a', trimmed), trimmed, 'under the bound nothing is dropped');
+});

@@ -1,0 +1,199 @@
+/**
+ * What an execution worker knows of one context's committed state at one state version: single values it read,
+ * and key ranges it scanned ahead, inside which every key is known (a key of the range that has no value is
+ * absent). Pure: the worker (worker.ts) asks the main thread on a miss and feeds the answer in here.
+ *
+ * The node answers a miss with the key's value and a bounded scan of the following keys of the context's state
+ * ({@link ReadAhead}, packed by {@link packEntries}); the scan is cached only when the node vouches that it read
+ * the very version the call reads. How far to scan adapts to the guest: twice the reads the previous scan
+ * answered, within [{@link MIN_AHEAD}, {@link MAX_AHEAD}], so an in-order walk (an SDK map's `entries()`) soon
+ * reads hundreds of records per round trip, while scattered point reads stay cheap.
+ */
+
+/** The node's answer to a read-ahead: the state's keys from the asked key on, in order, with their values. */
+export interface ReadAhead {
+  /** The committed version the scan read, or null when a commit overlapped it (then nothing may be cached). */
+  version: number | null;
+  /** Every key ≥ the asked key up to the last one listed, with its value ({@link packEntries}). */
+  entries: Uint8Array;
+  /** No key follows the last one listed (the scan reached the end of the context's state). */
+  toEnd: boolean;
+}
+
+export const MIN_AHEAD = 4;
+export const MAX_AHEAD = 256;
+/** The node stops a scan once its values reach this many bytes (after the entry that crosses it). */
+export const MAX_AHEAD_BYTES = 256 << 10;
+
+/** Packs entries as (u32 key length, key, u32 value length, value)*: one buffer crosses the thread boundary. */
+export function packEntries(entries: ReadonlyArray<readonly [Uint8Array, Uint8Array]>): Uint8Array {
+  let size = 0;
+  for (const [k, v] of entries) size += 8 + k.length + v.length;
+  const out = new Uint8Array(size);
+  const view = new DataView(out.buffer);
+  let at = 0;
+  for (const [k, v] of entries) {
+    view.setUint32(at, k.length, true);
+    out.set(k, at + 4);
+    at += 4 + k.length;
+    view.setUint32(at, v.length, true);
+    out.set(v, at + 4);
+    at += 4 + v.length;
+  }
+  return out;
+}
+
+export function unpackEntries(packed: Uint8Array): Array<[Uint8Array, Uint8Array]> {
+  const view = new DataView(packed.buffer, packed.byteOffset, packed.byteLength);
+  const out: Array<[Uint8Array, Uint8Array]> = [];
+  let at = 0;
+  while (at < packed.length) {
+    const kl = view.getUint32(at, true);
+    const key = packed.subarray(at + 4, at + 4 + kl);
+    at += 4 + kl;
+    const vl = view.getUint32(at, true);
+    out.push([key, packed.subarray(at + 4, at + 4 + vl)]);
+    at += 4 + vl;
+  }
+  return out;
+}
+
+function compare(a: Uint8Array, b: Uint8Array): number {
+  return Buffer.compare(a, b);
+}
+
+const hexOf = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+
+/** A scanned range: every key k with lo ≤ k ≤ hi (hi null: no upper end) is known. */
+interface Span {
+  lo: Uint8Array;
+  hi: Uint8Array | null;
+}
+
+/** One context's committed state at one version, as far as this worker has read it. */
+export class StateReads {
+  private readonly values = new Map<string, Uint8Array | null>();
+  /** Disjoint, sorted by lo. */
+  private readonly spans: Span[] = [];
+  /** Reads answered from scans since the last miss: what the next scan's length follows. */
+  private answered = 0;
+  bytes = 0;
+
+  constructor(readonly version: number) {}
+
+  /** The value (null: absent) when known, undefined when the node must be asked. */
+  get(key: Uint8Array): Uint8Array | null | undefined {
+    const k = hexOf(key);
+    const v = this.values.get(k);
+    if (v !== undefined) {
+      if (this.inSpan(key)) this.answered++;
+      return v;
+    }
+    if (this.inSpan(key)) {
+      this.answered++;
+      return null;
+    }
+    return undefined;
+  }
+
+  /** How many entries to ask the node for on this miss (called once per miss). */
+  nextAhead(): number {
+    const n = Math.min(MAX_AHEAD, Math.max(MIN_AHEAD, 2 * this.answered));
+    this.answered = 0;
+    return n;
+  }
+
+  /** A single value read outside any scan. */
+  putValue(key: Uint8Array, value: Uint8Array | null): void {
+    this.setValue(key, value);
+  }
+
+  /** A scan from `from` (the missed key): `entries` are all keys from it on, up to the last listed (or to the end). */
+  putScan(from: Uint8Array, entries: ReadonlyArray<readonly [Uint8Array, Uint8Array]>, toEnd: boolean): Uint8Array | null {
+    let value: Uint8Array | null = null;
+    for (const [k, v] of entries) {
+      if (compare(k, from) === 0) value = v;
+      this.setValue(k, v);
+    }
+    if (value === null) this.setValue(from, null);
+    const last = entries.length > 0 ? entries[entries.length - 1]![0] : from;
+    this.addSpan({ lo: from.slice(), hi: toEnd ? null : last.slice() });
+    return value;
+  }
+
+  private setValue(key: Uint8Array, value: Uint8Array | null): void {
+    const k = hexOf(key);
+    if (!this.values.has(k)) this.bytes += k.length + (value?.length ?? 0) + 64;
+    this.values.set(k, value && value.slice());
+  }
+
+  /** Index of the last span whose lo ≤ key, or -1. */
+  private floor(key: Uint8Array): number {
+    let lo = 0;
+    let hi = this.spans.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (compare(this.spans[mid]!.lo, key) <= 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo - 1;
+  }
+
+  private inSpan(key: Uint8Array): boolean {
+    const i = this.floor(key);
+    if (i < 0) return false;
+    const hi = this.spans[i]!.hi;
+    return hi === null || compare(key, hi) <= 0;
+  }
+
+  /** Adds a span, merging it with the spans it overlaps. */
+  private addSpan(s: Span): void {
+    let { lo, hi } = s;
+    let at = this.floor(lo);
+    // The span before may reach into the new one.
+    if (at >= 0) {
+      const prev = this.spans[at]!;
+      if (prev.hi === null || compare(prev.hi, lo) >= 0) {
+        lo = prev.lo;
+        hi = prev.hi === null || hi === null ? null : compare(prev.hi, hi) > 0 ? prev.hi : hi;
+      } else at++;
+    } else at = 0;
+    let end = at;
+    while (end < this.spans.length && (hi === null || compare(this.spans[end]!.lo, hi) <= 0)) {
+      const next = this.spans[end]!;
+      if (hi !== null && (next.hi === null || compare(next.hi, hi) > 0)) hi = next.hi;
+      end++;
+    }
+    this.spans.splice(at, end - at, { lo, hi });
+    this.bytes += 2 * lo.length + 64;
+  }
+}
+
+/**
+ * The read caches of a worker: one {@link StateReads} per context, replaced when a call reads another version.
+ * Bounded by bytes: past the bound everything is dropped (a scan still in use is then added afresh).
+ */
+export class ReadCache {
+  private readonly contexts = new Map<string, StateReads>();
+
+  constructor(private readonly maxBytes = 16 << 20) {}
+
+  /** The context's reads at `version` (a fresh set when the cached one is of another version). */
+  at(context: string, version: number): StateReads {
+    let c = this.contexts.get(context);
+    if (!c || c.version !== version) {
+      c = new StateReads(version);
+      this.contexts.set(context, c);
+    }
+    return c;
+  }
+
+  /** Drops everything when the caches hold more than the bound; returns the context's (possibly fresh) reads. */
+  trim(context: string, c: StateReads): StateReads {
+    let total = 0;
+    for (const x of this.contexts.values()) total += x.bytes;
+    if (total <= this.maxBytes) return c;
+    this.contexts.clear();
+    return this.at(context, c.version);
+  }
+}
