@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { buildApps, outDir } from '../apps/build.ts';
-import { Runtime, blobIdOf, DEFAULT_LIMITS, packEntries, UNSUPPORTED_IMPORTS, type Outcome, type RuntimeHost, type VMLimits } from '../src/runtime/index.ts';
+import { Runtime, blobIdOf, DEFAULT_LIMITS, UNSUPPORTED_IMPORTS, type Outcome, type RuntimeHost, type VMLimits } from '../src/runtime/index.ts';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: Uint8Array) => new TextDecoder().decode(b);
@@ -235,59 +235,4 @@ test('context_create records a child context request; an alias the calling conte
   const taken = await call('abi', 'create_child', '', { storageRead: async () => null, aliasTaken: async (alias) => alias === 'kid' });
   assert.equal(taken.error?.message, 'alias already exists: kid');
   assert.deepEqual(taken.contextMutations, []);
-});
-
-test('read-ahead: a miss brings the following committed keys; the call’s own writes win; a scan of another version is not kept', async () => {
-  const rt = new Runtime({ workers: 1, timeoutMs: 5_000 }); // one worker: every call sees the same read cache
-  try {
-    let committed = new Map([['a', 'A0'], ['k', 'K0'], ['m', 'M0']]);
-    let scanVersion = 7;
-    const asked: string[] = [];
-    const host: RuntimeHost = {
-      storageRead: async (k) => {
-        asked.push(`read ${dec(k)}`);
-        const v = committed.get(dec(k));
-        return v === undefined ? null : enc(v);
-      },
-      storageReadAhead: async (k, limit) => {
-        asked.push(`scan ${dec(k)}`);
-        const keys = [...committed.keys()].sort().filter((x) => x >= dec(k));
-        const listed = keys.slice(0, limit);
-        return { version: scanVersion, entries: packEntries(listed.map((x) => [enc(x), enc(committed.get(x)!)])), toEnd: listed.length === keys.length };
-      },
-    };
-    const at = (method: string, stateVersion: number, input = '') =>
-      rt.call({ moduleId: 'abi', wasm: () => readFile(join(outDir, 'abi.wasm')), method, input: enc(input), contextId: CONTEXT, executorId: EXECUTOR, host, stateVersion });
-
-    assert.equal(dec(okBytes(await at('load', 7))), 'K0');
-    assert.deepEqual(asked, ['scan k'], 'a miss asks for a scan from the key, not a single read');
-    assert.equal(dec(okBytes(await at('load', 7))), 'K0');
-    const del = await at('del', 7);
-    assert.equal(dec(okBytes(del)), 'K0');
-    assert.deepEqual([...del.writes.values()], [{ key: enc('k'), value: null }]);
-    assert.deepEqual(asked, ['scan k'], 'the scanned range answers later calls at the same version');
-
-    // "a" lies before the scanned range: asked for; then the call's own write wins over the committed "A0".
-    assert.equal(dec(okBytes(await at('write_read', 7))), '1');
-    assert.deepEqual(asked, ['scan k', 'scan a']);
-
-    // A commit moved the state: a call at the new version asks again.
-    committed = new Map([['k', 'K1']]);
-    scanVersion = 9;
-    assert.equal(dec(okBytes(await at('load', 9))), 'K1');
-    assert.equal(asked.length, 3);
-
-    // A scan taken at another version than the call reads (a commit overlapped it) answers that read only.
-    committed = new Map([['k', 'K2']]);
-    scanVersion = 12;
-    assert.equal(dec(okBytes(await at('load', 11))), 'K2');
-    assert.equal(dec(okBytes(await at('load', 11))), 'K2');
-    assert.deepEqual(asked.slice(3), ['scan k', 'scan k'], 'nothing of the other version was kept');
-
-    // Without a version (init) nothing is cached and reads are single.
-    assert.equal(dec(okBytes(await rt.call({ moduleId: 'abi', wasm: () => readFile(join(outDir, 'abi.wasm')), method: 'load', input: enc(''), contextId: CONTEXT, executorId: EXECUTOR, host }))), 'K2');
-    assert.equal(asked.at(-1), 'read k');
-  } finally {
-    await rt.close();
-  }
 });

@@ -5,13 +5,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { buildApps, outDir } from '../apps/build.ts';
-import { Runtime, type RuntimeHost } from '../src/runtime/index.ts';
+import { buildApps } from '../apps/build.ts';
+import { Runtime } from '../src/runtime/index.ts';
+import { enc, runKv, type KvState } from './helpers/kv-runtime.ts';
 
-const enc = (s: string) => new TextEncoder().encode(s);
-const dec = (b: Uint8Array) => new TextDecoder().decode(b);
 const ROOT = '__calimero_root__';
 
 let runtime: Runtime;
@@ -21,24 +18,8 @@ before(async () => {
 });
 after(() => runtime.close());
 
-type State = Map<string, Uint8Array>;
-
-async function run(state: State, method: string, args: unknown): Promise<unknown> {
-  const host: RuntimeHost = { storageRead: async (k) => state.get(dec(k)) ?? null };
-  const o = await runtime.call({
-    moduleId: 'kv-store',
-    wasm: () => readFile(join(outDir, 'kv-store.wasm')),
-    method,
-    input: enc(JSON.stringify(args)),
-    contextId: new Uint8Array(32).fill(7),
-    executorId: new Uint8Array(32).fill(8),
-    host,
-  });
-  assert.equal(o.error, null, o.error?.message);
-  for (const w of o.writes.values()) w.value ? state.set(dec(w.key), w.value) : state.delete(dec(w.key));
-  const ret = o.returns as { ok: Uint8Array } | null;
-  return ret && 'ok' in ret ? JSON.parse(dec(ret.ok)) : undefined;
-}
+const run = async (state: KvState, method: string, args: unknown) => (await runKv(runtime, state, method, args)).result;
+type State = KvState;
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest();
 

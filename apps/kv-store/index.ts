@@ -7,7 +7,7 @@
 // Updated {key, value}, Removed {key}, Cleared (data null). Errors of get_result: {"kind":"NotFound","data":<key>}.
 import {
   args, argString, emit, log, quote, returnJson, returnErrJson, returnString, state, input,
-  ObjectWriter, UnorderedMap, sendProposal, approveProposal, utf8,
+  ObjectWriter, UnorderedMap, sendProposal, approveProposal, utf8, ByteWriter, returnBytes,
 } from "../sdk/index";
 
 const items = new UnorderedMap("items");
@@ -80,13 +80,9 @@ export function get_or_insert(): void {
 export function entries(): void {
   state.requireExists();
   log("Getting all entries");
-  const keys = items.keys();
-  const w = new ObjectWriter();
-  for (let i = 0; i < keys.length; i++) {
-    const v = items.get(keys[i]);
-    if (v !== null) w.str(keys[i], v!);
-  }
-  returnJson(w.done());
+  const out = new ByteWriter();
+  items.writeEntries(out, items.keys());
+  returnBytes(out.bytes());
 }
 
 /**
@@ -104,13 +100,16 @@ export function entries_page(): void {
   if (limit < 1) limit = 1;
   if (limit > 10000) limit = 10000;
   const keys = items.keysAfter(after, limit);
-  const w = new ObjectWriter();
-  for (let i = 0; i < keys.length; i++) {
-    const v = items.get(keys[i]);
-    if (v !== null) w.str(keys[i], v!);
-  }
-  const next = keys.length == limit ? quote(keys[keys.length - 1]) : "null";
-  returnJson("{\"entries\":" + w.done() + ",\"next\":" + next + "}");
+  const out = new ByteWriter();
+  out.ascii("{\"entries\":");
+  items.writeEntries(out, keys);
+  out.ascii(",\"next\":");
+  if (keys.length == limit) {
+    const last = utf8(keys[keys.length - 1]);
+    out.jsonString(last.dataStart, last.length);
+  } else out.ascii("null");
+  out.byte(125);
+  returnBytes(out.bytes());
 }
 
 export function len(): void {

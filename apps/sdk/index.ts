@@ -8,11 +8,13 @@ import * as env from "./env";
 import { bufOf, bufOfStr, strOf, utf8, writeBuf } from "./buffer";
 import { JSONValue, parse, lastError, quote } from "./json";
 import { sha256 } from "./sha256";
+import { ByteWriter, RecordReader, simpleStringList } from "./bytes";
 
 export { JSONValue, Kind, ObjectWriter, parse, quote } from "./json";
 export { sha256 } from "./sha256";
 export { sdkAbort } from "./abort";
 export { utf8, strOf } from "./buffer";
+export { ByteWriter, RecordReader } from "./bytes";
 
 /** The register the SDK uses for host results (upstream's DATA_REGISTER = u64::MAX - 1). */
 const DATA_REGISTER: u64 = u64.MAX_VALUE - 1;
@@ -478,6 +480,28 @@ export class UnorderedMap {
     return out;
   }
 
+  /**
+   * Writes the JSON object {"key": "value", ...} of `keys` (in that order; keys without a value are left out)
+   * into `out`, reading each value into a reused buffer: no string is made per entry, so a walk of a large map
+   * fits the guest's memory.
+   */
+  writeEntries(out: ByteWriter, keys: string[]): void {
+    const reader = new RecordReader();
+    const skip = this.prefix.length;
+    out.byte(123);
+    let first = true;
+    for (let i = 0; i < keys.length; i++) {
+      const n = reader.read(this.prefix, keys[i]);
+      if (n < 0) continue;
+      if (!first) out.byte(44);
+      first = false;
+      out.jsonString(reader.key.dataStart + <usize>skip, reader.keyLen - skip);
+      out.byte(58);
+      out.jsonString(reader.value.dataStart, n);
+    }
+    out.byte(125);
+  }
+
   len(): i32 { return this.loadDir().count; }
 
   clear(): void {
@@ -511,6 +535,8 @@ export class UnorderedMap {
   private loadList(record: string): string[] {
     const raw = state.get(record);
     if (raw === null) return new Array<string>();
+    const quick = simpleStringList(raw!);
+    if (quick !== null) return quick!;
     const v = parse(raw!);
     if (v === null) abort("corrupt index record " + record);
     return strings(v!);

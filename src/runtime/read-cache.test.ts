@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MAX_AHEAD, MIN_AHEAD, packEntries, ReadCache, StateReads, unpackEntries } from './read-cache.ts';
+import { MAX_AHEAD, MIN_AHEAD, packEntries, PLAIN_MISSES, ReadCache, StateReads, unpackEntries } from './read-cache.ts';
 
 const b = (s: string) => new TextEncoder().encode(s);
 const s = (v: Uint8Array | null | undefined) => (v === undefined ? undefined : v === null ? null : new TextDecoder().decode(v));
@@ -76,29 +76,35 @@ test('values handed in are copied: changing the caller’s buffer changes nothin
   assert.equal(s(r.get(b('a'))), 'v-a');
 });
 
-test('the scan length follows the reads the previous scans answered: in-order walks grow it, scattered reads keep it small', () => {
-  const walk = new StateReads(1);
-  assert.equal(walk.nextAhead(), MIN_AHEAD);
-  let at = 0;
+test('scans start after a few single reads and grow while they answer reads; scattered reads go back to single reads', () => {
   const key = (i: number) => b(`k${String(i).padStart(5, '0')}`);
-  let sizes: number[] = [];
+  const walk = new StateReads(1);
+  for (let i = 0; i < PLAIN_MISSES; i++) {
+    assert.equal(walk.nextAhead(), 0, 'a single read');
+    walk.putValue(key(i), b('v'));
+  }
+  let at = PLAIN_MISSES;
+  const sizes: number[] = [];
   for (let round = 0; round < 10; round++) {
-    const n = round === 0 ? MIN_AHEAD : walk.nextAhead();
+    const n = walk.nextAhead();
     sizes.push(n);
     walk.putScan(key(at), Array.from({ length: n }, (_, i): [Uint8Array, Uint8Array] => [key(at + i), b('v')]), false);
     for (let i = 1; i < n; i++) assert.notEqual(walk.get(key(at + i)), undefined);
     at += n;
   }
-  assert.ok(sizes.every((n, i) => i === 0 || n >= sizes[i - 1]!), sizes.join(','));
+  assert.equal(sizes[0], MIN_AHEAD);
+  assert.ok(sizes.every((n, i) => i === 0 || n > sizes[i - 1]! || n === MAX_AHEAD), sizes.join(','));
   assert.equal(sizes.at(-1), MAX_AHEAD);
 
   const scattered = new StateReads(1);
-  sizes = [];
-  for (let i = 0; i < 10; i++) {
-    sizes.push(scattered.nextAhead());
-    scattered.putScan(b(`r${i}`), pairs(`r${i}`), false);
+  const asks: number[] = [];
+  for (let i = 0; i < 3 * (PLAIN_MISSES + 1); i++) {
+    const n = scattered.nextAhead();
+    asks.push(n);
+    if (n === 0) scattered.putValue(b(`r${i}`), null);
+    else scattered.putScan(b(`r${i}`), pairs(`r${i}`), false);
   }
-  assert.ok(sizes.every((n) => n === MIN_AHEAD), sizes.join(','));
+  assert.deepEqual(asks.filter((n) => n > 0), [MIN_AHEAD, MIN_AHEAD, MIN_AHEAD], 'one scan per run of single reads');
 });
 
 test('the cache keeps one version per context and drops everything past its byte bound', () => {

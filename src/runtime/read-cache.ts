@@ -5,9 +5,10 @@
  *
  * The node answers a miss with the key's value and a bounded scan of the following keys of the context's state
  * ({@link ReadAhead}, packed by {@link packEntries}); the scan is cached only when the node vouches that it read
- * the very version the call reads. How far to scan adapts to the guest: twice the reads the previous scan
- * answered, within [{@link MIN_AHEAD}, {@link MAX_AHEAD}], so an in-order walk (an SDK map's `entries()`) soon
- * reads hundreds of records per round trip, while scattered point reads stay cheap.
+ * the very version the call reads. Whether and how far to scan adapts to the guest ({@link StateReads.nextAhead}):
+ * twice the reads the previous scan answered, within [{@link MIN_AHEAD}, {@link MAX_AHEAD}], so an in-order walk
+ * (an SDK map's `entries()`) soon reads hundreds of records per round trip, while scattered point reads stay
+ * single reads.
  */
 
 /** The node's answer to a read-ahead: the state's keys from the asked key on, in order, with their values. */
@@ -20,7 +21,9 @@ export interface ReadAhead {
   toEnd: boolean;
 }
 
-export const MIN_AHEAD = 4;
+export const MIN_AHEAD = 16;
+/** Misses answered by single reads before a scan is tried (again). */
+export const PLAIN_MISSES = 8;
 export const MAX_AHEAD = 256;
 /** The node stops a scan once its values reach this many bytes (after the entry that crosses it). */
 export const MAX_AHEAD_BYTES = 256 << 10;
@@ -77,6 +80,10 @@ export class StateReads {
   private readonly spans: Span[] = [];
   /** Reads answered from scans since the last miss: what the next scan's length follows. */
   private answered = 0;
+  /** Whether the last miss was answered by a scan. */
+  private scanning = false;
+  /** Single reads left before a scan is tried. */
+  private plain = PLAIN_MISSES;
   bytes = 0;
 
   constructor(readonly version: number) {}
@@ -96,11 +103,28 @@ export class StateReads {
     return undefined;
   }
 
-  /** How many entries to ask the node for on this miss (called once per miss). */
+  /**
+   * How to answer this miss (called once per miss): 0 for a single read, else how many entries to scan ahead.
+   * Scans are tried after {@link PLAIN_MISSES} single reads, and grow while they answer reads; a scan that
+   * answered none goes back to single reads, so scattered point reads (a `get`, a `set`) stay as cheap as before.
+   */
   nextAhead(): number {
-    const n = Math.min(MAX_AHEAD, Math.max(MIN_AHEAD, 2 * this.answered));
+    if (this.scanning && this.answered > 0) {
+      const n = Math.min(MAX_AHEAD, Math.max(MIN_AHEAD, 2 * this.answered));
+      this.answered = 0;
+      return n;
+    }
+    if (this.scanning) {
+      this.scanning = false;
+      this.plain = PLAIN_MISSES;
+    }
+    if (this.plain > 0) {
+      this.plain--;
+      return 0;
+    }
+    this.scanning = true;
     this.answered = 0;
-    return n;
+    return MIN_AHEAD;
   }
 
   /** A single value read outside any scan. */

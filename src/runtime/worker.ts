@@ -48,12 +48,13 @@ function cachedRead(msg: CallMessage, version: number, key: Uint8Array): Uint8Ar
   let reads = readCache.at(ctx, version);
   const hit = reads.get(key);
   if (hit !== undefined) return hit && hit.slice();
-  if (!msg.offered.includes('storageReadAhead')) {
+  const scan = msg.offered.includes('storageReadAhead') ? reads.nextAhead() : 0;
+  if (scan === 0) {
     const value = request(msg.callId, 'storageRead', [key]);
     readCache.trim(ctx, reads).putValue(key, value);
     return value;
   }
-  const ahead = request(msg.callId, 'storageReadAhead', [key, reads.nextAhead()]);
+  const ahead = request(msg.callId, 'storageReadAhead', [key, scan]);
   const entries = unpackEntries(ahead.entries);
   // A scan of another version (a commit overlapped it) answers this read only.
   if (ahead.version !== version) return entries[0] && Buffer.compare(entries[0][0], key) === 0 ? entries[0][1].slice() : null;
