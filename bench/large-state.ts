@@ -4,7 +4,7 @@
  * and at each size (1k / 10k / 100k keys, `BENCH_STATE_SIZES` to change) it prints:
  *  - set rate: sequential `execute` `set` of new keys (one client), sets per second;
  *  - entries(): one `query` of the whole state, its time and whether it answered every key (or its error).
- * `npm run bench -- state-size`.
+ * `npm run bench -- large-state`.
  */
 import { startInProcNode, appPath, call } from '../test/helpers/inproc.ts';
 
@@ -25,7 +25,7 @@ export default async function bench(): Promise<void> {
     const key = (i: number) => `key-${String(i).padStart(7, '0')}`;
     let filled = 0;
     let batch = BATCH;
-    console.log(`state size (kv-store, one in-process node; ${SETS} sequential sets per row):`);
+    console.log(`large state (kv-store, one in-process node; ${SETS} sequential sets per row):`);
     console.log('  keys      fill (set_many)   set rate        entries() (query)');
     for (const size of SIZES) {
       const f0 = performance.now();
