@@ -14,7 +14,7 @@ for (const job of jobs) {
     '--runtime', 'stub',
     '--use', 'abort=sdk/abort/sdkAbort',
     // Optimised: a guest walking a large state spends its time in the SDK's loops (about 2x faster at -O3,
-    // and a map insert about 5x; docs/performance.md, "State size").
+    // and a map insert about 5x; docs/performance.md, "Large states").
     '-O3',
   ]);
   if (error) {
