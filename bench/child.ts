@@ -1,5 +1,5 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort } from '../test/helpers/ports.ts';
@@ -37,9 +37,17 @@ export async function initHome(prefix: string): Promise<{ home: string; url: str
   return { home, url: `http://127.0.0.1:${port}` };
 }
 
-/** `merod run` of that home, with `env` added to this process's environment. */
+/**
+ * `merod run` of that home, with `env` added to this process's environment. Its output goes to `<home>/run.log`
+ * (look there when a bench fails).
+ */
 export function runMerod(home: string, env: Record<string, string> = {}): ChildProcess {
-  return spawn(process.execPath, [MEROD, '--home', home, '--node', 'n', 'run'], { stdio: 'ignore', env: { ...process.env, MEROD_MDNS: '0', ...env } });
+  const log = openSync(join(home, 'run.log'), 'a');
+  try {
+    return spawn(process.execPath, [MEROD, '--home', home, '--node', 'n', 'run'], { stdio: ['ignore', log, log], env: { ...process.env, MEROD_MDNS: '0', ...env } });
+  } finally {
+    closeSync(log);
+  }
 }
 
 /** SIGTERM, then waits for the exit. */

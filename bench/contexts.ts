@@ -46,10 +46,13 @@ export default async function run(): Promise<void> {
     const list = await call(url, 'GET', '/admin-api/contexts');
     const listed = list.json?.data?.contexts?.length;
     if (listed !== created) throw new Error(`the node lists ${listed} contexts, not ${created}`);
+  } catch (err) {
+    console.error(`merod's output: ${home}/run.log (kept)`);
+    throw err;
   } finally {
     await stopMerod(p);
-    rmSync(home, { recursive: true, force: true });
   }
+  rmSync(home, { recursive: true, force: true });
   console.log(`\nRSS of \`merod run\` against the number of contexts (our kv-store; created through the admin API, ${CONCURRENCY} at a time; idle = ${IDLE_MS / 1000} s later)`);
   console.log('| state                        | RSS MiB | created/s |');
   console.log('|------------------------------|---------|-----------|');
