@@ -89,6 +89,7 @@ export async function run(): Promise<void> {
     for (const [phase, r] of Object.entries(result)) {
       for (const k of ['ws', 'sse'] as const) {
         const s = r[k];
+        if (s.count === 0 && rounds[phase] === 0) continue; // a phase asked for with 0 rounds
         const cells = [phase === 'publish' ? 'hub publish' : 'JSON-RPC set', k, String(s.count), String(SUBSCRIBERS * rounds[phase]!), s.p50.toFixed(1), s.p99.toFixed(1), s.max.toFixed(1)];
         console.log(`| ${cells.join(' | ')} |`);
       }

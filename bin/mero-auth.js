@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// mero-auth: the authentication service (see docs/auth.md). Runs the TypeScript sources through tsx.
-import { register } from 'tsx/esm/api';
-register();
-await import('../src/auth/standalone.ts');
+// mero-auth: the authentication service (see docs/auth.md); the compiled build when current, else the
+// TypeScript sources through tsx (bin/launch.js).
+import { launch } from './launch.js';
+await launch('auth/standalone');

@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources through tsx (installed as a dependency).
-import { register } from 'tsx/esm/api';
-register();
-await import('../src/cli/meroctl.ts');
+// meroctl: the compiled build when current, else the TypeScript sources through tsx (bin/launch.js).
+import { launch } from './launch.js';
+await launch('cli/meroctl');

@@ -220,6 +220,71 @@ test('SIGKILL under concurrent mutations loses no acknowledged write', { timeout
 });
 
 
+test('SIGKILL under many concurrent mutations on several contexts: every acknowledged one is durable, in order', { timeout: 150_000 }, async (t) => {
+  // Group commit (one WAL sync for every mutation ready at once, src/store/store.ts): many clients on several
+  // contexts commit at once, so most commits share a sync. Each client writes, in one mutation, its own new key
+  // `c<client>-<i>` and its `last-c<client>` = i; so after the kill, a client's `last` must be its last
+  // acknowledged i or the one it had in flight (a later write never undone by an earlier one), and every key
+  // up to it must be there.
+  const node = await startNode({ t });
+  const app = await http(node.url, 'POST', '/admin-api/install-dev-application', { path: appPath('kv-store'), metadata: [] });
+  assert.equal(app.status, 200, app.text);
+  const contexts: Ctx[] = [];
+  for (let i = 0; i < 6; i++) {
+    const c = await http(node.url, 'POST', '/admin-api/contexts', { protocol: 'near', applicationId: app.json.data.applicationId, initializationParams: [] });
+    assert.equal(c.status, 200, c.text);
+    contexts.push({ contextId: c.json.data.contextId, member: c.json.data.memberPublicKey });
+  }
+  const CLIENTS = 24;
+  /** Per client: the last acknowledged i (-1: none) and the one in flight at the kill (or null). */
+  const lastAcked = new Array<number>(CLIENTS).fill(-1);
+  const inFlight = new Array<number | null>(CLIENTS).fill(null);
+  let acked = 0;
+  let stop = false;
+  const clients = Array.from({ length: CLIENTS }, async (_, c) => {
+    const ctx = contexts[c % contexts.length]!;
+    for (let i = 0; !stop; i++) {
+      inFlight[c] = i;
+      try {
+        const r = await rpc(node.url, ctx, 'mutate', 'set_many', { keys: `c${c}-${i},last-c${c}`, value: String(i) });
+        if (r.status === 200 && r.json?.result !== undefined) {
+          lastAcked[c] = i;
+          inFlight[c] = null;
+          acked++;
+        } else if (!stop) assert.fail(`mutation refused before the kill: ${r.status} ${r.text}`);
+      } catch (err) {
+        if (!stop) throw err;
+      }
+    }
+  });
+  const t0 = Date.now();
+  while (acked < CLIENTS * 3 && Date.now() - t0 < 60_000) await new Promise((r) => setTimeout(r, 10));
+  await new Promise((r) => setTimeout(r, Math.floor(rand() * 500)));
+  stop = true;
+  await node.kill();
+  await Promise.all(clients);
+  t.diagnostic(`killed ${Date.now() - t0} ms into the load; ${acked} mutations acknowledged`);
+  assert.ok(acked >= CLIENTS * 3, `too few acknowledged mutations (${acked}) for a meaningful test`);
+  assert.equal(await checkStoreConsistent(node), contexts.length);
+
+  await node.restart();
+  const entries = new Map<Ctx, Record<string, string>>();
+  for (const ctx of contexts) {
+    const e = await rpc(node.url, ctx, 'query', 'entries', {});
+    assert.equal(e.status, 200, e.text);
+    entries.set(ctx, e.json.result.output as Record<string, string>);
+  }
+  for (let c = 0; c < CLIENTS; c++) {
+    const got = entries.get(contexts[c % contexts.length]!)!;
+    const last = got[`last-c${c}`] === undefined ? -1 : Number(got[`last-c${c}`]);
+    const allowed = [lastAcked[c]!, ...(inFlight[c] === null ? [] : [inFlight[c]!])];
+    assert.ok(allowed.includes(last), `client ${c}: last = ${last} after the kill, acknowledged up to ${lastAcked[c]}, in flight ${inFlight[c]}`);
+    for (let i = 0; i <= last; i++) assert.equal(got[`c${c}-${i}`], String(i), `client ${c}: write ${i} lost`);
+    assert.equal(got[`c${c}-${last + 1}`], undefined, `client ${c}: a write after ${last} landed without its last-c${c}`);
+  }
+  await node.stop();
+});
+
 test('SIGKILL keeps the auth store: users, keys and revocations survive', { timeout: 120_000 }, async (t) => {
   const node = await startNode({ t, initArgs: ['--auth-mode', 'embedded', '--auth-storage', 'persistent'] });
   const login = async (user: string, password: string) => http(node.url, 'POST', '/auth/token', passwordTokenRequest(user, password, 'crash-test'));

@@ -2,7 +2,8 @@ import '../src/polyfills.ts';
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { resolve } from 'node:path';
-import { startNode, type TestNode } from './helpers/node.ts';
+import { runNodeScript, startNode, type TestNode } from './helpers/node.ts';
+import { launch } from './helpers/chromium.ts';
 import { api } from './helpers/http.ts';
 import { passwordTokenRequest } from './helpers/auth.ts';
 import { contextRpc, until } from './helpers/until.ts';
@@ -138,6 +139,86 @@ test('an expired or tampered invitation is refused with upstream\'s error shape 
   const ids = await api(A.url).get(`/admin-api/contexts/${ctx}/identities`, admin);
   assert.equal(ids.json.data.identities.length, 3);
   assert.ok(!ids.json.data.identities.includes(pk));
+});
+
+test('the inviter node lists what it signed and who joined; a revoked invitation is refused (HTTP, meroctl, dashboard)', async () => {
+  // A's first shared invitation was used by B and C.
+  const onA = await api(A.url).get(`/admin-api/contexts/${ctx}/open-invitations`, admin);
+  assert.equal(onA.status, 200, onA.text);
+  const shared = onA.json.data.find((i: { joinedCount: number }) => i.joinedCount === 2);
+  assert.ok(shared, JSON.stringify(onA.json.data));
+  assert.deepEqual(new Set(shared.joined.map((j: { memberPublicKey: string }) => j.memberPublicKey)), new Set([members.b, members.c]));
+  assert.equal(shared.inviterId, members.a);
+  assert.equal(shared.salt, encodeId(Uint8Array.from(shared.invitation.invitation.secret_salt)));
+  assert.equal(shared.expiresAt, shared.invitation.invitation.expiration_height * 1000);
+  assert.equal(shared.revokedAt, null);
+  assert.equal((await api(A.url).get(`/admin-api/contexts/${ctx}/open-invitations`)).status, 401);
+  const unknownCtx = await api(A.url).get(`/admin-api/contexts/${encodeId(new Uint8Array(32).fill(7))}/open-invitations`, admin);
+  assert.deepEqual([unknownCtx.status, unknownCtx.json], [404, { error: 'Context not found' }]);
+  const unknownSalt = await api(A.url).del(`/admin-api/contexts/${ctx}/open-invitations/${encodeId(new Uint8Array(32).fill(5))}`, undefined, admin);
+  assert.deepEqual([unknownSalt.status, unknownSalt.json], [404, { error: 'Open invitation not found' }]);
+
+  // B (proxy mode, no login) gets ManageMembers and signs one from its dashboard; C joins with it; B revokes it there.
+  const grant = await api(A.url).post(`/admin-api/contexts/${ctx}/capabilities/grant`, { capabilities: [[members.b, 'ManageMembers']], signer_id: members.a }, admin);
+  assert.equal(grant.status, 200, grant.text);
+  const b = api(B.url);
+  await until('B may manage members', async () => {
+    const r = await b.get(`/admin-api/contexts/${ctx}/identities`);
+    return r.status === 200 && (await b.post('/admin-api/contexts/invite_by_open_invitation', { contextId: ctx, inviterId: members.b, validForBlocks: 60 })).status === 200;
+  });
+  const listB = async () => (await b.get(`/admin-api/contexts/${ctx}/open-invitations`)).json.data as Array<Record<string, any>>;
+  const before = (await listB()).length;
+  const browser = await launch();
+  try {
+    const { page } = browser;
+    await page.goto(`${B.url}/admin-dashboard/contexts/${ctx}`);
+    const card = page.getByTestId('open-invitations');
+    await card.getByTestId('open-invitation-hours').fill('2');
+    await card.getByTestId('open-invitation-create').click();
+    const shown = card.getByTestId('open-invitation-json').locator('textarea');
+    await shown.waitFor({ timeout: 20_000 });
+    const fromDashboard = JSON.parse(await shown.inputValue());
+    const made = await listB();
+    assert.equal(made.length, before + 1);
+    assert.deepEqual(made[0]!.invitation, fromDashboard, 'newest first, as the dashboard showed it');
+    assert.ok(Math.abs(made[0]!.expiresAt - (Date.now() + 2 * 3600_000)) < 60_000);
+
+    // C joins by pasting it into its own dashboard's Join card (which makes a pool identity for it).
+    const onC = await browser.context.newPage();
+    await onC.goto(`${C.url}/admin-dashboard/contexts`);
+    await onC.getByTestId('join-payload').fill(JSON.stringify(fromDashboard));
+    await onC.getByTestId('join-submit').click();
+    await onC.getByTestId('join-success').waitFor({ timeout: 30_000 });
+    const pk = (await onC.getByTestId('new-identity-key').textContent())?.trim() ?? '';
+    assert.match((await onC.getByTestId('join-success').textContent()) ?? '', new RegExp(ctx));
+    await page.reload();
+    const row = card.locator(`[data-testid=open-invitation-row][data-salt="${made[0]!.salt}"]`);
+    await until('the dashboard shows the joiner', async () => (await row.getByTestId('open-invitation-joined').textContent()) === '1 joined', 20_000);
+    assert.equal(await row.getAttribute('data-state'), 'valid');
+    await row.getByTestId('open-invitation-revoke').click();
+    await row.getByTestId('open-invitation-revoke-confirm').click();
+    await until('the dashboard shows it revoked', async () => (await row.getAttribute('data-state')) === 'revoked', 20_000);
+    const after = (await listB()).find((i) => i.salt === made[0]!.salt)!;
+    assert.equal(after.joinedCount, 1);
+    assert.equal(after.joined[0].memberPublicKey, pk);
+    assert.ok(after.revokedAt > Date.now() - 120_000);
+    // The next joiner with it is refused by B's node, which alone signs joins for B's invitations.
+    const late = await join(C, fromDashboard, await poolIdentity(C));
+    assert.deepEqual([late.status, late.json], [400, { error: 'invalid open invitation: the inviter has revoked it' }]);
+  } finally {
+    await browser.close();
+  }
+
+  // meroctl: the same list as JSON, and --revoke.
+  const meroctl = (...args: string[]) => runNodeScript('bin/meroctl.js', ['--node-url', B.url, ...args]);
+  const listed = await meroctl('--output', 'json', 'context', 'open-invitations', ctx);
+  assert.equal(listed.code, 0, listed.stderr);
+  assert.deepEqual(JSON.parse(listed.stdout), await listB());
+  const open = (await listB()).find((i) => i.revokedAt === null)!;
+  const revoked = await meroctl('context', 'open-invitations', ctx, '--revoke', open.salt);
+  assert.equal(revoked.code, 0, revoked.stderr);
+  const human = await meroctl('context', 'open-invitations', ctx);
+  assert.match(human.stdout, new RegExp(`^${open.salt}  revoked  until \\S+  joined 0  by ${members.b}$`, 'm'));
 });
 
 test('a revoked inviter: its node refuses joiners with its old invitation', async () => {

@@ -88,3 +88,23 @@ test('a store from before the single key space (a column family per column) is m
   await raw.close();
   assert.equal(left, 0);
 });
+
+test('concurrent synced commits share WAL syncs (group commit); one at a time, each has its own', async (t) => {
+  const store = await Store.open(tempDir(t), { sync: true });
+  try {
+    let before = store.walSyncs;
+    for (let i = 0; i < 5; i++) await store.put('state', Buffer.from(`seq${i}`), String(i));
+    assert.equal(store.walSyncs - before, 5, 'a commit never resolves on a sync that began before its write');
+    before = store.walSyncs;
+    const N = 64;
+    await Promise.all(Array.from({ length: N }, (_, i) => store.put('state', Buffer.from(`k${i}`), String(i))));
+    const syncs = store.walSyncs - before;
+    assert.ok(syncs >= 1 && syncs < N, `${N} concurrent commits took ${syncs} WAL syncs`);
+    for (let i = 0; i < N; i++) assert.equal(String(await store.get('state', Buffer.from(`k${i}`))), String(i));
+    before = store.walSyncs;
+    await store.commit(new Batch().put('state', Buffer.from('unsynced'), 'x'), { sync: false });
+    assert.equal(store.walSyncs, before, 'a commit asked not to sync does not');
+  } finally {
+    await store.close();
+  }
+});

@@ -24,6 +24,7 @@ import type {
   RootKeyInfo,
   SyncStatus,
   SignedOpenInvitation,
+  IssuedOpenInvitation,
   TokenPair,
 } from './types.ts';
 
@@ -37,9 +38,6 @@ export { HttpClient, type CallArgs, type ClientOptions, type RawRequestInit, typ
 /** The route declarations the client calls (`client.call(routes.getContext, { params: { context_id } })`). */
 export { nodeRoutes as routes } from '../wire/routes/index.ts';
 export { authRoutes } from '../wire/routes/auth.ts';
-
-/** @deprecated use TokenSource */
-export type Token = import('./http.ts').TokenSource;
 
 export interface CreateContextOptions {
   applicationId: string;
@@ -291,6 +289,16 @@ export class MeroClient extends HttpClient {
   /** POST /admin-api/contexts/invite_by_open_invitation: an invitation anyone may use for `validForBlocks` seconds. */
   async inviteByOpenInvitation(contextId: string, inviterId: string, validForBlocks: number): Promise<SignedOpenInvitation | null> {
     return (await this.call(r.inviteByOpenInvitation, { body: { contextId, inviterId, validForBlocks } })).data;
+  }
+
+  /** GET /admin-api/contexts/:id/open-invitations (ours): the open invitations this node signed, newest first. */
+  async openInvitations(contextId: string): Promise<IssuedOpenInvitation[]> {
+    return (await this.call(r.listOpenInvitations, { params: { context_id: contextId } })).data;
+  }
+
+  /** DELETE /admin-api/contexts/:id/open-invitations/:salt (ours): later joins with that invitation are refused. */
+  async revokeOpenInvitation(contextId: string, salt: string): Promise<void> {
+    await this.call(r.revokeOpenInvitation, { params: { context_id: contextId, salt } });
   }
 
   /** POST /admin-api/contexts/join_by_open_invitation as `newMemberPublicKey` (an identity of this node's pool). */

@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import type * as admin from '../wire/admin.ts';
 import type { ClientKeyInfo, RootKeyInfo } from '../wire/auth.ts';
 import type { executionEvent, nodeEvent } from '../wire/events.ts';
-import type { capability, signedOpenInvitation } from '../wire/membership.ts';
+import type { capability, issuedInvitation, signedOpenInvitation } from '../wire/membership.ts';
 
 /** A node event pushed over WebSocket/SSE: `{contextId, type:"StateMutation", data:{newRoot, events}}`. */
 export type NodeEvent = z.infer<typeof nodeEvent>;
@@ -39,6 +39,8 @@ export type { SyncStatusView as SyncStatus } from '../wire/sync-status.ts';
 
 /** An open invitation as upstream's `SignedOpenInvitation` JSON (snake_case, ids as byte arrays). */
 export type SignedOpenInvitation = z.infer<typeof signedOpenInvitation>;
+/** One open invitation this node signed (ours: GET /admin-api/contexts/:id/open-invitations). */
+export type IssuedOpenInvitation = z.infer<typeof issuedInvitation>;
 
 // ---- proposals (the context's proxy contract) ----
 export type Proposal = z.infer<typeof import('../wire/proposals.ts').proposal>;

@@ -126,7 +126,7 @@ export class Store {
       }
       await this.commitInner(batch);
       if (keys.length === 0) continue;
-      await this.syncWal(); // the copies are durable before the originals go
+      await this.durable(); // the copies are durable before the originals go
       const w = cf.write();
       for (const k of keys) w.tryDelete(k);
       await w.flush();
@@ -215,20 +215,59 @@ export class Store {
     } finally {
       w.destroy();
     }
-    if (this.opts.sync && sync) await this.syncWal();
+    if (this.opts.sync && sync) await this.durable();
   }
 
-  /** fdatasync the current WAL file so committed writes survive power loss. */
+  /** The WAL sync under way, if any. */
+  private syncing: Promise<void> | null = null;
+  /** The WAL sync that starts once the one under way has finished; every commit written meanwhile waits for it. */
+  private nextSync: Promise<void> | null = null;
+
+  /**
+   * Group commit: resolves once an fdatasync of the WAL that began after this call has completed, so it covers
+   * every write that completed before the call (the WAL is one sequential log). Commits that finish their
+   * write while a sync is under way all wait for the same next sync: one fsync for every commit that is ready,
+   * whatever its context, instead of one each.
+   */
+  private durable(): Promise<void> {
+    if (this.nextSync) return this.nextSync;
+    if (!this.syncing) return this.startSync();
+    const after = () => {
+      this.nextSync = null;
+      return this.startSync();
+    };
+    this.nextSync = this.syncing.then(after, after);
+    return this.nextSync;
+  }
+
+  private startSync(): Promise<void> {
+    const p: Promise<void> = this.syncWal().finally(() => {
+      if (this.syncing === p) this.syncing = null;
+    });
+    this.syncing = p;
+    return p;
+  }
+
+  /** The WAL file the last sync covered. */
+  private syncedWal: string | null = null;
+  private syncs = 0;
+  /** WAL syncs so far (group commit makes this fewer than synced commits under concurrency). */
+  get walSyncs(): number {
+    return this.syncs;
+  }
+
+  /**
+   * fdatasync the current WAL file so committed writes survive power loss. When RocksDB has moved to a new WAL
+   * file since the last sync, the previous one is synced too: writes made before the switch are in it (once
+   * RocksDB has flushed them to table files and removed it, there is nothing left to sync).
+   */
   private async syncWal(): Promise<void> {
+    this.syncs++;
     const wal = await this.db.currentWalFile();
     if (!wal?.path) return;
-    const fh = await open(wal.path, 'r').catch(() => null);
-    if (!fh) return;
-    try {
-      await fh.datasync();
-    } finally {
-      await fh.close();
-    }
+    if (this.syncedWal && this.syncedWal !== wal.path) await datasync(this.syncedWal);
+    await datasync(wal.path);
+    this.syncedWal = wal.path;
   }
 
   private range(col: Column, o: IterateOptions): Record<string, unknown> {
@@ -295,6 +334,17 @@ export class Store {
     if (this.pending > 0) await new Promise<void>((r) => (this.idle = r));
     this.closed = true;
     await this.db.close({ force: true });
+  }
+}
+
+/** fdatasync a file; nothing when it no longer exists. */
+async function datasync(path: string): Promise<void> {
+  const fh = await open(path, 'r').catch(() => null);
+  if (!fh) return;
+  try {
+    await fh.datasync();
+  } finally {
+    await fh.close();
   }
 }
 

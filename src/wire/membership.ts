@@ -60,3 +60,22 @@ export const joinByOpenInvitationResponse = data(z.object({ contextId: id, membe
 export const leaveResponse = data(z.object({ isDeleted: z.boolean() }));
 /** POST /admin-api/contexts/:id/capabilities/{grant,revoke}: a bare `null`, as upstream. */
 export const capabilitiesResponse = z.null();
+
+/**
+ * GET /admin-api/contexts/:id/open-invitations (ours): the open invitations this node signed for the context,
+ * newest first. Times are milliseconds since the epoch; `expiresAt` is the invitation's expiration height
+ * (seconds here) in milliseconds; `joined` lists the newest joiners (at most 100), `joinedCount` counts them all.
+ */
+export const issuedInvitation = z.object({
+  salt: id,
+  inviterId: id,
+  createdAt: z.number(),
+  expiresAt: z.number(),
+  revokedAt: z.number().nullable(),
+  joinedCount: z.number().int(),
+  joined: z.array(z.object({ memberPublicKey: id, at: z.number() })),
+  invitation: signedOpenInvitation,
+});
+export const issuedInvitationsResponse = data(z.array(issuedInvitation));
+/** DELETE /admin-api/contexts/:id/open-invitations/:salt (ours): later joins with it are refused. */
+export const revokeOpenInvitationResponse = data(z.object({ revoked: z.literal(true) }));

@@ -146,6 +146,22 @@ export function contextCommands(program: Command): void {
       print({ data }, () => (data ? joined(data) : 'not joined'));
     });
   ctx
+    .command('open-invitations <idOrAlias>')
+    .description('the open invitations this node signed for a context (ours), or revoke one with --revoke <salt>')
+    .option('--revoke <salt>', 'refuse every later join with this invitation')
+    .action(async (idOrAlias: string, o: { revoke?: string }) => {
+      const c = await client();
+      const contextId = await contextOf(c, idOrAlias);
+      if (o.revoke) {
+        await c.revokeOpenInvitation(contextId, o.revoke);
+        print({ revoked: o.revoke }, () => `revoked ${o.revoke}`);
+        return;
+      }
+      const list = await c.openInvitations(contextId);
+      const state = (i: (typeof list)[number]) => (i.revokedAt !== null ? 'revoked' : i.expiresAt <= Date.now() ? 'expired' : 'valid');
+      print(list, () => table(list.map((i) => `${i.salt}  ${state(i)}  until ${new Date(i.expiresAt).toISOString()}  joined ${i.joinedCount}  by ${i.inviterId}`)));
+    });
+  ctx
     .command('leave <contextId>')
     .description("leave a context (signed removal of this node's members, then local deletion)")
     .option('--member <publicKey>', 'remove only this owned member')

@@ -14,6 +14,7 @@ import type { Author } from './author.ts';
 import { Capability, CodecError, decodeInvitation, encodeInvitation, type Invitation } from './codec.ts';
 import { appInfo, can } from './membership.ts';
 import type { Memberships } from './memberships.ts';
+import { IssuedInvitations, type IssuedInvitation } from './issued-invitations.ts';
 import { currentHeight, openRefusal, OPEN_REFUSAL_TEXT, signOpenInvitation, type SignedOpen } from './open-invitation.ts';
 
 export interface MembersDeps {
@@ -36,7 +37,11 @@ export interface MembersDeps {
 }
 
 export class Members {
-  constructor(private readonly d: MembersDeps) {}
+  private readonly issued: IssuedInvitations;
+
+  constructor(private readonly d: MembersDeps) {
+    this.issued = new IssuedInvitations(d.store);
+  }
 
   /** Adds the invitee (when not yet a member) and returns the invitation payload; null without a DAG. */
   async invite(ctx: Uint8Array, inviter: Uint8Array, invitee: Uint8Array): Promise<string | null> {
@@ -196,7 +201,19 @@ export class Members {
       network: net?.peerId ?? '',
       contractId: (net?.addresses() ?? []).join(','),
     };
-    return signOpenInvitation(invitation, decodeId(ident.privateKey));
+    const signed = signOpenInvitation(invitation, decodeId(ident.privateKey));
+    await this.issued.record(signed);
+    return signed;
+  }
+
+  /** The open invitations this node signed for the context, newest first (issued-invitations.ts). */
+  openInvitations(ctx: Uint8Array): Promise<IssuedInvitation[]> {
+    return this.issued.list(ctx);
+  }
+
+  /** Revokes an open invitation this node signed; false when it signed none with that salt for the context. */
+  revokeOpenInvitation(ctx: Uint8Array, salt: Uint8Array): Promise<boolean> {
+    return this.issued.revoke(ctx, salt);
   }
 
   /**
@@ -209,9 +226,11 @@ export class Members {
     const m = await this.d.memberships.current(ctx);
     if (!m) return 'unknown context';
     if (m.members[encodeId(joiner)]) return null;
+    if (await this.issued.revoked(s)) return OPEN_REFUSAL_TEXT.revoked;
     if (!can(m, s.invitation.inviter, Capability.ManageMembers)) return 'invalid open invitation: the inviter may not manage members of this context';
     try {
       await this.d.author.entry(ctx, s.invitation.inviter, { type: 'member', op: 'add', member: joiner, capability: 0 });
+      await this.issued.joined(s, joiner);
       return null;
     } catch (err) {
       return (err as Error).message;

@@ -60,7 +60,9 @@ export function signOpenInvitation(i: OpenInvitation, inviterSeed: Uint8Array): 
 /** Why an open invitation may not be used now; null when it may. */
 export type OpenRefusal = 'bad_signature' | 'expired' | 'wrong_context';
 
-export const OPEN_REFUSAL_TEXT: Record<OpenRefusal, string> = {
+/** Texts of the refusals; `revoked` is decided by the inviter's node (issued-invitations.ts), not here. */
+export const OPEN_REFUSAL_TEXT: Record<OpenRefusal | 'revoked', string> = {
+  revoked: 'invalid open invitation: the inviter has revoked it',
   bad_signature: "invalid open invitation: the inviter's signature does not match the invitation",
   expired: 'invalid open invitation: it has expired',
   wrong_context: 'invalid open invitation: it is for another context',

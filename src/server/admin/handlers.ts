@@ -25,7 +25,7 @@ import { contextsForApplication, contextsWithExecutors } from './contexts/for-ap
 import updateContextApplication from './contexts/update-application.ts';
 import invite from './contexts/invite.ts';
 import join from './contexts/join.ts';
-import { inviteByOpenInvitation, joinByOpenInvitation } from './contexts/open-invitation.ts';
+import { inviteByOpenInvitation, joinByOpenInvitation, listOpenInvitations, revokeOpenInvitation } from './contexts/open-invitation.ts';
 import leave from './contexts/leave.ts';
 import capabilities from './contexts/capabilities.ts';
 import generateContextIdentity from './identity/generate-context-identity.ts';
@@ -93,6 +93,8 @@ export function adminHandlers(s: Services): Handlers<typeof adminRoutes> {
     // open invitations (#16)
     inviteByOpenInvitation: inviteByOpenInvitation(s),
     joinByOpenInvitation: joinByOpenInvitation(s),
+    listOpenInvitations: listOpenInvitations(s),
+    revokeOpenInvitation: revokeOpenInvitation(s),
     leave: leave(s),
     grantCapabilities: capabilities(s, 'grant'),
     revokeCapabilities: capabilities(s, 'revoke'),

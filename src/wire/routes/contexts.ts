@@ -19,6 +19,7 @@ import {
 import { syncStatusResponse } from '../sync-status.ts';
 import { capabilitiesRequest, capabilitiesResponse, inviteRequest, inviteResponse, joinRequest, joinResponse, leaveResponse } from '../membership.ts';
 import { inviteByOpenInvitationRequest, inviteByOpenInvitationResponse, joinByOpenInvitationRequest, joinByOpenInvitationResponse } from '../membership.ts';
+import { issuedInvitationsResponse, revokeOpenInvitationResponse } from '../membership.ts';
 
 type P = { params: Record<string, string> };
 const ctx = ({ params }: P) => params.context_id!;
@@ -183,6 +184,23 @@ export const membershipRoutes = {
     access: 'protected',
     body: { schema: joinByOpenInvitationRequest, errors: 'validated' },
     response: joinByOpenInvitationResponse,
+  }),
+  /**
+   * Ours (upstream has neither): the open invitations this node signed for the context (who joined with each),
+   * and revoking one — this node signs every join with such an invitation, so a revocation here is final.
+   * 404 `Context not found` / `Open invitation not found`. Need `admin` (mero-auth's table names no permission).
+   */
+  listOpenInvitations: route({
+    method: 'GET',
+    url: '/admin-api/contexts/:context_id/open-invitations',
+    access: 'protected',
+    response: issuedInvitationsResponse,
+  }),
+  revokeOpenInvitation: route({
+    method: 'DELETE',
+    url: '/admin-api/contexts/:context_id/open-invitations/:salt',
+    access: 'protected',
+    response: revokeOpenInvitationResponse,
   }),
   /** Ours: `?member=<pk>` (or every owned member) leaves, then the context is deleted here. */
   leave: route({

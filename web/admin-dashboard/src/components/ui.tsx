@@ -4,6 +4,7 @@ import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, ResponseError } from '../lib/api.ts';
 import { href } from '../lib/paths.ts';
 import { navigate } from '../lib/router.ts';
+import { shortId } from '../lib/format.ts';
 
 export function Link(props: { to: string; children: ComponentChildren; class?: string; testid?: string; 'aria-current'?: 'page' | undefined }) {
   const onClick = (e: MouseEvent) => {
@@ -222,6 +223,22 @@ export function Field(props: { label: string; hint?: ComponentChildren; children
         </small>
       )}
     </div>
+  );
+}
+
+/** Which of the context's owned members acts (shown only when there is a choice). */
+export function MemberSelect(props: { id: string; label: string; members: string[]; value: string; onChange: (pk: string) => void }) {
+  if (props.members.length < 2) return null;
+  return (
+    <Field id={props.id} label={props.label}>
+      <select id={props.id} value={props.value} onChange={(e) => props.onChange(val(e))}>
+        {props.members.map((pk) => (
+          <option key={pk} value={pk}>
+            {shortId(pk)}
+          </option>
+        ))}
+      </select>
+    </Field>
   );
 }
 

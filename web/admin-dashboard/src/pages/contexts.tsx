@@ -7,10 +7,11 @@ import { client, type Application } from '../lib/api.ts';
 import { formatBytes, shortId, textToBytes } from '../lib/format.ts';
 import { navigate, useRoute } from '../lib/router.ts';
 import { hub } from '../lib/events.ts';
-import { Card, ConfirmButton, Empty, ErrorBox, Field, Id, Link, Loading, PageHead, RefreshButton, Success, useAction, useAsync, val } from '../components/ui.tsx';
+import { Card, ConfirmButton, Empty, ErrorBox, Field, Id, MemberSelect, Link, Loading, PageHead, RefreshButton, Success, useAction, useAsync, val } from '../components/ui.tsx';
 import { appLabel } from './applications.tsx';
 import { SyncStatusCard } from './sync-status.tsx';
 import { ProposalsCard } from './proposals.tsx';
+import { OpenInvitationsCard } from './open-invitations.tsx';
 
 const ZERO_ID = '11111111111111111111111111111111';
 
@@ -109,7 +110,16 @@ function JoinCard(props: { onJoined: () => void }) {
   const join = async (e: Event) => {
     e.preventDefault();
     setJoined(null);
-    const r = await joinAction.run(() => client.join(payload.trim()));
+    const text = payload.trim();
+    // An open invitation is JSON; it is used with an identity of this node's pool (the one made above, or a new one).
+    const r = await joinAction.run(async () => {
+      if (!text.startsWith('{')) return client.join(text);
+      const member = identity ?? (await client.generateContextIdentity());
+      setIdentity(member);
+      const done = await client.joinByOpenInvitation(JSON.parse(text) as Parameters<typeof client.joinByOpenInvitation>[0], member);
+      if (!done) throw new Error('The inviter did not add this node.');
+      return done;
+    });
     if (r) {
       setJoined(r);
       setPayload('');
@@ -121,7 +131,7 @@ function JoinCard(props: { onJoined: () => void }) {
     <Card title="Join a context" testid="join-card">
       <p class="muted">
         1. Create an identity on this node and send its public key to a member of the context. 2. Paste the invitation they
-        send back (a member creates it on the context's page of their node).
+        send back (a member creates it on the context's page of their node). An open invitation (JSON) needs no step 1.
       </p>
       <div class="form-actions">
         <button type="button" class="btn" disabled={keyAction.busy} data-testid="new-identity" onClick={async () => setIdentity((await keyAction.run(() => client.generateContextIdentity())) ?? null)}>
@@ -179,17 +189,7 @@ function InviteCard(props: { contextId: string; owned: string[]; onInvited: () =
         <p class="muted">This node owns no member of this context, so it cannot invite.</p>
       ) : (
         <form class="form" onSubmit={submit} data-testid="invite-form">
-          {props.owned.length > 1 && (
-            <Field id="invite-as" label="Invite as">
-              <select id="invite-as" value={from} onChange={(e) => setInviter(val(e))}>
-                {props.owned.map((pk) => (
-                  <option key={pk} value={pk}>
-                    {shortId(pk)}
-                  </option>
-                ))}
-              </select>
-            </Field>
-          )}
+          <MemberSelect id="invite-as" label="Invite as" members={props.owned} value={from} onChange={setInviter} />
           <Field id="invitee" label="Invitee public key" hint="From “New identity” on the invitee's node (Contexts page).">
             <input id="invitee" data-testid="invitee" required value={invitee} onInput={(e) => setInvitee(val(e))} spellcheck={false} />
           </Field>
@@ -292,6 +292,7 @@ export function ContextPage(props: { id: string }) {
     const [all, owned] = await Promise.all([client.identities(props.id), client.identitiesOwned(props.id)]);
     return { all, owned: new Set(owned) };
   }, [props.id]);
+  const owned = identities.data ? identities.data.all.filter((pk) => identities.data!.owned.has(pk)) : null;
   const storage = useAsync(() => client.contextStorage(props.id), [props.id]);
   const action = useAction();
   const [deleted, setDeleted] = useState(false);
@@ -370,7 +371,8 @@ export function ContextPage(props: { id: string }) {
             )}
           </Card>
           <SyncStatusCard contextId={props.id} />
-          {identities.data && <InviteCard contextId={props.id} owned={identities.data.all.filter((pk) => identities.data!.owned.has(pk))} onInvited={identities.reload} />}
+          {owned && <InviteCard contextId={props.id} owned={owned} onInvited={identities.reload} />}
+          {owned && <OpenInvitationsCard contextId={props.id} owned={owned} />}
           <ProposalsCard contextId={props.id} />
         </div>
       )}
