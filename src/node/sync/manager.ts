@@ -232,7 +232,6 @@ export class SyncManager {
         net.publish(topic, encodeGossip({ type: 'heads', contextId: id, rootHash: meta.rootHash, heads, noisy })).catch(() => undefined);
       }
       const peer = peers[Math.floor(Math.random() * peers.length)]!;
-      if (this.rejoin.has(idKey(id))) await this.joinFromSnapshot(id, peer).catch(() => undefined);
       this.syncWith(id, peer).catch((err) => this.d.logger.debug({ err: (err as Error).message, context: topic }, 'periodic sync failed'));
     }
     for (const topic of net.topics()) if (!known.has(topic)) net.unsubscribe(topic);
@@ -368,6 +367,9 @@ export class SyncManager {
     const running = this.inflight.get(key);
     if (running) return running;
     const p = (async () => {
+      if (this.rejoin.has(idKey(ctx))) {
+        await this.joinFromSnapshot(ctx, peer).catch((err) => this.d.logger.warn({ context: encodeId(ctx), peer, err: (err as Error).message }, 'joining again from a snapshot failed'));
+      }
       const { heads } = await this.protocol.requestHeads(ctx, peer);
       this.board.synced(ctx, peer);
       await this.catchUp.fetchMissing(ctx, peer, heads);

@@ -177,6 +177,7 @@ export class Snapshots {
         return true;
       }
       if (r.type !== 'records') throw new Error(`peer answered a snapshot request with ${r.type}`);
+      if (bytes === 0) this.d.logger.info({ context: encodeId(ctx), peer }, 'receiving a snapshot');
       bytes += size;
       if (bytes > MAX_SNAPSHOT_BYTES) throw new SnapshotError(`larger than ${MAX_SNAPSHOT_BYTES} bytes`);
       const batch = new Batch();
