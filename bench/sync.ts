@@ -25,7 +25,7 @@ export interface Proc {
   member: string;
 }
 
-export async function start(home: string, name: string, boot: string[], config: string[] = []): Promise<Proc> {
+export async function start(home: string, name: string, boot: string[], config: string[] = [], nodeArgs: string[] = []): Promise<Proc> {
   const port = await freePort();
   const swarmPort = await freePort();
   const init = spawn(process.execPath, [BIN, '--home', home, '--node', name, 'init', '--no-mdns', '--server-host', '127.0.0.1', '--server-port', String(port), '--swarm-port', String(swarmPort), ...(boot.length ? ['--boot-nodes', ...boot] : [])], { stdio: 'ignore' });
@@ -34,7 +34,7 @@ export async function start(home: string, name: string, boot: string[], config: 
     const edit = spawn(process.execPath, [BIN, '--home', home, '--node', name, 'config', ...config], { stdio: 'ignore' });
     await new Promise((r) => edit.once('exit', r));
   }
-  const child = spawn(process.execPath, [BIN, '--home', home, '--node', name, 'run'], { stdio: 'ignore', env: { ...process.env, LOG_LEVEL: 'warn' } });
+  const child = spawn(process.execPath, [...nodeArgs, BIN, '--home', home, '--node', name, 'run'], { stdio: 'ignore', env: { ...process.env, LOG_LEVEL: 'warn' } });
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 300; i++) {
     try {

@@ -99,6 +99,8 @@ export class SyncManager {
   /** Contexts whose snapshot join was interrupted: the periodic sync joins them from a snapshot again. */
   private readonly rejoin = new Set<string>();
   private readonly snapshots: Snapshots;
+  /** Entries of gossip messages the validator decoded and checked (id, signature), by message, for delivery. */
+  private readonly checked = new WeakMap<Uint8Array, Delta>();
   private readonly draining = new Map<string, Promise<void>>();
   private readonly inflight = new Map<string, Promise<void>>();
   private readonly lastPeerSync = new Map<string, number>();
@@ -297,8 +299,10 @@ export class SyncManager {
     if (data.length === 0 || data[0]! < GOSSIP_DELTA) return 'ignore';
     try {
       const g = decodeGossip(data);
-      const ctx = g.type === 'delta' ? decodeDelta(g.delta).contextId : g.contextId;
-      return encodeId(ctx) === topic ? 'accept' : 'reject';
+      const d = g.type === 'delta' ? decodeDelta(g.delta) : null;
+      const ok = encodeId(d ? d.contextId : (g as { contextId: Uint8Array }).contextId) === topic;
+      if (d && ok) this.checked.set(data, d);
+      return ok ? 'accept' : 'reject';
     } catch (err) {
       this.stats.rejected++;
       this.d.logger.warn({ topic, err: (err as Error).message }, 'dropping an invalid delta');
@@ -316,7 +320,7 @@ export class SyncManager {
     if (g.type === 'delta') {
       let d: Delta;
       try {
-        d = decodeDelta(g.delta);
+        d = this.checked.get(data) ?? decodeDelta(g.delta);
       } catch (err) {
         this.stats.rejected++;
         this.d.logger.warn({ from, err: (err as Error).message }, 'dropping an invalid delta');
