@@ -210,6 +210,7 @@ export class SyncManager {
   }
 
   async stop(): Promise<void> {
+    this.snapshots.stop();
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     await this.board.stop();

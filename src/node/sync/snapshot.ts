@@ -72,7 +72,15 @@ export interface SnapshotDeps {
 }
 
 export class Snapshots {
+  /** Set when the node stops: a join under way gives up at its next frame, leaving its rows to `recover`. */
+  private stopping = false;
+
   constructor(private readonly d: SnapshotDeps) {}
+
+  /** Makes joins under way give up (their marker and rows stay: the next start discards them and joins again). */
+  stop(): void {
+    this.stopping = true;
+  }
 
   /**
    * Streams the context's sync records as they stand at one consistent cut: under the context lock only the
@@ -151,6 +159,7 @@ export class Snapshots {
    * entries wrote — the snapshot trusts the peer there, as upstream's snapshot sync does.
    */
   async join(ctx: Uint8Array, peer: string): Promise<void> {
+    if (this.stopping) throw new Error('the node is stopping');
     const done = await this.d.execution.withLock(ctx, async () => {
       if (await this.d.memberships.current(ctx)) return null; // replayed meanwhile
       if (!(await this.d.contexts.meta(ctx))) throw new Error('context deleted while joining');
@@ -159,7 +168,7 @@ export class Snapshots {
       try {
         return await this.streamIn(ctx, peer);
       } catch (err) {
-        await this.discard(ctx);
+        if (!this.stopping) await this.discard(ctx);
         throw err;
       }
     });
@@ -176,6 +185,7 @@ export class Snapshots {
         meta = r.meta;
         return true;
       }
+      if (this.stopping) throw new Error('the node is stopping');
       if (r.type !== 'records') throw new Error(`peer answered a snapshot request with ${r.type}`);
       if (bytes === 0) this.d.logger.info({ context: encodeId(ctx), peer }, 'receiving a snapshot');
       bytes += size;
