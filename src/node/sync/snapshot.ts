@@ -23,6 +23,8 @@ const SNAPSHOT_FRAME_BYTES = 1 << 20;
 const MAX_SNAPSHOT_BYTES = Number(process.env.MEROD_SNAPSHOT_MAX_BYTES) || 4 * 2 ** 30;
 /** A snapshot request may take this many sync timeouts (it streams a whole context). */
 const SNAPSHOT_TIMEOUT_FACTOR = 30;
+/** Snapshots a node serves at once; more requests are refused (the joiner tries another member or later). */
+const MAX_SERVING = 4;
 /** Deletes per commit when an unfinished join's records are removed. */
 const DISCARD_BATCH = 1000;
 /** `generic` records marking a join under way: scope ‖ context id → JSON {peer, at}. */
@@ -74,6 +76,8 @@ export interface SnapshotDeps {
 export class Snapshots {
   /** Set when the node stops: a join under way gives up at its next frame, leaving its rows to `recover`. */
   private stopping = false;
+  /** Snapshots being served now (each pins a RocksDB snapshot until its stream ends). */
+  private serving = 0;
 
   constructor(private readonly d: SnapshotDeps) {}
 
@@ -88,8 +92,24 @@ export class Snapshots {
    * view and sent in frames of about SNAPSHOT_FRAME_BYTES while the context goes on taking writes. Sent: the
    * config records (membership, sets, merge stamps), the DAG with bodies only for membership and proposal
    * entries and heads (other entries by id, so the joiner knows them as applied), the state, then the meta.
+   * At most MAX_SERVING at once, each for at most the joiner's own deadline.
    */
   async serve(ctx: Uint8Array, send: Send): Promise<void> {
+    if (this.serving >= MAX_SERVING) {
+      await send(encodeResponse({ type: 'error', message: 'too many snapshots being served; try again later' }));
+      return;
+    }
+    this.serving++;
+    try {
+      await this.serveCut(ctx, send);
+    } finally {
+      this.serving--;
+    }
+  }
+
+  /** `serve` within the bound on concurrent snapshots; gives up past the joiner's own deadline. */
+  private async serveCut(ctx: Uint8Array, send: Send): Promise<void> {
+    const deadline = Date.now() + SNAPSHOT_TIMEOUT_FACTOR * this.d.timeoutMs;
     const cut = await this.d.execution.withLock(ctx, async () => {
       const meta = await this.d.contexts.meta(ctx);
       return meta ? { meta, view: this.d.store.view() } : null;
@@ -101,7 +121,10 @@ export class Snapshots {
     const { meta, view } = cut;
     try {
       const keep = new Set(meta.dagHeads.map(idKey));
-      const frames = new FrameSender(send);
+      const frames = new FrameSender(async (frame) => {
+        if (Date.now() > deadline) throw new Error('snapshot: the joiner took too long');
+        await send(frame);
+      });
       for (const column of SNAPSHOT_FRAME_ORDER) {
         for await (const { key, value } of view.iterate(column, { prefix: ctx })) {
           const rest = key.subarray(32);
