@@ -2,7 +2,7 @@
  * Bench runner: imports each module below and awaits its default export. Add your bench file to the list.
  * `npm run bench` runs all; `npm run bench -- runtime` runs the ones whose name contains "runtime".
  */
-const BENCHES = ['./runtime.ts', './jsonrpc.ts', './budget.ts', './startup.ts', './events.ts', './sync.ts', './state-size.ts', './contexts.ts', './large-state.ts'];
+const BENCHES = ['./runtime.ts', './jsonrpc.ts', './budget.ts', './startup.ts', './events.ts', './sync.ts', './sync-scale.ts', './state-size.ts', './contexts.ts', './large-state.ts'];
 
 const filter = process.argv.slice(2);
 for (const path of BENCHES) {

@@ -18,14 +18,14 @@ const BIN = resolve('bin/merod.js');
 const APP = resolve('build/apps/kv-store.wasm');
 
 
-interface Proc {
+export interface Proc {
   url: string;
   swarm: string;
   child: ChildProcess;
   member: string;
 }
 
-async function start(home: string, name: string, boot: string[], config: string[] = []): Promise<Proc> {
+export async function start(home: string, name: string, boot: string[], config: string[] = [], nodeArgs: string[] = []): Promise<Proc> {
   const port = await freePort();
   const swarmPort = await freePort();
   const init = spawn(process.execPath, [BIN, '--home', home, '--node', name, 'init', '--no-mdns', '--server-host', '127.0.0.1', '--server-port', String(port), '--swarm-port', String(swarmPort), ...(boot.length ? ['--boot-nodes', ...boot] : [])], { stdio: 'ignore' });
@@ -34,7 +34,7 @@ async function start(home: string, name: string, boot: string[], config: string[
     const edit = spawn(process.execPath, [BIN, '--home', home, '--node', name, 'config', ...config], { stdio: 'ignore' });
     await new Promise((r) => edit.once('exit', r));
   }
-  const child = spawn(process.execPath, [BIN, '--home', home, '--node', name, 'run'], { stdio: 'ignore', env: { ...process.env, LOG_LEVEL: 'warn' } });
+  const child = spawn(process.execPath, [...nodeArgs, BIN, '--home', home, '--node', name, 'run'], { stdio: 'ignore', env: { ...process.env, LOG_LEVEL: 'warn' } });
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 300; i++) {
     try {
@@ -48,14 +48,14 @@ async function start(home: string, name: string, boot: string[], config: string[
   return { url, child, swarm: `/ip4/127.0.0.1/tcp/${swarmPort}/p2p/${peer}`, member: '' };
 }
 
-async function post(url: string, path: string, body: unknown): Promise<any> {
+export async function post(url: string, path: string, body: unknown): Promise<any> {
   const r = await fetch(url + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   const j = (await r.json()) as any;
   if (!r.ok || j?.error) throw new Error(`${path}: ${JSON.stringify(j)}`);
   return j;
 }
 
-async function root(p: Proc, ctx: string): Promise<string> {
+export async function root(p: Proc, ctx: string): Promise<string> {
   const r = (await (await fetch(`${p.url}/admin-api/contexts/${ctx}`)).json()) as any;
   return r.data.rootHash;
 }
@@ -65,7 +65,7 @@ async function allSame(nodes: Proc[], ctx: string): Promise<boolean> {
   return roots.every((r) => r === roots[0]);
 }
 
-async function waitConverged(nodes: Proc[], ctx: string, timeoutMs = 120_000): Promise<void> {
+export async function waitConverged(nodes: Proc[], ctx: string, timeoutMs = 120_000): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!(await allSame(nodes, ctx))) {
     if (Date.now() > end) throw new Error('no convergence');

@@ -29,6 +29,8 @@ declare module 'rocksdb-native' {
     ready(): Promise<void>;
     close(opts?: { force?: boolean }): Promise<void>;
     columnFamily(name: string): RocksDB;
+    /** A session reading from a RocksDB snapshot taken now (close it to release the snapshot). */
+    snapshot(): RocksDB;
     get(key: Buffer | Uint8Array): Promise<Buffer | null>;
     put(key: Buffer | Uint8Array, value: Buffer | Uint8Array): Promise<void>;
     delete(key: Buffer | Uint8Array): Promise<void>;

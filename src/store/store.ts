@@ -70,12 +70,29 @@ export function prefixEnd(prefix: Bytes): Buffer | undefined {
   return undefined;
 }
 
+/** A consistent read view of the store ({@link Store.view}). */
+export interface StoreView {
+  get(col: Column, key: Bytes): Promise<Buffer | null>;
+  iterate(col: Column, o?: IterateOptions): AsyncGenerator<{ key: Buffer; value: Buffer }>;
+  close(): Promise<void>;
+}
+
 const TAG = new Map<Column, number>(COLUMNS.map((c, i) => [c, i + 1]));
 
 /** The stored form of a column's key: its column byte, then the key. */
 function tagged(col: Column, key?: Bytes): Buffer {
   const t = Buffer.of(TAG.get(col)!);
   return key ? Buffer.concat([t, key]) : t;
+}
+
+/** The RocksDB iterator range of a column's keys (`IterateOptions` narrowed to the column). */
+function rangeOf(col: Column, o: IterateOptions): Record<string, unknown> {
+  const range: Record<string, unknown> = { gte: tagged(col, o.prefix), lt: prefixEnd(tagged(col, o.prefix)) };
+  if (o.gte && Buffer.compare(tagged(col, o.gte), range.gte as Buffer) > 0) range.gte = tagged(col, o.gte);
+  if (o.lt && Buffer.compare(tagged(col, o.lt), range.lt as Buffer) < 0) range.lt = tagged(col, o.lt);
+  if (o.reverse) range.reverse = true;
+  if (o.limit !== undefined) range.limit = o.limit;
+  return range;
 }
 
 /**
@@ -270,20 +287,12 @@ export class Store {
     this.syncedWal = wal.path;
   }
 
-  private range(col: Column, o: IterateOptions): Record<string, unknown> {
-    const range: Record<string, unknown> = { gte: tagged(col, o.prefix), lt: prefixEnd(tagged(col, o.prefix)) };
-    if (o.gte && Buffer.compare(tagged(col, o.gte), range.gte as Buffer) > 0) range.gte = tagged(col, o.gte);
-    if (o.lt && Buffer.compare(tagged(col, o.lt), range.lt as Buffer) < 0) range.lt = tagged(col, o.lt);
-    if (o.reverse) range.reverse = true;
-    if (o.limit !== undefined) range.limit = o.limit;
-    return range;
-  }
-
   async *iterate(col: Column, o: IterateOptions = {}): AsyncGenerator<{ key: Buffer; value: Buffer }> {
+    const range = rangeOf(col, o);
     const db = this.live();
     this.pending++;
     try {
-      for await (const { key, value } of db.iterator(this.range(col, o))) yield { key: key.subarray(1), value };
+      for await (const { key, value } of db.iterator(rangeOf(col, o))) yield { key: key.subarray(1), value };
     } finally {
       if (--this.pending === 0 && this.idle) this.idle();
     }
@@ -294,7 +303,7 @@ export class Store {
    * made per entry (unlike {@link iterate}). Stops after the entry with which the values reach `maxBytes`.
    */
   async scan(col: Column, o: IterateOptions & { limit: number; maxBytes?: number }): Promise<Array<{ key: Buffer; value: Buffer }>> {
-    const it = this.live().iterator(this.range(col, o), { capacity: Math.max(1, Math.min(o.limit, 1024)) });
+    const it = this.live().iterator(rangeOf(col, o), { capacity: Math.max(1, Math.min(o.limit, 1024)) });
     return this.track(
       new Promise((resolve, reject) => {
         const out: Array<{ key: Buffer; value: Buffer }> = [];
@@ -314,6 +323,33 @@ export class Store {
         it.on('error', reject);
       }),
     );
+  }
+
+  /**
+   * A consistent read view of the whole store as it stands now (a RocksDB snapshot): later commits are not seen
+   * through it. Readers stream long cuts from it without holding any lock (snapshot.ts serves snapshots this
+   * way). Close it when done; the store waits for open views before it closes.
+   */
+  view(): StoreView {
+    const session = this.live().snapshot();
+    this.pending++;
+    let open = true;
+    const close = async (): Promise<void> => {
+      if (!open) return;
+      open = false;
+      try {
+        await session.close();
+      } finally {
+        if (--this.pending === 0 && this.idle) this.idle();
+      }
+    };
+    return {
+      get: async (col, key) => session.get(tagged(col, key)),
+      async *iterate(col, o = {}) {
+        for await (const { key, value } of session.iterator(rangeOf(col, o))) yield { key: key.subarray(1), value };
+      },
+      close,
+    };
   }
 
   async keys(col: Column, o: IterateOptions = {}): Promise<Buffer[]> {

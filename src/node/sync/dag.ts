@@ -4,12 +4,37 @@ import { contextKey, type Contexts } from '../contexts.ts';
 import { decodeDelta } from './codec.ts';
 import { Hlc } from './hlc.ts';
 
+/** Applied entry ids remembered in memory (a positive cache of `has`); cleared whole past this. */
+const KNOWN_MAX = 200_000;
+
 export class Dag {
-  constructor(private readonly store: Store) {}
+  /**
+   * Stored keys (context ‖ id, hex) of entries applied since start. Kept in step with the store by watching every
+   * commit (added once a put is written, dropped before a delete is), so a hit is always right; a miss asks the
+   * store. Each applied entry is asked for several times (on receipt, as a parent, when applied): this saves
+   * those reads.
+   */
+  private readonly known = new Set<string>();
+
+  constructor(private readonly store: Store) {
+    store.onCommitting((batch) => {
+      for (const op of batch.ops) if (op.col === 'delta' && op.value === null) this.known.delete(op.key.toString('hex'));
+      return () => undefined;
+    });
+    store.onCommit((batch) => {
+      for (const op of batch.ops) if (op.col === 'delta' && op.value !== null) this.remember(op.key.toString('hex'));
+    });
+  }
+
+  private remember(k: string): void {
+    if (this.known.size >= KNOWN_MAX) this.known.clear();
+    this.known.add(k);
+  }
 
   /** Whether the entry is applied here (its body may be absent: known by id after a snapshot). */
-  has(ctx: Uint8Array, id: Uint8Array): Promise<boolean> {
-    return this.store.has('delta', contextKey(ctx, id));
+  async has(ctx: Uint8Array, id: Uint8Array): Promise<boolean> {
+    const key = contextKey(ctx, id);
+    return this.known.has(Buffer.from(key).toString('hex')) || this.store.has('delta', key);
   }
 
   /** The encoded entry, or null when unknown or known only by id. */

@@ -30,27 +30,27 @@ import type { DeltaHooks, Execution } from '../execution.ts';
 import { AppBlobs } from './app-blobs.ts';
 import { EntryApplier } from './apply.ts';
 import { Author } from './author.ts';
-import { decodeDelta, decodeGossip, encodeGossip, GOSSIP_DELTA, type Delta } from './codec.ts';
+import { CodecError, decodeDelta, decodeGossip, encodeGossip, GOSSIP_DELTA, type Delta } from './codec.ts';
 import { Dag, SyncClock } from './dag.ts';
 import { Failures } from './failures.ts';
 import { EventHandlers } from './handlers.ts';
-import { refusalText, type Membership } from './membership.ts';
+import { refusalText, type ApplyOutcome, type Membership } from './membership.ts';
 import { Members } from './members.ts';
 import { Memberships } from './memberships.ts';
 import { ProposalRecords } from '../proposals/records.ts';
 import { Proposals } from '../proposals/service.ts';
 import { Merge } from './merge.ts';
-import { PendingDag } from './pending.ts';
+import { CatchUp } from './catchup.ts';
+import type { PendingDag, PendingEntry } from './pending.ts';
 import { PeerProtocol } from './protocol.ts';
 import { RootRepair } from './repair.ts';
 import { Snapshots } from './snapshot.ts';
+import { SnapshotError } from './snapshot-check.ts';
 import { SyncStatusBoard, type SyncStatus } from './status.ts';
 
 export type { Membership } from './membership.ts';
 export type { ContextStatus, SyncStatus } from './status.ts';
 
-const FETCH_BATCH = 128;
-const MAX_FETCH = 100_000;
 /**
  * Entries up to this size travel inside the gossip message; larger ones are announced and fetched. Below upstream's
  * 64 KiB gossip cap; `MEROD_SYNC_INLINE_MAX` lowers it (tests use it to exercise the announce path).
@@ -93,7 +93,14 @@ export class SyncManager {
   /** Root hashes across peers: inherent differences noted, real divergence repaired (repair.ts). */
   readonly roots: RootRepair;
 
-  private readonly pending = new PendingDag();
+  /** Received entries waiting for parents (in memory, the overflow on disk) and the catch-up walk. */
+  private readonly catchUp: CatchUp;
+  private readonly pending: PendingDag;
+  /** Contexts whose snapshot join was interrupted: the periodic sync joins them from a snapshot again. */
+  private readonly rejoin = new Set<string>();
+  private readonly snapshots: Snapshots;
+  /** Entries of gossip messages the validator decoded and checked (id, signature), by message, for delivery. */
+  private readonly checked = new WeakMap<Uint8Array, Delta>();
   private readonly draining = new Map<string, Promise<void>>();
   private readonly inflight = new Map<string, Promise<void>>();
   private readonly lastPeerSync = new Map<string, number>();
@@ -114,15 +121,17 @@ export class SyncManager {
     this.memberships = new Memberships(store);
     const merge = new Merge(store, execution, contexts, (batch, ctx, entry, artifact, outcome) => this.roots.noteReplay(batch, ctx, entry, artifact, outcome.writes.values()));
     this.failures = new Failures(store);
+    this.catchUp = new CatchUp({ dag: this.dag, store, logger, protocol: () => this.protocol, drain: (ctx) => this.drain(ctx), onFetched: (n) => (this.stats.fetched += n) });
+    this.pending = this.catchUp.pending;
     const protocol = () => this.protocol;
-    const snapshots = new Snapshots({
+    const snapshots = (this.snapshots = new Snapshots({
       ...d,
       dag: this.dag,
       memberships: this.memberships,
       clock: this.clock,
       protocol,
       ensureApp: (ctx, app, peer) => this.applier.ensureApp(ctx, app, peer),
-    });
+    }));
     this.protocol = new PeerProtocol({
       ...d,
       memberships: this.memberships,
@@ -169,9 +178,12 @@ export class SyncManager {
       network: () => this.network,
       networkStarting: () => this.networkStarting,
       syncWith: (ctx, peer) => this.syncWith(ctx, peer),
-      joinFromSnapshot: (ctx, peer) => snapshots.join(ctx, peer),
+      joinFromSnapshot: (ctx, peer) => this.joinFromSnapshot(ctx, peer),
       requestOpenJoin: (ctx, peer, invitation, joiner, secret) => this.protocol.requestOpenJoin(ctx, peer, invitation, joiner, secret),
-      forget: (ctx) => this.pending.forget(ctx),
+      forget: (ctx) => {
+        this.rejoin.delete(idKey(ctx));
+        void this.catchUp.forget(ctx).catch(() => undefined);
+      },
     });
   }
 
@@ -184,6 +196,11 @@ export class SyncManager {
     network.onPeer((peer) => this.onPeer(peer));
     network.setValidator((topic, data) => this.validGossip(topic, data));
     await this.clock.ready();
+    // Joins a crash interrupted: their records go, and the periodic sync joins those contexts again.
+    for (const ctx of await this.snapshots.recover()) {
+      this.rejoin.add(idKey(ctx));
+      this.d.logger.warn({ context: encodeId(ctx) }, 'discarded an interrupted snapshot join; joining again');
+    }
     for (const { id } of await this.d.contexts.list()) network.subscribe(encodeId(id));
     // A restart may have removed the cause of earlier merge failures (e.g. a fixed runtime): retry them.
     void this.retryAll().catch(() => undefined);
@@ -193,10 +210,11 @@ export class SyncManager {
   }
 
   async stop(): Promise<void> {
+    this.snapshots.stop();
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     await this.board.stop();
-    await Promise.allSettled([...this.inflight.values(), ...this.draining.values()]);
+    await Promise.allSettled([...this.inflight.values(), ...this.draining.values(), this.catchUp.settled()]);
   }
 
   private async tick(): Promise<void> {
@@ -282,8 +300,10 @@ export class SyncManager {
     if (data.length === 0 || data[0]! < GOSSIP_DELTA) return 'ignore';
     try {
       const g = decodeGossip(data);
-      const ctx = g.type === 'delta' ? decodeDelta(g.delta).contextId : g.contextId;
-      return encodeId(ctx) === topic ? 'accept' : 'reject';
+      const d = g.type === 'delta' ? decodeDelta(g.delta) : null;
+      const ok = encodeId(d ? d.contextId : (g as { contextId: Uint8Array }).contextId) === topic;
+      if (d && ok) this.checked.set(data, d);
+      return ok ? 'accept' : 'reject';
     } catch (err) {
       this.stats.rejected++;
       this.d.logger.warn({ topic, err: (err as Error).message }, 'dropping an invalid delta');
@@ -301,7 +321,7 @@ export class SyncManager {
     if (g.type === 'delta') {
       let d: Delta;
       try {
-        d = decodeDelta(g.delta);
+        d = this.checked.get(data) ?? decodeDelta(g.delta);
       } catch (err) {
         this.stats.rejected++;
         this.d.logger.warn({ from, err: (err as Error).message }, 'dropping an invalid delta');
@@ -315,7 +335,7 @@ export class SyncManager {
     if (g.type === 'blob') return this.appBlobs.hint(g.contextId, g.blobId, from);
     if (g.type === 'heads') void this.roots.observe(g.contextId, from, g.heads, g.rootHash, g.noisy === true).catch(() => undefined);
     const ids = g.type === 'announce' ? g.ids : g.heads;
-    void this.fetchMissing(g.contextId, from, ids)
+    void this.catchUp.fetchMissing(g.contextId, from, ids)
       .then((n) => {
         if (n > 0) this.d.logger.info({ context: topic, from, entries: n, via: g.type }, 'fetched announced entries');
         return this.drain(g.contextId);
@@ -329,38 +349,21 @@ export class SyncManager {
     if (!(await this.d.contexts.exists(ctx))) return;
     this.pending.add({ delta: d, raw, peer: from, at: Date.now() });
     const missing: Uint8Array[] = [];
-    for (const p of d.parents) if (!(await this.known(ctx, p))) missing.push(p);
-    if (missing.length > 0 && from) await this.fetchMissing(ctx, from, missing).catch(() => undefined);
+    for (const p of d.parents) if (!(await this.catchUp.known(ctx, p))) missing.push(p);
+    if (missing.length > 0 && from) await this.catchUp.fetchMissing(ctx, from, missing).catch(() => undefined);
     await this.drain(ctx);
   }
 
-  private async known(ctx: Uint8Array, id: Uint8Array): Promise<boolean> {
-    return this.pending.has(ctx, id) || (await this.dag.has(ctx, id));
-  }
-
-  /** Fetches `ids` and, transitively, their unknown ancestors from `peer` into the pending buffer. */
-  private async fetchMissing(ctx: Uint8Array, peer: string, ids: Uint8Array[]): Promise<number> {
-    const queue: Uint8Array[] = [];
-    const seen = new Set<string>();
-    const want = async (id: Uint8Array) => {
-      const k = idKey(id);
-      if (seen.has(k) || this.pending.isRejected(id) || (await this.known(ctx, id))) return;
-      seen.add(k);
-      queue.push(id);
-    };
-    for (const id of ids) await want(id);
-    let fetched = 0;
-    while (queue.length > 0 && fetched < MAX_FETCH) {
-      const got = await this.protocol.requestDeltas(ctx, peer, queue.splice(0, FETCH_BATCH));
-      fetched += got.length;
-      for (const { delta, raw } of got) {
-        if (!sameId(delta.contextId, ctx)) continue;
-        this.pending.add({ delta, raw, peer, at: Date.now() });
-        for (const p of delta.parents) await want(p);
-      }
+  /** Joins from a snapshot; an interrupted join (not a refused snapshot) is tried again by the periodic sync. */
+  private async joinFromSnapshot(ctx: Uint8Array, peer: string): Promise<void> {
+    try {
+      await this.snapshots.join(ctx, peer);
+      this.rejoin.delete(idKey(ctx));
+    } catch (err) {
+      if (err instanceof SnapshotError || err instanceof CodecError) this.rejoin.delete(idKey(ctx));
+      else this.rejoin.add(idKey(ctx));
+      throw err;
     }
-    this.stats.fetched += fetched;
-    return fetched;
   }
 
   /** Pulls from `peer`: its heads, then every entry we lack; applies them. Concurrent calls are merged. */
@@ -369,9 +372,12 @@ export class SyncManager {
     const running = this.inflight.get(key);
     if (running) return running;
     const p = (async () => {
+      if (this.rejoin.has(idKey(ctx))) {
+        await this.joinFromSnapshot(ctx, peer).catch((err) => this.d.logger.warn({ context: encodeId(ctx), peer, err: (err as Error).message }, 'joining again from a snapshot failed'));
+      }
       const { heads } = await this.protocol.requestHeads(ctx, peer);
       this.board.synced(ctx, peer);
-      await this.fetchMissing(ctx, peer, heads);
+      await this.catchUp.fetchMissing(ctx, peer, heads);
       await this.drain(ctx);
     })().finally(() => this.inflight.delete(key));
     this.inflight.set(key, p);
@@ -392,24 +398,24 @@ export class SyncManager {
   private drain(ctx: Uint8Array): Promise<void> {
     const ck = idKey(ctx);
     const prev = this.draining.get(ck);
+    const isApplied = (id: Uint8Array) => this.dag.has(ctx, id);
+    const apply = async (p: PendingEntry) => {
+      const outcome = await this.d.execution
+        .withLock(ctx, () => this.applier.applyLocked(ctx, p.delta, p.raw, p.peer))
+        .catch((err: Error) => ({ ok: false as const, refused: 'failed' as const, detail: err.message }));
+      if (outcome.ok) this.applied(ctx, p.delta, outcome.failed);
+      return outcome;
+    };
+    const onRefused = (p: PendingEntry, outcome: ApplyOutcome) => {
+      this.stats.rejected++;
+      this.d.logger.warn({ context: encodeId(ctx), delta: idKey(p.delta.id), author: encodeId(p.delta.author), reason: refusalText(outcome) }, 'dropping a delta');
+    };
     const run: Promise<void> = (prev ?? Promise.resolve())
-      .then(() =>
-        this.pending.drain(
-          ctx,
-          (id) => this.dag.has(ctx, id),
-          async (p) => {
-            const outcome = await this.d.execution
-              .withLock(ctx, () => this.applier.applyLocked(ctx, p.delta, p.raw, p.peer))
-              .catch((err: Error) => ({ ok: false as const, refused: 'failed' as const, detail: err.message }));
-            if (outcome.ok) this.applied(ctx, p.delta, outcome.failed);
-            return outcome;
-          },
-          (p, outcome) => {
-            this.stats.rejected++;
-            this.d.logger.warn({ context: encodeId(ctx), delta: idKey(p.delta.id), author: encodeId(p.delta.author), reason: refusalText(outcome) }, 'dropping a delta');
-          },
-        ),
-      )
+      .then(async () => {
+        // The spool holds the older part of a long walk: its entries go first, then the buffer's.
+        await this.catchUp.drainSpool(ctx, isApplied, apply, onRefused);
+        await this.pending.drain(ctx, isApplied, apply, onRefused);
+      })
       .finally(() => {
         if (this.draining.get(ck) === run) this.draining.delete(ck);
       });

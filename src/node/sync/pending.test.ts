@@ -95,3 +95,17 @@ test('limits: the oldest entry goes when a context is full; stale entries expire
   dag.forget(ctx);
   assert.equal(dag.count(), 0);
 });
+
+test('a full buffer hands the entry it evicts to onEvict (to be kept elsewhere, not lost)', () => {
+  const evicted: string[] = [];
+  const dag = new PendingDag({ maxPerContext: 2, ttlMs: 1000, maxRejected: 10 }, (e) => evicted.push(idKey(e.delta.id)));
+  const [a, b, c] = [delta([]), delta([]), delta([])];
+  dag.add(pending(a));
+  dag.add(pending(b));
+  assert.ok(dag.full(ctx));
+  dag.add(pending(b)); // already there: nothing evicted
+  assert.deepEqual(evicted, []);
+  dag.add(pending(c));
+  assert.deepEqual(evicted, [idKey(a.id)]);
+  assert.ok(dag.has(ctx, b.id) && dag.has(ctx, c.id));
+});

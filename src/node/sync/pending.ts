@@ -23,7 +23,7 @@ export interface PendingLimits {
   maxRejected: number;
 }
 
-export const DEFAULT_LIMITS: PendingLimits = { maxPerContext: 10_000, ttlMs: 300_000, maxRejected: 100_000 };
+export const DEFAULT_LIMITS: PendingLimits = { maxPerContext: Number(process.env.MEROD_SYNC_PENDING_MAX) || 10_000, ttlMs: 300_000, maxRejected: 100_000 };
 
 /** Applied before `b`: lower HLC first, then lower id (a topological order, as parents have lower HLCs). */
 export function byHlc(a: PendingEntry, b: PendingEntry): number {
@@ -34,15 +34,31 @@ export class PendingDag {
   private readonly byContext = new Map<string, Map<string, PendingEntry>>();
   private readonly rejected = new Set<string>();
 
-  constructor(private readonly limits: PendingLimits = DEFAULT_LIMITS) {}
+  /**
+   * `onEvict` receives the entry a full context's buffer pushes out (the oldest), so that it is kept elsewhere
+   * (spool.ts) rather than lost.
+   */
+  constructor(
+    private readonly limits: PendingLimits = DEFAULT_LIMITS,
+    private readonly onEvict: (e: PendingEntry) => void = () => undefined,
+  ) {}
+
+  /** Whether a context's buffer is full (the next add evicts). */
+  full(ctx: Uint8Array): boolean {
+    return this.countOf(ctx) >= this.limits.maxPerContext;
+  }
 
   add(e: PendingEntry): void {
     const ck = idKey(e.delta.contextId);
     let m = this.byContext.get(ck);
     if (!m) this.byContext.set(ck, (m = new Map()));
+    if (m.has(idKey(e.delta.id))) return;
     if (m.size >= this.limits.maxPerContext) {
       const oldest = m.keys().next().value;
-      if (oldest !== undefined) m.delete(oldest);
+      if (oldest !== undefined) {
+        this.onEvict(m.get(oldest)!);
+        m.delete(oldest);
+      }
     }
     const k = idKey(e.delta.id);
     if (!m.has(k)) m.set(k, e);
