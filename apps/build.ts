@@ -1,7 +1,7 @@
 /**
  * Builds every test app into build/apps/<name>.wasm:
  *  - AssemblyScript apps: each apps/<name>/index.ts (except the SDK), compiled with the programmatic asc API
- *    (apps/asc.mjs), `--runtime stub` (no GC exports) and AssemblyScript's abort mapped to the SDK's panic
+ *    (apps/asc.mjs), `--runtime incremental` (a garbage collector; no runtime exports) and AssemblyScript's abort mapped to the SDK's panic
  *    (sdk/abort.ts), so the only imports are host functions;
  *  - WAT modules: each apps/wat/<name>.wat, assembled with wabt.
  * A target is rebuilt only when one of its inputs is newer than the output, so repeated runs are instant.

@@ -30,7 +30,8 @@ function meroctl(url: string | null, args: string[], env: Record<string, string>
     let stderr = '';
     p.stdout.on('data', (d) => (stdout += d));
     p.stderr.on('data', (d) => (stderr += d));
-    p.on('exit', (code) => resolve({ code, stdout, stderr }));
+    // 'close', not 'exit': 'exit' may come before the last of stdout/stderr has been read.
+    p.on('close', (code) => resolve({ code, stdout, stderr }));
   });
 }
 
