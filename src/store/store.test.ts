@@ -25,3 +25,31 @@ test('a read view keeps showing the store as it was when taken, while commits go
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('meta and identity reads are served from memory until written, and a read across a commit is not kept', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'merod-store-cache-'));
+  const store = await Store.open(dir);
+  try {
+    const k = Buffer.alloc(32, 1);
+    assert.equal(await store.get('meta', k), null);
+    await store.put('meta', k, 'v1'); // an absent value read before is not served after a write
+    assert.equal((await store.get('meta', k))?.toString(), 'v1');
+    assert.equal((await store.get('meta', k))?.toString(), 'v1');
+    await store.commit(new Batch().put('meta', k, 'v2').put('identity', k, 'i1'));
+    assert.equal((await store.get('meta', k))?.toString(), 'v2');
+    assert.equal((await store.get('identity', k))?.toString(), 'i1');
+    // Reads racing a commit: whatever they return, the next read after the commit sees the committed value.
+    for (let round = 0; round < 50; round++) {
+      const reads = Array.from({ length: 4 }, () => store.get('meta', k));
+      const write = store.put('meta', k, `r${round}`);
+      await Promise.all([...reads, write]);
+      assert.equal((await store.get('meta', k))?.toString(), `r${round}`, `round ${round}`);
+    }
+    await store.delete('meta', k);
+    assert.equal(await store.get('meta', k), null);
+    assert.equal(await store.has('meta', k), false);
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

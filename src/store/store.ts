@@ -96,6 +96,13 @@ function rangeOf(col: Column, o: IterateOptions): Record<string, unknown> {
 }
 
 /**
+ * Columns whose records every call reads (a context's meta, the executor's identity): `get` keeps them in memory
+ * until they are written, so a hot call path does not pay a RocksDB read for them (docs/performance.md).
+ */
+const CACHED: ReadonlySet<Column> = new Set<Column>(['meta', 'identity']);
+const CACHE_MAX = 20_000;
+
+/**
  * The node's embedded store: RocksDB, one key space with a column byte in front of every key. All writes go
  * through atomic batches; RocksDB's write-ahead log makes each committed batch survive a process crash, and with
  * `sync` the log is also fdatasync'ed before commit() resolves.
@@ -166,7 +173,53 @@ export class Store {
   }
 
   async get(col: Column, key: Bytes): Promise<Buffer | null> {
-    return this.track(this.live().get(tagged(col, key)));
+    if (!CACHED.has(col)) return this.track(this.live().get(tagged(col, key)));
+    const k = `${col}:${Buffer.from(key).toString('latin1')}`;
+    const hit = this.cache.get(k);
+    if (hit !== undefined) {
+      this.cache.delete(k); // most recently used last
+      this.cache.set(k, hit);
+      return hit;
+    }
+    const gen = this.cacheGen;
+    const v = await this.track(this.live().get(tagged(col, key)));
+    // Kept only when no commit touching a cached column began or settled meanwhile: then `v` is what is committed.
+    if (gen === this.cacheGen && !this.writing.has(k)) {
+      this.cache.set(k, v);
+      if (this.cache.size > CACHE_MAX) this.cache.delete(this.cache.keys().next().value!);
+    }
+    return v;
+  }
+
+  /**
+   * Values of the CACHED columns read since they were last written, least recently used first (`null` = absent).
+   * Callers get the cached Buffer itself: store values are never modified in place.
+   */
+  private readonly cache = new Map<string, Buffer | null>();
+  /** Cached-column keys with a commit in flight (how many). */
+  private readonly writing = new Map<string, number>();
+  /** Moves when a commit touching a cached column begins and when it settles (a read across it is not kept). */
+  private cacheGen = 0;
+
+  /** Drops what a batch writes from the cache, before and again after the write; returns the "after" part. */
+  private invalidate(batch: Batch): () => void {
+    const keys: string[] = [];
+    for (const op of batch.ops) if (CACHED.has(op.col)) keys.push(`${op.col}:${Buffer.from(op.key).toString('latin1')}`);
+    if (keys.length === 0) return () => undefined;
+    this.cacheGen++;
+    for (const k of keys) {
+      this.cache.delete(k);
+      this.writing.set(k, (this.writing.get(k) ?? 0) + 1);
+    }
+    return () => {
+      this.cacheGen++;
+      for (const k of keys) {
+        this.cache.delete(k);
+        const n = this.writing.get(k)! - 1;
+        if (n === 0) this.writing.delete(k);
+        else this.writing.set(k, n);
+      }
+    };
   }
 
   async getJson<T>(col: Column, key: Bytes): Promise<T | null> {
@@ -194,7 +247,7 @@ export class Store {
    */
   async commit(batch: Batch, o: { sync?: boolean } = {}): Promise<void> {
     if (batch.size === 0) return;
-    const settled = this.committing.map((l) => l(batch));
+    const settled = [this.invalidate(batch), ...this.committing.map((l) => l(batch))];
     try {
       await this.track(this.commitInner(batch, o.sync !== false));
     } finally {
