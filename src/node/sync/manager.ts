@@ -18,7 +18,7 @@
  */
 import type { Logger } from 'pino';
 import type { Store } from '../../store/store.ts';
-import { encodeId, idKey, sameId } from '../../util/ids.ts';
+import { decodeId, encodeId, idKey, isId, sameId } from '../../util/ids.ts';
 import type { Network } from '../../network/index.ts';
 import { MAX_GOSSIP_BYTES } from '../../network/constants.ts';
 import type { Applications } from '../applications.ts';
@@ -180,11 +180,14 @@ export class SyncManager {
       syncWith: (ctx, peer) => this.syncWith(ctx, peer),
       joinFromSnapshot: (ctx, peer) => this.joinFromSnapshot(ctx, peer),
       requestOpenJoin: (ctx, peer, invitation, joiner, secret) => this.protocol.requestOpenJoin(ctx, peer, invitation, joiner, secret),
-      forget: (ctx) => {
-        this.rejoin.delete(idKey(ctx));
-        void this.catchUp.forget(ctx).catch(() => undefined);
-      },
+      forget: (ctx) => this.forget(ctx),
     });
+  }
+
+  /** Drops what the sync layer holds for a context this node no longer has (buffers, spool, re-join state). */
+  private forget(ctx: Uint8Array): void {
+    this.rejoin.delete(idKey(ctx));
+    void this.catchUp.forget(ctx).catch(() => undefined);
   }
 
   // ---- lifecycle --------------------------------------------------------------------------------------------
@@ -237,7 +240,12 @@ export class SyncManager {
       const peer = peers[Math.floor(Math.random() * peers.length)]!;
       this.syncWith(id, peer).catch((err) => this.d.logger.debug({ err: (err as Error).message, context: topic }, 'periodic sync failed'));
     }
-    for (const topic of net.topics()) if (!known.has(topic)) net.unsubscribe(topic);
+    // A context deleted here (admin route, or by its own app): leave its topic, drop what sync holds for it.
+    for (const topic of net.topics()) {
+      if (known.has(topic)) continue;
+      net.unsubscribe(topic);
+      if (isId(topic)) this.forget(decodeId(topic));
+    }
   }
 
   private onPeer(peer: string): void {
