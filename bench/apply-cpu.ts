@@ -1,6 +1,7 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { cpuOf } from './load.ts';
 import { post, start, waitConverged, type Proc } from './sync.ts';
 
 /**
@@ -12,10 +13,8 @@ import { post, start, waitConverged, type Proc } from './sync.ts';
 const N = Number(process.env.APPLY_CPU_ENTRIES ?? 300);
 const APP = 'build/apps/kv-store.wasm';
 
-function cpuMs(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime + stime, in clock ticks of 10 ms
-}
+/** CPU time of a process in ms (user + system, from /proc). */
+const cpuMs = (pid: number) => cpuOf(pid) / 1000;
 
 export default async function run(): Promise<void> {
   const home = mkdtempSync(join(tmpdir(), 'merod-bench-apply-'));

@@ -101,6 +101,7 @@ function rangeOf(col: Column, o: IterateOptions): Record<string, unknown> {
  */
 const CACHED: ReadonlySet<Column> = new Set<Column>(['meta', 'identity']);
 const CACHE_MAX = 20_000;
+const cacheKey = (col: Column, key: Bytes) => `${col}:${Buffer.from(key).toString('latin1')}`;
 
 /**
  * The node's embedded store: RocksDB, one key space with a column byte in front of every key. All writes go
@@ -174,7 +175,7 @@ export class Store {
 
   async get(col: Column, key: Bytes): Promise<Buffer | null> {
     if (!CACHED.has(col)) return this.track(this.live().get(tagged(col, key)));
-    const k = `${col}:${Buffer.from(key).toString('latin1')}`;
+    const k = cacheKey(col, key);
     const hit = this.cache.get(k);
     if (hit !== undefined) {
       this.cache.delete(k); // most recently used last
@@ -204,7 +205,7 @@ export class Store {
   /** Drops what a batch writes from the cache, before and again after the write; returns the "after" part. */
   private invalidate(batch: Batch): () => void {
     const keys: string[] = [];
-    for (const op of batch.ops) if (CACHED.has(op.col)) keys.push(`${op.col}:${Buffer.from(op.key).toString('latin1')}`);
+    for (const op of batch.ops) if (CACHED.has(op.col)) keys.push(cacheKey(op.col, op.key));
     if (keys.length === 0) return () => undefined;
     this.cacheGen++;
     for (const k of keys) {

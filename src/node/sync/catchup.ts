@@ -7,8 +7,7 @@ import type { Logger } from 'pino';
 import type { Store } from '../../store/store.ts';
 import { encodeId, idKey, sameId } from '../../util/ids.ts';
 import type { Dag } from './dag.ts';
-import type { ApplyOutcome } from './membership.ts';
-import { PendingDag, type PendingEntry } from './pending.ts';
+import { PendingDag, type DrainOps, type PendingEntry } from './pending.ts';
 import type { PeerProtocol } from './protocol.ts';
 import { Spool } from './spool.ts';
 
@@ -101,14 +100,9 @@ export class CatchUp {
   }
 
   /** Applies the spooled entries of `ctx` that are ready (after the spills under way have landed). */
-  async drainSpool(
-    ctx: Uint8Array,
-    isApplied: (id: Uint8Array) => Promise<boolean>,
-    apply: (e: PendingEntry) => Promise<ApplyOutcome>,
-    onRefused: (e: PendingEntry, outcome: ApplyOutcome) => void,
-  ): Promise<void> {
+  async drainSpool(ctx: Uint8Array, ...ops: DrainOps): Promise<void> {
     await Promise.allSettled([...this.spilling]);
-    await this.spool.drain(ctx, isApplied, apply, onRefused);
+    await this.spool.drain(ctx, ...ops);
   }
 
   /** Drops what a context has waiting (it was left or deleted). */

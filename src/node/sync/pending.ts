@@ -14,6 +14,16 @@ export interface PendingEntry {
   at: number;
 }
 
+/**
+ * What a drain is given (the buffer's, the spool's): whether an entry outside it is applied, how to apply one,
+ * and who hears of a refusal.
+ */
+export type DrainOps = [
+  isApplied: (id: Uint8Array) => Promise<boolean>,
+  apply: (e: PendingEntry) => Promise<ApplyOutcome>,
+  onRefused: (e: PendingEntry, outcome: ApplyOutcome) => void,
+];
+
 export interface PendingLimits {
   /** Entries kept per context; the oldest goes first. */
   maxPerContext: number;
@@ -102,12 +112,7 @@ export class PendingDag {
    * `isApplied` answers for entries outside this buffer; `apply` applies one entry. A refused entry is
    * remembered (and reported to `onRefused`); its descendants then wait until they expire.
    */
-  async drain(
-    ctx: Uint8Array,
-    isApplied: (id: Uint8Array) => Promise<boolean>,
-    apply: (e: PendingEntry) => Promise<ApplyOutcome>,
-    onRefused: (e: PendingEntry, outcome: ApplyOutcome) => void,
-  ): Promise<void> {
+  async drain(ctx: Uint8Array, ...[isApplied, apply, onRefused]: DrainOps): Promise<void> {
     const ck = idKey(ctx);
     const applied = new Set<string>();
     const ready = async (e: PendingEntry) => {

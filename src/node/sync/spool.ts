@@ -13,8 +13,7 @@
 import { Batch, type Store } from '../../store/store.ts';
 import { concat, idKey } from '../../util/ids.ts';
 import { decodeDelta, Reader, type Delta } from './codec.ts';
-import type { ApplyOutcome } from './membership.ts';
-import type { PendingEntry } from './pending.ts';
+import type { DrainOps, PendingEntry } from './pending.ts';
 
 const SCOPE = new TextEncoder().encode('sync/spool/');
 const ORDER = 0x6f; // 'o'
@@ -106,12 +105,7 @@ export class Spool {
    * Applies the spooled entries of `ctx` whose parents are applied, in (hlc, id) order, page by page; an
    * applied or refused entry leaves the spool, one still missing a parent stays. Returns how many applied.
    */
-  async drain(
-    ctx: Uint8Array,
-    isApplied: (id: Uint8Array) => Promise<boolean>,
-    apply: (e: PendingEntry) => Promise<ApplyOutcome>,
-    onRefused: (e: PendingEntry, outcome: ApplyOutcome) => void,
-  ): Promise<number> {
+  async drain(ctx: Uint8Array, ...[isApplied, apply, onRefused]: DrainOps): Promise<number> {
     const prefix = concat(SCOPE, ctx, Uint8Array.of(ORDER));
     let applied = 0;
     if ((await this.size(ctx)) === 0) return 0;
