@@ -1,6 +1,7 @@
 /**
  * Runtime bench: per-call overhead and the effect of the module cache, reported as ratios.
- *  - floor: instantiate + call in-process (same host logic, no worker, module already compiled);
+ *  - floor: instantiate + call in-process (same host logic, no worker, module already compiled), with a fresh
+ *    instance per call and with a reused (reset) instance (src/runtime/reuse.ts);
  *  - Runtime.call with a cached module (worker round trip + instantiate + call);
  *  - Runtime.call without the cache (compile on every call);
  *  - kv-store set/get through Runtime.call (real app, storage reads served by the main thread).
@@ -10,6 +11,7 @@ import { join } from 'node:path';
 import { buildApps, outDir } from '../apps/build.ts';
 import { Runtime, DEFAULT_LIMITS } from '../src/runtime/index.ts';
 import { execute } from '../src/runtime/exec.ts';
+import { Instances } from '../src/runtime/reuse.ts';
 import { compileModule } from '../src/runtime/module.ts';
 
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -29,12 +31,17 @@ export default async function bench(): Promise<void> {
   await buildApps();
   const abi = await readFile(join(outDir, 'abi.wasm'));
   const kvBytes = await readFile(join(outDir, 'kv-store.wasm'));
-  const { module, exports } = await compileModule(abi, DEFAULT_LIMITS.maxMemoryPages, DEFAULT_LIMITS.maxModuleSize);
+  const { module, exports, reset } = await compileModule(abi, DEFAULT_LIMITS.maxMemoryPages, DEFAULT_LIMITS.maxModuleSize);
   const input = enc('hello');
 
-  const floor = await timeIt(2000, () =>
-    execute(module, exports, 'echo', { input, contextId: CONTEXT, executorId: EXECUTOR, limits: DEFAULT_LIMITS, host: { storageRead: () => null } }),
-  );
+  const inProcess = (instances: Instances) => () => {
+    const o = execute(instances, 'echo', { input, contextId: CONTEXT, executorId: EXECUTOR, limits: DEFAULT_LIMITS, host: { storageRead: () => null } });
+    instances.release(o.error === null);
+  };
+  const floor = await timeIt(2000, inProcess(new Instances(module, exports, null)));
+  const reusing = new Instances(module, exports, reset);
+  const floorReused = await timeIt(2000, inProcess(reusing));
+  if (reusing.reused === 0) throw new Error('abi.wasm instances were not reused');
 
   const rt = new Runtime({ workers: 1 });
   const host = { storageRead: async () => null };
@@ -64,6 +71,7 @@ export default async function bench(): Promise<void> {
 
   console.log('runtime (abi.wasm "echo", 1 worker):');
   console.log(`  instantiate + call in-process (floor)     ${us(floor)}`);
+  console.log(`  reused instance + call in-process         ${us(floorReused)}   = ${(floorReused / floor).toFixed(2)}x the floor`);
   console.log(`  Runtime.call, module cached               ${us(cached)}   = ${(cached / floor).toFixed(1)}x the floor (worker round trip)`);
   console.log(`  Runtime.call, compiled on every call      ${us(uncached)}   = ${(uncached / cached).toFixed(1)}x cached (module-cache effect)`);
   console.log(`runtime (kv-store.wasm, ${kvBytes.length} bytes):`);

@@ -234,6 +234,19 @@ test('blobs: upload, list, download with headers, HEAD, delete', async () => {
   assert.equal((await call(n.url, 'PUT', '/admin-api/blobs?hash=zz', new Uint8Array(bytes))).status, 400);
 });
 
+test('every call starts from the state of a fresh instance, also in a reused one', async () => {
+  const mis = (await call(n.url, 'POST', '/admin-api/install-dev-application', { path: appPath('misbehaving'), metadata: [] })).json.data.applicationId;
+  const c = (await call(n.url, 'POST', '/admin-api/contexts', { protocol: 'near', applicationId: mis, initializationParams: [] })).json.data;
+  const reused = async () => Number(/^merod_runtime_reused_instances_total (\d+)$/m.exec(await (await fetch(`${n.url}/metrics`)).text())?.[1]);
+  const before = await reused();
+  for (const method of ['count_calls', 'count_calls', 'panic', 'count_calls', 'grow_memory', 'count_calls', 'count_calls']) {
+    const r = (await exec(method, {}, { context: c.contextId, as: c.memberPublicKey })).json;
+    if (method === 'count_calls') assert.deepEqual(r.result, { output: '1/1' });
+  }
+  // The misbehaving app can be reset (no passive segments, numeric globals): later calls ran in a reused instance.
+  assert.ok((await reused()) - before >= 2);
+});
+
 test('guest faults end only their call: panic, timeout, bad output, missing application', async () => {
   const mis = (await call(n.url, 'POST', '/admin-api/install-dev-application', { path: appPath('misbehaving'), metadata: [] })).json.data.applicationId;
   const c = (await call(n.url, 'POST', '/admin-api/contexts', { protocol: 'near', applicationId: mis, initializationParams: [] })).json.data;

@@ -15,6 +15,19 @@ export function big_writes(): void {
   returnString("written");
 }
 
+let calls: i32 = 0;
+const seen = new Array<i32>();
+
+/**
+ * Counts its calls in a module-level variable and a heap array and returns both ("calls/length"). Every call starts
+ * from a fresh instance's state, so the answer is always "1/1", also when the runtime reuses an instance.
+ */
+export function count_calls(): void {
+  calls++;
+  seen.push(calls);
+  returnString(calls.toString() + "/" + seen.length.toString());
+}
+
 /** A well-behaved method: returns "fine". */
 export function ok(): void { returnString("fine"); }
 

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { RuntimeStats } from '../runtime/index.ts';
 
 /** Prometheus metrics of one node (own registry, so several nodes in one process do not clash). */
 export class Metrics {
@@ -66,6 +67,26 @@ export class Metrics {
     });
     new Gauge({ name: 'merod_sync_pending_entries', help: 'Received entries waiting for their parents', registers, collect() { this.set(read().pending); } });
     new Gauge({ name: 'merod_peers', help: 'Connected swarm peers', registers, collect() { this.set(read().peers); } });
+  }
+
+  /** The runtime's counters (src/runtime/index.ts), read at each scrape. */
+  watchRuntime(read: () => RuntimeStats): void {
+    const registers = [this.registry];
+    const counter = (name: string, help: string, pick: (s: RuntimeStats) => number) =>
+      new Counter({
+        name,
+        help,
+        registers,
+        collect() {
+          this.reset();
+          this.inc(pick(read()));
+        },
+      });
+    counter('merod_runtime_calls_total', 'Guest calls handed to the runtime', (s) => s.calls);
+    counter('merod_runtime_reused_instances_total', 'Guest calls that ran in a reused instance, reset to its state after instantiation, rather than a new one', (s) => s.reusedInstances);
+    counter('merod_runtime_compiled_modules_total', 'Modules compiled (module cache misses that compiled)', (s) => s.compiled);
+    counter('merod_runtime_timeouts_total', 'Guest calls ended at their deadline', (s) => s.timeouts);
+    counter('merod_runtime_worker_restarts_total', 'Execution workers replaced (deadline, crash, out of memory)', (s) => s.workerRestarts);
   }
 
   /** Root hash checks across peers (src/node/sync/repair.ts): repairs of diverged contexts and inherent differences. */

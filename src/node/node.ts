@@ -91,6 +91,7 @@ export class Node {
     this.metrics.watchSync(() => ({ entries: { ...this.sync.stats }, pending: this.sync.pendingCount(), peers: this.peerCount() }));
     this.metrics.watchReachability(() => this.sync.reachability());
     this.metrics.watchRoots(() => this.sync.roots.stats);
+    this.metrics.watchRuntime(() => this.runtime.stats());
   }
 
   /**

@@ -1,12 +1,13 @@
 /**
  * One guest call, synchronous: validate the method name, instantiate the (already compiled, memory-bounded)
- * module with a fresh {@link VMLogic}, run the upstream merge-registration hook if exported, call the method
- * and turn whatever happened into an {@link OutcomeData}. Runs inside an execution worker.
+ * module with a fresh {@link VMLogic} (or reuse a reset instance, reuse.ts), run the upstream merge-registration
+ * hook if exported, call the method and turn whatever happened into an {@link OutcomeData}. Runs inside an
+ * execution worker; the caller releases the instance with `instances.release` once the outcome is sent.
  */
 import { classifyTrap, errors, HostTrap, type RuntimeErrorData } from './errors.ts';
 import { VMLogic, type CallInput } from './logic.ts';
 import type { OutcomeData } from './outcome.ts';
-import type { ExportSig } from './module.ts';
+import type { Instances } from './reuse.ts';
 
 /** Upstream's validate_method_name: non-empty, at most max bytes, only ASCII alphanumerics and '_'. */
 export function validateMethodName(method: string, max: number): RuntimeErrorData | null {
@@ -38,14 +39,15 @@ function toError(err: unknown, logic: VMLogic, maxPages: number): RuntimeErrorDa
   return errors.panic({ context: 'host', message: err instanceof Error ? err.message : String(err) });
 }
 
-export function execute(module: WebAssembly.Module, sigs: Record<string, ExportSig>, method: string, call: CallInput): OutcomeData {
+export function execute(instances: Instances, method: string, call: CallInput): OutcomeData {
   const logic = new VMLogic(call);
   const invalid = validateMethodName(method, call.limits.maxMethodNameSize);
   if (invalid) return logic.finish(invalid);
+  const { sigs } = instances;
 
   let instance: WebAssembly.Instance;
   try {
-    instance = new WebAssembly.Instance(module, logic.imports());
+    instance = instances.instantiate(logic.env);
   } catch (err) {
     if (err instanceof WebAssembly.LinkError) return logic.finish(errors.link(err.message.replace(/^WebAssembly\.Instance\(\): /, '')));
     if (err instanceof RangeError && /memory/i.test(err.message)) return logic.finish(errors.memoryLimit(call.limits.maxMemoryPages));

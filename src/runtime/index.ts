@@ -12,7 +12,7 @@
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { errors, RuntimeError, type RuntimeErrorData } from './errors.ts';
 import { resolveLimits, type VMLimits } from './limits.ts';
-import { compileModule, type ExportSig } from './module.ts';
+import { compileModule, type ExportSig, type ResetPlan } from './module.ts';
 import { failed, received, type Outcome } from './outcome.ts';
 import type { CallMessage, HostRequest, HostReply, WorkerMessage } from './protocol.ts';
 import { invoke, offeredOps, type HostOp, type RuntimeHost } from './services.ts';
@@ -61,12 +61,15 @@ export interface RuntimeStats {
   compiled: number;
   workerRestarts: number;
   timeouts: number;
+  /** Calls that ran in a reused (reset) instance rather than a fresh one (reuse.ts). */
+  reusedInstances: number;
 }
 
 interface CachedModule {
   key: string;
   module: WebAssembly.Module;
   sigs: Record<string, ExportSig>;
+  reset: ResetPlan | null;
 }
 
 interface Pending {
@@ -110,7 +113,7 @@ export class Runtime {
   private nextCallId = 1;
   private closed = false;
   private spawnFailures = 0;
-  private readonly counters: RuntimeStats = { calls: 0, cacheHits: 0, cacheMisses: 0, compiled: 0, workerRestarts: 0, timeouts: 0 };
+  private readonly counters: RuntimeStats = { calls: 0, cacheHits: 0, cacheMisses: 0, compiled: 0, workerRestarts: 0, timeouts: 0, reusedInstances: 0 };
 
   constructor(opts: RuntimeOptions = {}) {
     this.size = Math.max(1, Math.floor(opts.workers ?? 2));
@@ -207,9 +210,9 @@ export class Runtime {
     this.counters.cacheMisses++;
     const promise = (async () => {
       const bytes = await wasm();
-      const { module, exports } = await compileModule(bytes, limits.maxMemoryPages, limits.maxModuleSize);
+      const { module, exports, reset } = await compileModule(bytes, limits.maxMemoryPages, limits.maxModuleSize);
       this.counters.compiled++;
-      return { key, module, sigs: exports };
+      return { key, module, sigs: exports, reset };
     })();
     this.cache.set(key, promise);
     while (this.cache.size > this.cacheSize) this.forget(this.cache.keys().next().value!);
@@ -279,6 +282,7 @@ export class Runtime {
     if (!slot.known.has(p.cachedModule.key)) {
       msg.module = p.cachedModule.module;
       msg.sigs = p.cachedModule.sigs;
+      msg.reset = p.cachedModule.reset;
       slot.known.add(p.cachedModule.key);
     }
     slot.worker.ref();
@@ -390,6 +394,7 @@ export class Runtime {
           this.dispatch(slot, p);
           return;
         }
+        if (msg.reused) this.counters.reusedInstances++;
         this.settle(slot, received(msg.outcome!, p.started, p.cached));
         this.pump();
         return;

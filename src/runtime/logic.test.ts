@@ -37,7 +37,7 @@ test('the areas together define the whole env ABI, each name exactly once', () =
 
 test('VMLogic: a host function that reads guest memory before the instance exists ends the call as a host panic', () => {
   const logic = new VMLogic({ input: new Uint8Array(0), contextId: new Uint8Array(32), executorId: new Uint8Array(32), limits: DEFAULT_LIMITS, host: { storageRead: () => null } });
-  const env = logic.imports()['env']!;
+  const env = logic.env;
   assert.throws(() => (env['log_utf8'] as (p: bigint) => void)(0n), /host panicked: VM Memory not initialized/);
 });
 
@@ -55,7 +55,7 @@ test('VMLogic: a failed call keeps its logs but drops every change', () => {
   view.setBigUint64(24, 1n, true);
   view.setBigUint64(32, 66n, true);
   view.setBigUint64(40, 2n, true);
-  const env = logic.imports()['env']!;
+  const env = logic.env;
   const fn = (name: string) => env[name] as (...args: bigint[]) => unknown;
   assert.equal(fn('storage_write')(0n, 16n, 1n), 0);
   fn('log_utf8')(32n);

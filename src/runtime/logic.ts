@@ -38,7 +38,8 @@ export function hostFunctions(cx: CallContext, host: SyncHost): HostFunctions[] 
 export class VMLogic {
   private readonly memory = new GuestMemory();
   private readonly effects = noEffects();
-  private readonly env: HostFunctions;
+  /** The `env` imports of this call. */
+  readonly env: HostFunctions;
 
   constructor(call: CallInput) {
     const cx: CallContext = {
@@ -59,10 +60,6 @@ export class VMLogic {
 
   memoryPages(): number {
     return this.memory.pages();
-  }
-
-  imports(): WebAssembly.Imports {
-    return { env: this.env };
   }
 
   /** The outcome; on error the state-changing parts are dropped so nothing of a failed call can be applied. */

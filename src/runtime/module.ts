@@ -53,6 +53,15 @@ export interface PreparedModule {
   initialPages: number;
   /** Exported functions and their arities (upstream refuses methods that take or return values). */
   exports: Record<string, ExportSig>;
+  /** How an instance of it is put back into its state right after instantiation (null: it cannot be). */
+  reset: ResetPlan | null;
+}
+
+interface Section {
+  id: number;
+  /** The whole section as it goes into the prepared module (id, size, body). */
+  raw: Uint8Array;
+  body: Uint8Array;
 }
 
 function skipLimits(r: Reader): void {
@@ -69,7 +78,7 @@ function name(r: Reader): string {
 }
 
 /** Reads the type, import, function and export sections to learn each exported function's arity. */
-function exportSignatures(sections: Array<{ id: number; body: Uint8Array }>): Record<string, ExportSig> {
+function exportSignatures(sections: Section[]): Record<string, ExportSig> {
   const types: ExportSig[] = [];
   const funcTypes: number[] = [];
   const out: Record<string, ExportSig> = Object.create(null);
@@ -120,7 +129,167 @@ function exportSignatures(sections: Array<{ id: number; body: Uint8Array }>): Re
   return out;
 }
 
-/** Checks the size, then bounds every defined memory to `maxPages`. Throws RuntimeError. */
+/**
+ * Export names this node adds for {@link ResetPlan}. They contain ':', which no method name may (exec.ts), so no
+ * client can call or even name them.
+ */
+export const RESET_GLOBAL = 'merod:global:';
+export const RESET_TABLE = 'merod:table:';
+
+/**
+ * What it takes to put a used instance back into the state a fresh one has right after instantiation (reuse of
+ * instances, src/runtime/reuse.ts): its memory (restored from a copy taken then), its mutable globals and its
+ * tables (exported under the names below so the runtime can reach them; unexported ones have no other handle).
+ * A module whose instances cannot be reset so that no call can tell has no plan: one with passive data or element
+ * segments (a call may drop them), mutable globals of types JavaScript cannot read and write (v128, GC
+ * references), or a construct this reader does not know.
+ */
+export interface ResetPlan {
+  globals: string[];
+  tables: string[];
+}
+
+/** Skips a LEB128 number of any width. */
+function skipLeb(r: Reader): void {
+  while (r.byte() & 0x80);
+}
+
+const NUMERIC_TYPES = new Set([0x7f, 0x7e, 0x7d, 0x7c]); // i32 i64 f32 f64
+const REF_TYPES = new Set([0x70, 0x6f]); // funcref externref
+
+/** A value type; false for the ones a reset cannot handle (v128, GC references). */
+function valueType(r: Reader): boolean {
+  const t = r.byte();
+  return NUMERIC_TYPES.has(t) || REF_TYPES.has(t);
+}
+
+/** Skips a constant expression (including the extended-constant arithmetic); false for anything else. */
+function skipConstExpr(r: Reader): boolean {
+  for (;;) {
+    const op = r.byte();
+    if (op === 0x0b) return true; // end
+    if (op === 0x41 || op === 0x42 || op === 0x23 || op === 0xd2) skipLeb(r); // i32/i64.const, global.get, ref.func
+    else if (op === 0x43) r.pos += 4; // f32.const
+    else if (op === 0x44) r.pos += 8; // f64.const
+    else if (op === 0xd0) r.byte(); // ref.null
+    else if (![0x6a, 0x6b, 0x6c, 0x7c, 0x7d, 0x7e].includes(op)) return false; // i32/i64 add, sub, mul
+  }
+}
+
+function skipFuncIndices(r: Reader): void {
+  for (let n = r.u32(); n > 0; n--) r.u32();
+}
+
+function skipConstExprs(r: Reader): boolean {
+  for (let n = r.u32(); n > 0; n--) if (!skipConstExpr(r)) return false;
+  return true;
+}
+
+/**
+ * Works out the {@link ResetPlan} of a module and adds its exports to the export section (in `sections`). Leaves
+ * everything as it is and answers null when the module's instances are not to be reused.
+ */
+function resetPlan(sections: Section[]): ResetPlan | null {
+  let importedGlobals = 0;
+  let importedTables = 0;
+  const mutableGlobals: number[] = [];
+  let tables = 0;
+  let memories = 0;
+  let exportSection: Section | undefined;
+  for (const section of sections) {
+    const r = new Reader(section.body);
+    switch (section.id) {
+      case 2: // imports: tables and globals imported come first in their index spaces
+        for (let n = r.u32(); n > 0; n--) {
+          name(r);
+          name(r);
+          const kind = r.byte();
+          if (kind === 0x00) r.u32();
+          else if (kind === 0x01) {
+            r.byte();
+            skipLimits(r);
+            importedTables++;
+          } else if (kind === 0x02) return null; // an imported memory is not this instance's to reset
+          else if (kind === 0x03) {
+            if (!valueType(r)) return null;
+            r.byte();
+            importedGlobals++;
+          } else return null;
+        }
+        break;
+      case 4: // tables
+        for (let n = r.u32(); n > 0; n--) {
+          if (!REF_TYPES.has(r.byte())) return null; // includes tables with an initialiser expression (0x40)
+          skipLimits(r);
+          tables++;
+        }
+        break;
+      case 5:
+        memories = r.u32();
+        break;
+      case 6: // globals
+        for (let i = 0, n = r.u32(); i < n; i++) {
+          if (!valueType(r)) return null;
+          if (r.byte() === 0x01) mutableGlobals.push(importedGlobals + i);
+          if (!skipConstExpr(r)) return null;
+        }
+        break;
+      case 7:
+        exportSection = section;
+        break;
+      case 9: // elements: a passive segment can be dropped by a call
+        for (let n = r.u32(); n > 0; n--) {
+          const flags = r.u32();
+          if (flags === 1 || flags === 5 || flags > 7) return null;
+          if (flags === 2 || flags === 6) r.u32(); // table index
+          if (flags !== 3 && flags !== 7 && !skipConstExpr(r)) return null; // offset of an active segment
+          if (flags === 0 || flags === 4) {
+            // table 0, no element kind or type
+          } else r.byte(); // element kind or reference type
+          if (flags < 4) skipFuncIndices(r);
+          else if (!skipConstExprs(r)) return null;
+        }
+        break;
+      case 11: // data: a passive segment can be dropped by a call
+        for (let n = r.u32(); n > 0; n--) {
+          const flags = r.u32();
+          if (flags === 1 || flags > 2) return null;
+          if (flags === 2) r.u32(); // memory index
+          if (!skipConstExpr(r)) return null;
+          const size = r.u32();
+          r.pos += size;
+        }
+        break;
+    }
+  }
+  // One memory (the one exported as `memory`, which the reset restores); without an export section there is no
+  // memory export either, and such a module fails every call anyway.
+  if (memories !== 1 || !exportSection) return null;
+  const r = new Reader(exportSection.body);
+  const count = r.u32();
+  const entries = exportSection.body.subarray(r.pos);
+  const taken = new Set<string>();
+  for (let i = 0; i < count; i++) {
+    taken.add(name(r));
+    r.byte();
+    r.u32();
+  }
+  const added: number[] = [];
+  const plan: ResetPlan = { globals: [], tables: [] };
+  const add = (exportName: string, kind: number, index: number, into: string[]) => {
+    const bytes = new TextEncoder().encode(exportName);
+    added.push(...leb(bytes.length), ...bytes, kind, ...leb(index));
+    into.push(exportName);
+  };
+  for (const g of mutableGlobals) add(`${RESET_GLOBAL}${g}`, 0x03, g, plan.globals);
+  for (let t = 0; t < tables; t++) add(`${RESET_TABLE}${importedTables + t}`, 0x01, importedTables + t, plan.tables);
+  if ([...plan.globals, ...plan.tables].some((n) => taken.has(n))) return null;
+  const newBody = Uint8Array.from([...leb(count + plan.globals.length + plan.tables.length), ...entries, ...added]);
+  exportSection.raw = Uint8Array.from([7, ...leb(newBody.length), ...newBody]);
+  return plan;
+}
+
+/** Checks the size, bounds every defined memory to `maxPages`, and exports what a reset needs. Throws RuntimeError. */
 export function prepareModule(input: Uint8Array, maxPages: number, maxModuleSize: number): PreparedModule {
   if (input.length > maxModuleSize) throw new RuntimeError(errors.moduleTooLarge(input.length, maxModuleSize));
   if (input.length < 8 || MAGIC.some((b, i) => input[i] !== b)) {
@@ -128,10 +297,10 @@ export function prepareModule(input: Uint8Array, maxPages: number, maxModuleSize
   }
   const r = new Reader(input);
   r.pos = 8;
-  const parts: Uint8Array[] = [input.subarray(0, 8)];
-  const sections: Array<{ id: number; body: Uint8Array }> = [];
+  const sections: Section[] = [];
   let initialPages = 0;
   let exports: Record<string, ExportSig> = {};
+  let plan: ResetPlan | null = null;
   try {
     while (r.pos < input.length) {
       const start = r.pos;
@@ -140,32 +309,33 @@ export function prepareModule(input: Uint8Array, maxPages: number, maxModuleSize
       const bodyStart = r.pos;
       const end = bodyStart + size;
       if (end > input.length) throw new Error('section extends past the end of the module');
-      if (id === 1 || id === 2 || id === 3 || id === 7) sections.push({ id, body: input.subarray(bodyStart, end) });
-      if (id !== SECTION_MEMORY) {
-        parts.push(input.subarray(start, end));
-        r.pos = end;
-        continue;
-      }
-      const count = r.u32();
+      const section: Section = { id, raw: input.subarray(start, end), body: input.subarray(bodyStart, end) };
+      sections.push(section);
+      r.pos = end;
+      if (id !== SECTION_MEMORY) continue;
+      const m = new Reader(section.body);
+      const count = m.u32();
       const body: number[] = [...leb(count)];
       for (let i = 0; i < count; i++) {
-        const flags = r.byte();
+        const flags = m.byte();
         if (flags & 0x04) throw new Error('64-bit memories are not supported');
-        const min = r.u32();
-        const max = flags & 0x01 ? r.u32() : Infinity;
+        const min = m.u32();
+        const max = flags & 0x01 ? m.u32() : Infinity;
         if (min > maxPages) throw new RuntimeError(errors.memoryLimit(maxPages));
         const bounded = Math.min(max, maxPages);
         initialPages = Math.max(initialPages, min);
         body.push(flags | 0x01, ...leb(min), ...leb(bounded));
       }
-      if (r.pos !== end) throw new Error('malformed memory section');
-      parts.push(Uint8Array.from([id, ...leb(body.length), ...body]));
+      if (m.pos !== section.body.length) throw new Error('malformed memory section');
+      section.raw = Uint8Array.from([id, ...leb(body.length), ...body]);
     }
     exports = exportSignatures(sections);
+    plan = resetPlan(sections);
   } catch (err) {
     if (err instanceof RuntimeError) throw err;
     throw new RuntimeError(errors.compilation((err as Error).message));
   }
+  const parts: Uint8Array[] = [input.subarray(0, 8), ...sections.map((s) => s.raw)];
   const total = parts.reduce((n, p) => n + p.length, 0);
   const bytes = new Uint8Array(total);
   let off = 0;
@@ -173,7 +343,7 @@ export function prepareModule(input: Uint8Array, maxPages: number, maxModuleSize
     bytes.set(p, off);
     off += p.length;
   }
-  return { bytes, initialPages, exports };
+  return { bytes, initialPages, exports, reset: plan };
 }
 
 /** Compiles prepared bytes; compile errors become RuntimeError(InvalidModule). */
@@ -181,10 +351,10 @@ export async function compileModule(
   input: Uint8Array,
   maxPages: number,
   maxModuleSize: number,
-): Promise<{ module: WebAssembly.Module; exports: Record<string, ExportSig> }> {
-  const { bytes, exports } = prepareModule(input, maxPages, maxModuleSize);
+): Promise<{ module: WebAssembly.Module; exports: Record<string, ExportSig>; reset: ResetPlan | null }> {
+  const { bytes, exports, reset } = prepareModule(input, maxPages, maxModuleSize);
   try {
-    return { module: await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>), exports };
+    return { module: await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>), exports, reset };
   } catch (err) {
     throw new RuntimeError(errors.compilation((err as Error).message));
   }

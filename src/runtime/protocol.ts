@@ -4,7 +4,7 @@
  * arguments; the answer carries its result.
  */
 import type { VMLimits } from './limits.ts';
-import type { ExportSig } from './module.ts';
+import type { ExportSig, ResetPlan } from './module.ts';
 import type { OutcomeData } from './outcome.ts';
 import type { HostArgs, HostOp, HostResult } from './services.ts';
 
@@ -15,6 +15,8 @@ export interface CallMessage {
   /** Sent the first time a worker runs this module; workers keep their own copy afterwards. */
   module?: WebAssembly.Module;
   sigs?: Record<string, ExportSig>;
+  /** With `module`: how its instances are reset for reuse (null: they are not reused). */
+  reset?: ResetPlan | null;
   method: string;
   input: Uint8Array;
   contextId: Uint8Array;
@@ -39,7 +41,7 @@ export type HostRequest<K extends HostOp = HostOp> = { [P in K]: { type: 'host';
 export type WorkerMessage<K extends HostOp = HostOp> =
   | { type: 'ready' }
   | HostRequest<K>
-  | { type: 'done'; callId: number; outcome: OutcomeData | null; missingModule?: boolean };
+  | { type: 'done'; callId: number; outcome: OutcomeData | null; missingModule?: boolean; reused?: boolean };
 
 /** The main thread's answer to a host request, on the worker's reply port. */
 export type HostReply<K extends HostOp = HostOp> = { value: HostResult<K> } | { error: string };

@@ -7,14 +7,14 @@ import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from '
 import { errors, HostTrap } from './errors.ts';
 import { execute } from './exec.ts';
 import { ReadCache, unpackEntries } from './read-cache.ts';
-import type { ExportSig } from './module.ts';
+import { Instances } from './reuse.ts';
 import type { CallMessage, HostReply, HostRequest, RuntimeMessage, WorkerMessage } from './protocol.ts';
 import { syncHost, type HostArgs, type HostOp, type HostResult, type SyncHost } from './services.ts';
 
 const port = parentPort!;
 const flag = new Int32Array(workerData.flag);
 const replies: MessagePort = workerData.replies;
-const modules = new Map<string, { module: WebAssembly.Module; sigs: Record<string, ExportSig> }>();
+const modules = new Map<string, Instances>();
 
 function send<K extends HostOp>(msg: WorkerMessage<K>): void {
   port.postMessage(msg);
@@ -72,23 +72,30 @@ function hostFor(msg: CallMessage): SyncHost {
 
 port.on('message', (msg: RuntimeMessage) => {
   if (msg.type === 'forget') {
+    modules.get(msg.moduleKey)?.drop();
     modules.delete(msg.moduleKey);
     return;
   }
-  if (msg.module) modules.set(msg.moduleKey, { module: msg.module, sigs: msg.sigs! });
-  const entry = modules.get(msg.moduleKey);
-  if (!entry) {
+  if (msg.module) {
+    modules.get(msg.moduleKey)?.drop();
+    modules.set(msg.moduleKey, new Instances(msg.module, msg.sigs!, msg.reset ?? null));
+  }
+  const instances = modules.get(msg.moduleKey);
+  if (!instances) {
     send({ type: 'done', callId: msg.callId, outcome: null, missingModule: true });
     return;
   }
-  const outcome = execute(entry.module, entry.sigs, msg.method, {
+  const before = instances.reused;
+  const outcome = execute(instances, msg.method, {
     input: msg.input,
     contextId: msg.contextId,
     executorId: msg.executorId,
     limits: msg.limits,
     host: hostFor(msg),
   });
-  send({ type: 'done', callId: msg.callId, outcome });
+  send({ type: 'done', callId: msg.callId, outcome, reused: instances.reused > before });
+  // After the answer is on its way: the reset of a reusable instance is off the call's latency.
+  instances.release(outcome.error === null);
 });
 
 send({ type: 'ready' });

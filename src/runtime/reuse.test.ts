@@ -1,0 +1,110 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { compileModule, prepareModule } from './module.ts';
+import { Instances } from './reuse.ts';
+
+const wabt = await (await import('wabt')).default();
+
+function wasm(text: string): Uint8Array {
+  const mod = wabt.parseWat('test.wat', text, { reference_types: true, bulk_memory: true, simd: true });
+  try {
+    return mod.toBinary({}).buffer;
+  } finally {
+    mod.destroy();
+  }
+}
+
+async function instancesOf(text: string): Promise<Instances> {
+  const { module, exports, reset } = await compileModule(wasm(text), 16, 1 << 20);
+  return new Instances(module, exports, reset);
+}
+
+/** Reports its global, a memory byte and what table slot 0 calls, then changes all three. */
+const STATEFUL = `(module
+  (import "env" "note" (func $note (param i64)))
+  (type $r (func (result i64)))
+  (memory (export "memory") 1 4)
+  (global $g (mut i64) (i64.const 7))
+  (table $t 2 funcref)
+  (elem (i32.const 0) $f100 $f200)
+  (data (i32.const 16) "\\2a")
+  (func $f100 (result i64) (i64.const 100))
+  (func $f200 (result i64) (i64.const 200))
+  (func (export "run")
+    (call $note (global.get $g))
+    (call $note (i64.load8_u (i32.const 16)))
+    (call $note (call_indirect (type $r) (i32.const 0)))
+    (global.set $g (i64.add (global.get $g) (i64.const 1)))
+    (i32.store8 (i32.const 16) (i32.const 99))
+    (table.set $t (i32.const 0) (ref.func $f200)))
+  (func (export "grow") (drop (memory.grow (i32.const 1)))))`;
+
+/** One call as the worker makes it: instantiate, run `fn`, release; returns what the guest noted. */
+function call(instances: Instances, fn: string, succeeded = true): { notes: bigint[]; instance: WebAssembly.Instance } {
+  const notes: bigint[] = [];
+  const instance = instances.instantiate({ note: (x) => notes.push(x) });
+  (instance.exports[fn] as () => void)();
+  instances.release(succeeded);
+  return { notes, instance };
+}
+
+test('a reused instance starts every call in the state of a fresh one: memory, mutable globals, tables', async () => {
+  const instances = await instancesOf(STATEFUL);
+  const first = call(instances, 'run');
+  for (let i = 0; i < 3; i++) {
+    const again = call(instances, 'run');
+    assert.deepEqual(again.notes, [7n, 42n, 100n]);
+    assert.equal(again.instance, first.instance);
+  }
+  assert.deepEqual(first.notes, [7n, 42n, 100n]);
+  assert.equal(instances.reused, 3);
+});
+
+test('an instance whose memory grew, or whose call failed, is not reused', async () => {
+  const instances = await instancesOf(STATEFUL);
+  const grown = call(instances, 'grow');
+  const next = call(instances, 'run');
+  assert.notEqual(next.instance, grown.instance);
+  assert.deepEqual(next.notes, [7n, 42n, 100n]);
+  const failed = call(instances, 'run', false);
+  assert.equal(failed.instance, next.instance); // reset after `next` succeeded
+  assert.notEqual(call(instances, 'run').instance, failed.instance);
+});
+
+test('a module whose start function calls the host is instantiated afresh for every call', async () => {
+  const instances = await instancesOf(`(module
+    (import "env" "note" (func $note (param i64)))
+    (memory (export "memory") 1)
+    (func $start (call $note (i64.const 1)))
+    (start $start)
+    (func (export "run")))`);
+  const seen = new Set<WebAssembly.Instance>();
+  for (let i = 0; i < 3; i++) {
+    const c = call(instances, 'run');
+    assert.deepEqual(c.notes, [1n]);
+    seen.add(c.instance);
+  }
+  assert.equal(seen.size, 3);
+  assert.equal(instances.reused, 0);
+});
+
+test('modules a reset could not make indistinguishable from fresh get no plan, and still compile', async () => {
+  const cases = {
+    'passive data': '(module (memory (export "memory") 1) (data "x") (func (export "run") (data.drop 0)))',
+    'passive elements': '(module (memory (export "memory") 1) (table 1 funcref) (elem func $f) (func $f) (func (export "run") (elem.drop 0)))',
+    'v128 global': '(module (memory (export "memory") 1) (global (mut v128) (v128.const i64x2 0 0)) (func (export "run")))',
+    'imported memory': '(module (import "env" "memory" (memory 1)) (func (export "run")))',
+    'a name of ours taken': '(module (memory (export "memory") 1) (global $g (mut i32) (i32.const 0)) (export "merod:global:0" (global $g)) (func (export "run")))',
+  };
+  for (const [what, text] of Object.entries(cases)) {
+    const bytes = wasm(text);
+    assert.equal(prepareModule(bytes, 16, 1 << 20).reset, null, what);
+    await compileModule(bytes, 16, 1 << 20);
+  }
+  assert.deepEqual(prepareModule(wasm(STATEFUL), 16, 1 << 20).reset, { globals: ['merod:global:0'], tables: ['merod:table:0'] });
+});
+
+test('imports the call does not offer fail to link, as without reuse', async () => {
+  const instances = await instancesOf('(module (import "env" "missing" (func)) (memory (export "memory") 1) (func (export "run")))');
+  assert.throws(() => instances.instantiate({ note: () => undefined }), WebAssembly.LinkError);
+});

@@ -1,0 +1,168 @@
+/**
+ * Reuse of guest instances inside an execution worker. A fresh instance per call costs more than most calls do
+ * (V8 builds the instance and its memory, and the garbage collector then reclaims one memory per call). A module
+ * with a {@link ResetPlan} keeps the instance of its last call and, before handing it to the next, puts it back
+ * into exactly the state a fresh instance has right after instantiation: the memory's contents from a copy taken
+ * then, every mutable global, every table element. A call could tell the difference only by the memory's size,
+ * so an instance whose memory grew is not kept; nor is one whose call failed, nor any of a module whose
+ * instantiation called the host (its start function saw one call's inputs, so its state is not a fresh one's).
+ */
+import type { ExportSig, ResetPlan } from './module.ts';
+import type { HostFunctions } from './host/call.ts';
+
+/** Guest memory (and its copy) kept idle per worker, across modules; the least recently used goes first. */
+const IDLE_BUDGET = 256 * 1024 * 1024;
+/** A module whose instances grew or failed this many times in a row, never reset once, stops trying. */
+const GIVE_UP_AFTER = 4;
+
+/** An instance and what its state was right after instantiation. */
+class Snapshot {
+  private constructor(
+    readonly instance: WebAssembly.Instance,
+    private readonly memory: WebAssembly.Memory,
+    private readonly image: Uint8Array,
+    private readonly globals: Array<{ global: WebAssembly.Global; value: unknown }>,
+    private readonly tables: Array<{ table: WebAssembly.Table; elements: unknown[] }>,
+  ) {}
+
+  static take(instance: WebAssembly.Instance, plan: ResetPlan): Snapshot | null {
+    const memory = instance.exports['memory'];
+    if (!(memory instanceof WebAssembly.Memory)) return null;
+    const globals = plan.globals.map((n) => instance.exports[n] as WebAssembly.Global).map((global) => ({ global, value: global.value }));
+    const tables = plan.tables.map((n) => instance.exports[n] as WebAssembly.Table).map((table) => {
+      const elements: unknown[] = [];
+      for (let i = 0; i < table.length; i++) elements.push(table.get(i));
+      return { table, elements };
+    });
+    return new Snapshot(instance, memory, new Uint8Array(memory.buffer).slice(), globals, tables);
+  }
+
+  /** Bytes this snapshot keeps alive (the memory and its copy). */
+  get bytes(): number {
+    return this.image.byteLength * 2;
+  }
+
+  /** Puts the instance back into its state at the snapshot; false when it cannot be (its memory or a table grew). */
+  reset(): boolean {
+    const now = this.memory.buffer;
+    if (now.byteLength !== this.image.byteLength) return false;
+    for (const t of this.tables) if (t.table.length !== t.elements.length) return false;
+    new Uint8Array(now).set(this.image);
+    for (const g of this.globals) g.global.value = g.value;
+    for (const { table, elements } of this.tables) {
+      for (let i = 0; i < elements.length; i++) if (table.get(i) !== elements[i]) table.set(i, elements[i]);
+    }
+    return true;
+  }
+}
+
+/** Modules holding an idle instance, least recently used first, and the bytes those hold. */
+const idle = new Set<Instances>();
+let idleBytes = 0;
+
+/** One compiled module in one worker: instantiates it for each call, reusing the last instance when it may. */
+export class Instances {
+  /** Whether calls still try to reuse instances of this module. */
+  private reusing: boolean;
+  private spare: Snapshot | null = null;
+  private inUse: Snapshot | null = null;
+  /** The imports of the call in progress; a reusable instance's imports call through to them. */
+  private env: HostFunctions | null = null;
+  private forwarding: WebAssembly.Imports | null = null;
+  private starting = false;
+  private calledAtStart = false;
+  private failures = 0;
+  /** Calls that found an instance to reuse (tests and benches read it). */
+  reused = 0;
+
+  constructor(
+    readonly module: WebAssembly.Module,
+    readonly sigs: Record<string, ExportSig>,
+    private readonly plan: ResetPlan | null,
+  ) {
+    this.reusing = plan !== null;
+  }
+
+  /** An instance of the module for a call whose `env` imports are given; throws as `new WebAssembly.Instance`. */
+  instantiate(env: HostFunctions): WebAssembly.Instance {
+    const imports = this.reusing ? this.forward(env) : null;
+    if (!imports) return new WebAssembly.Instance(this.module, { env });
+    this.env = env;
+    if (this.spare) {
+      this.inUse = this.take();
+      this.reused++;
+      return this.inUse.instance;
+    }
+    this.starting = true;
+    this.calledAtStart = false;
+    let instance: WebAssembly.Instance;
+    try {
+      instance = new WebAssembly.Instance(this.module, imports);
+    } finally {
+      this.starting = false;
+    }
+    if (this.calledAtStart) this.reusing = false;
+    else this.inUse = Snapshot.take(instance, this.plan!);
+    return instance;
+  }
+
+  /** After the call's answer is sent: keeps its instance for the next call when it succeeded and can be reset. */
+  release(succeeded: boolean): void {
+    const used = this.inUse;
+    this.inUse = null;
+    this.env = null; // the call's closures are not kept alive by an idle instance
+    if (!used) return;
+    if (succeeded && used.bytes <= IDLE_BUDGET && used.reset()) {
+      this.failures = 0;
+      this.keep(used);
+      return;
+    }
+    if (++this.failures >= GIVE_UP_AFTER && this.reused === 0) this.reusing = false;
+  }
+
+  /** Drops the idle instance (the module leaves the worker). */
+  drop(): void {
+    if (this.spare) this.take();
+  }
+
+  private take(): Snapshot {
+    const s = this.spare!;
+    this.spare = null;
+    idle.delete(this);
+    idleBytes -= s.bytes;
+    return s;
+  }
+
+  private keep(s: Snapshot): void {
+    this.spare = s;
+    idle.add(this);
+    idleBytes += s.bytes;
+    for (const other of idle) {
+      if (idleBytes <= IDLE_BUDGET) break;
+      other.take();
+    }
+  }
+
+  /**
+   * Imports that call whatever the current call's `env` holds under the same name, so one instance serves every
+   * call; null (no reuse) when the module imports anything `env` does not define (instantiating it with `env`
+   * itself then fails with the link error a call should report).
+   */
+  private forward(env: HostFunctions): WebAssembly.Imports | null {
+    if (this.forwarding) return this.forwarding;
+    const wanted = WebAssembly.Module.imports(this.module);
+    if (wanted.some((i) => i.module !== 'env' || i.kind !== 'function' || typeof env[i.name] !== 'function')) {
+      this.reusing = false;
+      return null;
+    }
+    const out: HostFunctions = {};
+    for (const { name } of wanted) {
+      out[name] = (...args: bigint[]) => {
+        if (this.starting) this.calledAtStart = true;
+        return this.env![name]!(...args);
+      };
+    }
+    this.forwarding = { env: out };
+    return this.forwarding;
+  }
+}
