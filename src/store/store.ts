@@ -96,10 +96,11 @@ function rangeOf(col: Column, o: IterateOptions): Record<string, unknown> {
 }
 
 /**
- * Columns whose records every call reads (a context's meta, the executor's identity): `get` keeps them in memory
- * until they are written, so a hot call path does not pay a RocksDB read for them (docs/performance.md).
+ * Columns whose records every call reads (a context's meta, the executor's identity, the context's application):
+ * `get` keeps them in memory until they are written, so a hot call path does not pay a RocksDB read for them
+ * (docs/performance.md).
  */
-const CACHED: ReadonlySet<Column> = new Set<Column>(['meta', 'identity']);
+const CACHED: ReadonlySet<Column> = new Set<Column>(['meta', 'identity', 'application']);
 const CACHE_MAX = 20_000;
 const cacheKey = (col: Column, key: Bytes) => `${col}:${Buffer.from(key).toString('latin1')}`;
 

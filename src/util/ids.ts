@@ -12,16 +12,32 @@ export class IdError extends DomainError<'invalid_id'> {
   }
 }
 
+/**
+ * The last ids encoded and decoded (base58 of 32 bytes is a big-number conversion, ~10 µs each way, and every
+ * call converts the same few context, application and identity ids). Bounded; the oldest entry leaves first.
+ */
+const MEMO_MAX = 4096;
+const encoded = new Map<string, string>();
+const decoded = new Map<string, Uint8Array>();
+function remember<V>(memo: Map<string, V>, key: string, value: V): V {
+  memo.set(key, value);
+  if (memo.size > MEMO_MAX) memo.delete(memo.keys().next().value!);
+  return value;
+}
+
 /** base58 (Bitcoin alphabet) of 32 raw bytes, as upstream serialises ContextId/ApplicationId/BlobId/PublicKey/Hash. */
 export function encodeId(bytes: Uint8Array): string {
   if (bytes.length !== 32) throw new IdError(`expected 32 bytes, got ${bytes.length}`);
-  return base58.encode(bytes);
+  const key = Buffer.from(bytes.buffer, bytes.byteOffset, 32).toString('latin1');
+  return encoded.get(key) ?? remember(encoded, key, base58.encode(bytes));
 }
 
 /** Decodes a base58 id; the message texts follow upstream's (docs/wire.md, Ids). */
 export function decodeId(s: unknown): Uint8Array {
   if (typeof s !== 'string') throw new IdError('invalid type: expected a base58 encoded hash');
   if (s.length > 45) throw new IdError('buffer provided to decode base58 encoded string into was too small');
+  const known = decoded.get(s);
+  if (known) return known.slice(); // a copy: callers own what they get
   let out: Uint8Array;
   try {
     out = base58.decode(s);
@@ -34,6 +50,7 @@ export function decodeId(s: unknown): Uint8Array {
     );
   }
   if (out.length !== 32) throw new IdError(`invalid length ${out.length}, expected a base58 encoded hash`);
+  remember(decoded, s, out.slice());
   return out;
 }
 
