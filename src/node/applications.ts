@@ -257,6 +257,11 @@ export class Applications {
     return id;
   }
 
+  /** Whether the application is installed (no decoding: every call asks). */
+  has(id: Uint8Array): Promise<boolean> {
+    return this.store.has('application', id);
+  }
+
   async get(id: Uint8Array): Promise<ApplicationMeta | null> {
     const meta = await this.store.getJson<ApplicationMeta>('application', id);
     return meta && withDefaults(meta);

@@ -412,8 +412,7 @@ export class Execution {
 
   /** Calls into the runtime; null when the application is not installed. */
   private async run(appId: Uint8Array, contextId: Uint8Array, executor: Uint8Array, method: string, input: Uint8Array, init: boolean): Promise<Outcome | null> {
-    const app = await this.d.apps.get(appId);
-    if (!app) return null;
+    if (!(await this.d.apps.has(appId))) return null;
     const { store } = this.d;
     return this.d.runtime.call({
       moduleId: encodeId(appId),

@@ -146,7 +146,7 @@ export class Runtime {
     if (this.closed) throw new Error('runtime is closed');
     this.counters.calls++;
     const started = performance.now();
-    const limits = resolveLimits(this.limits, req.limits);
+    const limits = req.limits ? resolveLimits(this.limits, req.limits) : this.limits;
     let entry: CachedModule;
     let cached: boolean;
     try {
@@ -244,16 +244,21 @@ export class Runtime {
    * other apps queue behind those deadlines.
    */
   private pump(): void {
-    if (this.closed) return;
-    const perModule = this.size >= 2 ? this.size - 1 : this.size;
+    if (this.closed || this.queue.length === 0) return;
+    const idle: Slot[] = [];
     const busy = new Map<string, number>();
+    let live = 0;
+    let starting = 0;
     for (const s of this.slots) {
-      if (s.current && !s.dead) busy.set(s.current.cachedModule.key, (busy.get(s.current.cachedModule.key) ?? 0) + 1);
+      if (s.dead) continue;
+      live++;
+      if (!s.ready) starting++;
+      else if (!s.current) idle.push(s);
+      else busy.set(s.current.cachedModule.key, (busy.get(s.current.cachedModule.key) ?? 0) + 1);
     }
+    const perModule = this.size >= 2 ? this.size - 1 : this.size;
     const now = performance.now();
-    for (let i = 0; i < this.queue.length; ) {
-      const idle = this.slots.filter((s) => s.ready && !s.dead && !s.current);
-      if (idle.length === 0) break;
+    for (let i = 0; i < this.queue.length && idle.length > 0; ) {
       const key = this.queue[i]!.cachedModule.key;
       const penalized = this.size >= 2 && (this.penalty.get(key) ?? 0) > now && idle.length === 1;
       if ((busy.get(key) ?? 0) >= perModule || penalized) {
@@ -262,10 +267,8 @@ export class Runtime {
       }
       const [p] = this.queue.splice(i, 1);
       busy.set(key, (busy.get(key) ?? 0) + 1);
-      this.dispatch(idle[0]!, p!);
+      this.dispatch(idle.shift()!, p!);
     }
-    const live = this.slots.filter((s) => !s.dead).length;
-    const starting = this.slots.filter((s) => !s.dead && !s.ready).length;
     if (this.queue.length > starting && live < this.size) this.spawn();
   }
 

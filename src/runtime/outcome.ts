@@ -86,9 +86,43 @@ export function outcomeOf<E>(effects: Effects, error: E | null, memoryPages: num
   return { ...noEffects(), logs: effects.logs, events: effects.events, error, memoryPages };
 }
 
+/**
+ * An outcome as the worker sends it: only the fields that differ from {@link noEffects} (a call usually
+ * leaves most of them empty, and structured clone pays for every Map, array and typed array it copies).
+ */
+export type PackedOutcome = Partial<OutcomeData> & Pick<OutcomeData, 'error' | 'memoryPages'>;
+
+const empty = (v: unknown) =>
+  v === null || (Array.isArray(v) && v.length === 0) || (v instanceof Map && v.size === 0) || (v instanceof Uint8Array && v.length === 0);
+
+export function packOutcome(o: OutcomeData): PackedOutcome {
+  const out: PackedOutcome = { error: o.error, memoryPages: o.memoryPages };
+  for (const [k, v] of Object.entries(o)) if (!empty(v)) (out as Record<string, unknown>)[k] = v;
+  return out;
+}
+
 /** The main thread's view of a worker's outcome. */
-export function received(data: OutcomeData, started: number, cached: boolean): Outcome {
-  return { ...data, error: data.error ? new RuntimeError(data.error) : null, durationMs: performance.now() - started, cached };
+export function received(data: PackedOutcome, started: number, cached: boolean): Outcome {
+  // Spelled out (not spread): one object shape for every outcome, and no copy of the noEffects() defaults.
+  return {
+    returns: data.returns ?? null,
+    logs: data.logs ?? [],
+    events: data.events ?? [],
+    rootHash: data.rootHash ?? null,
+    artifact: data.artifact ?? new Uint8Array(0),
+    writes: data.writes ?? new Map(),
+    privateWrites: data.privateWrites ?? new Map(),
+    blobs: data.blobs ?? [],
+    blobAnnouncements: data.blobAnnouncements ?? [],
+    xcalls: data.xcalls ?? [],
+    proposals: data.proposals ?? [],
+    approvals: data.approvals ?? [],
+    contextMutations: data.contextMutations ?? [],
+    error: data.error ? new RuntimeError(data.error) : null,
+    memoryPages: data.memoryPages,
+    durationMs: performance.now() - started,
+    cached,
+  };
 }
 
 /** The outcome of a call that never ran to its end in a worker (module refused, deadline, crash, shutdown). */

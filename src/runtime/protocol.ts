@@ -5,7 +5,7 @@
  */
 import type { VMLimits } from './limits.ts';
 import type { ExportSig, ResetPlan } from './module.ts';
-import type { OutcomeData } from './outcome.ts';
+import type { PackedOutcome } from './outcome.ts';
 import type { HostArgs, HostOp, HostResult } from './services.ts';
 
 export interface CallMessage {
@@ -41,7 +41,7 @@ export type HostRequest<K extends HostOp = HostOp> = { [P in K]: { type: 'host';
 export type WorkerMessage<K extends HostOp = HostOp> =
   | { type: 'ready' }
   | HostRequest<K>
-  | { type: 'done'; callId: number; outcome: OutcomeData | null; missingModule?: boolean; reused?: boolean };
+  | { type: 'done'; callId: number; outcome: PackedOutcome | null; missingModule?: boolean; reused?: boolean };
 
 /** The main thread's answer to a host request, on the worker's reply port. */
 export type HostReply<K extends HostOp = HostOp> = { value: HostResult<K> } | { error: string };

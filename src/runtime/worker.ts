@@ -6,6 +6,7 @@
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { errors, HostTrap } from './errors.ts';
 import { execute } from './exec.ts';
+import { packOutcome } from './outcome.ts';
 import { ReadCache, unpackEntries } from './read-cache.ts';
 import { Instances } from './reuse.ts';
 import type { CallMessage, HostReply, HostRequest, RuntimeMessage, WorkerMessage } from './protocol.ts';
@@ -93,7 +94,7 @@ port.on('message', (msg: RuntimeMessage) => {
     limits: msg.limits,
     host: hostFor(msg),
   });
-  send({ type: 'done', callId: msg.callId, outcome, reused: instances.reused > before });
+  send({ type: 'done', callId: msg.callId, outcome: packOutcome(outcome), reused: instances.reused > before });
   // After the answer is on its way: the reset of a reusable instance is off the call's latency.
   instances.release(outcome.error === null);
 });

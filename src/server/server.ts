@@ -69,8 +69,10 @@ export async function buildServer(node: Node, opts: ServerOptions = {}): Promise
     allowedHeaders: '*',
     strictPreflight: false,
   });
-  app.addHook('onSend', async (req, reply) => {
+  // Hooks on every request take a callback rather than return a promise: one less microtask turn per request.
+  app.addHook('onSend', (req, reply, payload, done) => {
     if (req.method === 'OPTIONS') reply.header('access-control-allow-private-network', 'true');
+    done(null, payload);
   });
   await app.register(websocket, { options: { maxPayload: bodyLimit } });
 
@@ -91,10 +93,11 @@ export async function buildServer(node: Node, opts: ServerOptions = {}): Promise
     for (const m of methods) set.add(m);
   });
 
-  app.addHook('onResponse', async (req, reply) => {
+  app.addHook('onResponse', (req, reply, done) => {
     const route = req.routeOptions.url ?? 'unmatched';
     node.metrics.httpRequests.inc({ method: req.method, route, status: String(reply.statusCode) });
     node.metrics.httpDuration.observe({ method: req.method, route }, reply.elapsedTime / 1000);
+    done();
   });
 
   app.setNotFoundHandler((req, reply) => {
