@@ -12,6 +12,7 @@ import { buildApps, outDir } from '../apps/build.ts';
 import { Runtime, DEFAULT_LIMITS } from '../src/runtime/index.ts';
 import { execute } from '../src/runtime/exec.ts';
 import { Instances } from '../src/runtime/reuse.ts';
+import { VMLogic } from '../src/runtime/logic.ts';
 import { compileModule } from '../src/runtime/module.ts';
 
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -34,12 +35,13 @@ export default async function bench(): Promise<void> {
   const { module, exports, reset } = await compileModule(abi, DEFAULT_LIMITS.maxMemoryPages, DEFAULT_LIMITS.maxModuleSize);
   const input = enc('hello');
 
+  const logic = new VMLogic();
   const inProcess = (instances: Instances) => () => {
-    const o = execute(instances, 'echo', { input, contextId: CONTEXT, executorId: EXECUTOR, limits: DEFAULT_LIMITS, host: { storageRead: () => null } });
+    const o = execute(instances, logic, 'echo', { input, contextId: CONTEXT, executorId: EXECUTOR, limits: DEFAULT_LIMITS, host: { storageRead: () => null } });
     instances.release(o.error === null);
   };
-  const floor = await timeIt(2000, inProcess(new Instances(module, exports, null)));
-  const reusing = new Instances(module, exports, reset);
+  const floor = await timeIt(2000, inProcess(new Instances(module, exports, null, logic.env)));
+  const reusing = new Instances(module, exports, reset, logic.env);
   const floorReused = await timeIt(2000, inProcess(reusing));
   if (reusing.reused === 0) throw new Error('abi.wasm instances were not reused');
 

@@ -1,6 +1,6 @@
 /**
- * One guest call, synchronous: validate the method name, instantiate the (already compiled, memory-bounded)
- * module with a fresh {@link VMLogic} (or reuse a reset instance, reuse.ts), run the upstream merge-registration
+ * One guest call, synchronous: start the call in the worker's {@link VMLogic}, validate the method name,
+ * instantiate the (already compiled, memory-bounded) module (or reuse a reset instance, reuse.ts), run the upstream merge-registration
  * hook if exported, call the method and turn whatever happened into an {@link OutcomeData}. Runs inside an
  * execution worker; the caller releases the instance with `instances.release` once the outcome is sent.
  */
@@ -39,15 +39,15 @@ function toError(err: unknown, logic: VMLogic, maxPages: number): RuntimeErrorDa
   return errors.panic({ context: 'host', message: err instanceof Error ? err.message : String(err) });
 }
 
-export function execute(instances: Instances, method: string, call: CallInput): OutcomeData {
-  const logic = new VMLogic(call);
+export function execute(instances: Instances, logic: VMLogic, method: string, call: CallInput): OutcomeData {
+  logic.begin(call);
   const invalid = validateMethodName(method, call.limits.maxMethodNameSize);
   if (invalid) return logic.finish(invalid);
   const { sigs } = instances;
 
   let instance: WebAssembly.Instance;
   try {
-    instance = instances.instantiate(logic.env);
+    instance = instances.instantiate();
   } catch (err) {
     if (err instanceof WebAssembly.LinkError) return logic.finish(errors.link(err.message.replace(/^WebAssembly\.Instance\(\): /, '')));
     if (err instanceof RangeError && /memory/i.test(err.message)) return logic.finish(errors.memoryLimit(call.limits.maxMemoryPages));

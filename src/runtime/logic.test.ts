@@ -25,24 +25,37 @@ const IMPLEMENTED = [
 
 function callContext(): CallContext {
   const id = new Uint8Array(32);
-  return { input: id, contextId: id, executorId: id, limits: DEFAULT_LIMITS, memory: new GuestMemory(), registers: new Registers(DEFAULT_LIMITS), effects: noEffects() };
+  return {
+    input: id,
+    contextId: id,
+    executorId: id,
+    limits: DEFAULT_LIMITS,
+    memory: new GuestMemory(),
+    registers: new Registers(DEFAULT_LIMITS),
+    effects: noEffects(),
+    host: { storageRead: () => null },
+    blobHandles: new Map(),
+    nextBlobFd: 1n,
+  };
 }
 
 test('the areas together define the whole env ABI, each name exactly once', () => {
-  const names = hostFunctions(callContext(), { storageRead: () => null }).flatMap((area) => Object.keys(area));
+  const names = hostFunctions(callContext()).flatMap((area) => Object.keys(area));
   const twice = names.filter((n, i) => names.indexOf(n) !== i);
   assert.deepEqual(twice, [], 'an import defined by two areas');
   assert.deepEqual([...names].sort(), [...IMPLEMENTED, ...UNSUPPORTED_IMPORTS].sort());
 });
 
 test('VMLogic: a host function that reads guest memory before the instance exists ends the call as a host panic', () => {
-  const logic = new VMLogic({ input: new Uint8Array(0), contextId: new Uint8Array(32), executorId: new Uint8Array(32), limits: DEFAULT_LIMITS, host: { storageRead: () => null } });
+  const logic = new VMLogic();
+  logic.begin({ input: new Uint8Array(0), contextId: new Uint8Array(32), executorId: new Uint8Array(32), limits: DEFAULT_LIMITS, host: { storageRead: () => null } });
   const env = logic.env;
   assert.throws(() => (env['log_utf8'] as (p: bigint) => void)(0n), /host panicked: VM Memory not initialized/);
 });
 
 test('VMLogic: a failed call keeps its logs but drops every change', () => {
-  const logic = new VMLogic({ input: new Uint8Array(0), contextId: new Uint8Array(32), executorId: new Uint8Array(32), limits: DEFAULT_LIMITS, host: { storageRead: () => null } });
+  const logic = new VMLogic();
+  logic.begin({ input: new Uint8Array(0), contextId: new Uint8Array(32), executorId: new Uint8Array(32), limits: DEFAULT_LIMITS, host: { storageRead: () => null } });
   const memory = new WebAssembly.Memory({ initial: 1 });
   logic.attachMemory(memory);
   const bytes = new Uint8Array(memory.buffer);

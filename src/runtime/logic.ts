@@ -12,7 +12,7 @@ import { JS_COLLECTIONS, jsCollections } from './host/js-collections.ts';
 import { storage } from './host/storage.ts';
 import { SYSTEM_UNSUPPORTED, system } from './host/system.ts';
 import { utility } from './host/utility.ts';
-import type { VMLimits } from './limits.ts';
+import { DEFAULT_LIMITS, type VMLimits } from './limits.ts';
 import { noEffects, outcomeOf, type OutcomeData } from './outcome.ts';
 import type { SyncHost } from './services.ts';
 
@@ -28,42 +28,64 @@ export interface CallInput {
 export const UNSUPPORTED_IMPORTS = [...SYSTEM_UNSUPPORTED, ...JS_COLLECTIONS] as const;
 
 /**
- * The `env` imports of every area for one call. Two areas defining the same name is a programming error
- * (checked by logic.test.ts).
+ * The `env` imports of every area, around one call context. Two areas defining the same name is a programming
+ * error (checked by logic.test.ts).
  */
-export function hostFunctions(cx: CallContext, host: SyncHost): HostFunctions[] {
-  return [system(cx), storage(cx, host), blobs(cx, host), context(cx, host), governance(cx), utility(cx), jsCollections()];
+export function hostFunctions(cx: CallContext): HostFunctions[] {
+  return [system(cx), storage(cx), blobs(cx), context(cx), governance(cx), utility(cx), jsCollections()];
 }
 
+/**
+ * The host side of guest calls, one call at a time: the `env` imports, built once, and the state of the call in
+ * progress, which {@link VMLogic.begin} replaces for each call. An execution worker keeps one.
+ */
 export class VMLogic {
-  private readonly memory = new GuestMemory();
-  private readonly effects = noEffects();
-  /** The `env` imports of this call. */
+  private readonly cx: CallContext;
+  /** The `env` imports (the same functions for every call). */
   readonly env: HostFunctions;
 
-  constructor(call: CallInput) {
-    const cx: CallContext = {
-      input: call.input,
-      contextId: call.contextId,
-      executorId: call.executorId,
-      limits: call.limits,
-      memory: this.memory,
-      registers: new Registers(call.limits),
-      effects: this.effects,
+  constructor() {
+    const none = new Uint8Array(0);
+    this.cx = {
+      input: none,
+      contextId: none,
+      executorId: none,
+      limits: DEFAULT_LIMITS,
+      memory: new GuestMemory(),
+      registers: new Registers(DEFAULT_LIMITS),
+      effects: noEffects(),
+      host: { storageRead: () => null },
+      blobHandles: new Map(),
+      nextBlobFd: 1n,
     };
-    this.env = Object.assign({}, ...hostFunctions(cx, call.host));
+    this.env = Object.assign({}, ...hostFunctions(this.cx));
+  }
+
+  /** Starts a call: its inputs and services, empty registers, effects and blob handles, no memory yet. */
+  begin(call: CallInput): void {
+    const cx = this.cx;
+    cx.input = call.input;
+    cx.contextId = call.contextId;
+    cx.executorId = call.executorId;
+    cx.limits = call.limits;
+    cx.host = call.host;
+    cx.registers = new Registers(call.limits);
+    cx.effects = noEffects();
+    cx.blobHandles = new Map();
+    cx.nextBlobFd = 1n;
+    cx.memory.attach(null);
   }
 
   attachMemory(memory: WebAssembly.Memory): void {
-    this.memory.attach(memory);
+    this.cx.memory.attach(memory);
   }
 
   memoryPages(): number {
-    return this.memory.pages();
+    return this.cx.memory.pages();
   }
 
   /** The outcome; on error the state-changing parts are dropped so nothing of a failed call can be applied. */
   finish(error: RuntimeErrorData | null): OutcomeData {
-    return outcomeOf(this.effects, error, this.memoryPages());
+    return outcomeOf(this.cx.effects, error, this.memoryPages());
   }
 }

@@ -14,9 +14,13 @@ function wasm(text: string): Uint8Array {
   }
 }
 
+/** What the guest passed to `note` during the current call. */
+let notes: bigint[] = [];
+const env = { note: (x: bigint) => void notes.push(x) };
+
 async function instancesOf(text: string): Promise<Instances> {
   const { module, exports, reset } = await compileModule(wasm(text), 16, 1 << 20);
-  return new Instances(module, exports, reset);
+  return new Instances(module, exports, reset, env);
 }
 
 /** Reports its global, a memory byte and what table slot 0 calls, then changes all three. */
@@ -41,8 +45,8 @@ const STATEFUL = `(module
 
 /** One call as the worker makes it: instantiate, run `fn`, release; returns what the guest noted. */
 function call(instances: Instances, fn: string, succeeded = true): { notes: bigint[]; instance: WebAssembly.Instance } {
-  const notes: bigint[] = [];
-  const instance = instances.instantiate({ note: (x) => notes.push(x) });
+  notes = [];
+  const instance = instances.instantiate();
   (instance.exports[fn] as () => void)();
   instances.release(succeeded);
   return { notes, instance };
@@ -106,5 +110,5 @@ test('modules a reset could not make indistinguishable from fresh get no plan, a
 
 test('imports the call does not offer fail to link, as without reuse', async () => {
   const instances = await instancesOf('(module (import "env" "missing" (func)) (memory (export "memory") 1) (func (export "run")))');
-  assert.throws(() => instances.instantiate({ note: () => undefined }), WebAssembly.LinkError);
+  assert.throws(() => instances.instantiate(), WebAssembly.LinkError);
 });

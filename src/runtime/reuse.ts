@@ -66,8 +66,6 @@ export class Instances {
   private reusing: boolean;
   private spare: Snapshot | null = null;
   private inUse: Snapshot | null = null;
-  /** The imports of the call in progress; a reusable instance's imports call through to them. */
-  private env: HostFunctions | null = null;
   private forwarding: WebAssembly.Imports | null = null;
   private starting = false;
   private calledAtStart = false;
@@ -75,19 +73,20 @@ export class Instances {
   /** Calls that found an instance to reuse (tests and benches read it). */
   reused = 0;
 
+  /** `env`: the imports of every call (the worker's VMLogic: the same functions, which read the current call). */
   constructor(
     readonly module: WebAssembly.Module,
     readonly sigs: Record<string, ExportSig>,
     private readonly plan: ResetPlan | null,
+    private readonly env: HostFunctions,
   ) {
     this.reusing = plan !== null;
   }
 
-  /** An instance of the module for a call whose `env` imports are given; throws as `new WebAssembly.Instance`. */
-  instantiate(env: HostFunctions): WebAssembly.Instance {
-    const imports = this.reusing ? this.forward(env) : null;
-    if (!imports) return new WebAssembly.Instance(this.module, { env });
-    this.env = env;
+  /** An instance of the module for the next call; throws as `new WebAssembly.Instance`. */
+  instantiate(): WebAssembly.Instance {
+    const imports = this.reusing ? this.forward() : null;
+    if (!imports) return new WebAssembly.Instance(this.module, { env: this.env });
     if (this.spare) {
       this.inUse = this.take();
       this.reused++;
@@ -110,7 +109,6 @@ export class Instances {
   release(succeeded: boolean): void {
     const used = this.inUse;
     this.inUse = null;
-    this.env = null; // the call's closures are not kept alive by an idle instance
     if (!used) return;
     if (succeeded && used.bytes <= IDLE_BUDGET && used.reset()) {
       this.failures = 0;
@@ -144,12 +142,13 @@ export class Instances {
   }
 
   /**
-   * Imports that call whatever the current call's `env` holds under the same name, so one instance serves every
-   * call; null (no reuse) when the module imports anything `env` does not define (instantiating it with `env`
-   * itself then fails with the link error a call should report).
+   * The imports of reusable instances: `env`'s functions, each noting whether it is called while an instance is
+   * being created; null (no reuse) when the module imports anything `env` does not define (instantiating it with
+   * `env` itself then fails with the link error a call should report).
    */
-  private forward(env: HostFunctions): WebAssembly.Imports | null {
+  private forward(): WebAssembly.Imports | null {
     if (this.forwarding) return this.forwarding;
+    const env = this.env;
     const wanted = WebAssembly.Module.imports(this.module);
     if (wanted.some((i) => i.module !== 'env' || i.kind !== 'function' || typeof env[i.name] !== 'function')) {
       this.reusing = false;
@@ -157,9 +156,10 @@ export class Instances {
     }
     const out: HostFunctions = {};
     for (const { name } of wanted) {
+      const fn = env[name]!;
       out[name] = (...args: bigint[]) => {
         if (this.starting) this.calledAtStart = true;
-        return this.env![name]!(...args);
+        return fn(...args);
       };
     }
     this.forwarding = { env: out };

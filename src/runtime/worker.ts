@@ -6,6 +6,7 @@
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { errors, HostTrap } from './errors.ts';
 import { execute } from './exec.ts';
+import { VMLogic } from './logic.ts';
 import { packOutcome } from './outcome.ts';
 import { ReadCache, unpackEntries } from './read-cache.ts';
 import { Instances } from './reuse.ts';
@@ -16,6 +17,8 @@ const port = parentPort!;
 const flag = new Int32Array(workerData.flag);
 const replies: MessagePort = workerData.replies;
 const modules = new Map<string, Instances>();
+/** The host side of this worker's calls (one at a time). */
+const logic = new VMLogic();
 
 function send<K extends HostOp>(msg: WorkerMessage<K>): void {
   port.postMessage(msg);
@@ -79,7 +82,7 @@ port.on('message', (msg: RuntimeMessage) => {
   }
   if (msg.module) {
     modules.get(msg.moduleKey)?.drop();
-    modules.set(msg.moduleKey, new Instances(msg.module, msg.sigs!, msg.reset ?? null));
+    modules.set(msg.moduleKey, new Instances(msg.module, msg.sigs!, msg.reset ?? null, logic.env));
   }
   const instances = modules.get(msg.moduleKey);
   if (!instances) {
@@ -87,7 +90,7 @@ port.on('message', (msg: RuntimeMessage) => {
     return;
   }
   const before = instances.reused;
-  const outcome = execute(instances, msg.method, {
+  const outcome = execute(instances, logic, msg.method, {
     input: msg.input,
     contextId: msg.contextId,
     executorId: msg.executorId,

@@ -4,7 +4,7 @@
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import { fail, HostTrap, hostErrors } from '../errors.ts';
-import { DIGEST, hex, serviceNames, type CallContext, type HostFunctions, type Synced } from './call.ts';
+import { DIGEST, hex, serviceNames, type CallContext, type HostFunctions } from './call.ts';
 
 /** The node services blobs need (main thread, async). */
 export interface BlobServices {
@@ -27,32 +27,28 @@ export function blobIdOf(data: Uint8Array): Uint8Array {
   return h.digest();
 }
 
-type BlobHandle =
+export type BlobHandle =
   | { kind: 'write'; chunks: Uint8Array[]; size: number }
   | { kind: 'read'; blobId: Uint8Array; data: Uint8Array | null | undefined; position: number };
 
-export function blobs(cx: CallContext, host: Synced<BlobServices>): HostFunctions {
-  const { memory, limits, effects } = cx;
-  const handles = new Map<bigint, BlobHandle>();
-  let nextFd = 1n;
-
+export function blobs(cx: CallContext): HostFunctions {
   const supported = (): void => {
-    if (typeof host.blobRead !== 'function') fail('BlobsNotSupported');
+    if (typeof cx.host.blobRead !== 'function') fail('BlobsNotSupported');
   };
 
   const open = (handle: BlobHandle): bigint => {
-    if (handles.size >= limits.maxBlobHandles) throw new HostTrap(hostErrors.tooManyBlobHandles(limits.maxBlobHandles));
-    const fd = nextFd++;
-    handles.set(fd, handle);
+    if (cx.blobHandles.size >= cx.limits.maxBlobHandles) throw new HostTrap(hostErrors.tooManyBlobHandles(cx.limits.maxBlobHandles));
+    const fd = cx.nextBlobFd++;
+    cx.blobHandles.set(fd, handle);
     return fd;
   };
 
   /** A blob's bytes: one this call created, else the node's. */
   const bytesOf = (blobId: Uint8Array): Uint8Array | null => {
     const id = hex(blobId);
-    const own = effects.blobs.find((b) => hex(b.id) === id);
+    const own = cx.effects.blobs.find((b) => hex(b.id) === id);
     if (own) return own.data;
-    return host.blobRead!(blobId);
+    return cx.host.blobRead!(blobId);
   };
 
   return {
@@ -61,61 +57,61 @@ export function blobs(cx: CallContext, host: Synced<BlobServices>): HostFunction
       return open({ kind: 'write', chunks: [], size: 0 });
     },
     blob_write: (fd, dataPtr) => {
-      const b = memory.buffer(dataPtr);
+      const b = cx.memory.buffer(dataPtr);
       supported();
-      if (b.len > limits.maxBlobChunkSize) throw new HostTrap(hostErrors.blobWriteTooLarge(b.len, limits.maxBlobChunkSize));
-      const data = memory.slice(b);
-      const h = handles.get(fd);
+      if (b.len > cx.limits.maxBlobChunkSize) throw new HostTrap(hostErrors.blobWriteTooLarge(b.len, cx.limits.maxBlobChunkSize));
+      const data = cx.memory.slice(b);
+      const h = cx.blobHandles.get(fd);
       if (!h || h.kind !== 'write') fail('InvalidBlobHandle');
       h.chunks.push(data);
       h.size += data.length;
       return BigInt(data.length);
     },
     blob_close: (fd, idPtr) => {
-      const dest = memory.buffer(idPtr);
+      const dest = cx.memory.buffer(idPtr);
       if (dest.len !== DIGEST) fail('InvalidMemoryAccess');
       supported();
-      memory.view(dest);
-      const h = handles.get(fd);
+      cx.memory.view(dest);
+      const h = cx.blobHandles.get(fd);
       if (!h) fail('InvalidBlobHandle');
-      handles.delete(fd);
+      cx.blobHandles.delete(fd);
       let id: Uint8Array;
       if (h.kind === 'write') {
         const data = Buffer.concat(h.chunks);
         const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-        id = host.blobPut ? host.blobPut(bytes) : blobIdOf(bytes);
-        effects.blobs.push({ id, data: bytes });
+        id = cx.host.blobPut ? cx.host.blobPut(bytes) : blobIdOf(bytes);
+        cx.effects.blobs.push({ id, data: bytes });
       } else id = h.blobId;
-      memory.view(dest).set(id);
+      cx.memory.view(dest).set(id);
       return 1;
     },
     blob_open: (idPtr) => {
-      const b = memory.buffer(idPtr);
+      const b = cx.memory.buffer(idPtr);
       supported();
-      if (handles.size >= limits.maxBlobHandles) throw new HostTrap(hostErrors.tooManyBlobHandles(limits.maxBlobHandles));
-      const blobId = memory.sized(b, DIGEST);
+      if (cx.blobHandles.size >= cx.limits.maxBlobHandles) throw new HostTrap(hostErrors.tooManyBlobHandles(cx.limits.maxBlobHandles));
+      const blobId = cx.memory.sized(b, DIGEST);
       return open({ kind: 'read', blobId, data: undefined, position: 0 });
     },
     blob_read: (fd, destPtr) => {
-      const dest = memory.buffer(destPtr);
+      const dest = cx.memory.buffer(destPtr);
       supported();
-      if (dest.len > limits.maxBlobChunkSize) throw new HostTrap(hostErrors.blobBufferTooLarge(dest.len, limits.maxBlobChunkSize));
+      if (dest.len > cx.limits.maxBlobChunkSize) throw new HostTrap(hostErrors.blobBufferTooLarge(dest.len, cx.limits.maxBlobChunkSize));
       if (dest.len === 0) return 0n;
-      const h = handles.get(fd);
+      const h = cx.blobHandles.get(fd);
       if (!h || h.kind !== 'read') fail('InvalidBlobHandle');
       if (h.data === undefined) h.data = bytesOf(h.blobId);
       if (!h.data) return 0n;
       const chunk = h.data.subarray(h.position, h.position + dest.len);
-      if (chunk.length > 0) memory.view({ ptr: dest.ptr, len: chunk.length }).set(chunk);
+      if (chunk.length > 0) cx.memory.view({ ptr: dest.ptr, len: chunk.length }).set(chunk);
       h.position += chunk.length;
       return BigInt(chunk.length);
     },
     blob_announce_to_context: (blobPtr, ctxPtr) => {
       supported();
-      const blobId = memory.sized(memory.buffer(blobPtr), DIGEST);
-      const contextId = memory.sized(memory.buffer(ctxPtr), DIGEST);
+      const blobId = cx.memory.sized(cx.memory.buffer(blobPtr), DIGEST);
+      const contextId = cx.memory.sized(cx.memory.buffer(ctxPtr), DIGEST);
       if (!bytesOf(blobId)) fail('BlobsNotSupported');
-      effects.blobAnnouncements.push({ blobId, contextId });
+      cx.effects.blobAnnouncements.push({ blobId, contextId });
       return 1;
     },
   };

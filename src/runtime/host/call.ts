@@ -12,6 +12,8 @@
 import { errors, fail, HostTrap, hostErrors } from '../errors.ts';
 import type { VMLimits } from '../limits.ts';
 import type { Effects } from '../outcome.ts';
+import type { SyncHost } from '../services.ts';
+import type { BlobHandle } from './blobs.ts';
 
 /** One `env` import: wasm i64 arguments arrive as BigInt; the result is converted back by the engine. */
 export type HostFunction = (...args: bigint[]) => unknown;
@@ -49,7 +51,8 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 export class GuestMemory {
   private memory: WebAssembly.Memory | null = null;
 
-  attach(memory: WebAssembly.Memory): void {
+  /** The memory of the call's instance; null between calls (host functions then end the call as a host panic). */
+  attach(memory: WebAssembly.Memory | null): void {
     this.memory = memory;
   }
 
@@ -144,16 +147,25 @@ export class Registers {
   }
 }
 
-/** The state of one call that host functions share. */
+/**
+ * The state of the call in progress, which host functions share. The host functions are built once (per
+ * execution worker) around one such object, which `VMLogic.begin` refills for every call; they read the
+ * current call through it and keep nothing of a call themselves.
+ */
 export interface CallContext {
-  readonly input: Uint8Array;
-  readonly contextId: Uint8Array;
-  readonly executorId: Uint8Array;
-  readonly limits: VMLimits;
+  input: Uint8Array;
+  contextId: Uint8Array;
+  executorId: Uint8Array;
+  limits: VMLimits;
   readonly memory: GuestMemory;
-  readonly registers: Registers;
+  registers: Registers;
   /** What the call produced so far (the outcome, once the call ends). */
-  readonly effects: Effects;
+  effects: Effects;
+  /** The node services of the call (synchronous: in a worker, each blocks on the main thread). */
+  host: SyncHost;
+  /** Blob handles the call opened, and the next descriptor. */
+  blobHandles: Map<bigint, BlobHandle>;
+  nextBlobFd: bigint;
 }
 
 /** Host functions of upstream's ABI that this node cannot honour: each traps, named. */

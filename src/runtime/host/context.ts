@@ -4,7 +4,7 @@
  * after the call (they are reported as the outcome's `contextMutations`).
  */
 import { fail, HostTrap, hostErrors } from '../errors.ts';
-import { DIGEST, hex, serviceNames, type CallContext, type HostFunctions, type Synced } from './call.ts';
+import { DIGEST, hex, serviceNames, type CallContext, type HostFunctions } from './call.ts';
 
 /** The node services context functions need (main thread, async). */
 export interface ContextServices {
@@ -23,57 +23,56 @@ export const CONTEXT_SERVICES = serviceNames<ContextServices>({ contextMembers: 
 
 const MAX_ALIAS_LEN = 50;
 
-export function context(cx: CallContext, host: Synced<ContextServices>): HostFunctions {
-  const { memory, registers, effects } = cx;
-  const id32 = (ptr: bigint) => memory.sized(memory.buffer(ptr), DIGEST);
+export function context(cx: CallContext): HostFunctions {
+  const id32 = (ptr: bigint) => cx.memory.sized(cx.memory.buffer(ptr), DIGEST);
   const checkAlias = (alias: string): void => {
     if (Buffer.byteLength(alias) > MAX_ALIAS_LEN) throw new HostTrap(hostErrors.aliasTooLong(Buffer.byteLength(alias)));
   };
 
   return {
     context_create: (protocolPtr, appIdPtr, argsPtr, aliasPtr) => {
-      const protocol = memory.str(memory.buffer(protocolPtr));
+      const protocol = cx.memory.str(cx.memory.buffer(protocolPtr));
       const applicationId = id32(appIdPtr);
-      const initArgs = memory.slice(memory.buffer(argsPtr));
+      const initArgs = cx.memory.slice(cx.memory.buffer(argsPtr));
       let alias: string | null = null;
       if (aliasPtr !== 0n) {
-        const a = memory.buffer(aliasPtr);
-        if (a.len > 0) alias = memory.str(a);
+        const a = cx.memory.buffer(aliasPtr);
+        if (a.len > 0) alias = cx.memory.str(a);
       }
       if (alias !== null) {
         checkAlias(alias);
-        if (host.aliasTaken?.(alias)) throw new HostTrap(hostErrors.aliasAlreadyExists(alias));
+        if (cx.host.aliasTaken?.(alias)) throw new HostTrap(hostErrors.aliasAlreadyExists(alias));
       }
-      effects.contextMutations.push({ kind: 'CreateContext', protocol, applicationId, initArgs, alias });
+      cx.effects.contextMutations.push({ kind: 'CreateContext', protocol, applicationId, initArgs, alias });
     },
     context_delete: (ptr) => {
-      effects.contextMutations.push({ kind: 'DeleteContext', contextId: id32(ptr) });
+      cx.effects.contextMutations.push({ kind: 'DeleteContext', contextId: id32(ptr) });
     },
     context_add_member: (ptr) => {
-      effects.contextMutations.push({ kind: 'AddMember', publicKey: id32(ptr) });
+      cx.effects.contextMutations.push({ kind: 'AddMember', publicKey: id32(ptr) });
     },
     context_remove_member: (ptr) => {
-      effects.contextMutations.push({ kind: 'RemoveMember', publicKey: id32(ptr) });
+      cx.effects.contextMutations.push({ kind: 'RemoveMember', publicKey: id32(ptr) });
     },
     context_is_member: (ptr) => {
       const pk = hex(id32(ptr));
-      const members = host.contextMembers?.() ?? [];
+      const members = cx.host.contextMembers?.() ?? [];
       return members.some((m) => hex(m) === pk) ? 1 : 0;
     },
     context_members: (reg) => {
-      const members = host.contextMembers?.() ?? [];
+      const members = cx.host.contextMembers?.() ?? [];
       const out = new Uint8Array(4 + DIGEST * members.length); // borsh Vec<[u8; 32]>
       new DataView(out.buffer).setUint32(0, members.length, true);
       members.forEach((m, i) => out.set(m.subarray(0, DIGEST), 4 + i * DIGEST));
-      registers.set(reg, out);
+      cx.registers.set(reg, out);
     },
     context_resolve_alias: (ptr, reg) => {
-      const alias = memory.str(memory.buffer(ptr));
-      if (!host.resolveAlias) fail('NodeClientNotAvailable');
+      const alias = cx.memory.str(cx.memory.buffer(ptr));
+      if (!cx.host.resolveAlias) fail('NodeClientNotAvailable');
       checkAlias(alias);
-      const id = host.resolveAlias(alias);
+      const id = cx.host.resolveAlias(alias);
       if (!id) return 0;
-      registers.set(reg, id.slice());
+      cx.registers.set(reg, id.slice());
       return 1;
     },
   };

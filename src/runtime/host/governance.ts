@@ -6,18 +6,17 @@ import { fail } from '../errors.ts';
 import { DIGEST, type CallContext, type HostFunctions } from './call.ts';
 
 export function governance(cx: CallContext): HostFunctions {
-  const { memory, effects } = cx;
   return {
     send_proposal: (actionsPtr, idPtr) => {
-      const actions = memory.slice(memory.buffer(actionsPtr));
-      const out = memory.view(memory.buffer(idPtr));
+      const actions = cx.memory.slice(cx.memory.buffer(actionsPtr));
+      const out = cx.memory.view(cx.memory.buffer(idPtr));
       if (out.length !== DIGEST) fail('InvalidMemoryAccess');
       const id = crypto.getRandomValues(new Uint8Array(DIGEST));
       out.set(id);
-      effects.proposals.push({ id, actions });
+      cx.effects.proposals.push({ id, actions });
     },
     approve_proposal: (ptr) => {
-      effects.approvals.push(memory.sized(memory.buffer(ptr), DIGEST));
+      cx.effects.approvals.push(cx.memory.sized(cx.memory.buffer(ptr), DIGEST));
     },
   };
 }

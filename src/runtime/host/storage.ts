@@ -6,7 +6,7 @@
 import { fail } from '../errors.ts';
 import type { Write } from '../outcome.ts';
 import type { ReadAhead } from '../read-cache.ts';
-import { hex, serviceNames, type Buf, type CallContext, type HostFunctions, type Synced } from './call.ts';
+import { hex, serviceNames, type Buf, type CallContext, type HostFunctions } from './call.ts';
 
 /** The node services storage needs (main thread, async). */
 export interface StorageServices {
@@ -27,11 +27,9 @@ export const STORAGE_SERVICES = serviceNames<StorageServices>({
   storageReadAhead: 'storageReadAhead',
 });
 
-export function storage(cx: CallContext, host: Synced<StorageServices>): HostFunctions {
-  const { memory, registers, limits, effects } = cx;
-
+export function storage(cx: CallContext): HostFunctions {
   const checkKey = (b: Buf): void => {
-    if (b.len > limits.maxStorageKeySize) fail('KeyLengthOverflow');
+    if (b.len > cx.limits.maxStorageKeySize) fail('KeyLengthOverflow');
   };
 
   /** A key's value as this call sees it: its own last write, else what `read` answers. */
@@ -40,28 +38,28 @@ export function storage(cx: CallContext, host: Synced<StorageServices>): HostFun
     if (w) return w.value;
     return read(key);
   };
-  const privateValue = (key: Uint8Array) => current(effects.privateWrites, (k) => host.privateStorageRead!(k), key);
-  const stateValue = (key: Uint8Array) => current(effects.writes, (k) => host.storageRead(k), key);
+  const privateValue = (key: Uint8Array) => current(cx.effects.privateWrites, (k) => cx.host.privateStorageRead!(k), key);
+  const stateValue = (key: Uint8Array) => current(cx.effects.writes, (k) => cx.host.storageRead(k), key);
 
   /** The key and value descriptors of a write, checked against the limits, as bytes. */
   const keyValue = (keyPtr: bigint, valuePtr: bigint): [Uint8Array, Uint8Array] => {
-    const k = memory.buffer(keyPtr);
-    const val = memory.buffer(valuePtr);
+    const k = cx.memory.buffer(keyPtr);
+    const val = cx.memory.buffer(valuePtr);
     checkKey(k);
-    if (val.len > limits.maxStorageValueSize) fail('ValueLengthOverflow');
-    return [memory.slice(k), memory.slice(val)];
+    if (val.len > cx.limits.maxStorageValueSize) fail('ValueLengthOverflow');
+    return [cx.memory.slice(k), cx.memory.slice(val)];
   };
 
   const keyAt = (keyPtr: bigint): Uint8Array => {
-    const k = memory.buffer(keyPtr);
+    const k = cx.memory.buffer(keyPtr);
     checkKey(k);
-    return memory.slice(k);
+    return cx.memory.slice(k);
   };
 
   /** Puts a value (if any) into a register: 1 when there was one, else 0. */
   const answer = (reg: bigint, value: Uint8Array | null): number => {
     if (!value) return 0;
-    registers.set(reg, value);
+    cx.registers.set(reg, value);
     return 1;
   };
 
@@ -71,31 +69,31 @@ export function storage(cx: CallContext, host: Synced<StorageServices>): HostFun
       const key = keyAt(keyPtr);
       const value = stateValue(key);
       if (!value) return 0;
-      effects.writes.set(hex(key), { key, value: null });
+      cx.effects.writes.set(hex(key), { key, value: null });
       return answer(reg, value);
     },
     storage_write: (keyPtr, valuePtr, reg) => {
       const [key, value] = keyValue(keyPtr, valuePtr);
       const evicted = stateValue(key);
-      effects.writes.set(hex(key), { key, value });
+      cx.effects.writes.set(hex(key), { key, value });
       return answer(reg, evicted);
     },
     private_storage_read: (keyPtr, reg) => {
       const key = keyAt(keyPtr);
-      return host.privateStorageRead ? answer(reg, privateValue(key)) : 0;
+      return cx.host.privateStorageRead ? answer(reg, privateValue(key)) : 0;
     },
     private_storage_remove: (keyPtr, reg) => {
       const key = keyAt(keyPtr);
-      if (!host.privateStorageRead) return 0;
+      if (!cx.host.privateStorageRead) return 0;
       const value = privateValue(key);
       if (!value) return 0;
-      effects.privateWrites.set(hex(key), { key, value: null });
+      cx.effects.privateWrites.set(hex(key), { key, value: null });
       return answer(reg, value);
     },
     private_storage_write: (keyPtr, valuePtr) => {
       const [key, value] = keyValue(keyPtr, valuePtr);
-      if (!host.privateStorageRead) return 0;
-      effects.privateWrites.set(hex(key), { key, value });
+      if (!cx.host.privateStorageRead) return 0;
+      cx.effects.privateWrites.set(hex(key), { key, value });
       return 1;
     },
   };
