@@ -1,7 +1,6 @@
 import WebSocket from 'ws';
-import { Agent, setGlobalDispatcher } from 'undici';
+import { Agent, request } from 'node:http';
 import { createInterface } from 'node:readline';
-import { parseSse } from '../src/client/sse-parser.ts';
 
 /**
  * Child process of bench/events.ts (kept out of the node's process so that parsing on the client side does
@@ -10,10 +9,14 @@ import { parseSse } from '../src/client/sse-parser.ts';
  * hub publishes, kv-store's `{"key","value":<time>}` for mutations).
  *
  * stdin commands: `phase <name>` (later samples go to that phase), `end` (print one JSON line
- * `{"<phase>":{"ws":Summary,"sse":Summary},…}` and exit).
+ * `{"<phase>":{"ws":number[],"sse":number[]},…}` of every latency in ms, and exit). bench/events.ts spreads the
+ * subscribers over several such processes and merges their samples.
+ *
+ * The SSE side reads with node:http and splits messages itself (no web streams): the bench measures the node's
+ * fan-out, so the client's own cost per message is kept small (src/client/sse-parser.ts is tested elsewhere).
  */
 const [url, ctx, nWs, nSse] = process.argv.slice(2) as [string, string, string, string];
-setGlobalDispatcher(new Agent({ connections: null, pipelining: 0 }));
+const agent = new Agent({ keepAlive: true, maxSockets: Infinity });
 const now = () => performance.timeOrigin + performance.now();
 const phases = new Map<string, { ws: number[]; sse: number[] }>();
 let current = { ws: [] as number[], sse: [] as number[] };
@@ -40,16 +43,27 @@ async function openWs(): Promise<void> {
   });
 }
 
+function get(path: string): Promise<import('node:http').IncomingMessage> {
+  return new Promise((resolve, reject) => request(url + path, { agent }, resolve).on('error', reject).end());
+}
+
 async function openSse(): Promise<void> {
-  const res = await fetch(url + '/sse');
-  const session = res.headers.get('x-sse-session-id')!;
-  void (async () => {
-    for await (const m of parseSse(res.body!)) {
-      if (!m.data) continue;
-      const msg = JSON.parse(m.data);
+  const res = await get('/sse');
+  const session = res.headers['x-sse-session-id'] as string;
+  let pending = '';
+  res.setEncoding('utf8');
+  res.on('data', (chunk: string) => {
+    pending += chunk;
+    let end: number;
+    while ((end = pending.indexOf('\n\n')) >= 0) {
+      const block = pending.slice(0, end);
+      pending = pending.slice(end + 2);
+      const at = block.indexOf('\ndata:');
+      if (at < 0) continue;
+      const msg = JSON.parse(block.slice(at + 6));
       if (msg.result) record('sse', msg.result);
     }
-  })().catch(() => undefined);
+  });
   const r = await fetch(url + '/sse/subscription', {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -65,11 +79,6 @@ await batch(Number(nWs), openWs);
 await batch(Number(nSse), openSse);
 process.stdout.write('ready\n');
 
-const summary = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const at = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))] ?? NaN;
-  return { count: s.length, p50: at(0.5), p99: at(0.99), max: s.at(-1) ?? NaN };
-};
 for await (const line of createInterface({ input: process.stdin })) {
   const [cmd, arg] = line.trim().split(/\s+/);
   if (cmd === 'phase' && arg) {
@@ -78,5 +87,5 @@ for await (const line of createInterface({ input: process.stdin })) {
   } else if (cmd === 'end') break;
 }
 const out: Record<string, unknown> = {};
-for (const [name, lat] of phases) if (name !== 'setup') out[name] = { ws: summary(lat.ws), sse: summary(lat.sse) };
+for (const [name, lat] of phases) if (name !== 'setup') out[name] = { ws: lat.ws.map((x) => Math.round(x * 100) / 100), sse: lat.sse.map((x) => Math.round(x * 100) / 100) };
 process.stdout.write(JSON.stringify(out) + '\n', () => process.exit(0));

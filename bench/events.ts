@@ -7,7 +7,8 @@ import type { NodeEvent } from '../src/node/events.ts';
 
 /**
  * Event delivery latency to many subscribers of one context: `BENCH_SUBSCRIBERS` WebSocket and as many SSE
- * subscribers (default 1,000 each) live in a child process (bench/events-subscribers.ts).
+ * subscribers (default 1,000 each), spread over `BENCH_SUBSCRIBER_PROCS` child processes (default 1;
+ * bench/events-subscribers.ts), so the clients' own parsing can be taken out of what one event loop queues.
  *
  * - phase `publish`: `BENCH_EVENTS` (default 50) events published on the node's event hub, one every 100 ms;
  *   latency = hub publish → parsed by the subscriber (fan-out, serialisation, transport, client parse). The
@@ -21,6 +22,7 @@ import type { NodeEvent } from '../src/node/events.ts';
 const SUBSCRIBERS = Number(process.env.BENCH_SUBSCRIBERS ?? 1000);
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 50);
 const MUTATIONS = Number(process.env.BENCH_MUTATIONS ?? 20);
+const PROCS = Math.max(1, Number(process.env.BENCH_SUBSCRIBER_PROCS ?? 1));
 const now = () => performance.timeOrigin + performance.now();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -37,19 +39,22 @@ export async function run(): Promise<void> {
       ctx = created.contextId;
       member = created.memberPublicKey;
     }
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/events-subscribers.ts', n.url, ctx, String(SUBSCRIBERS), String(SUBSCRIBERS)], {
-      stdio: ['pipe', 'pipe', 'inherit'],
-    });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
     const started = Date.now();
-    while (!out.includes('ready')) {
-      if (child.exitCode !== null) throw new Error('subscriber process exited');
+    const children = Array.from({ length: PROCS }, (_, i) => {
+      const share = String(Math.floor(SUBSCRIBERS / PROCS) + (i < SUBSCRIBERS % PROCS ? 1 : 0));
+      const p = spawn(process.execPath, ['--import', 'tsx', 'bench/events-subscribers.ts', n.url, ctx, share, share], { stdio: ['pipe', 'pipe', 'inherit'] });
+      const child = { p, out: '' };
+      p.stdout.on('data', (d) => (child.out += d));
+      return child;
+    });
+    const tell = (line: string) => children.forEach((c) => c.p.stdin.write(line + '\n'));
+    while (!children.every((c) => c.out.includes('ready'))) {
+      if (children.some((c) => c.p.exitCode !== null)) throw new Error('subscriber process exited');
       await sleep(50);
     }
     const setup = Date.now() - started;
 
-    child.stdin.write('phase publish\n');
+    tell('phase publish');
     await sleep(200);
     const fanout: number[] = [];
     for (let i = 0; i < EVENTS; i++) {
@@ -64,7 +69,7 @@ export async function run(): Promise<void> {
     await sleep(1000);
 
     if (kvStore) {
-      child.stdin.write('phase mutate\n');
+      tell('phase mutate');
       await sleep(200);
       for (let i = 0; i < MUTATIONS; i++) {
         const r = await call(n.url, 'POST', '/jsonrpc', {
@@ -78,17 +83,29 @@ export async function run(): Promise<void> {
       }
       await sleep(1000);
     }
-    child.stdin.write('end\n');
-    await new Promise((r) => child.once('exit', r));
-    type Summary = { count: number; p50: number; p99: number; max: number };
-    const result = JSON.parse(out.split('\n').find((l) => l.startsWith('{'))!) as Record<string, { ws: Summary; sse: Summary }>;
+    tell('end');
+    await Promise.all(children.map((c) => new Promise((r) => (c.p.exitCode !== null ? r(null) : c.p.once('exit', r)))));
+    const result: Record<string, { ws: number[]; sse: number[] }> = {};
+    for (const c of children) {
+      const got = JSON.parse(c.out.split('\n').find((l) => l.startsWith('{'))!) as Record<string, { ws: number[]; sse: number[] }>;
+      for (const [phase, r] of Object.entries(got)) {
+        const into = (result[phase] ??= { ws: [], sse: [] });
+        into.ws.push(...r.ws);
+        into.sse.push(...r.sse);
+      }
+    }
+    const summary = (xs: number[]) => {
+      const s = [...xs].sort((a, b) => a - b);
+      const at = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))] ?? NaN;
+      return { count: s.length, p50: at(0.5), p99: at(0.99), max: s.at(-1) ?? NaN };
+    };
     const rounds: Record<string, number> = { publish: EVENTS, mutate: MUTATIONS };
-    console.log(`\nEvent delivery: ${SUBSCRIBERS} WS + ${SUBSCRIBERS} SSE subscribers on one context (connect+subscribe: ${setup} ms)`);
+    console.log(`\nEvent delivery: ${SUBSCRIBERS} WS + ${SUBSCRIBERS} SSE subscribers on one context, in ${PROCS} process(es) (connect+subscribe: ${setup} ms)`);
     console.log('| source | transport | deliveries | expected | p50 ms | p99 ms | max ms |');
     console.log('|--------|-----------|------------|----------|--------|--------|--------|');
     for (const [phase, r] of Object.entries(result)) {
       for (const k of ['ws', 'sse'] as const) {
-        const s = r[k];
+        const s = summary(r[k]);
         if (s.count === 0 && rounds[phase] === 0) continue; // a phase asked for with 0 rounds
         const cells = [phase === 'publish' ? 'hub publish' : 'JSON-RPC set', k, String(s.count), String(SUBSCRIBERS * rounds[phase]!), s.p50.toFixed(1), s.p99.toFixed(1), s.max.toFixed(1)];
         console.log(`| ${cells.join(' | ')} |`);

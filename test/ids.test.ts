@@ -17,6 +17,17 @@ test('base58 ids match upstream vectors', () => {
   assert.equal(encodeId(new Uint8Array(32)), '11111111111111111111111111111111');
 });
 
+test('ids are remembered, never shared: a caller changing its bytes changes no later answer', () => {
+  const bytes = new Uint8Array(32).fill(7);
+  const text = encodeId(bytes);
+  bytes[0] = 8; // the encoder's memo is keyed by content, not by the array
+  assert.notEqual(encodeId(bytes), text);
+  const a = decodeId(text);
+  a.fill(0);
+  assert.deepEqual(decodeId(text), new Uint8Array(32).fill(7));
+  assert.notEqual(decodeId(text), decodeId(text)); // a fresh copy each time
+});
+
 test('decodeId refuses wrong lengths and characters with upstream messages', () => {
   assert.throws(() => decodeId('abc'), /invalid length \d+, expected a base58 encoded hash/);
   assert.throws(() => decodeId('0OIl'), /invalid character/);

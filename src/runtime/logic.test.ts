@@ -4,6 +4,7 @@ import { GuestMemory, Registers, type CallContext } from './host/call.ts';
 import { DEFAULT_LIMITS } from './limits.ts';
 import { hostFunctions, UNSUPPORTED_IMPORTS, VMLogic } from './logic.ts';
 import { noEffects } from './outcome.ts';
+import type { SyncHost } from './services.ts';
 
 /** The `env` imports of upstream's ABI at 0.10.0 that this node implements (the rest trap as unsupported). */
 const IMPLEMENTED = [
@@ -23,7 +24,7 @@ const IMPLEMENTED = [
   'fetch', 'random_bytes', 'time_now', 'ed25519_verify',
 ];
 
-function callContext(): CallContext {
+function callContext(): CallContext<SyncHost> {
   const id = new Uint8Array(32);
   return {
     input: id,

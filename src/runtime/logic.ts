@@ -31,7 +31,7 @@ export const UNSUPPORTED_IMPORTS = [...SYSTEM_UNSUPPORTED, ...JS_COLLECTIONS] as
  * The `env` imports of every area, around one call context. Two areas defining the same name is a programming
  * error (checked by logic.test.ts).
  */
-export function hostFunctions(cx: CallContext): HostFunctions[] {
+export function hostFunctions(cx: CallContext<SyncHost>): HostFunctions[] {
   return [system(cx), storage(cx), blobs(cx), context(cx), governance(cx), utility(cx), jsCollections()];
 }
 
@@ -40,7 +40,7 @@ export function hostFunctions(cx: CallContext): HostFunctions[] {
  * progress, which {@link VMLogic.begin} replaces for each call. An execution worker keeps one.
  */
 export class VMLogic {
-  private readonly cx: CallContext;
+  private readonly cx: CallContext<SyncHost>;
   /** The `env` imports (the same functions for every call). */
   readonly env: HostFunctions;
 

@@ -4,7 +4,7 @@
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import { fail, HostTrap, hostErrors } from '../errors.ts';
-import { DIGEST, hex, serviceNames, type CallContext, type HostFunctions } from './call.ts';
+import { DIGEST, hex, serviceNames, type BlobHandle, type CallContext, type HostFunctions, type Synced } from './call.ts';
 
 /** The node services blobs need (main thread, async). */
 export interface BlobServices {
@@ -27,11 +27,7 @@ export function blobIdOf(data: Uint8Array): Uint8Array {
   return h.digest();
 }
 
-export type BlobHandle =
-  | { kind: 'write'; chunks: Uint8Array[]; size: number }
-  | { kind: 'read'; blobId: Uint8Array; data: Uint8Array | null | undefined; position: number };
-
-export function blobs(cx: CallContext): HostFunctions {
+export function blobs(cx: CallContext<Synced<BlobServices>>): HostFunctions {
   const supported = (): void => {
     if (typeof cx.host.blobRead !== 'function') fail('BlobsNotSupported');
   };

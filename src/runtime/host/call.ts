@@ -12,8 +12,6 @@
 import { errors, fail, HostTrap, hostErrors } from '../errors.ts';
 import type { VMLimits } from '../limits.ts';
 import type { Effects } from '../outcome.ts';
-import type { SyncHost } from '../services.ts';
-import type { BlobHandle } from './blobs.ts';
 
 /** One `env` import: wasm i64 arguments arrive as BigInt; the result is converted back by the engine. */
 export type HostFunction = (...args: bigint[]) => unknown;
@@ -147,12 +145,17 @@ export class Registers {
   }
 }
 
+/** An open blob of a call (blobs.ts): one being written in chunks, or one being read. */
+export type BlobHandle =
+  | { kind: 'write'; chunks: Uint8Array[]; size: number }
+  | { kind: 'read'; blobId: Uint8Array; data: Uint8Array | null | undefined; position: number };
+
 /**
  * The state of the call in progress, which host functions share. The host functions are built once (per
  * execution worker) around one such object, which `VMLogic.begin` refills for every call; they read the
  * current call through it and keep nothing of a call themselves.
  */
-export interface CallContext {
+export interface CallContext<Host = unknown> {
   input: Uint8Array;
   contextId: Uint8Array;
   executorId: Uint8Array;
@@ -161,8 +164,11 @@ export interface CallContext {
   registers: Registers;
   /** What the call produced so far (the outcome, once the call ends). */
   effects: Effects;
-  /** The node services of the call (synchronous: in a worker, each blocks on the main thread). */
-  host: SyncHost;
+  /**
+   * The node services of the call (synchronous: in a worker, each blocks on the main thread); each area names
+   * the ones it uses (`CallContext<Synced<StorageServices>>`), VMLogic holds them all (services.ts `SyncHost`).
+   */
+  host: Host;
   /** Blob handles the call opened, and the next descriptor. */
   blobHandles: Map<bigint, BlobHandle>;
   nextBlobFd: bigint;

@@ -4,7 +4,7 @@
  * after the call (they are reported as the outcome's `contextMutations`).
  */
 import { fail, HostTrap, hostErrors } from '../errors.ts';
-import { DIGEST, hex, serviceNames, type CallContext, type HostFunctions } from './call.ts';
+import { DIGEST, hex, serviceNames, type CallContext, type HostFunctions, type Synced } from './call.ts';
 
 /** The node services context functions need (main thread, async). */
 export interface ContextServices {
@@ -23,7 +23,7 @@ export const CONTEXT_SERVICES = serviceNames<ContextServices>({ contextMembers: 
 
 const MAX_ALIAS_LEN = 50;
 
-export function context(cx: CallContext): HostFunctions {
+export function context(cx: CallContext<Synced<ContextServices>>): HostFunctions {
   const id32 = (ptr: bigint) => cx.memory.sized(cx.memory.buffer(ptr), DIGEST);
   const checkAlias = (alias: string): void => {
     if (Buffer.byteLength(alias) > MAX_ALIAS_LEN) throw new HostTrap(hostErrors.aliasTooLong(Buffer.byteLength(alias)));

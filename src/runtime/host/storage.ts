@@ -6,7 +6,7 @@
 import { fail } from '../errors.ts';
 import type { Write } from '../outcome.ts';
 import type { ReadAhead } from '../read-cache.ts';
-import { hex, serviceNames, type Buf, type CallContext, type HostFunctions } from './call.ts';
+import { hex, serviceNames, type Buf, type CallContext, type HostFunctions, type Synced } from './call.ts';
 
 /** The node services storage needs (main thread, async). */
 export interface StorageServices {
@@ -27,7 +27,7 @@ export const STORAGE_SERVICES = serviceNames<StorageServices>({
   storageReadAhead: 'storageReadAhead',
 });
 
-export function storage(cx: CallContext): HostFunctions {
+export function storage(cx: CallContext<Synced<StorageServices>>): HostFunctions {
   const checkKey = (b: Buf): void => {
     if (b.len > cx.limits.maxStorageKeySize) fail('KeyLengthOverflow');
   };
