@@ -34,12 +34,22 @@ export class Metrics {
     help: 'WebSocket connections accepted',
     registers: [this.registry],
   });
-  readonly eventsDelivered = new Counter({
-    name: 'merod_events_delivered_total',
-    help: 'Events pushed to subscribers, by transport',
-    labelNames: ['transport'] as const,
-    registers: [this.registry],
-  });
+  /**
+   * Events pushed to subscribers, by transport: plain numbers, bumped once per subscriber and event (a fan-out
+   * to thousands of subscribers would otherwise hash the label set thousands of times), read at each scrape.
+   */
+  readonly delivered = { ws: 0, sse: 0 };
+  readonly eventsDelivered = ((delivered) =>
+    new Counter({
+      name: 'merod_events_delivered_total',
+      help: 'Events pushed to subscribers, by transport',
+      labelNames: ['transport'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const transport of ['ws', 'sse'] as const) this.inc({ transport }, delivered[transport]);
+      },
+    }))(this.delivered);
   /** Application blobs fetched from peers on demand (src/node/sync/app-blobs.ts), by outcome. */
   readonly blobFetches = new Counter({
     name: 'merod_blob_fetches_total',

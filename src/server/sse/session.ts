@@ -133,7 +133,8 @@ export class SseSession {
     /** Called when state worth persisting changed without an immediate write (counter, activity). */
     private readonly dirty: (s: SseSession) => void,
   ) {
-    this.delivered = node.metrics.eventsDelivered.labels({ transport: 'sse' });
+    const counts = node.metrics.delivered;
+    this.delivered = { inc: () => void counts.sse++ };
   }
 
   get connected(): boolean {

@@ -46,7 +46,8 @@ export class WsConnection implements Subscriber {
     /** Who opened the connection (absent: the node enforces no auth); subscriptions are checked against it. */
     readonly principal?: Principal,
   ) {
-    this.delivered = node.metrics.eventsDelivered.labels({ transport: 'ws' });
+    const counts = node.metrics.delivered;
+    this.delivered = { inc: () => void counts.ws++ };
     socket.on('message', (data, isBinary) => {
       if (!isBinary) this.onText(String(data));
     });
@@ -97,13 +98,14 @@ export class WsConnection implements Subscriber {
     if (this.send(wsEventFrame(event))) this.delivered.inc();
   }
 
-  private send(text: string): boolean {
+  /** `text`: a string, or its UTF-8 bytes (sent as a text frame all the same). */
+  private send(text: string | Buffer): boolean {
     if (this.disposed || this.socket.readyState !== this.socket.OPEN) return false;
     if (this.socket.bufferedAmount > this.options.maxBufferedBytes) {
       this.close(TOO_SLOW.code, TOO_SLOW.reason);
       return false;
     }
-    this.socket.send(text);
+    this.socket.send(text, { binary: false });
     return true;
   }
 

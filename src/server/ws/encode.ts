@@ -9,7 +9,7 @@ import type { NodeEvent } from '../../node/events.ts';
  * the publisher built its object in: `{"contextId","type","data":{"newRoot","events":[{"kind","data","handler"}]}}`.
  */
 const eventJson = new WeakMap<NodeEvent, string>();
-const wsFrames = new WeakMap<NodeEvent, string>();
+const wsFrames = new WeakMap<NodeEvent, Buffer>();
 const sseData = new WeakMap<NodeEvent, string>();
 
 const str = (s: string) => JSON.stringify(s);
@@ -37,10 +37,13 @@ export function nodeEventJson(e: NodeEvent): string {
   return json;
 }
 
-/** The WebSocket push frame: `{"id":null,"result":<event>}` (docs/events.md, WebSocket). */
-export function wsEventFrame(e: NodeEvent): string {
+/**
+ * The WebSocket push frame's text, `{"id":null,"result":<event>}` (docs/events.md, WebSocket), as UTF-8 bytes
+ * (encoded once, not once per subscriber; sent as a text frame).
+ */
+export function wsEventFrame(e: NodeEvent): Buffer {
   let frame = wsFrames.get(e);
-  if (frame === undefined) wsFrames.set(e, (frame = `{"id":null,"result":${nodeEventJson(e)}}`));
+  if (frame === undefined) wsFrames.set(e, (frame = Buffer.from(`{"id":null,"result":${nodeEventJson(e)}}`)));
   return frame;
 }
 
