@@ -69,6 +69,8 @@ export interface ExecuteResult {
 }
 
 const MAX_XCALL_DEPTH = 8;
+/** Optimistic runs of one `execute` that commits may overlap before it takes the context's lock. */
+const OPTIMISTIC_TRIES = 3;
 
 /**
  * The sync layer's part of a commit (src/node/sync): it adds the DAG entry of a new context or of a local
@@ -267,24 +269,31 @@ export class Execution {
    * A mutation, run optimistically first (src/node/optimistic.ts): without the lock against the committed
    * state. When no commit touched the context meanwhile, a call that changed nothing answers at once (so reads
    * of one context run in parallel), and a call that changed something commits under the lock if the state
-   * is still the one it read. Otherwise it runs again under the lock, as every mutation did before.
+   * is still the one it read. A run that a commit overlapped is tried again (after the commit in flight, if
+   * any, has settled) up to OPTIMISTIC_TRIES times in all, so reads do not queue behind every writer of a busy
+   * context; after that it runs under the lock, as every mutation did before.
    */
   private async mutate(key: string, req: ExecuteRequest, depth: number): Promise<ExecuteResult> {
     const locked = (ran?: Outcome) => this.locks.run(key, () => this.executeInner(req, depth, ran));
-    const start = this.versions.stable(key);
-    if (start === null || (this.writers.has(key, req.method) && this.locks.busy(key))) return locked();
-    let first: ExecuteResult;
-    try {
-      first = await this.executeInner({ ...req, mode: 'query' }, depth);
-    } catch (err) {
-      if (err instanceof ExecuteError && this.versions.stable(key) === start) throw err;
-      return locked();
+    if (this.writers.has(key, req.method) && this.locks.busy(key)) return locked();
+    for (let tries = 0; tries < OPTIMISTIC_TRIES; tries++) {
+      await this.versions.settled(key);
+      const start = this.versions.stable(key);
+      if (start === null) continue; // another commit began meanwhile
+      let first: ExecuteResult;
+      try {
+        first = await this.executeInner({ ...req, mode: 'query' }, depth);
+      } catch (err) {
+        if (err instanceof ExecuteError && this.versions.stable(key) === start) throw err;
+        continue;
+      }
+      if (this.versions.stable(key) !== start) continue;
+      const readOnly = isReadOnly(first.outcome);
+      this.writers.note(key, req.method, !readOnly);
+      if (readOnly) return first;
+      return this.locks.run(key, () => this.executeInner(req, depth, this.versions.stable(key) === start ? first.outcome : undefined));
     }
-    if (this.versions.stable(key) !== start) return locked();
-    const readOnly = isReadOnly(first.outcome);
-    this.writers.note(key, req.method, !readOnly);
-    if (readOnly) return first;
-    return this.locks.run(key, () => this.executeInner(req, depth, this.versions.stable(key) === start ? first.outcome : undefined));
+    return locked();
   }
 
   /** `ran`: the outcome of an optimistic run of this request on the state that is still committed. */

@@ -58,6 +58,21 @@ test('StateVersions: a seqlock per context', () => {
   assert.equal(v.stable('a'), after, "another context's commit leaves it alone");
 });
 
+test('StateVersions.settled resolves when the last commit in flight has settled', async () => {
+  const v = new StateVersions();
+  await v.settled('a'); // nothing under way
+  v.begin('a');
+  v.begin('a');
+  let woke = false;
+  const waiting = v.settled('a').then(() => (woke = true));
+  v.end('a');
+  await Promise.resolve();
+  assert.equal(woke, false);
+  v.end('a');
+  await waiting;
+  assert.equal(v.stable('a'), v.version('a'));
+});
+
 test('StateVersions.watch brackets each commit of the contexts it touches', () => {
   let listener: ((b: Batch) => () => void) | undefined;
   const v = new StateVersions();

@@ -66,6 +66,22 @@ export class StateVersions {
     if (!c) return;
     c.version = ++this.seq;
     c.inflight--;
+    if (c.inflight > 0) return;
+    const waiting = this.waiters.get(key);
+    this.waiters.delete(key);
+    waiting?.forEach((wake) => wake());
+  }
+
+  private readonly waiters = new Map<string, Array<() => void>>();
+
+  /** Resolves once no commit of the context is under way (at once when none is). */
+  settled(key: string): Promise<void> {
+    if (this.stable(key) !== null) return Promise.resolve();
+    return new Promise((resolve) => {
+      const waiting = this.waiters.get(key);
+      if (waiting) waiting.push(resolve);
+      else this.waiters.set(key, [resolve]);
+    });
   }
 
   /** The current version (also while a commit is under way). */
