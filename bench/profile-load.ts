@@ -1,0 +1,24 @@
+/**
+ * A fixed concurrent load for the CPU profiler and for quick A/B runs of the call path: one in-process node,
+ * kv-store, autocannon (32 connections, in a child process) on JSON-RPC `execute` get (`PROFILE_METHOD=set` for
+ * set, `PROFILE_RPC=query` for query) for 2 s of warm-up, then 8 s measured; prints req/s, latency and the CPU
+ * time of this process per request. Under the profiler, one .cpuprofile per thread:
+ *   MEROD_MDNS=0 node --cpu-prof --cpu-prof-dir=prof --import tsx bench/profile-load.ts
+ * (docs/performance.md). bench/profile.ts is the sequential (one client) counterpart.
+ */
+import { startInProcNode, appPath, call } from '../test/helpers/inproc.ts';
+import { load } from './load.ts';
+const METHOD = process.env.PROFILE_METHOD ?? 'get';
+const RPC = process.env.PROFILE_RPC ?? 'execute';
+const n = await startInProcNode();
+const app = (await call(n.url, 'POST', '/admin-api/install-dev-application', { path: appPath('kv-store'), metadata: [] })).json.data.applicationId;
+const ctx = (await call(n.url, 'POST', '/admin-api/contexts', { protocol: 'near', applicationId: app, initializationParams: [] })).json.data;
+const rpc = (method: string, fn: string, args: unknown) =>
+  JSON.stringify({ jsonrpc: '2.0', id: 1, method, params: { contextId: ctx.contextId, method: fn, argsJson: args, executorPublicKey: ctx.memberPublicKey } });
+await call(n.url, 'POST', '/jsonrpc', JSON.parse(rpc('execute', 'set', { key: 'k', value: 'v' })));
+const body = METHOD === 'set' ? rpc(RPC, 'set', { key: 'k', value: 'v2' }) : rpc(RPC, 'get', { key: 'k' });
+await load(`${n.url}/jsonrpc`, body, undefined, 2);
+const r = await load(`${n.url}/jsonrpc`, body, undefined, 8);
+console.log(JSON.stringify(r));
+await n.stop();
+process.exit(0);
