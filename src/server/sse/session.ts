@@ -73,6 +73,9 @@ class Stream {
   write(text: string): boolean {
     if (!this.open) return false;
     this.res.write(text);
+    // Node's HTTP layer corks the socket on a write and sends at the next tick; during a fan-out that puts every
+    // SSE subscriber after every WebSocket one. Sending now keeps the publish order (one writev per event anyway).
+    this.res.socket?.uncork();
     this.keepAlive.refresh();
     if (this.res.writableLength > MAX_UNSENT_BYTES) {
       // The client does not read: cut it rather than buffer without bound; its reconnect replays.
