@@ -1,7 +1,8 @@
 /**
  * A fixed concurrent load for the CPU profiler and for quick A/B runs of the call path: one in-process node,
  * kv-store, autocannon (32 connections, in a child process) on JSON-RPC `execute` get (`PROFILE_METHOD=set` for
- * set, `PROFILE_RPC=query` for query) for 2 s of warm-up, then 8 s measured; prints req/s, latency and the CPU
+ * set, `PROFILE_RPC=query` for query; `PROFILE_APP=<path of a .wasm>` for another kv-store build, e.g. upstream's
+ * kv_store from the compatibility corpus) for 2 s of warm-up, then 8 s measured; prints req/s, latency and the CPU
  * time of this process per request. Under the profiler, one .cpuprofile per thread:
  *   MEROD_MDNS=0 node --cpu-prof --cpu-prof-dir=prof --import tsx bench/profile-load.ts
  * (docs/performance.md). bench/profile.ts is the sequential (one client) counterpart.
@@ -11,8 +12,10 @@ import { load } from './load.ts';
 const METHOD = process.env.PROFILE_METHOD ?? 'get';
 const RPC = process.env.PROFILE_RPC ?? 'execute';
 const n = await startInProcNode();
-const app = (await call(n.url, 'POST', '/admin-api/install-dev-application', { path: appPath('kv-store'), metadata: [] })).json.data.applicationId;
-const ctx = (await call(n.url, 'POST', '/admin-api/contexts', { protocol: 'near', applicationId: app, initializationParams: [] })).json.data;
+const APP = process.env.PROFILE_APP;
+const app = (await call(n.url, 'POST', '/admin-api/install-dev-application', { path: APP ?? appPath('kv-store'), metadata: [] })).json.data.applicationId;
+const init = APP ? [...Buffer.from('{}')] : [];
+const ctx = (await call(n.url, 'POST', '/admin-api/contexts', { protocol: 'near', applicationId: app, initializationParams: init })).json.data;
 const rpc = (method: string, fn: string, args: unknown) =>
   JSON.stringify({ jsonrpc: '2.0', id: 1, method, params: { contextId: ctx.contextId, method: fn, argsJson: args, executorPublicKey: ctx.memberPublicKey } });
 await call(n.url, 'POST', '/jsonrpc', JSON.parse(rpc('execute', 'set', { key: 'k', value: 'v' })));
