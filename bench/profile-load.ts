@@ -11,7 +11,7 @@ import { startInProcNode, appPath, call } from '../test/helpers/inproc.ts';
 import { load } from './load.ts';
 const METHOD = process.env.PROFILE_METHOD ?? 'get';
 const RPC = process.env.PROFILE_RPC ?? 'execute';
-const n = await startInProcNode();
+const n = await startInProcNode({}, process.env.PROFILE_WORKERS ? { config: [`runtime.workers=${process.env.PROFILE_WORKERS}`] } : {});
 const APP = process.env.PROFILE_APP;
 const app = (await call(n.url, 'POST', '/admin-api/install-dev-application', { path: APP ?? appPath('kv-store'), metadata: [] })).json.data.applicationId;
 const init = APP ? [...Buffer.from('{}')] : [];

@@ -9,6 +9,7 @@
  */
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { sha256 } from '@noble/hashes/sha2.js';
+import { edPublicKey, edSign } from '../util/ed25519.ts';
 import { decodeArtifact, encodeArtifact, encodeStorageType, type DecodeOptions } from './artifact.ts';
 import { ArtifactError } from './borsh.ts';
 import type { Action, Metadata, MetadataLayout, StorageType } from './types.ts';
@@ -97,7 +98,7 @@ export function needsSignature(action: Action, executor: Uint8Array): boolean {
  */
 export function signUserActions(actions: readonly Action[], secret: Uint8Array): { actions: Action[]; signed: number } {
   if (secret.length !== 32) throw new ArtifactError('invalid_value', `an ed25519 secret key has 32 bytes, got ${secret.length}`);
-  const executor = ed25519.getPublicKey(secret);
+  const executor = edPublicKey(secret);
   let signed = 0;
   const out = actions.map((action): Action => {
     if (action.kind === 'Compare' || !needsSignature(action, executor)) return action;
@@ -106,7 +107,7 @@ export function signUserActions(actions: readonly Action[], secret: Uint8Array):
       ...action,
       metadata: { ...action.metadata, storageType: { ...storageType, signatureData: { signature: new Uint8Array(64), nonce: nonceOf(action) } } },
     };
-    const signature = ed25519.sign(payloadForSigning(unsigned), secret);
+    const signature = edSign(secret, payloadForSigning(unsigned));
     signed++;
     return { ...unsigned, metadata: { ...unsigned.metadata, storageType: { ...storageType, signatureData: { signature, nonce: nonceOf(action) } } } };
   });

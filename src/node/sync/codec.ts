@@ -9,12 +9,12 @@
 import { base58 } from '@scure/base';
 import { hash } from '../../util/ids.ts';
 import { CodecError, Reader, Writer } from './binary.ts';
-import { edSign, edVerify } from './keys.ts';
+import { edSign, edVerify } from '../../util/ed25519.ts';
 import { decodeSignedOpen, encodeSignedOpen, type SignedOpen } from './open-invitation.ts';
 import { decodeActions } from '../proposals/actions.ts';
 
 export { CodecError, Reader, Writer, type CodecErrorCode } from './binary.ts';
-export { edSign, edVerify } from './keys.ts';
+export { edSign, edVerify } from '../../util/ed25519.ts';
 export { Hlc } from './hlc.ts';
 
 // ---- DAG entries ---------------------------------------------------------------------------------------------

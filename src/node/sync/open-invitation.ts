@@ -10,7 +10,7 @@
  */
 import { hash } from '../../util/ids.ts';
 import { CodecError, Reader, Writer } from './binary.ts';
-import { edSign, edVerify } from './keys.ts';
+import { edSign, edVerify } from '../../util/ed25519.ts';
 
 /** `InvitationFromMember`, ids as bytes. */
 export interface OpenInvitation {

@@ -1,4 +1,8 @@
-/** ed25519 signatures for sync entries and requests, through node:crypto (~40 µs per signature). */
+/**
+ * ed25519 through node:crypto with cached key objects (~40 µs per signature, against ~1 ms for a pure-JS
+ * signature): sync entries and requests, and the user actions of calimero-storage artifacts. Signing is
+ * deterministic (RFC 8032), so the bytes equal any other implementation's.
+ */
 import { createPrivateKey, createPublicKey, sign as nodeSign, verify as nodeVerify, type KeyObject } from 'node:crypto';
 
 const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
@@ -22,6 +26,20 @@ const privKey = (seed: Uint8Array) =>
   cachedKey(privCache, 1024, seed, () => createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' }));
 const pubKey = (pk: Uint8Array) =>
   cachedKey(pubCache, 4096, pk, () => createPublicKey({ key: Buffer.concat([SPKI_PREFIX, pk]), format: 'der', type: 'spki' }));
+
+/** The public key of a 32-byte seed (cached). */
+export function edPublicKey(seed: Uint8Array): Uint8Array {
+  const k = Buffer.from(seed).toString('hex');
+  let pk = publicOfSeed.get(k);
+  if (!pk) {
+    const der = createPublicKey(privKey(seed)).export({ format: 'der', type: 'spki' });
+    pk = new Uint8Array(der.subarray(der.length - 32));
+    if (publicOfSeed.size > 1024) publicOfSeed.clear();
+    publicOfSeed.set(k, pk);
+  }
+  return pk.slice();
+}
+const publicOfSeed = new Map<string, Uint8Array>();
 
 export function edSign(seed: Uint8Array, message: Uint8Array): Uint8Array {
   return new Uint8Array(nodeSign(null, message, privKey(seed)));
