@@ -12,7 +12,7 @@ import { load } from './load.ts';
 const METHOD = process.env.PROFILE_METHOD ?? 'get';
 const RPC = process.env.PROFILE_RPC ?? 'execute';
 const n = await startInProcNode({}, process.env.PROFILE_WORKERS ? { config: [`runtime.workers=${process.env.PROFILE_WORKERS}`] } : {});
-const APP = process.env.PROFILE_APP;
+const APP = process.env.PROFILE_APP || undefined;
 const app = (await call(n.url, 'POST', '/admin-api/install-dev-application', { path: APP ?? appPath('kv-store'), metadata: [] })).json.data.applicationId;
 const init = APP ? [...Buffer.from('{}')] : [];
 const ctx = (await call(n.url, 'POST', '/admin-api/contexts', { protocol: 'near', applicationId: app, initializationParams: init })).json.data;

@@ -115,13 +115,20 @@ test('100 concurrent set calls on one context all persist', async () => {
   assert.ok(size.json.data.sizeInBytes > 100 * 4, `storage size ${size.text}`);
 });
 
-test('queries see every committed mutation (workers reuse reads only within one state version)', async () => {
+test('queries see every committed mutation (workers carry reads over a commit only without the keys it wrote)', async () => {
   for (let i = 0; i < 20; i++) {
     assert.deepEqual((await exec('get', { key: 'cache' }, { mode: 'query' })).json.result, { output: i === 0 ? null : String(i - 1) });
     assert.deepEqual((await exec('get', { key: 'cache' }, { mode: 'query' })).json.result, { output: i === 0 ? null : String(i - 1) });
     assert.equal((await exec('set', { key: 'cache', value: String(i) })).status, 200);
   }
   assert.deepEqual((await exec('get', { key: 'cache' }, { mode: 'query' })).json.result, { output: '19' });
+  // Keys read but not written by the commits in between are served from the carried reads, and stay right.
+  assert.equal((await exec('set_many', { keys: 'other-1,other-2', value: 'ab' })).status, 200);
+  for (let i = 0; i < 10; i++) {
+    assert.equal((await exec('set', { key: `fresh-${i}`, value: String(i) })).status, 200);
+    const got = await Promise.all(['other-1', 'other-2', `fresh-${i}`, 'cache'].map(async (key) => (await exec('get', { key })).json.result.output));
+    assert.deepEqual(got, ['ab', 'ab', String(i), '19']);
+  }
 });
 
 test('JSON-RPC error types (docs/wire.md, JSON-RPC)', async () => {

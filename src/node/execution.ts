@@ -423,6 +423,7 @@ export class Execution {
   private async run(appId: Uint8Array, contextId: Uint8Array, executor: Uint8Array, method: string, input: Uint8Array, init: boolean): Promise<Outcome | null> {
     if (!(await this.d.apps.has(appId))) return null;
     const { store } = this.d;
+    const ctxKey = idKey(contextId);
     return this.d.runtime.call({
       moduleId: encodeId(appId),
       wasm: async () => {
@@ -435,7 +436,8 @@ export class Execution {
       contextId,
       executorId: executor,
       timeoutMs: this.d.timeoutMs,
-      stateVersion: init ? undefined : this.versions.version(idKey(contextId)),
+      stateVersion: init ? undefined : this.versions.version(ctxKey),
+      stateChanges: init ? undefined : this.versions.changes(ctxKey),
       host: {
         storageRead: async (key) => (init ? null : store.get('state', contextKey(contextId, key))),
         privateStorageRead: async (key) => store.get('private_state', contextKey(contextId, key)),

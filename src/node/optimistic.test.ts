@@ -73,6 +73,39 @@ test('StateVersions.settled resolves when the last commit in flight has settled'
   assert.equal(v.stable('a'), v.version('a'));
 });
 
+test('StateVersions keeps a log of the state keys each commit wrote between stable versions', () => {
+  const v = new StateVersions();
+  const k = (x: string) => new TextEncoder().encode(x);
+  const v0 = v.version('a');
+  v.begin('a', [k('x')]);
+  v.end('a');
+  const v1 = v.version('a');
+  v.begin('a', []);
+  v.end('a');
+  const v2 = v.version('a');
+  assert.deepEqual(v.changes('a'), [
+    { from: v0, to: v1, keys: [k('x')] },
+    { from: v1, to: v2, keys: [] },
+  ]);
+  // Two commits in flight at once: no entry can say what changed between two stable versions; the log restarts.
+  v.begin('a', [k('y')]);
+  v.begin('a', [k('z')]);
+  v.end('a');
+  v.end('a');
+  assert.deepEqual(v.changes('a'), []);
+  const v3 = v.version('a');
+  v.begin('a', [k('w')]);
+  v.end('a');
+  assert.deepEqual(v.changes('a'), [{ from: v3, to: v.version('a'), keys: [k('w')] }]);
+  // A commit that does not say what it wrote (or writes too much to list) restarts the log too.
+  v.begin('a');
+  v.end('a');
+  assert.deepEqual(v.changes('a'), []);
+  v.begin('a', Array.from({ length: 5000 }, (_, i) => k(String(i))));
+  v.end('a');
+  assert.deepEqual(v.changes('a'), []);
+});
+
 test('StateVersions.watch brackets each commit of the contexts it touches', () => {
   let listener: ((b: Batch) => () => void) | undefined;
   const v = new StateVersions();

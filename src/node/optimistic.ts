@@ -8,6 +8,7 @@
 import type { Batch } from '../store/store.ts';
 import { idKey } from '../util/ids.ts';
 import { noEffects, type Effects } from '../runtime/outcome.ts';
+import type { StateChange } from '../runtime/read-cache.ts';
 
 /** The parts of a call's effects that change nothing: what it returned and what it logged. */
 const HARMLESS = new Set<keyof Effects>(['returns', 'logs']);
@@ -38,10 +39,26 @@ const CONTEXT_COLUMNS = new Set(['meta', 'identity', 'state', 'private_state']);
 
 /** The contexts (idKey) whose meta, identities, state or private state a batch writes. */
 export function touchedContexts(batch: Batch): Set<string> {
-  const out = new Set<string>();
-  for (const op of batch.ops) if (CONTEXT_COLUMNS.has(op.col) && op.key.length >= 32) out.add(idKey(op.key.subarray(0, 32)));
+  return new Set(stateKeysByContext(batch).keys());
+}
+
+/** For every context a batch touches (as {@link touchedContexts}), the keys of its state the batch writes. */
+export function stateKeysByContext(batch: Batch): Map<string, Uint8Array[]> {
+  const out = new Map<string, Uint8Array[]>();
+  for (const op of batch.ops) {
+    if (!CONTEXT_COLUMNS.has(op.col) || op.key.length < 32) continue;
+    const ctx = idKey(op.key.subarray(0, 32));
+    let keys = out.get(ctx);
+    if (!keys) out.set(ctx, (keys = []));
+    if (op.col === 'state') keys.push(op.key.subarray(32));
+  }
   return out;
 }
+
+
+/** Commits a context's change log keeps, and the keys one entry may list (a larger commit breaks the log). */
+const LOG_ENTRIES = 16;
+const LOG_KEYS = 1024;
 
 /**
  * Per-context seqlock over committed state. The version moves when a commit touching the context begins and
@@ -50,11 +67,25 @@ export function touchedContexts(batch: Batch): Set<string> {
  */
 export class StateVersions {
   private seq = 0;
-  private readonly ctx = new Map<string, { version: number; inflight: number }>();
+  private readonly ctx = new Map<
+    string,
+    {
+      version: number;
+      inflight: number;
+      /** Recent commits, oldest first, each starting where the one before ended. */
+      log: StateChange[];
+      /** The commit under way: the stable version it started from and its keys (null: two overlapped). */
+      open: { from: number; keys: Uint8Array[] } | null;
+    }
+  >();
 
-  /** Called just before a batch touching `key`'s context is written. */
-  begin(key: string): void {
-    const c = this.ctx.get(key) ?? { version: 0, inflight: 0 };
+  /**
+   * Called just before a batch touching `key`'s context is written, with the state keys it writes (when the
+   * caller does not say, the change log of the context starts over).
+   */
+  begin(key: string, stateKeys?: Uint8Array[]): void {
+    const c = this.ctx.get(key) ?? { version: 0, inflight: 0, log: [], open: null };
+    c.open = c.inflight === 0 && stateKeys && stateKeys.length <= LOG_KEYS ? { from: c.version, keys: stateKeys } : null;
     c.version = ++this.seq;
     c.inflight++;
     this.ctx.set(key, c);
@@ -66,7 +97,15 @@ export class StateVersions {
     if (!c) return;
     c.version = ++this.seq;
     c.inflight--;
-    if (c.inflight > 0) return;
+    if (c.inflight > 0) {
+      c.open = null; // commits overlapped: no entry can say what changed between two stable versions
+      return;
+    }
+    if (c.open) {
+      c.log.push({ from: c.open.from, to: c.version, keys: c.open.keys });
+      if (c.log.length > LOG_ENTRIES) c.log.shift();
+    } else c.log = [];
+    c.open = null;
     const waiting = this.waiters.get(key);
     this.waiters.delete(key);
     waiting?.forEach((wake) => wake());
@@ -84,6 +123,11 @@ export class StateVersions {
     });
   }
 
+  /** The context's recent commits, oldest first (see {@link StateChange}); read-only. */
+  changes(key: string): readonly StateChange[] {
+    return this.ctx.get(key)?.log ?? [];
+  }
+
   /** The current version (also while a commit is under way). */
   version(key: string): number {
     return this.ctx.get(key)?.version ?? 0;
@@ -99,10 +143,10 @@ export class StateVersions {
   /** Brackets every commit of `store` that touches a context. */
   watch(store: { onCommitting(listener: (batch: Batch) => () => void): void }): void {
     store.onCommitting((batch) => {
-      const keys = touchedContexts(batch);
-      for (const k of keys) this.begin(k);
+      const touched = stateKeysByContext(batch);
+      for (const [k, stateKeys] of touched) this.begin(k, stateKeys);
       return () => {
-        for (const k of keys) this.end(k);
+        for (const k of touched.keys()) this.end(k);
       };
     });
   }

@@ -16,12 +16,13 @@ import { compileModule, type ExportSig, type ResetPlan } from './module.ts';
 import { failed, received, type Outcome } from './outcome.ts';
 import type { CallMessage, HostRequest, HostReply, WorkerMessage } from './protocol.ts';
 import { invoke, offeredOps, type HostOp, type RuntimeHost } from './services.ts';
+import type { StateChange } from './read-cache.ts';
 
 export { RuntimeError, type RuntimeErrorType, type RuntimeErrorData, type PanicInfo } from './errors.ts';
 export { DEFAULT_LIMITS, resolveLimits, type VMLimits } from './limits.ts';
 export { UNSUPPORTED_IMPORTS } from './logic.ts';
 export { blobIdOf } from './host/blobs.ts';
-export { MAX_AHEAD, MAX_AHEAD_BYTES, packEntries, type ReadAhead } from './read-cache.ts';
+export { MAX_AHEAD, MAX_AHEAD_BYTES, packEntries, type ReadAhead, type StateChange } from './read-cache.ts';
 export type { ContextMutation, Outcome, Write } from './outcome.ts';
 export type { RuntimeHost } from './services.ts';
 
@@ -37,6 +38,8 @@ export interface CallRequest {
   host: RuntimeHost;
   /** See CallMessage.stateVersion: set only when `host.storageRead` answers from that committed state. */
   stateVersion?: number;
+  /** With `stateVersion`: the context's recent commits, oldest first (the node's change log). */
+  stateChanges?: readonly StateChange[];
   limits?: Partial<VMLimits>;
   timeoutMs?: number;
 }
@@ -82,6 +85,7 @@ interface Pending {
   message: CallMessage;
   cachedModule: CachedModule;
   timeoutMs: number;
+  stateChanges?: readonly StateChange[];
 }
 
 interface Slot {
@@ -90,6 +94,8 @@ interface Slot {
   replies: MessagePort;
   ready: boolean;
   known: Set<string>;
+  /** Per context (contextId as latin1): the state version of the last call of it this worker ran. */
+  versions: Map<string, number>;
   current: Pending | null;
   dead: boolean;
   exitReason: string | null;
@@ -98,6 +104,8 @@ interface Slot {
 const MIB = 1024 * 1024;
 /** How long a module whose call was killed stays barred from the last idle worker. */
 const PENALTY_MS = 30_000;
+/** Contexts per worker whose last state version the runtime remembers (for the change log it sends). */
+const SEEN_VERSIONS = 4096;
 
 export class Runtime {
   private readonly size: number;
@@ -170,7 +178,7 @@ export class Runtime {
       offered: offeredOps(req.host),
     };
     return new Promise<Outcome>((resolve) => {
-      const pending: Pending = { callId, host: req.host, resolve, timer: null, started, cached, message, cachedModule: entry, timeoutMs };
+      const pending: Pending = { callId, host: req.host, resolve, timer: null, started, cached, message, cachedModule: entry, timeoutMs, stateChanges: req.stateChanges };
       this.queue.push(pending);
       this.pump();
     });
@@ -282,6 +290,19 @@ export class Runtime {
   private dispatch(slot: Slot, p: Pending): void {
     slot.current = p;
     const msg: CallMessage = { ...p.message };
+    const version = msg.stateVersion;
+    if (version !== undefined) {
+      // The worker carries its reads of the context over the commits since the version it last ran it at.
+      const ctx = Buffer.from(msg.contextId.buffer, msg.contextId.byteOffset, msg.contextId.byteLength).toString('latin1');
+      const seen = slot.versions.get(ctx);
+      if (seen !== undefined && seen < version && p.stateChanges) {
+        const changes = p.stateChanges.filter((c) => c.from >= seen && c.to <= version);
+        if (changes.length > 0) msg.changes = changes;
+      }
+      slot.versions.delete(ctx);
+      slot.versions.set(ctx, version);
+      if (slot.versions.size > SEEN_VERSIONS) slot.versions.delete(slot.versions.keys().next().value!);
+    }
     if (!slot.known.has(p.cachedModule.key)) {
       msg.module = p.cachedModule.module;
       msg.sigs = p.cachedModule.sigs;
@@ -342,7 +363,7 @@ export class Runtime {
         stackSizeMb: Math.max(2, Math.ceil(this.limits.maxStackSize / MIB)),
       },
     });
-    const slot: Slot = { worker, flag: new Int32Array(flagBuffer), replies: port1, ready: false, known: new Set(), current: null, dead: false, exitReason: null };
+    const slot: Slot = { worker, flag: new Int32Array(flagBuffer), replies: port1, ready: false, known: new Set(), versions: new Map(), current: null, dead: false, exitReason: null };
     this.slots.push(slot);
     worker.on('message', (msg: WorkerMessage) => this.onMessage(slot, msg));
     worker.on('error', (err: Error & { code?: string }) => {

@@ -6,6 +6,7 @@
 import type { VMLimits } from './limits.ts';
 import type { ExportSig, ResetPlan } from './module.ts';
 import type { PackedOutcome } from './outcome.ts';
+import type { StateChange } from './read-cache.ts';
 import type { HostArgs, HostOp, HostResult } from './services.ts';
 
 export interface CallMessage {
@@ -27,6 +28,11 @@ export interface CallMessage {
    * may answer the guest's storage reads from values it read earlier at the same version.
    */
   stateVersion?: number;
+  /**
+   * The context's commits since the version this worker last ran a call of it at, up to `stateVersion`: what
+   * the worker needs to carry its reads over (read-cache.ts). Absent when there is nothing to say.
+   */
+  changes?: StateChange[];
   /** The services the call's host offers. */
   offered: HostOp[];
 }

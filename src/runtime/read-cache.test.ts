@@ -122,3 +122,40 @@ test('the cache keeps one version per context and drops everything past its byte
   assert.equal(trimmed.get(b('big')), undefined);
   assert.equal(cache.trim('ctx-a', trimmed), trimmed, 'under the bound nothing is dropped');
 });
+
+test('reads carry over commits that form a chain from their version, less the keys those commits wrote', () => {
+  const cache = new ReadCache();
+  const r = cache.at('c', 10);
+  r.putValue(b('kept'), b('1'));
+  r.putValue(b('gone'), null);
+  r.putValue(b('written'), b('old'));
+  r.putScan(b('s1'), pairs('s1', 's3'), false);
+  const changes = [
+    { from: 4, to: 10, keys: [b('kept')] }, // before the cached version: skipped
+    { from: 10, to: 12, keys: [b('written')] },
+    { from: 12, to: 15, keys: [b('s3')] },
+    { from: 15, to: 20, keys: [] }, // a later commit: not part of the way to 15
+  ];
+  const next = cache.at('c', 15, changes);
+  assert.equal(next.version, 15);
+  assert.equal(s(next.get(b('kept'))), '1');
+  assert.equal(next.get(b('gone')), null, 'a key read absent and not written stays absent');
+  assert.equal(next.get(b('written')), undefined, 'written meanwhile: asked again');
+  assert.equal(s(next.get(b('s1'))), 'v-s1', 'a scanned value is carried as a single value');
+  assert.equal(next.get(b('s3')), undefined);
+  assert.equal(next.get(b('s2')), undefined, 'absence inside a scanned span is not carried (a commit may have added it)');
+});
+
+test('reads are not carried over a gap in the changes, nor backwards', () => {
+  const make = () => {
+    const cache = new ReadCache();
+    cache.at('c', 10).putValue(b('k'), b('1'));
+    return cache;
+  };
+  assert.equal(make().at('c', 15, [{ from: 11, to: 15, keys: [] }]).get(b('k')), undefined, 'starts after the cached version');
+  assert.equal(make().at('c', 15, [{ from: 10, to: 12, keys: [] }]).get(b('k')), undefined, 'stops short of the asked version');
+  assert.equal(make().at('c', 15).get(b('k')), undefined, 'no changes given');
+  const cache = make();
+  assert.equal(s(cache.at('c', 12, [{ from: 10, to: 12, keys: [] }]).get(b('k'))), '1');
+  assert.equal(cache.at('c', 10, [{ from: 10, to: 12, keys: [] }]).get(b('k')), undefined, 'an older version starts afresh');
+});

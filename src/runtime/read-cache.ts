@@ -21,6 +21,18 @@ export interface ReadAhead {
   toEnd: boolean;
 }
 
+/**
+ * The state keys one commit of a context wrote, between the stable versions before (`from`) and after it (`to`),
+ * with no other commit of the context in between (the node's change log, src/node/optimistic.ts). A worker
+ * carries the values it read at `from` over to `to`, less these keys, instead of reading everything again after
+ * every write ({@link ReadCache.at}).
+ */
+export interface StateChange {
+  from: number;
+  to: number;
+  keys: Uint8Array[];
+}
+
 export const MIN_AHEAD = 16;
 /** Misses answered by single reads before a scan is tried (again). */
 export const PLAIN_MISSES = 8;
@@ -91,6 +103,34 @@ export class StateReads {
   bytes = 0;
 
   constructor(readonly version: number) {}
+
+  /**
+   * These reads carried over to `version` through `changes` (commits, oldest first): the values read one by
+   * one or listed by scans, less every key a commit between this version and `version` wrote; scanned spans are
+   * not carried (a key a commit added inside one would be taken for absent). Null when the changes do not lead
+   * from this version to `version` without a gap.
+   */
+  advance(version: number, changes: readonly StateChange[]): StateReads | null {
+    let at = this.version;
+    const written = new Set<string>();
+    for (const c of changes) {
+      if (c.to <= at) continue;
+      if (c.to > version) break;
+      if (c.from !== at) return null;
+      for (const k of c.keys) written.add(nameOf(k));
+      at = c.to;
+    }
+    if (at !== version) return null;
+    const next = new StateReads(version);
+    for (const known of [this.single, this.scanned] as Map<string, Uint8Array | null>[]) {
+      for (const [k, v] of known) {
+        if (written.has(k) || next.single.has(k)) continue;
+        next.single.set(k, v);
+        next.bytes += k.length + (v?.length ?? 0) + 64;
+      }
+    }
+    return next;
+  }
 
   /** The value (null: absent) when known, undefined when the node must be asked. */
   get(key: Uint8Array): Uint8Array | null | undefined {
@@ -209,11 +249,14 @@ export class ReadCache {
 
   constructor(private readonly maxBytes = 16 << 20) {}
 
-  /** The context's reads at `version` (a fresh set when the cached one is of another version). */
-  at(context: string, version: number): StateReads {
+  /**
+   * The context's reads at `version`: the cached set, or the one of an earlier version carried over through
+   * `changes` (see {@link StateReads.advance}), else a fresh set.
+   */
+  at(context: string, version: number, changes?: readonly StateChange[]): StateReads {
     let c = this.contexts.get(context);
     if (!c || c.version !== version) {
-      c = new StateReads(version);
+      c = (c && changes && c.version < version && c.advance(version, changes)) || new StateReads(version);
       this.contexts.set(context, c);
     }
     return c;

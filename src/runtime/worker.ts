@@ -49,7 +49,7 @@ const readCache = new ReadCache();
 
 function cachedRead(msg: CallMessage, version: number, key: Uint8Array): Uint8Array | null {
   const ctx = Buffer.from(msg.contextId).toString('hex');
-  let reads = readCache.at(ctx, version);
+  let reads = readCache.at(ctx, version, msg.changes);
   const hit = reads.get(key);
   if (hit !== undefined) return hit && hit.slice();
   const scan = msg.offered.includes('storageReadAhead') ? reads.nextAhead() : 0;
