@@ -101,9 +101,21 @@ test('StateVersions keeps a log of the state keys each commit wrote between stab
   v.begin('a');
   v.end('a');
   assert.deepEqual(v.changes('a'), []);
-  v.begin('a', Array.from({ length: 5000 }, (_, i) => k(String(i))));
+  v.begin('a', Array.from({ length: 300 }, (_, i) => k(String(i))));
   v.end('a');
   assert.deepEqual(v.changes('a'), []);
+  // Bounded: the oldest entries leave past 512 keys in a context's log, the oldest contexts' logs past 256 contexts.
+  for (let i = 0; i < 3; i++) {
+    v.begin('a', Array.from({ length: 200 }, (_, j) => k(`${i}-${j}`)));
+    v.end('a');
+  }
+  assert.deepEqual(v.changes('a').map((e) => e.keys.length), [200, 200]);
+  for (let i = 0; i < 256; i++) {
+    v.begin(`ctx-${i}`, []);
+    v.end(`ctx-${i}`);
+  }
+  assert.deepEqual(v.changes('a'), []);
+  assert.equal(v.changes('ctx-0').length, 1);
 });
 
 test('StateVersions.watch brackets each commit of the contexts it touches', () => {

@@ -50,15 +50,21 @@ export function stateKeysByContext(batch: Batch): Map<string, Uint8Array[]> {
     const ctx = idKey(op.key.subarray(0, 32));
     let keys = out.get(ctx);
     if (!keys) out.set(ctx, (keys = []));
-    if (op.col === 'state') keys.push(op.key.subarray(32));
+    if (op.col === 'state') keys.push(new Uint8Array(op.key.subarray(32))); // a copy: not a view into a pooled buffer
   }
   return out;
 }
 
 
-/** Commits a context's change log keeps, and the keys one entry may list (a larger commit breaks the log). */
+/**
+ * Bounds of the change logs: commits per context, keys one commit may list (a larger commit restarts the log),
+ * keys per context's log (the oldest entries leave first), and contexts with a log (the context that
+ * committed least recently loses its log first): at most LOG_CONTEXTS × LOG_CONTEXT_KEYS keys in all.
+ */
 const LOG_ENTRIES = 16;
-const LOG_KEYS = 1024;
+const LOG_KEYS = 256;
+const LOG_CONTEXT_KEYS = 512;
+const LOG_CONTEXTS = 256;
 
 /**
  * Per-context seqlock over committed state. The version moves when a commit touching the context begins and
@@ -103,7 +109,16 @@ export class StateVersions {
     }
     if (c.open) {
       c.log.push({ from: c.open.from, to: c.version, keys: c.open.keys });
-      if (c.log.length > LOG_ENTRIES) c.log.shift();
+      let keys = c.log.reduce((n, e) => n + e.keys.length, 0);
+      while (c.log.length > LOG_ENTRIES || keys > LOG_CONTEXT_KEYS) keys -= c.log.shift()!.keys.length;
+      this.logged.delete(key);
+      this.logged.add(key);
+      for (const other of this.logged) {
+        if (this.logged.size <= LOG_CONTEXTS) break;
+        this.logged.delete(other);
+        const o = this.ctx.get(other);
+        if (o) o.log = [];
+      }
     } else c.log = [];
     c.open = null;
     const waiting = this.waiters.get(key);
@@ -122,6 +137,9 @@ export class StateVersions {
       else this.waiters.set(key, [resolve]);
     });
   }
+
+  /** Contexts whose log is not empty, least recently committed first. */
+  private readonly logged = new Set<string>();
 
   /** The context's recent commits, oldest first (see {@link StateChange}); read-only. */
   changes(key: string): readonly StateChange[] {
