@@ -271,12 +271,16 @@ export class Execution {
    * of one context run in parallel), and a call that changed something commits under the lock if the state
    * is still the one it read. A run that a commit overlapped is tried again (after the commit in flight, if
    * any, has settled) up to OPTIMISTIC_TRIES times in all, so reads do not queue behind every writer of a busy
-   * context; after that it runs under the lock, as every mutation did before.
+   * context; after that it runs under the lock, as every mutation did before. A method that wrote the last time
+   * it ran gets one optimistic try at most, when the context is quiet.
    */
   private async mutate(key: string, req: ExecuteRequest, depth: number): Promise<ExecuteResult> {
     const locked = (ran?: Outcome) => this.locks.run(key, () => this.executeInner(req, depth, ran));
-    if (this.writers.has(key, req.method) && this.locks.busy(key)) return locked();
     for (let tries = 0; tries < OPTIMISTIC_TRIES; tries++) {
+      // A method that wrote last time is tried once, and only while nobody holds the lock and nothing commits:
+      // its run would most likely be overtaken, and a wasted run costs as much as a call.
+      const writer = this.writers.has(key, req.method);
+      if (writer && (tries > 0 || this.locks.busy(key) || this.versions.stable(key) === null)) break;
       await this.versions.settled(key);
       const start = this.versions.stable(key);
       if (start === null) continue; // another commit began meanwhile
