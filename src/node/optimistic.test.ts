@@ -73,45 +73,54 @@ test('StateVersions.settled resolves when the last commit in flight has settled'
   assert.equal(v.stable('a'), v.version('a'));
 });
 
-test('StateVersions keeps a log of the state keys each commit wrote between stable versions', () => {
+test('StateVersions keeps a log of what each commit wrote between stable versions', () => {
   const v = new StateVersions();
   const k = (x: string) => new TextEncoder().encode(x);
+  /** A commit's writes: each key set to its own name, or removed (null) when it starts with '-'. */
+  const w = (...keys: string[]) => ({ keys: keys.map(k), values: keys.map((x) => (x.startsWith('-') ? null : k(x))) });
   const v0 = v.version('a');
-  v.begin('a', [k('x')]);
+  v.begin('a', w('x', '-y'));
   v.end('a');
   const v1 = v.version('a');
-  v.begin('a', []);
+  v.begin('a', w());
   v.end('a');
   const v2 = v.version('a');
   assert.deepEqual(v.changes('a'), [
-    { from: v0, to: v1, keys: [k('x')] },
-    { from: v1, to: v2, keys: [] },
+    { from: v0, to: v1, ...w('x', '-y') },
+    { from: v1, to: v2, ...w() },
   ]);
+  // A failed commit, or one whose values are large, is logged with its keys only.
+  v.begin('a', w('f'));
+  v.end('a', false);
+  const big = { keys: [k('big')], values: [new Uint8Array(5000)] };
+  v.begin('a', big);
+  v.end('a');
+  assert.deepEqual(v.changes('a').slice(2).map((e) => [e.keys, e.values]), [[[k('f')], undefined], [[k('big')], undefined]]);
   // Two commits in flight at once: no entry can say what changed between two stable versions; the log restarts.
-  v.begin('a', [k('y')]);
-  v.begin('a', [k('z')]);
+  v.begin('a', w('y'));
+  v.begin('a', w('z'));
   v.end('a');
   v.end('a');
   assert.deepEqual(v.changes('a'), []);
   const v3 = v.version('a');
-  v.begin('a', [k('w')]);
+  v.begin('a', w('w'));
   v.end('a');
-  assert.deepEqual(v.changes('a'), [{ from: v3, to: v.version('a'), keys: [k('w')] }]);
+  assert.deepEqual(v.changes('a'), [{ from: v3, to: v.version('a'), ...w('w') }]);
   // A commit that does not say what it wrote (or writes too much to list) restarts the log too.
   v.begin('a');
   v.end('a');
   assert.deepEqual(v.changes('a'), []);
-  v.begin('a', Array.from({ length: 300 }, (_, i) => k(String(i))));
+  v.begin('a', w(...Array.from({ length: 300 }, (_, i) => String(i))));
   v.end('a');
   assert.deepEqual(v.changes('a'), []);
   // Bounded: the oldest entries leave past 512 keys in a context's log, the oldest contexts' logs past 256 contexts.
   for (let i = 0; i < 3; i++) {
-    v.begin('a', Array.from({ length: 200 }, (_, j) => k(`${i}-${j}`)));
+    v.begin('a', w(...Array.from({ length: 200 }, (_, j) => `${i}-${j}`)));
     v.end('a');
   }
   assert.deepEqual(v.changes('a').map((e) => e.keys.length), [200, 200]);
   for (let i = 0; i < 256; i++) {
-    v.begin(`ctx-${i}`, []);
+    v.begin(`ctx-${i}`, w());
     v.end(`ctx-${i}`);
   }
   assert.deepEqual(v.changes('a'), []);
@@ -119,16 +128,18 @@ test('StateVersions keeps a log of the state keys each commit wrote between stab
 });
 
 test('StateVersions.watch brackets each commit of the contexts it touches', () => {
-  let listener: ((b: Batch) => () => void) | undefined;
+  let listener: ((b: Batch) => (written: boolean) => void) | undefined;
   const v = new StateVersions();
   v.watch({ onCommitting: (l) => (listener = l) });
   const id = new Uint8Array(32).fill(7);
   const start = v.stable(idKey(id));
   const done = listener!(new Batch().put('state', new Uint8Array([...id, 1]), 'v'));
   assert.equal(v.stable(idKey(id)), null);
-  done();
+  done(true);
   assert.notEqual(v.stable(idKey(id)), start);
   assert.notEqual(v.stable(idKey(id)), null);
+  // The commit's state writes are logged with their values, keyed without the context id.
+  assert.deepEqual(v.changes(idKey(id)), [{ from: start, to: v.stable(idKey(id)), keys: [Uint8Array.of(1)], values: [new TextEncoder().encode('v')] }]);
 });
 
 test('Writers: remembers methods that wrote, forgets one that stops, and stays bounded', () => {

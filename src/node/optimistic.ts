@@ -42,15 +42,24 @@ export function touchedContexts(batch: Batch): Set<string> {
   return new Set(stateKeysByContext(batch).keys());
 }
 
-/** For every context a batch touches (as {@link touchedContexts}), the keys of its state the batch writes. */
-export function stateKeysByContext(batch: Batch): Map<string, Uint8Array[]> {
-  const out = new Map<string, Uint8Array[]>();
+/** The state a batch writes in one context: its keys, and the value each gets (null: removed). */
+export interface StateWrites {
+  keys: Uint8Array[];
+  values: Array<Uint8Array | null>;
+}
+
+/** For every context a batch touches (as {@link touchedContexts}), the state the batch writes there. */
+export function stateKeysByContext(batch: Batch): Map<string, StateWrites> {
+  const out = new Map<string, StateWrites>();
   for (const op of batch.ops) {
     if (!CONTEXT_COLUMNS.has(op.col) || op.key.length < 32) continue;
     const ctx = idKey(op.key.subarray(0, 32));
-    let keys = out.get(ctx);
-    if (!keys) out.set(ctx, (keys = []));
-    if (op.col === 'state') keys.push(new Uint8Array(op.key.subarray(32))); // a copy: not a view into a pooled buffer
+    let w = out.get(ctx);
+    if (!w) out.set(ctx, (w = { keys: [], values: [] }));
+    if (op.col !== 'state') continue;
+    // Copies: no views into pooled buffers (a batch may be reused by nobody, but small Buffers share slabs).
+    w.keys.push(new Uint8Array(op.key.subarray(32)));
+    w.values.push(op.value && new Uint8Array(op.value));
   }
   return out;
 }
@@ -63,6 +72,8 @@ export function stateKeysByContext(batch: Batch): Map<string, Uint8Array[]> {
  */
 const LOG_ENTRIES = 16;
 const LOG_KEYS = 256;
+/** An entry keeps the values its commit wrote when they total at most this many bytes (else only the keys). */
+const LOG_VALUE_BYTES = 4096;
 const LOG_CONTEXT_KEYS = 512;
 const LOG_CONTEXTS = 256;
 
@@ -80,25 +91,25 @@ export class StateVersions {
       inflight: number;
       /** Recent commits, oldest first, each starting where the one before ended. */
       log: StateChange[];
-      /** The commit under way: the stable version it started from and its keys (null: two overlapped). */
-      open: { from: number; keys: Uint8Array[] } | null;
+      /** The commit under way: the stable version it started from and what it writes (null: two overlapped). */
+      open: { from: number; writes: StateWrites } | null;
     }
   >();
 
   /**
-   * Called just before a batch touching `key`'s context is written, with the state keys it writes (when the
+   * Called just before a batch touching `key`'s context is written, with the state it writes there (when the
    * caller does not say, the change log of the context starts over).
    */
-  begin(key: string, stateKeys?: Uint8Array[]): void {
+  begin(key: string, writes?: StateWrites): void {
     const c = this.ctx.get(key) ?? { version: 0, inflight: 0, log: [], open: null };
-    c.open = c.inflight === 0 && stateKeys && stateKeys.length <= LOG_KEYS ? { from: c.version, keys: stateKeys } : null;
+    c.open = c.inflight === 0 && writes && writes.keys.length <= LOG_KEYS ? { from: c.version, writes } : null;
     c.version = ++this.seq;
     c.inflight++;
     this.ctx.set(key, c);
   }
 
-  /** Called once that write has settled. */
-  end(key: string): void {
+  /** Called once that write has settled; `written`: it was written and synced (else it failed). */
+  end(key: string, written = true): void {
     const c = this.ctx.get(key);
     if (!c) return;
     c.version = ++this.seq;
@@ -108,9 +119,12 @@ export class StateVersions {
       return;
     }
     if (c.open) {
-      c.log.push({ from: c.open.from, to: c.version, keys: c.open.keys });
-      let keys = c.log.reduce((n, e) => n + e.keys.length, 0);
-      while (c.log.length > LOG_ENTRIES || keys > LOG_CONTEXT_KEYS) keys -= c.log.shift()!.keys.length;
+      const { keys, values } = c.open.writes;
+      const bytes = values.reduce((n, v) => n + (v?.length ?? 0), 0);
+      // The values are the committed ones only if the batch was written (a failed one may or may not have been).
+      c.log.push(written && bytes <= LOG_VALUE_BYTES ? { from: c.open.from, to: c.version, keys, values } : { from: c.open.from, to: c.version, keys });
+      let logged = c.log.reduce((n, e) => n + e.keys.length, 0);
+      while (c.log.length > LOG_ENTRIES || logged > LOG_CONTEXT_KEYS) logged -= c.log.shift()!.keys.length;
       this.logged.delete(key);
       this.logged.add(key);
       for (const other of this.logged) {
@@ -159,12 +173,12 @@ export class StateVersions {
   }
 
   /** Brackets every commit of `store` that touches a context. */
-  watch(store: { onCommitting(listener: (batch: Batch) => () => void): void }): void {
+  watch(store: { onCommitting(listener: (batch: Batch) => (written: boolean) => void): void }): void {
     store.onCommitting((batch) => {
       const touched = stateKeysByContext(batch);
-      for (const [k, stateKeys] of touched) this.begin(k, stateKeys);
-      return () => {
-        for (const k of touched.keys()) this.end(k);
+      for (const [k, writes] of touched) this.begin(k, writes);
+      return (written) => {
+        for (const k of touched.keys()) this.end(k, written);
       };
     });
   }

@@ -146,6 +146,19 @@ test('reads carry over commits that form a chain from their version, less the ke
   assert.equal(next.get(b('s2')), undefined, 'absence inside a scanned span is not carried (a commit may have added it)');
 });
 
+test('keys a commit wrote carry the values it says it wrote; the last commit of a key wins', () => {
+  const cache = new ReadCache();
+  cache.at('c', 1).putValue(b('a'), b('old'));
+  const next = cache.at('c', 3, [
+    { from: 1, to: 2, keys: [b('a'), b('b'), b('gone')], values: [b('new'), b('first'), null] },
+    { from: 2, to: 3, keys: [b('b'), b('unsaid')] }, // no values: these keys are read again
+  ]);
+  assert.equal(s(next.get(b('a'))), 'new');
+  assert.equal(next.get(b('gone')), null);
+  assert.equal(next.get(b('b')), undefined, 'written again by a change that did not say the value');
+  assert.equal(next.get(b('unsaid')), undefined);
+});
+
 test('reads are not carried over a gap in the changes, nor backwards', () => {
   const make = () => {
     const cache = new ReadCache();

@@ -24,13 +24,16 @@ export interface ReadAhead {
 /**
  * The state keys one commit of a context wrote, between the stable versions before (`from`) and after it (`to`),
  * with no other commit of the context in between (the node's change log, src/node/optimistic.ts). A worker
- * carries the values it read at `from` over to `to`, less these keys, instead of reading everything again after
- * every write ({@link ReadCache.at}).
+ * carries the values it read at `from` over to `to`, with these keys at the values the commit wrote when the
+ * change says them, else without these keys, instead of reading everything again after every write
+ * ({@link ReadCache.at}).
  */
 export interface StateChange {
   from: number;
   to: number;
   keys: Uint8Array[];
+  /** When known: the value each key has after the commit (null: removed), in the order of `keys`. */
+  values?: Array<Uint8Array | null>;
 }
 
 export const MIN_AHEAD = 16;
@@ -106,28 +109,31 @@ export class StateReads {
 
   /**
    * These reads carried over to `version` through `changes` (commits, oldest first): the values read one by
-   * one or listed by scans, less every key a commit between this version and `version` wrote; scanned spans are
-   * not carried (a key a commit added inside one would be taken for absent). Null when the changes do not lead
+   * one or listed by scans, and for every key a commit between this version and `version` wrote, the value it
+   * wrote when the change says it, else nothing (it is read again); scanned spans are not carried (a key a
+   * commit added inside one would be taken for absent). Null when the changes do not lead
    * from this version to `version` without a gap.
    */
   advance(version: number, changes: readonly StateChange[]): StateReads | null {
     let at = this.version;
-    const written = new Set<string>();
+    /** Keys the commits wrote: their value after the last of them, undefined when a change did not say. */
+    const written = new Map<string, Uint8Array | null | undefined>();
     for (const c of changes) {
       if (c.to <= at) continue;
       if (c.to > version) break;
       if (c.from !== at) return null;
-      for (const k of c.keys) written.add(nameOf(k));
+      c.keys.forEach((k, i) => written.set(nameOf(k), c.values ? c.values[i] : undefined));
       at = c.to;
     }
     if (at !== version) return null;
     const next = new StateReads(version);
+    const keep = (k: string, v: Uint8Array | null) => {
+      next.single.set(k, v);
+      next.bytes += k.length + (v?.length ?? 0) + 64;
+    };
+    for (const [k, v] of written) if (v !== undefined) keep(k, v);
     for (const known of [this.single, this.scanned] as Map<string, Uint8Array | null>[]) {
-      for (const [k, v] of known) {
-        if (written.has(k) || next.single.has(k)) continue;
-        next.single.set(k, v);
-        next.bytes += k.length + (v?.length ?? 0) + 64;
-      }
+      for (const [k, v] of known) if (!written.has(k) && !next.single.has(k)) keep(k, v);
     }
     return next;
   }

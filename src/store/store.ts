@@ -250,21 +250,23 @@ export class Store {
   async commit(batch: Batch, o: { sync?: boolean } = {}): Promise<void> {
     if (batch.size === 0) return;
     const settled = [this.invalidate(batch), ...this.committing.map((l) => l(batch))];
+    let written = false;
     try {
       await this.track(this.commitInner(batch, o.sync !== false));
+      written = true;
     } finally {
-      for (const done of settled) done();
+      for (const done of settled) done(written);
     }
     for (const l of this.listeners) l(batch);
   }
 
-  private readonly committing: Array<(batch: Batch) => () => void> = [];
+  private readonly committing: Array<(batch: Batch) => (written: boolean) => void> = [];
   /**
    * Calls `listener` synchronously just before a batch is written; the function it returns is called once the
-   * write has settled (written and synced, or failed), before commit() returns. Readers that take no lock use
+   * write has settled (written and synced: `written` true; or failed), before commit() returns. Readers that take no lock use
    * it as a seqlock (src/node/optimistic.ts).
    */
-  onCommitting(listener: (batch: Batch) => () => void): void {
+  onCommitting(listener: (batch: Batch) => (written: boolean) => void): void {
     this.committing.push(listener);
   }
 
