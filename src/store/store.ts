@@ -255,7 +255,14 @@ export class Store {
       await this.track(this.commitInner(batch, o.sync !== false));
       written = true;
     } finally {
-      for (const done of settled) done(written);
+      // Every listener hears the end, even if one throws: a seqlock left open would stall optimistic readers.
+      for (const done of settled) {
+        try {
+          done(written);
+        } catch {
+          // a listener's own failure changes nothing of the commit
+        }
+      }
     }
     for (const l of this.listeners) l(batch);
   }
