@@ -1,8 +1,9 @@
 /**
  * One guest call, synchronous: start the call in the worker's {@link VMLogic}, validate the method name,
- * instantiate the (already compiled, memory-bounded) module (or reuse a reset instance, reuse.ts), run the upstream merge-registration
- * hook if exported, call the method and turn whatever happened into an {@link OutcomeData}. Runs inside an
- * execution worker; the caller releases the instance with `instances.release` once the outcome is sent.
+ * instantiate the (already compiled, memory-bounded) module or reuse a reset instance (reuse.ts), run the
+ * upstream merge-registration hook if exported, call the method and turn whatever happened into an
+ * {@link OutcomeData}. Runs inside an execution worker; the caller releases the instance with
+ * `instances.release` once the outcome is sent.
  */
 import { classifyTrap, errors, HostTrap, type RuntimeErrorData } from './errors.ts';
 import { VMLogic, type CallInput } from './logic.ts';
