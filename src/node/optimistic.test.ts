@@ -92,7 +92,7 @@ test('StateVersions keeps a log of what each commit wrote between stable version
   // A failed commit, or one whose values are large, is logged with its keys only.
   v.begin('a', w('f'));
   v.end('a', false);
-  const big = { keys: [k('big')], values: [new Uint8Array(5000)] };
+  const big = { keys: [k('big')], values: null }; // values too large to keep (stateKeysByContext drops them)
   v.begin('a', big);
   v.end('a');
   assert.deepEqual(v.changes('a').slice(2).map((e) => [e.keys, e.values]), [[[k('f')], undefined], [[k('big')], undefined]]);
@@ -140,6 +140,15 @@ test('StateVersions.watch brackets each commit of the contexts it touches', () =
   assert.notEqual(v.stable(idKey(id)), null);
   // The commit's state writes are logged with their values, keyed without the context id.
   assert.deepEqual(v.changes(idKey(id)), [{ from: start, to: v.stable(idKey(id)), keys: [Uint8Array.of(1)], values: [new TextEncoder().encode('v')] }]);
+  // Values past 4 KiB in all are not kept (keys only); more keys than an entry may list restart the log.
+  const large = new Batch().put('state', new Uint8Array([...id, 2]), new Uint8Array(3000)).put('state', new Uint8Array([...id, 3]), new Uint8Array(3000));
+  listener!(large)(true);
+  assert.deepEqual(v.changes(idKey(id)).at(-1)!.keys, [Uint8Array.of(2), Uint8Array.of(3)]);
+  assert.equal(v.changes(idKey(id)).at(-1)!.values, undefined);
+  const many = new Batch();
+  for (let i = 0; i < 300; i++) many.put('state', new Uint8Array([...id, 9, i >> 8, i & 255]), 'x');
+  listener!(many)(true);
+  assert.deepEqual(v.changes(idKey(id)), []);
 });
 
 test('Writers: remembers methods that wrote, forgets one that stops, and stays bounded', () => {

@@ -42,28 +42,38 @@ export function touchedContexts(batch: Batch): Set<string> {
   return new Set(stateKeysByContext(batch).keys());
 }
 
-/** The state a batch writes in one context: its keys, and the value each gets (null: removed). */
+/**
+ * The state a batch writes in one context, as far as a change log may keep it: its keys, and the value each
+ * gets (null: removed) while they total at most LOG_VALUE_BYTES (else `values` is null). `overflow`: the batch
+ * writes more keys than an entry may list (the rest are not collected).
+ */
 export interface StateWrites {
   keys: Uint8Array[];
-  values: Array<Uint8Array | null>;
+  values: Array<Uint8Array | null> | null;
+  overflow?: boolean;
 }
 
 /** For every context a batch touches (as {@link touchedContexts}), the state the batch writes there. */
 export function stateKeysByContext(batch: Batch): Map<string, StateWrites> {
-  const out = new Map<string, StateWrites>();
+  const out = new Map<string, StateWrites & { bytes: number }>();
   for (const op of batch.ops) {
     if (!CONTEXT_COLUMNS.has(op.col) || op.key.length < 32) continue;
     const ctx = idKey(op.key.subarray(0, 32));
     let w = out.get(ctx);
-    if (!w) out.set(ctx, (w = { keys: [], values: [] }));
-    if (op.col !== 'state') continue;
-    // Copies: no views into pooled buffers (a batch may be reused by nobody, but small Buffers share slabs).
+    if (!w) out.set(ctx, (w = { keys: [], values: [], bytes: 0 }));
+    if (op.col !== 'state' || w.overflow) continue;
+    if (w.keys.length === LOG_KEYS) {
+      w.overflow = true; // a snapshot frame or a large commit: nothing more is copied
+      continue;
+    }
+    // Copies: no views into pooled buffers (small Buffers share slabs).
     w.keys.push(new Uint8Array(op.key.subarray(32)));
-    w.values.push(op.value && new Uint8Array(op.value));
+    w.bytes += op.value?.length ?? 0;
+    if (w.values && w.bytes > LOG_VALUE_BYTES) w.values = null;
+    w.values?.push(op.value && new Uint8Array(op.value));
   }
   return out;
 }
-
 
 /**
  * Bounds of the change logs: commits per context, keys one commit may list (a larger commit restarts the log),
@@ -102,7 +112,7 @@ export class StateVersions {
    */
   begin(key: string, writes?: StateWrites): void {
     const c = this.ctx.get(key) ?? { version: 0, inflight: 0, log: [], open: null };
-    c.open = c.inflight === 0 && writes && writes.keys.length <= LOG_KEYS ? { from: c.version, writes } : null;
+    c.open = c.inflight === 0 && writes && !writes.overflow && writes.keys.length <= LOG_KEYS ? { from: c.version, writes } : null;
     c.version = ++this.seq;
     c.inflight++;
     this.ctx.set(key, c);
@@ -120,9 +130,8 @@ export class StateVersions {
     }
     if (c.open) {
       const { keys, values } = c.open.writes;
-      const bytes = values.reduce((n, v) => n + (v?.length ?? 0), 0);
       // The values are the committed ones only if the batch was written (a failed one may or may not have been).
-      c.log.push(written && bytes <= LOG_VALUE_BYTES ? { from: c.open.from, to: c.version, keys, values } : { from: c.open.from, to: c.version, keys });
+      c.log.push(written && values ? { from: c.open.from, to: c.version, keys, values } : { from: c.open.from, to: c.version, keys });
       let logged = c.log.reduce((n, e) => n + e.keys.length, 0);
       while (c.log.length > LOG_ENTRIES || logged > LOG_CONTEXT_KEYS) logged -= c.log.shift()!.keys.length;
       this.logged.delete(key);
