@@ -77,6 +77,45 @@ function name(r: Reader): string {
   return s;
 }
 
+/**
+ * The entries of an import section: each one's kind, and for a function its type index, for a global its value
+ * type byte (0 for the other kinds). Null when an entry is of a kind this reader does not know.
+ */
+function readImports(body: Uint8Array): Array<{ kind: number; type: number }> | null {
+  const r = new Reader(body);
+  const out: Array<{ kind: number; type: number }> = [];
+  for (let n = r.u32(); n > 0; n--) {
+    name(r);
+    name(r);
+    const kind = r.byte();
+    let type = 0;
+    if (kind === 0x00) type = r.u32();
+    else if (kind === 0x01) {
+      r.byte();
+      skipLimits(r);
+    } else if (kind === 0x02) skipLimits(r);
+    else if (kind === 0x03) {
+      type = r.byte();
+      r.byte(); // mutability
+    } else if (kind === 0x04) {
+      r.byte();
+      r.u32();
+    } else return null;
+    out.push({ kind, type });
+  }
+  return out;
+}
+
+/** The entries of an export section, and its bytes after the entry count. */
+function readExports(body: Uint8Array): { entries: Array<{ name: string; kind: number; index: number }>; rest: Uint8Array } {
+  const r = new Reader(body);
+  const count = r.u32();
+  const rest = body.subarray(r.pos);
+  const entries: Array<{ name: string; kind: number; index: number }> = [];
+  for (let i = 0; i < count; i++) entries.push({ name: name(r), kind: r.byte(), index: r.u32() });
+  return { entries, rest };
+}
+
 /** Reads the type, import, function and export sections to learn each exported function's arity. */
 function exportSignatures(sections: Section[]): Record<string, ExportSig> {
   const types: ExportSig[] = [];
@@ -96,33 +135,16 @@ function exportSignatures(sections: Section[]): Record<string, ExportSig> {
         types.push({ params, results });
       }
     } else if (id === 2) {
-      const n = r.u32();
-      for (let i = 0; i < n; i++) {
-        name(r);
-        name(r);
-        const kind = r.byte();
-        if (kind === 0x00) funcTypes.push(r.u32());
-        else if (kind === 0x01) {
-          r.byte();
-          skipLimits(r);
-        } else if (kind === 0x02) skipLimits(r);
-        else if (kind === 0x03) r.pos += 2;
-        else if (kind === 0x04) {
-          r.byte();
-          r.u32();
-        } else return out;
-      }
+      const imports = readImports(body);
+      if (!imports) return out;
+      for (const i of imports) if (i.kind === 0x00) funcTypes.push(i.type);
     } else if (id === 3) {
       const n = r.u32();
       for (let i = 0; i < n; i++) funcTypes.push(r.u32());
     } else if (id === 7) {
-      const n = r.u32();
-      for (let i = 0; i < n; i++) {
-        const exportName = name(r);
-        const kind = r.byte();
-        const index = r.u32();
-        const sig = kind === 0x00 ? types[funcTypes[index] ?? -1] : undefined;
-        if (sig) out[exportName] = sig;
+      for (const e of readExports(body).entries) {
+        const sig = e.kind === 0x00 ? types[funcTypes[e.index] ?? -1] : undefined;
+        if (sig) out[e.name] = sig;
       }
     }
   }
@@ -157,9 +179,8 @@ function skipLeb(r: Reader): void {
 const NUMERIC_TYPES = new Set([0x7f, 0x7e, 0x7d, 0x7c]); // i32 i64 f32 f64
 const REF_TYPES = new Set([0x70, 0x6f]); // funcref externref
 
-/** A value type; false for the ones a reset cannot handle (v128, GC references). */
-function valueType(r: Reader): boolean {
-  const t = r.byte();
+/** Whether JavaScript can read and write a global of this value type (not v128, not GC references). */
+function resettableType(t: number): boolean {
   return NUMERIC_TYPES.has(t) || REF_TYPES.has(t);
 }
 
@@ -199,24 +220,17 @@ function resetPlan(sections: Section[]): ResetPlan | null {
   for (const section of sections) {
     const r = new Reader(section.body);
     switch (section.id) {
-      case 2: // imports: tables and globals imported come first in their index spaces
-        for (let n = r.u32(); n > 0; n--) {
-          name(r);
-          name(r);
-          const kind = r.byte();
-          if (kind === 0x00) r.u32();
-          else if (kind === 0x01) {
-            r.byte();
-            skipLimits(r);
-            importedTables++;
-          } else if (kind === 0x02) return null; // an imported memory is not this instance's to reset
-          else if (kind === 0x03) {
-            if (!valueType(r)) return null;
-            r.byte();
-            importedGlobals++;
-          } else return null;
+      case 2: {
+        // imports: tables and globals imported come first in their index spaces
+        const imports = readImports(section.body);
+        if (!imports) return null;
+        for (const { kind, type } of imports) {
+          if (kind === 0x01) importedTables++;
+          else if (kind === 0x03 && resettableType(type)) importedGlobals++;
+          else if (kind !== 0x00) return null; // an imported memory is not this instance's to reset; tags
         }
         break;
+      }
       case 4: // tables
         for (let n = r.u32(); n > 0; n--) {
           if (!REF_TYPES.has(r.byte())) return null; // includes tables with an initialiser expression (0x40)
@@ -229,7 +243,7 @@ function resetPlan(sections: Section[]): ResetPlan | null {
         break;
       case 6: // globals
         for (let i = 0, n = r.u32(); i < n; i++) {
-          if (!valueType(r)) return null;
+          if (!resettableType(r.byte())) return null;
           if (r.byte() === 0x01) mutableGlobals.push(importedGlobals + i);
           if (!skipConstExpr(r)) return null;
         }
@@ -265,15 +279,8 @@ function resetPlan(sections: Section[]): ResetPlan | null {
   // One memory (the one exported as `memory`, which the reset restores); without an export section there is no
   // memory export either, and such a module fails every call anyway.
   if (memories !== 1 || !exportSection) return null;
-  const r = new Reader(exportSection.body);
-  const count = r.u32();
-  const entries = exportSection.body.subarray(r.pos);
-  const taken = new Set<string>();
-  for (let i = 0; i < count; i++) {
-    taken.add(name(r));
-    r.byte();
-    r.u32();
-  }
+  const { entries, rest } = readExports(exportSection.body);
+  const taken = new Set(entries.map((e) => e.name));
   const added: number[] = [];
   const plan: ResetPlan = { globals: [], tables: [] };
   const add = (exportName: string, kind: number, index: number, into: string[]) => {
@@ -284,7 +291,7 @@ function resetPlan(sections: Section[]): ResetPlan | null {
   for (const g of mutableGlobals) add(`${RESET_GLOBAL}${g}`, 0x03, g, plan.globals);
   for (let t = 0; t < tables; t++) add(`${RESET_TABLE}${importedTables + t}`, 0x01, importedTables + t, plan.tables);
   if ([...plan.globals, ...plan.tables].some((n) => taken.has(n))) return null;
-  const newBody = Uint8Array.from([...leb(count + plan.globals.length + plan.tables.length), ...entries, ...added]);
+  const newBody = Uint8Array.from([...leb(entries.length + plan.globals.length + plan.tables.length), ...rest, ...added]);
   exportSection.raw = Uint8Array.from([7, ...leb(newBody.length), ...newBody]);
   return plan;
 }
