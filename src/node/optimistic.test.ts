@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { Batch } from '../store/store.ts';
 import { noEffects } from '../runtime/outcome.ts';
 import { idKey } from '../util/ids.ts';
-import { isReadOnly, StateVersions, touchedContexts, Writers } from './optimistic.ts';
+import { isReadOnly, StateVersions, stateKeysByContext, Writers } from './optimistic.ts';
 
 test('isReadOnly: a return value and logs change nothing; every other effect does', () => {
   assert.equal(isReadOnly(noEffects()), true);
@@ -25,7 +25,7 @@ test('isReadOnly: a return value and logs change nothing; every other effect doe
   for (const [name, e] of effects) assert.equal(isReadOnly({ ...noEffects(), ...e }), false, name);
 });
 
-test('touchedContexts: meta, identity, state and private state rows name their context; other columns do not', () => {
+test('stateKeysByContext: meta, identity, state and private state rows name their context; other columns do not', () => {
   const a = new Uint8Array(32).fill(1);
   const b = new Uint8Array(32).fill(2);
   const c = new Uint8Array(32).fill(3);
@@ -35,8 +35,8 @@ test('touchedContexts: meta, identity, state and private state rows name their c
     .delete('private_state', new Uint8Array([...b, 8]))
     .put('blobs', c, 'x')
     .put('delta', new Uint8Array([...c, 1]), 'd');
-  assert.deepEqual([...touchedContexts(batch)].sort(), [idKey(a), idKey(b)].sort());
-  assert.deepEqual([...touchedContexts(new Batch().put('identity', new Uint8Array([...c, ...a]), '{}'))], [idKey(c)]);
+  assert.deepEqual([...stateKeysByContext(batch).keys()].sort(), [idKey(a), idKey(b)].sort());
+  assert.deepEqual([...stateKeysByContext(new Batch().put('identity', new Uint8Array([...c, ...a]), '{}')).keys()], [idKey(c)]);
 });
 
 test('StateVersions: a seqlock per context', () => {

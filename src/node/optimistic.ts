@@ -7,7 +7,7 @@
  */
 import type { Batch } from '../store/store.ts';
 import { idKey } from '../util/ids.ts';
-import { noEffects, type Effects } from '../runtime/outcome.ts';
+import { isEmpty, noEffects, type Effects } from '../runtime/outcome.ts';
 import type { StateChange } from '../runtime/read-cache.ts';
 
 /** The parts of a call's effects that change nothing: what it returned and what it logged. */
@@ -27,20 +27,8 @@ export function isReadOnly(outcome: Effects): boolean {
   return true;
 }
 
-function isEmpty(v: unknown): boolean {
-  if (v === null || v === undefined) return true;
-  if (v instanceof Map || v instanceof Set) return v.size === 0;
-  if (Array.isArray(v) || ArrayBuffer.isView(v)) return (v as ArrayLike<unknown>).length === 0;
-  return false;
-}
-
 /** Columns whose rows are keyed by context id first and that a call reads: a commit to them moves the version. */
 const CONTEXT_COLUMNS = new Set(['meta', 'identity', 'state', 'private_state']);
-
-/** The contexts (idKey) whose meta, identities, state or private state a batch writes. */
-export function touchedContexts(batch: Batch): Set<string> {
-  return new Set(stateKeysByContext(batch).keys());
-}
 
 /**
  * The state a batch writes in one context, as far as a change log may keep it: its keys, and the value each
@@ -53,7 +41,10 @@ export interface StateWrites {
   overflow?: boolean;
 }
 
-/** For every context a batch touches (as {@link touchedContexts}), the state the batch writes there. */
+/**
+ * For every context whose meta, identities, state or private state a batch writes (by idKey), the state the
+ * batch writes there.
+ */
 export function stateKeysByContext(batch: Batch): Map<string, StateWrites> {
   const out = new Map<string, StateWrites & { bytes: number }>();
   for (const op of batch.ops) {

@@ -92,12 +92,17 @@ export function outcomeOf<E>(effects: Effects, error: E | null, memoryPages: num
  */
 export type PackedOutcome = Partial<OutcomeData> & Pick<OutcomeData, 'error' | 'memoryPages'>;
 
-const empty = (v: unknown) =>
-  v === null || (Array.isArray(v) && v.length === 0) || (v instanceof Map && v.size === 0) || (v instanceof Uint8Array && v.length === 0);
+/** Whether an effect field holds nothing: null, or an empty Map, Set, array or typed array. */
+export function isEmpty(v: unknown): boolean {
+  if (v === null || v === undefined) return true;
+  if (v instanceof Map || v instanceof Set) return v.size === 0;
+  if (Array.isArray(v) || ArrayBuffer.isView(v)) return (v as ArrayLike<unknown>).length === 0;
+  return false;
+}
 
 export function packOutcome(o: OutcomeData): PackedOutcome {
   const out: PackedOutcome = { error: o.error, memoryPages: o.memoryPages };
-  for (const [k, v] of Object.entries(o)) if (!empty(v)) (out as Record<string, unknown>)[k] = v;
+  for (const [k, v] of Object.entries(o)) if (!isEmpty(v)) (out as Record<string, unknown>)[k] = v;
   return out;
 }
 
