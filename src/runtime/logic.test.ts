@@ -1,10 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { GuestMemory, Registers, type CallContext } from './host/call.ts';
 import { DEFAULT_LIMITS } from './limits.ts';
-import { hostFunctions, UNSUPPORTED_IMPORTS, VMLogic } from './logic.ts';
-import { noEffects } from './outcome.ts';
-import type { SyncHost } from './services.ts';
+import { hostFunctions, idleCallContext, UNSUPPORTED_IMPORTS, VMLogic } from './logic.ts';
 
 /** The `env` imports of upstream's ABI at 0.10.0 that this node implements (the rest trap as unsupported). */
 const IMPLEMENTED = [
@@ -24,24 +21,8 @@ const IMPLEMENTED = [
   'fetch', 'random_bytes', 'time_now', 'ed25519_verify',
 ];
 
-function callContext(): CallContext<SyncHost> {
-  const id = new Uint8Array(32);
-  return {
-    input: id,
-    contextId: id,
-    executorId: id,
-    limits: DEFAULT_LIMITS,
-    memory: new GuestMemory(),
-    registers: new Registers(DEFAULT_LIMITS),
-    effects: noEffects(),
-    host: { storageRead: () => null },
-    blobHandles: new Map(),
-    nextBlobFd: 1n,
-  };
-}
-
 test('the areas together define the whole env ABI, each name exactly once', () => {
-  const names = hostFunctions(callContext()).flatMap((area) => Object.keys(area));
+  const names = hostFunctions(idleCallContext()).flatMap((area) => Object.keys(area));
   const twice = names.filter((n, i) => names.indexOf(n) !== i);
   assert.deepEqual(twice, [], 'an import defined by two areas');
   assert.deepEqual([...names].sort(), [...IMPLEMENTED, ...UNSUPPORTED_IMPORTS].sort());

@@ -35,6 +35,23 @@ export function hostFunctions(cx: CallContext<SyncHost>): HostFunctions[] {
   return [system(cx), storage(cx), blobs(cx), context(cx), governance(cx), utility(cx), jsCollections()];
 }
 
+/** A call context with no call in it (default limits, empty ids and input, no services, no memory). */
+export function idleCallContext(): CallContext<SyncHost> {
+  const none = new Uint8Array(0);
+  return {
+    input: none,
+    contextId: none,
+    executorId: none,
+    limits: DEFAULT_LIMITS,
+    memory: new GuestMemory(),
+    registers: new Registers(DEFAULT_LIMITS),
+    effects: noEffects(),
+    host: { storageRead: () => null },
+    blobHandles: new Map(),
+    nextBlobFd: 1n,
+  };
+}
+
 /**
  * The host side of guest calls, one call at a time: the `env` imports, built once, and the state of the call in
  * progress, which {@link VMLogic.begin} replaces for each call. An execution worker keeps one.
@@ -45,19 +62,7 @@ export class VMLogic {
   readonly env: HostFunctions;
 
   constructor() {
-    const none = new Uint8Array(0);
-    this.cx = {
-      input: none,
-      contextId: none,
-      executorId: none,
-      limits: DEFAULT_LIMITS,
-      memory: new GuestMemory(),
-      registers: new Registers(DEFAULT_LIMITS),
-      effects: noEffects(),
-      host: { storageRead: () => null },
-      blobHandles: new Map(),
-      nextBlobFd: 1n,
-    };
+    this.cx = idleCallContext();
     this.env = Object.assign({}, ...hostFunctions(this.cx));
   }
 

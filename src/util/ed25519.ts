@@ -10,8 +10,8 @@ const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 const privCache = new Map<string, KeyObject>();
 const pubCache = new Map<string, KeyObject>();
 
-/** A node:crypto key object for raw key bytes, kept in a bounded cache (building one costs more than a signature). */
-function cachedKey(cache: Map<string, KeyObject>, limit: number, raw: Uint8Array, make: () => KeyObject): KeyObject {
+/** What is derived from raw key bytes, kept in a bounded cache (building a key object costs more than a signature). */
+function cachedKey<V>(cache: Map<string, V>, limit: number, raw: Uint8Array, make: () => V): V {
   const k = Buffer.from(raw).toString('hex');
   let key = cache.get(k);
   if (!key) {
@@ -27,19 +27,16 @@ const privKey = (seed: Uint8Array) =>
 const pubKey = (pk: Uint8Array) =>
   cachedKey(pubCache, 4096, pk, () => createPublicKey({ key: Buffer.concat([SPKI_PREFIX, pk]), format: 'der', type: 'spki' }));
 
-/** The public key of a 32-byte seed (cached). */
+const publicOfSeed = new Map<string, Uint8Array>();
+
+/** The public key of a 32-byte seed (cached; callers get a copy). */
 export function edPublicKey(seed: Uint8Array): Uint8Array {
-  const k = Buffer.from(seed).toString('hex');
-  let pk = publicOfSeed.get(k);
-  if (!pk) {
+  const pk = cachedKey(publicOfSeed, 1024, seed, () => {
     const der = createPublicKey(privKey(seed)).export({ format: 'der', type: 'spki' });
-    pk = new Uint8Array(der.subarray(der.length - 32));
-    if (publicOfSeed.size > 1024) publicOfSeed.clear();
-    publicOfSeed.set(k, pk);
-  }
+    return new Uint8Array(der.subarray(der.length - 32));
+  });
   return pk.slice();
 }
-const publicOfSeed = new Map<string, Uint8Array>();
 
 export function edSign(seed: Uint8Array, message: Uint8Array): Uint8Array {
   return new Uint8Array(nodeSign(null, message, privKey(seed)));
