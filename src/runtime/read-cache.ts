@@ -127,13 +127,9 @@ export class StateReads {
     }
     if (at !== version) return null;
     const next = new StateReads(version);
-    const keep = (k: string, v: Uint8Array | null) => {
-      next.single.set(k, v);
-      next.bytes += k.length + (v?.length ?? 0) + 64;
-    };
-    for (const [k, v] of written) if (v !== undefined) keep(k, v);
+    for (const [k, v] of written) if (v !== undefined) next.remember(k, v);
     for (const known of [this.single, this.scanned] as Map<string, Uint8Array | null>[]) {
-      for (const [k, v] of known) if (!written.has(k) && !next.single.has(k)) keep(k, v);
+      for (const [k, v] of known) if (!written.has(k) && !next.single.has(k)) next.remember(k, v);
     }
     return next;
   }
@@ -181,9 +177,13 @@ export class StateReads {
 
   /** A single value read outside any scan. */
   putValue(key: Uint8Array, value: Uint8Array | null): void {
-    const k = nameOf(key);
+    this.remember(nameOf(key), value && value.slice());
+  }
+
+  /** Keeps a known value (null: absent) of one key, as is. */
+  private remember(k: string, value: Uint8Array | null): void {
     if (!this.single.has(k)) this.bytes += k.length + (value?.length ?? 0) + 64;
-    this.single.set(k, value && value.slice());
+    this.single.set(k, value);
   }
 
   /**

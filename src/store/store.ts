@@ -270,8 +270,8 @@ export class Store {
   private readonly committing: Array<(batch: Batch) => (written: boolean) => void> = [];
   /**
    * Calls `listener` synchronously just before a batch is written; the function it returns is called once the
-   * write has settled (written and synced: `written` true; or failed), before commit() returns. Readers that take no lock use
-   * it as a seqlock (src/node/optimistic.ts).
+   * write has settled (written and synced: `written` true; or failed), before commit() returns. Readers that
+   * take no lock use it as a seqlock (src/node/optimistic.ts).
    */
   onCommitting(listener: (batch: Batch) => (written: boolean) => void): void {
     this.committing.push(listener);
