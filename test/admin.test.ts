@@ -93,3 +93,20 @@ test('application update with a migration; identities; with-executors; seed cont
   assert.equal(info.authMode, 'proxy');
   assert.match(info.peerId, /^12D3KooW/);
 });
+
+test('a second identity of the node joins a context held here at once (no peer to wait for)', async () => {
+  const app = (await call(n.url, 'POST', '/admin-api/install-dev-application', { path: appPath('kv-store'), metadata: [3] })).json.data.applicationId;
+  const created = await call(n.url, 'POST', '/admin-api/contexts', { protocol: 'near', applicationId: app, initializationParams: [] });
+  assert.equal(created.status, 200, created.text);
+  const { contextId, memberPublicKey } = created.json.data;
+  const second = (await call(n.url, 'POST', '/admin-api/identity/context')).json.data.publicKey;
+  const inv = await call(n.url, 'POST', '/admin-api/contexts/invite', { contextId, inviterId: memberPublicKey, inviteeId: second });
+  assert.equal(inv.status, 200, inv.text);
+  const started = Date.now();
+  const joined = await call(n.url, 'POST', '/admin-api/contexts/join', { invitationPayload: inv.json.data });
+  assert.deepEqual([joined.status, joined.json], [200, { data: { contextId, memberPublicKey: second } }]);
+  // The bounded wait for peers is 20 s; there are none, and the membership here already admits the invitee.
+  assert.ok(Date.now() - started < 5_000, `join took ${Date.now() - started} ms`);
+  const set = await call(n.url, 'POST', '/jsonrpc', { jsonrpc: '2.0', id: 1, method: 'execute', params: { contextId, method: 'set', argsJson: { key: 'k', value: 'by the second identity' }, executorPublicKey: second } });
+  assert.deepEqual(set.json.result, { output: null });
+});
