@@ -7,6 +7,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import WebSocket from 'ws';
 import { startInProcNode, appPath, call, type InProcNode } from './helpers/inproc.ts';
 
 let n: InProcNode;
@@ -77,4 +78,31 @@ test('concurrent reads never see a multi-key write half-committed, nor miss an a
   assert.ok(reads >= 10, `only ${reads} reads ran alongside the writers`);
   const all = (await execute('entries', {})) as Record<string, string>;
   for (let w = 0; w < WRITERS; w++) for (const k of keysOf(w)) assert.equal(all[k], String(ROUNDS));
+});
+
+test('concurrent writes of one context (pipelined: the next runs while the last one syncs) are acknowledged, and their events arrive in commit order', async () => {
+  const ws = new WebSocket(n.url.replace('http', 'ws') + '/ws');
+  await new Promise((r, j) => (ws.once('open', r), ws.once('error', j)));
+  const mutations: Array<{ newRoot: string; events: Array<{ kind: string; data: number[] }> }> = [];
+  ws.on('message', (d) => {
+    const f = JSON.parse(String(d));
+    if (f.result?.type === 'StateMutation' && f.result.contextId === ctx.contextId) mutations.push(f.result.data);
+  });
+  ws.send(JSON.stringify({ id: 1, method: 'subscribe', params: { contextIds: [ctx.contextId] } }));
+  await new Promise((r) => ws.once('message', r));
+  try {
+    const CALLS = 24;
+    await Promise.all(Array.from({ length: CALLS }, (_, i) => execute('set', { key: 'piped', value: `p${i}` })));
+    const root = (await call(n.url, 'GET', `/admin-api/contexts/${ctx.contextId}`)).json.data.rootHash;
+    const value = await execute('get', { key: 'piped' });
+    for (let waited = 0; mutations.length < CALLS && waited < 5_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(mutations.length, CALLS, 'one event per acknowledged write');
+    // The last event is the last commit's: its root is the context's, its value the one that stands.
+    const last = mutations.at(-1)!;
+    assert.equal(last.newRoot, root);
+    assert.deepEqual(JSON.parse(Buffer.from(last.events[0]!.data).toString()), { key: 'piped', value });
+    assert.deepEqual(new Set(mutations.map((m) => JSON.parse(Buffer.from(m.events[0]!.data).toString()).value)).size, CALLS);
+  } finally {
+    ws.close();
+  }
 });

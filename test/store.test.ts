@@ -108,3 +108,32 @@ test('concurrent synced commits share WAL syncs (group commit); one at a time, e
     await store.close();
   }
 });
+
+test('a deferred commit is readable once written and durable after a sync that began after its write; synced() waits for it', async (t) => {
+  const store = await Store.open(tempDir(t), { sync: true });
+  try {
+    await store.synced(); // nothing written: at once
+    const before = store.walSyncs;
+    let durable = false;
+    const first = await store.commitDeferred(new Batch().put('state', Buffer.from('a'), '1'));
+    void first.durable.then(() => (durable = true));
+    // The next writer sees the first write before its sync (what one context's next mutation runs on).
+    assert.equal(String(await store.get('state', Buffer.from('a'))), '1');
+    const second = await store.commitDeferred(new Batch().put('state', Buffer.from('b'), '2'));
+    let readerDone = false;
+    const reader = store.synced().then(() => (readerDone = true));
+    await first.durable;
+    assert.ok(durable);
+    await second.durable;
+    await reader;
+    assert.ok(readerDone);
+    // Each durable promise resolved on a sync that began after its write: the second write came during the
+    // first sync, so it took a sync of its own.
+    assert.equal(store.walSyncs - before, 2);
+    const settled = store.walSyncs;
+    await store.synced();
+    assert.equal(store.walSyncs, settled, 'synced() starts no sync when every write is covered');
+  } finally {
+    await store.close();
+  }
+});

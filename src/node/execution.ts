@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { Batch, type Store } from '../store/store.ts';
 import { decodeId, encodeId, idKey, isZero, sameId } from '../util/ids.ts';
 import { KeyedMutex } from '../util/mutex.ts';
-import { DomainError } from '../util/errors.ts';
+import { ExecuteError } from './execute-error.ts';
 import type { Runtime, Outcome } from '../runtime/index.ts';
 import type { Applications } from './applications.ts';
 import type { BlobStore } from './blobs.ts';
@@ -23,34 +23,6 @@ import { applyContextMutations, type ContextMutationDeps } from './context-mutat
 import { isReadOnly, StateVersions, Writers } from './optimistic.ts';
 import { readAhead } from './read-ahead.ts';
 
-/** Upstream's ExecuteError / ExecutionError variants (docs/wire.md, JSON-RPC); `data` is omitted for unit variants. */
-export type ExecuteErrorCode =
-  | 'ContextNotFound'
-  | 'Unauthorized'
-  | 'Uninitialized'
-  | 'ApplicationNotInstalled'
-  | 'FunctionCallError'
-  | 'SerdeError'
-  | 'AliasResolutionFailed'
-  | 'InternalError';
-
-/** The code is upstream's variant name; JSON-RPC answers `toJSON()` ({type, data}) as the error. */
-export class ExecuteError extends DomainError<ExecuteErrorCode> {
-  constructor(
-    code: ExecuteErrorCode,
-    readonly data?: unknown,
-  ) {
-    super(code, typeof data === 'string' ? data : code);
-  }
-  /** Upstream's name for the variant (the code). */
-  get type(): ExecuteErrorCode {
-    return this.code;
-  }
-  toJSON(): { type: string; data?: unknown } {
-    return this.data === undefined ? { type: this.type } : { type: this.type, data: this.data };
-  }
-}
-
 export type ExecMode = 'mutate' | 'query';
 
 export interface ExecuteRequest {
@@ -66,6 +38,21 @@ export interface ExecuteResult {
   output: unknown;
   outcome: Outcome;
   rootHash: Uint8Array;
+}
+
+/**
+ * A call that has run (and, for a mutation, whose batch is written): `settle` waits until what it read or wrote
+ * is durable, then (for a mutation) broadcasts its entry, publishes its event and runs what follows a commit.
+ * Its `result` is answered only after that.
+ */
+interface Ran {
+  result: ExecuteResult;
+  settle(): Promise<void>;
+}
+
+async function answer(ran: Ran): Promise<ExecuteResult> {
+  await ran.settle();
+  return ran.result;
 }
 
 const MAX_XCALL_DEPTH = 8;
@@ -245,7 +232,7 @@ export class Execution {
     const started = process.hrtime.bigint();
     const key = idKey(req.contextId);
     try {
-      const result = req.mode === 'mutate' ? await this.mutate(key, req, depth) : await this.executeInner(req, depth);
+      const result = req.mode === 'mutate' ? await this.mutate(key, req, depth) : await answer(await this.executeInner(req, depth));
       // After the commit and outside the context's lock: membership entries, deletion, proposals and approvals
       // are entries of the context (or remove it) and take the lock themselves.
       const { outcome } = result;
@@ -275,7 +262,6 @@ export class Execution {
    * it ran gets one optimistic try at most, when the context is quiet.
    */
   private async mutate(key: string, req: ExecuteRequest, depth: number): Promise<ExecuteResult> {
-    const locked = (ran?: Outcome) => this.locks.run(key, () => this.executeInner(req, depth, ran));
     for (let tries = 0; tries < OPTIMISTIC_TRIES; tries++) {
       // A method that wrote last time is tried once, and only while nobody holds the lock and nothing commits:
       // its run would most likely be overtaken, and a wasted run costs as much as a call.
@@ -284,7 +270,7 @@ export class Execution {
       await this.versions.settled(key);
       const start = this.versions.stable(key);
       if (start === null) continue; // another commit began meanwhile
-      let first: ExecuteResult;
+      let first: Ran;
       try {
         first = await this.executeInner({ ...req, mode: 'query' }, depth);
       } catch (err) {
@@ -292,16 +278,29 @@ export class Execution {
         continue;
       }
       if (this.versions.stable(key) !== start) continue;
-      const readOnly = isReadOnly(first.outcome);
+      const readOnly = isReadOnly(first.result.outcome);
       this.writers.note(key, req.method, !readOnly);
-      if (readOnly) return first;
-      return this.locks.run(key, () => this.executeInner(req, depth, this.versions.stable(key) === start ? first.outcome : undefined));
+      if (readOnly) return answer(first);
+      return this.locked(key, req, depth, () => (this.versions.stable(key) === start ? first.result.outcome : undefined));
     }
-    return locked();
+    return this.locked(key, req, depth, () => undefined);
   }
 
-  /** `ran`: the outcome of an optimistic run of this request on the state that is still committed. */
-  private async executeInner(req: ExecuteRequest, depth: number, ran?: Outcome): Promise<ExecuteResult> {
+  /**
+   * A mutation under the context's lock, which is held until its batch is written and not while the WAL sync
+   * covering it runs: the context's next mutation already runs on the written state meanwhile (pipelining). The
+   * call is answered, its event published and its entry broadcast once that sync has completed, in commit order.
+   * `ran`: asked under the lock, the outcome of an optimistic run that is still valid.
+   */
+  private async locked(key: string, req: ExecuteRequest, depth: number, ran: () => Outcome | undefined): Promise<ExecuteResult> {
+    return answer(await this.locks.run(key, () => this.executeInner(req, depth, ran())));
+  }
+
+  /**
+   * Runs the call (or takes `ran`, the outcome of an optimistic run of this request on the state that is still
+   * committed) and, for a mutation, writes its commit; `settle` finishes it (see {@link Ran}).
+   */
+  private async executeInner(req: ExecuteRequest, depth: number, ran?: Outcome): Promise<Ran> {
     const { contextId } = req;
     const meta = await this.d.contexts.meta(contextId);
     if (!meta) throw new ExecuteError('ContextNotFound');
@@ -326,25 +325,36 @@ export class Execution {
         throw new ExecuteError('SerdeError', { message: `the method returned invalid JSON: ${(err as Error).message}` });
       }
     }
+    // What the call read may be written but not yet durable: its answer waits for the sync that covers it.
+    if (req.mode !== 'mutate') return { result: { output, outcome, rootHash: meta.rootHash }, settle: () => this.d.store.synced() };
 
-    let rootHash = meta.rootHash;
-    if (req.mode === 'mutate') {
-      rootHash = await this.commit(contextId, meta, outcome, req.executor, decodeId(identity.privateKey));
+    const written = await this.commit(contextId, meta, outcome, req.executor, decodeId(identity.privateKey));
+    const rootHash = written?.root ?? meta.rootHash;
+    const settle = async () => {
+      await (written?.durable ?? this.d.store.synced());
+      written?.delta?.committed();
       const events: ExecutionEvent[] = outcome.events.map((e) => ({ kind: e.kind, data: [...e.data], handler: e.handler }));
       if (events.length > 0 || !sameId(rootHash, meta.rootHash)) {
         this.d.events.publish({ contextId: encodeId(contextId), type: 'StateMutation', data: { newRoot: encodeId(rootHash), events } });
       }
       await this.announceBlobs(contextId, outcome);
       await this.runXcalls(outcome, depth);
-    }
-    return { output, outcome, rootHash };
+    };
+    return { result: { output, outcome, rootHash }, settle };
   }
 
-  /** Applies a mutation's writes and the new meta in one commit; returns the new root hash. */
-  private async commit(contextId: Uint8Array, meta: ContextMeta, outcome: Outcome, executor: Uint8Array, executorSecret: Uint8Array): Promise<Uint8Array> {
-    if (outcome.writes.size === 0 && outcome.privateWrites.size === 0 && !outcome.rootHash && outcome.blobs.length === 0) {
-      return meta.rootHash;
-    }
+  /**
+   * Writes a mutation's writes and the new meta in one batch (the sync covering it still to come: `durable`);
+   * null when the mutation changed nothing that is stored.
+   */
+  private async commit(
+    contextId: Uint8Array,
+    meta: ContextMeta,
+    outcome: Outcome,
+    executor: Uint8Array,
+    executorSecret: Uint8Array,
+  ): Promise<{ root: Uint8Array; durable: Promise<void>; delta: { committed(): void } | null } | null> {
+    if (outcome.writes.size === 0 && outcome.privateWrites.size === 0 && !outcome.rootHash && outcome.blobs.length === 0) return null;
     for (const blob of outcome.blobs) await this.d.blobs.put(blob.data);
     const batch = new Batch();
     const staged = await this.stageWrites(batch, contextId, meta.stateSum, meta.sizeInBytes, outcome.writes.values());
@@ -359,9 +369,8 @@ export class Execution {
     const delta = this.hooks ? await this.hooks.local(batch, contextId, meta, executor, executorSecret, outcome) : null;
     if (delta) next.dagHeads = delta.heads;
     this.d.contexts.stageMeta(batch, contextId, next); // last: the meta is the commit marker
-    await this.d.store.commit(batch);
-    delta?.committed();
-    return root;
+    const { durable } = await this.d.store.commitDeferred(batch);
+    return { root, durable, delta };
   }
 
   private mutationDeps(): ContextMutationDeps {

@@ -99,6 +99,13 @@ export class Metrics {
     counter('merod_runtime_worker_restarts_total', 'Execution workers replaced (deadline, crash, out of memory)', (s) => s.workerRestarts);
   }
 
+  /** The store's durable writes (group commit: fewer WAL syncs than synced commits under concurrency). */
+  watchStore(read: () => { syncedCommits: number; walSyncs: number }): void {
+    const registers = [this.registry];
+    new Counter({ name: 'merod_store_synced_commits_total', help: 'Commits written to be made durable by a WAL sync', registers, collect() { this.reset(); this.inc(read().syncedCommits); } });
+    new Counter({ name: 'merod_store_wal_syncs_total', help: 'WAL syncs (fdatasync), each covering every commit written before it began', registers, collect() { this.reset(); this.inc(read().walSyncs); } });
+  }
+
   /** Root hash checks across peers (src/node/sync/repair.ts): repairs of diverged contexts and inherent differences. */
   watchRoots(read: () => { repaired: number; failed: number; inherent: number; moved: number }): void {
     const registers = [this.registry];

@@ -92,6 +92,7 @@ export class Node {
     this.metrics.watchReachability(() => this.sync.reachability());
     this.metrics.watchRoots(() => this.sync.roots.stats);
     this.metrics.watchRuntime(() => this.runtime.stats());
+    this.metrics.watchStore(() => ({ syncedCommits: this.store.syncedCommits, walSyncs: this.store.walSyncs }));
   }
 
   /**

@@ -2,7 +2,7 @@ import type { FastifyReply } from 'fastify';
 import type { z } from 'zod';
 import { DomainError } from '../util/errors.ts';
 import type { ContextErrorCode } from '../node/contexts.ts';
-import type { ExecuteErrorCode } from '../node/execution.ts';
+import type { ExecuteErrorCode } from '../node/execute-error.ts';
 import type { CodecErrorCode } from '../node/sync/codec.ts';
 import { InstallError, type InstallErrorCode } from '../node/applications.ts';
 import type { BlobErrorCode } from '../node/blobs.ts';

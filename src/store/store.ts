@@ -1,5 +1,5 @@
-import { open } from 'node:fs/promises';
 import RocksDB from 'rocksdb-native';
+import { Wal } from './wal.ts';
 
 /**
  * Kinds of record in the node store ("columns"). Names follow upstream's RocksDB column families
@@ -102,6 +102,7 @@ function rangeOf(col: Column, o: IterateOptions): Record<string, unknown> {
  */
 const CACHED: ReadonlySet<Column> = new Set<Column>(['meta', 'identity', 'application']);
 const CACHE_MAX = 20_000;
+const DONE: Promise<void> = Promise.resolve();
 const cacheKey = (col: Column, key: Bytes) => `${col}:${Buffer.from(key).toString('latin1')}`;
 
 /**
@@ -119,6 +120,8 @@ export class Store {
     private readonly db: RocksDB,
     private readonly opts: StoreOptions,
   ) {}
+
+  private readonly wal = new Wal(async () => (await this.db.currentWalFile())?.path ?? null);
 
   static async open(path: string, opts: StoreOptions = {}): Promise<Store> {
     const db = await openDb(path);
@@ -146,13 +149,13 @@ export class Store {
         batch.put(name as Column, key, value);
         keys.push(key);
         if (batch.size >= 1000) {
-          await this.commitInner(batch);
+          await this.write(batch, 'await');
           batch = new Batch();
         }
       }
-      await this.commitInner(batch);
+      await this.write(batch, 'await');
       if (keys.length === 0) continue;
-      await this.durable(); // the copies are durable before the originals go
+      await this.wal.durable(); // the copies are durable before the originals go
       const w = cf.write();
       for (const k of keys) w.tryDelete(k);
       await w.flush();
@@ -249,10 +252,42 @@ export class Store {
    */
   async commit(batch: Batch, o: { sync?: boolean } = {}): Promise<void> {
     if (batch.size === 0) return;
+    await this.write(batch, o.sync === false ? 'none' : 'await');
+  }
+
+  /**
+   * Like {@link commit}, but resolves as soon as the batch is written, before the WAL sync that makes it durable:
+   * `durable` resolves once a sync covering it has completed. Readers, and the next writer, see the writes at once
+   * (the committing listeners hear the end at the write), so a caller that answers a client from what it read
+   * first waits for {@link synced}. Lets one context's next mutation run while the last one's sync is under way.
+   */
+  async commitDeferred(batch: Batch): Promise<{ durable: Promise<void> }> {
+    return this.write(batch, 'defer');
+  }
+
+  /** Resolves once every write completed so far (of a synced commit) is durable; at once when all are. */
+  synced(): Promise<void> {
+    const pending = this.opts.sync ? this.wal.uncovered() : null;
+    return pending ? this.track(pending) : DONE;
+  }
+
+  /**
+   * Writes the batch and settles the committing listeners; `sync`: 'await' resolves after the WAL sync covering
+   * the write, 'defer' resolves after the write with a promise of that sync, 'none' asks for no sync.
+   */
+  private async write(batch: Batch, sync: 'await' | 'defer' | 'none'): Promise<{ durable: Promise<void> }> {
     const settled = [this.invalidate(batch), ...this.committing.map((l) => l(batch))];
     let written = false;
+    let durable = DONE;
     try {
-      await this.track(this.commitInner(batch, o.sync !== false));
+      await this.track(this.writeBatch(batch));
+      if (this.opts.sync && sync !== 'none') {
+        this.wal.noteWrite();
+        durable = this.track(this.wal.durable());
+        // A deferred caller may never look at the sync's failure before it settles; the awaited one does.
+        if (sync === 'defer') durable.catch(() => undefined);
+        else await durable;
+      }
       written = true;
     } finally {
       // Every listener hears the end, even if one throws: a seqlock left open would stall optimistic readers.
@@ -265,6 +300,7 @@ export class Store {
       }
     }
     for (const l of this.listeners) l(batch);
+    return { durable };
   }
 
   private readonly committing: Array<(batch: Batch) => (written: boolean) => void> = [];
@@ -283,7 +319,8 @@ export class Store {
     this.listeners.push(listener);
   }
 
-  private async commitInner(batch: Batch, sync = true): Promise<void> {
+  /** Writes a batch as one RocksDB WriteBatch, without a sync (see {@link write}). */
+  private async writeBatch(batch: Batch): Promise<void> {
     // One WriteBatch = one WAL record: a crash never leaves part of a batch behind (issue #7's crash test found
     // torn commits when each column family was written in turn).
     const w = this.live().write();
@@ -296,59 +333,16 @@ export class Store {
     } finally {
       w.destroy();
     }
-    if (this.opts.sync && sync) await this.durable();
   }
 
-  /** The WAL sync under way, if any. */
-  private syncing: Promise<void> | null = null;
-  /** The WAL sync that starts once the one under way has finished; every commit written meanwhile waits for it. */
-  private nextSync: Promise<void> | null = null;
-
-  /**
-   * Group commit: resolves once an fdatasync of the WAL that began after this call has completed, so it covers
-   * every write that completed before the call (the WAL is one sequential log). Commits that finish their
-   * write while a sync is under way all wait for the same next sync: one fsync for every commit that is ready,
-   * whatever its context, instead of one each.
-   */
-  private durable(): Promise<void> {
-    if (this.nextSync) return this.nextSync;
-    if (!this.syncing) return this.startSync();
-    const after = () => {
-      this.nextSync = null;
-      return this.startSync();
-    };
-    this.nextSync = this.syncing.then(after, after);
-    return this.nextSync;
-  }
-
-  private startSync(): Promise<void> {
-    const p: Promise<void> = this.syncWal().finally(() => {
-      if (this.syncing === p) this.syncing = null;
-    });
-    this.syncing = p;
-    return p;
-  }
-
-  /** The WAL file the last sync covered. */
-  private syncedWal: string | null = null;
-  private syncs = 0;
   /** WAL syncs so far (group commit makes this fewer than synced commits under concurrency). */
   get walSyncs(): number {
-    return this.syncs;
+    return this.wal.syncCount;
   }
 
-  /**
-   * fdatasync the current WAL file so committed writes survive power loss. When RocksDB has moved to a new WAL
-   * file since the last sync, the previous one is synced too: writes made before the switch are in it (once
-   * RocksDB has flushed them to table files and removed it, there is nothing left to sync).
-   */
-  private async syncWal(): Promise<void> {
-    this.syncs++;
-    const wal = await this.db.currentWalFile();
-    if (!wal?.path) return;
-    if (this.syncedWal && this.syncedWal !== wal.path) await datasync(this.syncedWal);
-    await datasync(wal.path);
-    this.syncedWal = wal.path;
+  /** Commits written so far to be made durable (each covered by a later WAL sync). */
+  get syncedCommits(): number {
+    return this.wal.writeCount;
   }
 
   async *iterate(col: Column, o: IterateOptions = {}): AsyncGenerator<{ key: Buffer; value: Buffer }> {
@@ -433,18 +427,8 @@ export class Store {
     if (this.closed) return;
     if (this.pending > 0) await new Promise<void>((r) => (this.idle = r));
     this.closed = true;
+    await this.wal.close();
     await this.db.close({ force: true });
-  }
-}
-
-/** fdatasync a file; nothing when it no longer exists. */
-async function datasync(path: string): Promise<void> {
-  const fh = await open(path, 'r').catch(() => null);
-  if (!fh) return;
-  try {
-    await fh.datasync();
-  } finally {
-    await fh.close();
   }
 }
 

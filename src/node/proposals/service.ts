@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { encodeId, idKey } from '../../util/ids.ts';
 import type { Outcome } from '../../runtime/index.ts';
 import type { Contexts } from '../contexts.ts';
-import { ExecuteError } from '../execution.ts';
+import { ExecuteError } from '../execute-error.ts';
 import { DomainError } from '../../util/errors.ts';
 import type { Author } from '../sync/author.ts';
 import { decodeActions, encodeActions, type ProposalAction } from './actions.ts';

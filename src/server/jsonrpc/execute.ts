@@ -3,7 +3,7 @@ import type { Services } from '../services.ts';
 import type { jsonrpcRoutes } from '../../wire/routes/streams.ts';
 import type { JsonRpcResponse } from '../../wire/jsonrpc.ts';
 import { encodeId, isId } from '../../util/ids.ts';
-import { ExecuteError } from '../../node/execution.ts';
+import { ExecuteError } from '../../node/execute-error.ts';
 import { demandExecute } from '../auth/context-access.ts';
 import { parseExecutePayload } from './payload.ts';
 
