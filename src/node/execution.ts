@@ -160,9 +160,12 @@ export class Execution {
     size: number,
     writes: Iterable<{ key: Uint8Array; value: Uint8Array | null }>,
   ): Promise<{ sum: string; size: number }> {
-    for (const w of writes) {
-      const k = contextKey(contextId, w.key);
-      const old = await this.d.store.get('state', k);
+    const list = [...writes];
+    const keys = list.map((w) => contextKey(contextId, w.key));
+    const olds = await this.d.store.getMany('state', keys);
+    for (const [i, w] of list.entries()) {
+      const k = keys[i]!;
+      const old = olds[i];
       if (old) {
         sum = addDigest(sum, entryDigest(w.key, old), -1);
         size -= w.key.length + old.length;

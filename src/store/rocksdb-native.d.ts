@@ -15,6 +15,8 @@ declare module 'rocksdb-native' {
   export interface ReadBatch {
     get(key: Buffer | Uint8Array): Promise<Buffer | null>;
     flush(): Promise<void>;
+    /** Flushes without a promise of its own (the gets' promises settle); with `autoDestroy`, destroys itself after. */
+    tryFlush(): void;
     destroy(): void;
   }
   /** A streamx Readable of entries. */
