@@ -41,6 +41,14 @@ function toError(err: unknown, logic: VMLogic, maxPages: number): RuntimeErrorDa
 }
 
 export function execute(instances: Instances, logic: VMLogic, method: string, call: CallInput): OutcomeData {
+  const outcome = attempt(instances, logic, method, call);
+  // A reused instance whose memory had grown has less room below the memory limit than a fresh one: a call that
+  // failed in it runs again in a fresh instance, so only a fresh instance's failure is reported (reuse.ts).
+  if (outcome.error !== null && instances.retryFresh()) return attempt(instances, logic, method, call);
+  return outcome;
+}
+
+function attempt(instances: Instances, logic: VMLogic, method: string, call: CallInput): OutcomeData {
   logic.begin(call);
   const invalid = validateMethodName(method, call.limits.maxMethodNameSize);
   if (invalid) return logic.finish(invalid);

@@ -1,7 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compileModule, prepareModule } from './module.ts';
-import { Instances } from './reuse.ts';
+import { GROWTH_CAP, Instances } from './reuse.ts';
+import { execute } from './exec.ts';
+import { VMLogic } from './logic.ts';
+import { DEFAULT_LIMITS } from './limits.ts';
+import { syncHost } from './services.ts';
 
 const wabt = await (await import('wabt')).default();
 
@@ -18,8 +22,8 @@ function wasm(text: string): Uint8Array {
 let notes: bigint[] = [];
 const env = { note: (x: bigint) => void notes.push(x) };
 
-async function instancesOf(text: string): Promise<Instances> {
-  const { module, exports, reset } = await compileModule(wasm(text), 16, 1 << 20);
+async function instancesOf(text: string, maxPages = 16): Promise<Instances> {
+  const { module, exports, reset } = await compileModule(wasm(text), maxPages, 1 << 20);
   return new Instances(module, exports, reset, env);
 }
 
@@ -41,7 +45,10 @@ const STATEFUL = `(module
     (global.set $g (i64.add (global.get $g) (i64.const 1)))
     (i32.store8 (i32.const 16) (i32.const 99))
     (table.set $t (i32.const 0) (ref.func $f200)))
-  (func (export "grow") (drop (memory.grow (i32.const 1)))))`;
+  (func (export "grow") (drop (memory.grow (i32.const 1))) (i32.store8 (i32.const 65536) (i32.const 5)))
+  (func (export "probe")
+    (call $note (i64.extend_i32_u (memory.size)))
+    (if (i32.gt_u (memory.size) (i32.const 1)) (then (call $note (i64.load8_u (i32.const 65536)))))))`;
 
 /** One call as the worker makes it: instantiate, run `fn`, release; returns what the guest noted. */
 function call(instances: Instances, fn: string, succeeded = true): { notes: bigint[]; instance: WebAssembly.Instance } {
@@ -64,15 +71,52 @@ test('a reused instance starts every call in the state of a fresh one: memory, m
   assert.equal(instances.reused, 3);
 });
 
-test('an instance whose memory grew, or whose call failed, is not reused', async () => {
+test('an instance whose memory grew a little is reused with the grown pages zeroed; a failed call\'s is not', async () => {
   const instances = await instancesOf(STATEFUL);
   const grown = call(instances, 'grow');
   const next = call(instances, 'run');
-  assert.notEqual(next.instance, grown.instance);
+  assert.equal(next.instance, grown.instance);
   assert.deepEqual(next.notes, [7n, 42n, 100n]);
+  // Larger than a fresh instance's memory (that is all a call can tell), and the grown page is zero again.
+  assert.deepEqual(call(instances, 'probe').notes, [2n, 0n]);
   const failed = call(instances, 'run', false);
-  assert.equal(failed.instance, next.instance); // reset after `next` succeeded
   assert.notEqual(call(instances, 'run').instance, failed.instance);
+});
+
+test('an instance whose memory grew by more than GROWTH_CAP is not reused', async () => {
+  const pages = GROWTH_CAP / 65_536 + 1;
+  const instances = await instancesOf(`(module
+    (memory (export "memory") 1 64)
+    (func (export "run"))
+    (func (export "grow") (drop (memory.grow (i32.const ${pages})))))`, 64);
+  const grown = call(instances, 'grow');
+  assert.notEqual(call(instances, 'run').instance, grown.instance);
+});
+
+test('a call that fails in a reused instance whose memory grew runs again in a fresh instance', async () => {
+  // `check` traps when the memory is larger than a fresh instance's: as a call near its memory limit would, with
+  // the grown pages taking the room it needs.
+  const logic = new VMLogic();
+  const { module, exports, reset } = await compileModule(
+    wasm(`(module
+      (memory (export "memory") 1 64)
+      (func (export "grow") (drop (memory.grow (i32.const 1))))
+      (func (export "check") (if (i32.gt_u (memory.size) (i32.const 1)) (then unreachable))))`),
+    64,
+    1 << 20,
+  );
+  const instances = new Instances(module, exports, reset, logic.env);
+  const input = { input: new Uint8Array(0), contextId: new Uint8Array(32), executorId: new Uint8Array(32), limits: { ...DEFAULT_LIMITS }, host: syncHost([], () => assert.fail('no host call expected')) };
+  const run = (method: string) => {
+    const outcome = execute(instances, logic, method, input);
+    instances.release(outcome.error === null);
+    return outcome;
+  };
+  assert.equal(run('grow').error, null);
+  const before = instances.reused;
+  assert.equal(run('check').error, null, 'the failure in the grown instance is not reported: a fresh one ran the call');
+  assert.equal(instances.reused, before + 1, 'the first attempt did reuse the grown instance');
+  assert.equal(run('check').error, null);
 });
 
 test('a module whose start function calls the host is instantiated afresh for every call', async () => {

@@ -2,10 +2,15 @@
  * Reuse of guest instances inside an execution worker. A fresh instance per call costs more than most calls do
  * (V8 builds the instance and its memory, and the garbage collector then reclaims one memory per call). A module
  * with a {@link ResetPlan} keeps the instance of its last call and, before handing it to the next, puts it back
- * into exactly the state a fresh instance has right after instantiation: the memory's contents from a copy taken
- * then, every mutable global, every table element. A call could tell the difference only by the memory's size,
- * so an instance whose memory grew is not kept; nor is one whose call failed, nor any of a module whose
- * instantiation called the host (its start function saw one call's inputs, so its state is not a fresh one's).
+ * into the state a fresh instance has right after instantiation: the memory's contents from a copy taken then,
+ * every mutable global, every table element. Memory cannot shrink: an instance whose memory grew during its call
+ * (Rust's allocator takes a page in every call) is kept while it is at most {@link GROWTH_CAP} larger than a fresh
+ * one, with the pages beyond the copy zeroed as fresh pages are. A call in it can tell only by the memory's size
+ * (and so by where its allocator places new pages); since the extra pages also leave it less room below its memory
+ * limit, a call that fails in such an instance runs again in a fresh one ({@link Instances.retryFresh}), so every
+ * failure is a fresh instance's. Not kept: an instance whose call failed, one whose table grew, any instance of a
+ * module whose instantiation called the host (its start function saw one call's inputs, so its state is not a
+ * fresh one's).
  */
 import type { ExportSig, ResetPlan } from './module.ts';
 import type { HostFunctions } from './host/call.ts';
@@ -14,6 +19,8 @@ import type { HostFunctions } from './host/call.ts';
 const IDLE_BUDGET = 256 * 1024 * 1024;
 /** A module whose instances grew or failed this many times in a row, never reset once, stops trying. */
 const GIVE_UP_AFTER = 4;
+/** How much larger than a fresh instance's memory a kept instance's may be (16 pages). */
+export const GROWTH_CAP = 16 * 65_536;
 
 /** An instance and what its state was right after instantiation. */
 class Snapshot {
@@ -39,15 +46,25 @@ class Snapshot {
 
   /** Bytes this snapshot keeps alive (the memory and its copy). */
   get bytes(): number {
-    return this.image.byteLength * 2;
+    return this.memory.buffer.byteLength + this.image.byteLength;
   }
 
-  /** Puts the instance back into its state at the snapshot; false when it cannot be (its memory or a table grew). */
+  /** Whether the instance's memory is larger than a fresh one's. */
+  get grown(): boolean {
+    return this.memory.buffer.byteLength > this.image.byteLength;
+  }
+
+  /**
+   * Puts the instance back into its state at the snapshot, zeroing memory beyond it; false when it cannot be (its
+   * memory grew by more than GROWTH_CAP, or a table grew).
+   */
   reset(): boolean {
     const now = this.memory.buffer;
-    if (now.byteLength !== this.image.byteLength) return false;
+    if (now.byteLength - this.image.byteLength > GROWTH_CAP) return false;
     for (const t of this.tables) if (t.table.length !== t.elements.length) return false;
-    new Uint8Array(now).set(this.image);
+    const memory = new Uint8Array(now);
+    memory.set(this.image);
+    memory.fill(0, this.image.byteLength);
     for (const g of this.globals) g.global.value = g.value;
     for (const { table, elements } of this.tables) {
       for (let i = 0; i < elements.length; i++) if (table.get(i) !== elements[i]) table.set(i, elements[i]);
@@ -66,6 +83,8 @@ export class Instances {
   private reusing: boolean;
   private spare: Snapshot | null = null;
   private inUse: Snapshot | null = null;
+  /** Whether the instance in use was reused with a memory larger than a fresh one's. */
+  private inUseGrown = false;
   private forwarding: WebAssembly.Imports | null = null;
   private starting = false;
   private calledAtStart = false;
@@ -89,9 +108,11 @@ export class Instances {
     if (!imports) return new WebAssembly.Instance(this.module, { env: this.env });
     if (this.spare) {
       this.inUse = this.take();
+      this.inUseGrown = this.inUse.grown;
       this.reused++;
       return this.inUse.instance;
     }
+    this.inUseGrown = false;
     this.starting = true;
     this.calledAtStart = false;
     let instance: WebAssembly.Instance;
@@ -116,6 +137,17 @@ export class Instances {
       return;
     }
     if (++this.failures >= GIVE_UP_AFTER && this.reused === 0) this.reusing = false;
+  }
+
+  /**
+   * After a failed call: true when it ran in a reused instance whose memory had grown, which is then dropped, so
+   * the caller runs the call again in a fresh instance (the next {@link instantiate} makes one).
+   */
+  retryFresh(): boolean {
+    if (!this.inUse || !this.inUseGrown) return false;
+    this.inUse = null;
+    this.inUseGrown = false;
+    return true;
   }
 
   /** Drops the idle instance (the module leaves the worker). */
