@@ -83,6 +83,14 @@ test('SDK artifact parse/encode round trip; foreign bytes are not parsed', () =>
   assert.deepEqual(back?.map((o) => [Buffer.from(o.key).toString('hex'), o.value && Buffer.from(o.value).toString()]), ops.map((o) => [Buffer.from(o.key).toString('hex'), o.value && Buffer.from(o.value).toString()]));
   assert.equal(parseSdkArtifact(Uint8Array.of(0, 1, 2)), null);
   assert.equal(parseSdkArtifact(Uint8Array.of(1, 0, 0, 0, 9)), null);
+  const good = encodeSdkArtifact(ops);
+  assert.equal(parseSdkArtifact(Buffer.concat([good, Buffer.of(0)])), null, 'trailing bytes');
+  assert.equal(parseSdkArtifact(good.subarray(0, good.length - 1)), null, 'truncated');
+  const badOp = Buffer.from(good);
+  badOp[4] = 3;
+  assert.equal(parseSdkArtifact(badOp), null, 'unknown op');
+  assert.equal(parseSdkArtifact(Uint8Array.of(255, 255, 255, 255, 1, 0, 0, 0, 0)), null, 'a count the bytes cannot hold');
+  assert.deepEqual(parseSdkArtifact(Uint8Array.of(0, 0, 0, 0)), [], 'no changes');
 });
 
 test('stream framing: u32 big-endian lengths, split across chunks, bounded', async () => {

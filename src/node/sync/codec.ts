@@ -176,25 +176,37 @@ function readProposal(r: Reader): Payload {
 
 // ---- kv-store (our AssemblyScript SDK) artifact -------------------------------------------------------------------
 
-/** Parses the SDK's artifact (u32 count; per change u8 op 1 put / 2 remove, u32 key len, key, u32 value len, value). */
+/**
+ * Parses the SDK's artifact (u32 count; per change u8 op 1 put / 2 remove, u32 key len, key, u32 value len, value;
+ * little-endian); null when the bytes are not exactly that. Every local mutation of an upstream-built app asks
+ * this of a calimero-storage artifact first, so a mismatch is found without throwing.
+ */
 export function parseSdkArtifact(a: Uint8Array): Array<{ key: Uint8Array; value: Uint8Array | null }> | null {
-  try {
-    const r = new Reader(a);
-    const n = r.u32();
-    const out: Array<{ key: Uint8Array; value: Uint8Array | null }> = [];
-    for (let i = 0; i < n; i++) {
-      const op = r.u8();
-      const key = r.bytes();
-      const value = r.bytes();
-      if (op === 1) out.push({ key, value });
-      else if (op === 2) out.push({ key, value: null });
-      else return null;
-    }
-    r.end();
+  const view = new DataView(a.buffer, a.byteOffset, a.byteLength);
+  if (a.length < 4) return null;
+  const n = view.getUint32(0, true);
+  // Each change takes at least 9 bytes: a count beyond that cannot be ours (and would not be allocated for).
+  if (n > (a.length - 4) / 9) return null;
+  let off = 4;
+  const field = (): Uint8Array | null => {
+    if (off + 4 > a.length) return null;
+    const len = view.getUint32(off, true);
+    off += 4;
+    if (len > a.length - off) return null;
+    const out = a.slice(off, off + len);
+    off += len;
     return out;
-  } catch {
-    return null;
+  };
+  const out: Array<{ key: Uint8Array; value: Uint8Array | null }> = [];
+  for (let i = 0; i < n; i++) {
+    if (off >= a.length) return null;
+    const op = a[off++]!;
+    const key = field();
+    const value = field();
+    if (!key || !value || (op !== 1 && op !== 2)) return null;
+    out.push({ key, value: op === 1 ? value : null });
   }
+  return off === a.length ? out : null;
 }
 
 export function encodeSdkArtifact(ops: Array<{ key: Uint8Array; value: Uint8Array | null }>): Buffer {
