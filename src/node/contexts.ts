@@ -40,6 +40,9 @@ function encodeMeta(m: ContextMeta): string {
   return JSON.stringify(stored);
 }
 
+/** Decoded meta records by the stored Buffer they came from (the store's read cache keeps that Buffer alive). */
+const decodedMeta = new WeakMap<Buffer, ContextMeta>();
+
 function decodeMeta(json: string): ContextMeta {
   const s = JSON.parse(json) as StoredMeta;
   return {
@@ -135,7 +138,12 @@ export class Contexts {
 
   async meta(contextId: Uint8Array): Promise<ContextMeta | null> {
     const raw = await this.store.get('meta', contextId);
-    return raw ? decodeMeta(raw.toString('utf8')) : null;
+    if (!raw) return null;
+    // The store hands out the same Buffer until the record is written again: decode it once. Each caller gets its
+    // own object (some assign fields before staging a new meta); the ids and heads inside are never changed.
+    let meta = decodedMeta.get(raw);
+    if (!meta) decodedMeta.set(raw, (meta = decodeMeta(raw.toString('utf8'))));
+    return { ...meta };
   }
 
   async exists(contextId: Uint8Array): Promise<boolean> {

@@ -1,5 +1,6 @@
 import RocksDB from 'rocksdb-native';
 import { Wal } from './wal.ts';
+import { RecordCache } from './cache.ts';
 
 /**
  * Kinds of record in the node store ("columns"). Names follow upstream's RocksDB column families
@@ -95,15 +96,7 @@ function rangeOf(col: Column, o: IterateOptions): Record<string, unknown> {
   return range;
 }
 
-/**
- * Columns whose records every call reads (a context's meta, the executor's identity, the context's application):
- * `get` keeps them in memory until they are written, so a hot call path does not pay a RocksDB read for them
- * (docs/performance.md).
- */
-const CACHED: ReadonlySet<Column> = new Set<Column>(['meta', 'identity', 'application']);
-const CACHE_MAX = 20_000;
 const DONE: Promise<void> = Promise.resolve();
-const cacheKey = (col: Column, key: Bytes) => `${col}:${Buffer.from(key).toString('latin1')}`;
 
 /**
  * The node's embedded store: RocksDB, one key space with a column byte in front of every key. All writes go
@@ -178,75 +171,33 @@ export class Store {
   }
 
   async get(col: Column, key: Bytes): Promise<Buffer | null> {
-    if (!CACHED.has(col)) return this.track(this.live().get(tagged(col, key)));
-    const k = cacheKey(col, key);
-    const hit = this.cache.get(k);
-    if (hit !== undefined) {
-      this.cache.delete(k); // most recently used last
-      this.cache.set(k, hit);
-      return hit;
-    }
-    const gen = this.cacheGen;
+    if (!this.cache.covers(col)) return this.track(this.live().get(tagged(col, key)));
+    const hit = this.cache.lookup(col, key);
+    if (hit !== undefined) return hit;
+    const gen = this.cache.generation;
     const v = await this.track(this.live().get(tagged(col, key)));
-    // Kept only when no commit touching a cached column began or settled meanwhile: then `v` is what is committed.
-    if (gen === this.cacheGen && !this.writing.has(k)) this.remember(k, v);
+    this.cache.fill(col, key, gen, v);
     return v;
   }
 
-  /**
-   * Values of the CACHED columns read since they were last written, least recently used first (`null` = absent).
-   * Callers get the cached Buffer itself: store values are never modified in place.
-   */
-  private readonly cache = new Map<string, Buffer | null>();
-  /** Cached-column keys with a commit in flight (how many). */
-  private readonly writing = new Map<string, number>();
-  /** Moves when a commit touching a cached column begins and when it settles (a read across it is not kept). */
-  private cacheGen = 0;
+  /** Records kept in memory (src/store/cache.ts). */
+  private readonly cache = new RecordCache();
 
-  /**
-   * Drops what a batch writes from the cache before the write; the function returned settles it: once written,
-   * each key no other commit is writing holds the value just written (so the next read of a context's meta after
-   * its commit costs no RocksDB read); after a failed write the keys stay out.
-   */
-  private invalidate(batch: Batch): (written: boolean) => void {
-    const keys = new Map<string, Buffer | null>();
-    for (const op of batch.ops) if (CACHED.has(op.col)) keys.set(cacheKey(op.col, op.key), op.value);
-    if (keys.size === 0) return () => undefined;
-    this.cacheGen++;
-    for (const k of keys.keys()) {
-      this.cache.delete(k);
-      this.writing.set(k, (this.writing.get(k) ?? 0) + 1);
-    }
-    return (written) => {
-      this.cacheGen++;
-      for (const [k, value] of keys) {
-        const n = this.writing.get(k)! - 1;
-        if (n === 0) this.writing.delete(k);
-        else this.writing.set(k, n);
-        // Batch values are the batch's own copies, never changed afterwards: safe to hand out from the cache.
-        if (written && n === 0) this.remember(k, value);
-        else this.cache.delete(k);
-      }
-    };
-  }
-
-  private remember(k: string, v: Buffer | null): void {
-    this.cache.delete(k);
-    this.cache.set(k, v);
-    if (this.cache.size > CACHE_MAX) this.cache.delete(this.cache.keys().next().value!);
-  }
-
-  /**
-   * Several keys of one column in one RocksDB read batch (one round trip to its threads instead of one per key);
-   * for columns that are not cached.
-   */
+  /** Several keys of one column, those not in memory in one RocksDB read batch (one round trip to its threads). */
   async getMany(col: Column, keys: Bytes[]): Promise<Array<Buffer | null>> {
-    if (CACHED.has(col)) return Promise.all(keys.map((k) => this.get(col, k)));
-    if (keys.length === 0) return [];
-    const b = this.live().read({ capacity: keys.length, autoDestroy: true });
-    const values = keys.map((k) => b.get(tagged(col, k)));
+    const out: Array<Buffer | null | undefined> = keys.map((k) => (this.cache.covers(col) ? this.cache.lookup(col, k) : undefined));
+    const missing = keys.flatMap((k, i) => (out[i] === undefined ? [i] : []));
+    if (missing.length === 0) return out as Array<Buffer | null>;
+    const gen = this.cache.generation;
+    const b = this.live().read({ capacity: missing.length, autoDestroy: true });
+    const reads = missing.map((i) => b.get(tagged(col, keys[i]!)));
     b.tryFlush();
-    return this.track(Promise.all(values));
+    const values = await this.track(Promise.all(reads));
+    for (const [j, i] of missing.entries()) {
+      out[i] = values[j]!;
+      this.cache.fill(col, keys[i]!, gen, values[j]!);
+    }
+    return out as Array<Buffer | null>;
   }
 
   async getJson<T>(col: Column, key: Bytes): Promise<T | null> {
@@ -298,7 +249,7 @@ export class Store {
    * the write, 'defer' resolves after the write with a promise of that sync, 'none' asks for no sync.
    */
   private async write(batch: Batch, sync: 'await' | 'defer' | 'none'): Promise<{ durable: Promise<void> }> {
-    const settled = [this.invalidate(batch), ...this.committing.map((l) => l(batch))];
+    const settled = [this.cache.writing(batch), ...this.committing.map((l) => l(batch))];
     let written = false;
     let durable = DONE;
     try {
