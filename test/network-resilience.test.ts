@@ -106,7 +106,7 @@ test('restarted nodes reconnect without boot nodes and converge; survivors redia
   t.diagnostic(`C converged ${cMs} ms after its restart`);
   assert.ok(cMs < BOUND_MS, `C took ${cMs} ms`);
   // The survivors' redial can make C converge before C's own start-up has logged its redial (both are async).
-  await until('C logs that it redials its known peers', async () => /"msg":"redialling known peers"/.test(C.output().split('--- restart ---').pop()!), 20_000);
+  await until('C logs that it redials its known peers', async () => /"msg":"redialling known peers"/.test(C.output().split('--- restart ---').pop()!), 40_000);
   // Writes made on a restarted node reach the others too.
   await rpc(C, 'set', { key: 'from-c', value: 'C' });
   await until('everyone has from-c', () => converged([A, B, C, D], 'from-c'));
