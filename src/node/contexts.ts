@@ -40,8 +40,9 @@ function encodeMeta(m: ContextMeta): string {
   return JSON.stringify(stored);
 }
 
-/** Decoded meta records by the stored Buffer they came from (the store's read cache keeps that Buffer alive). */
+/** Decoded meta and identity records by the stored Buffer they came from (the store's read cache keeps it alive). */
 const decodedMeta = new WeakMap<Buffer, ContextMeta>();
+const decodedIdentity = new WeakMap<Buffer, IdentityRecord>();
 
 function decodeMeta(json: string): ContextMeta {
   const s = JSON.parse(json) as StoredMeta;
@@ -165,7 +166,12 @@ export class Contexts {
   }
 
   async identity(contextId: Uint8Array, publicKey: Uint8Array): Promise<IdentityRecord | null> {
-    return this.store.getJson<IdentityRecord>('identity', contextKey(contextId, publicKey));
+    const raw = await this.store.get('identity', contextKey(contextId, publicKey));
+    if (!raw) return null;
+    // As for the meta: decoded once per stored Buffer, a copy for each caller.
+    let rec = decodedIdentity.get(raw);
+    if (!rec) decodedIdentity.set(raw, (rec = JSON.parse(raw.toString('utf8')) as IdentityRecord));
+    return { ...rec };
   }
 
   /** Members of a context; `owned` limits to those whose private key this node holds. */

@@ -61,6 +61,7 @@ const MISSING_CT = 'Expected request with `Content-Type: application/json`';
 
 function isJsonContentType(ct: string | undefined): boolean {
   if (!ct) return false;
+  if (ct === 'application/json') return true;
   const mime = ct.split(';')[0]!.trim().toLowerCase();
   return mime === 'application/json' || (mime.startsWith('application/') && mime.endsWith('+json'));
 }

@@ -21,7 +21,7 @@ const WRITE_THROUGH: ReadonlySet<Column> = new Set<Column>(['state']);
 const WRITE_THROUGH_VALUE_MAX = 4096;
 const WRITE_THROUGH_BYTES = 8 * 1024 * 1024;
 
-const keyOf = (col: Column, key: Bytes) => `${col}:${Buffer.from(key).toString('latin1')}`;
+const keyOf = (col: Column, key: Bytes) => `${col}:${Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1')}`;
 
 /**
  * The store's record cache (`null` = known absent). Callers get the cached Buffer itself: store values are never
