@@ -130,7 +130,10 @@ export class Node {
     const identity = loadIdentity(o.config.identity);
     const blobDir = resolve(o.dir, o.config.blobstore.path);
     await mkdir(blobDir, { recursive: true });
-    const store = await Store.open(join(o.dir, o.config.datastore.path), { sync: true });
+    const store = await Store.open(join(o.dir, o.config.datastore.path), {
+      sync: true,
+      onSyncFailure: (err) => o.logger.fatal({ err }, 'the store can no longer make writes durable: every write is refused; restart the node'),
+    });
     const node = new Node(o.dir, o.config, o.logger, identity, store, blobDir);
     node.closers.push(() => store.close());
     node.closers.push(() => node.runtime.close());

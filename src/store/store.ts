@@ -57,6 +57,8 @@ export class Batch {
 export interface StoreOptions {
   /** fdatasync the write-ahead log after every commit (durable across power loss, not only process crash). */
   sync?: boolean;
+  /** Told once when a WAL sync fails: from then on the store refuses writes and reports nothing durable (wal.ts). */
+  onSyncFailure?: (err: Error) => void;
 }
 
 /** Returns the smallest key greater than every key that starts with `prefix` (undefined if none). */
@@ -112,9 +114,11 @@ export class Store {
     readonly path: string,
     private readonly db: RocksDB,
     private readonly opts: StoreOptions,
-  ) {}
+  ) {
+    this.wal = new Wal(async () => (await db.currentWalFile())?.path ?? null, opts.onSyncFailure);
+  }
 
-  private readonly wal = new Wal(async () => (await this.db.currentWalFile())?.path ?? null);
+  private readonly wal: Wal;
 
   static async open(path: string, opts: StoreOptions = {}): Promise<Store> {
     const db = await openDb(path);
@@ -249,6 +253,8 @@ export class Store {
    * the write, 'defer' resolves after the write with a promise of that sync, 'none' asks for no sync.
    */
   private async write(batch: Batch, sync: 'await' | 'defer' | 'none'): Promise<{ durable: Promise<void> }> {
+    // After a failed WAL sync nothing written could be made durable for sure: refuse rather than acknowledge later.
+    if (this.opts.sync && this.wal.failed) throw this.wal.failed;
     const settled = [this.cache.writing(batch), ...this.committing.map((l) => l(batch))];
     let written = false;
     let durable = DONE;

@@ -21,7 +21,23 @@ export class Wal {
   /** The WAL file the last sync covered, kept open between syncs (an open and a close per sync cost more than the sync's own call). */
   private file: { path: string; fh: FileHandle } | null = null;
 
-  constructor(private readonly currentFile: () => Promise<string | null>) {}
+  /**
+   * The first failed sync, if any. After it nothing is ever reported durable again: the kernel may have dropped
+   * the dirty pages of the writes it covered and report a later sync of the same file as successful (so a later
+   * write could be acknowledged while an earlier one is lost). A restart recovers what the WAL really holds.
+   */
+  private failure: Error | null = null;
+
+  constructor(
+    private readonly currentFile: () => Promise<string | null>,
+    /** Told once, at the first failed sync. */
+    private readonly onFailure: (err: Error) => void = () => undefined,
+  ) {}
+
+  /** The first failed sync's error, or null. */
+  get failed(): Error | null {
+    return this.failure;
+  }
 
   /** WAL syncs so far (group commit makes this fewer than noted writes under concurrency). */
   get syncCount(): number {
@@ -40,6 +56,7 @@ export class Wal {
 
   /** Resolves once a sync that began after this call has completed. */
   durable(): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
     if (this.nextSync) return this.nextSync;
     if (!this.syncing) return this.startSync();
     const after = () => {
@@ -53,6 +70,7 @@ export class Wal {
   /** A promise that resolves once every write noted so far is covered by a completed sync; null when all are. */
   uncovered(): Promise<void> | null {
     if (this.covered >= this.written) return null;
+    if (this.failure) return Promise.reject(this.failure);
     if (this.syncing && this.syncingUpTo >= this.written) return this.syncing;
     return this.durable();
   }
@@ -60,9 +78,19 @@ export class Wal {
   private startSync(): Promise<void> {
     const upTo = (this.syncingUpTo = this.written);
     const p: Promise<void> = this.sync()
-      .then(() => {
-        this.covered = Math.max(this.covered, upTo);
-      })
+      .then(
+        () => {
+          if (this.failure) throw this.failure; // a sync that began before the failure cannot vouch for later writes
+          this.covered = Math.max(this.covered, upTo);
+        },
+        (err: Error) => {
+          if (!this.failure) {
+            this.failure = new Error(`a WAL sync failed (${err.message}); the store accepts no writes until the node is restarted`, { cause: err });
+            this.onFailure(this.failure);
+          }
+          throw this.failure;
+        },
+      )
       .finally(() => {
         if (this.syncing === p) this.syncing = null;
       });
