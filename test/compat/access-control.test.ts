@@ -18,7 +18,7 @@ import { startNode, swarmAddressOf, type TestNode } from '../helpers/node.ts';
 import { api } from '../helpers/http.ts';
 import { until } from '../helpers/until.ts';
 import { CORPUS, requireCorpus } from './corpus.ts';
-import { joinByInvitation } from '../helpers/share.ts';
+import { createContext, joinByInvitation } from '../helpers/share.ts';
 import { encodeId } from '../../src/util/ids.ts';
 
 let A: TestNode, B: TestNode, C: TestNode;
@@ -61,14 +61,7 @@ before(async () => {
     startNode({ node: 'c', initArgs: ['--no-mdns', '--boot-nodes', boot] }),
   ]);
   await until('A sees B and C', async () => (await api(A.url).get('/admin-api/peers')).json.count === 2);
-  const a = api(A.url);
-  const inst = await a.post('/admin-api/install-dev-application', { path: join(CORPUS, 'access_control.wasm'), metadata: [] });
-  assert.equal(inst.status, 200, inst.text);
-  appId = inst.json.data.applicationId;
-  const created = await a.post('/admin-api/contexts', { protocol: 'near', applicationId: appId, initializationParams: [...Buffer.from('{}')] });
-  assert.equal(created.status, 200, created.text);
-  ctx = created.json.data.contextId;
-  members.a = created.json.data.memberPublicKey;
+  ({ appId, ctx, member: members.a } = await createContext(A, join(CORPUS, 'access_control.wasm'), [...Buffer.from('{}')]));
   await joinByInvitation(A, ctx, members, [B, C]);
   for (const n of [A, B, C]) await until(`${n.node} lists the three members`, async () => (await membersOn(n)).length === 3);
 });

@@ -24,6 +24,7 @@ import { startNode, type TestNode } from '../helpers/node.ts';
 import { api } from '../helpers/http.ts';
 import { until } from '../helpers/until.ts';
 import { CORPUS, requireCorpus } from './corpus.ts';
+import { createContext } from '../helpers/share.ts';
 import { encodeId } from '../../src/util/ids.ts';
 
 const APPS = ['kv_store', 'sync_test'] as const;
@@ -90,13 +91,8 @@ before(async () => {
   N = await startNode({ initArgs: ['--no-mdns'] });
   const a = api(N.url);
   for (const app of APPS) {
-    const inst = await a.post('/admin-api/install-dev-application', { path: join(CORPUS, `${app}.wasm`), metadata: [] });
-    assert.equal(inst.status, 200, inst.text);
     // Both apps' `init` takes no arguments.
-    const created = await a.post('/admin-api/contexts', { protocol: 'near', applicationId: inst.json.data.applicationId, initializationParams: [...Buffer.from('{}')] });
-    assert.equal(created.status, 200, created.text);
-    ctx[app] = created.json.data.contextId;
-    owner[app] = created.json.data.memberPublicKey;
+    ({ ctx: ctx[app], member: owner[app] } = await createContext(N, join(CORPUS, `${app}.wasm`), [...Buffer.from('{}')]));
   }
   // A second identity of this node, made a member of sync_test's context by invitation.
   other = (await a.post('/admin-api/identity/context')).json.data.publicKey;

@@ -21,6 +21,7 @@ import { startNode, type TestNode, swarmAddressOf } from '../helpers/node.ts';
 import { api } from '../helpers/http.ts';
 import { until } from '../helpers/until.ts';
 import { CORPUS, requireCorpus } from './corpus.ts';
+import { createContext, joinByInvitation } from '../helpers/share.ts';
 import { Network } from '../../src/network/index.ts';
 import { Runtime } from '../../src/runtime/index.ts';
 import { createHash } from 'node:crypto';
@@ -87,22 +88,11 @@ before(async () => {
     startNode({ node: 'c', initArgs: ['--no-mdns', '--boot-nodes', boot] }),
   ]);
   await until('A sees B and C', async () => (await api(A.url).get('/admin-api/peers')).json.count === 2);
-  const a = api(A.url);
   for (const app of APPS) {
-    const inst = await a.post('/admin-api/install-dev-application', { path: join(CORPUS, `${app}.wasm`), metadata: [] });
-    assert.equal(inst.status, 200, inst.text);
-    const created = await a.post('/admin-api/contexts', { protocol: 'near', applicationId: inst.json.data.applicationId, initializationParams: [...Buffer.from('{}')] });
-    assert.equal(created.status, 200, created.text);
-    ctx[app] = created.json.data.contextId;
-    members[app] = { a: created.json.data.memberPublicKey };
-    for (const n of [B, C]) {
-      const id = await api(n.url).post('/admin-api/identity/context');
-      members[app][n.node] = id.json.data.publicKey;
-      const inv = await a.post('/admin-api/contexts/invite', { contextId: ctx[app], inviterId: members[app].a, inviteeId: members[app][n.node] });
-      assert.equal(inv.status, 200, inv.text);
-      const joined = await api(n.url).post('/admin-api/contexts/join', { invitationPayload: inv.json.data });
-      assert.equal(joined.status, 200, joined.text);
-    }
+    const created = await createContext(A, join(CORPUS, `${app}.wasm`), [...Buffer.from('{}')]);
+    ctx[app] = created.ctx;
+    members[app] = { a: created.member };
+    await joinByInvitation(A, ctx[app], members[app], [B, C]);
   }
 });
 

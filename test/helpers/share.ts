@@ -8,15 +8,23 @@ import type { TestNode } from './node.ts';
  * Returns the context id and the member public key of each node (by node name).
  */
 export async function shareContext(path: string, creator: TestNode, joiners: TestNode[]): Promise<{ ctx: string; members: Record<string, string> }> {
-  const a = api(creator.url);
-  const inst = await a.post('/admin-api/install-dev-application', { path, metadata: [] });
-  assert.equal(inst.status, 200, inst.text);
-  const created = await a.post('/admin-api/contexts', { protocol: 'near', applicationId: inst.json.data.applicationId, initializationParams: [] });
-  assert.equal(created.status, 200, created.text);
-  const ctx = created.json.data.contextId as string;
-  const members: Record<string, string> = { [creator.node]: created.json.data.memberPublicKey };
+  const { ctx, member } = await createContext(creator, path);
+  const members: Record<string, string> = { [creator.node]: member };
   await joinByInvitation(creator, ctx, members, joiners);
   return { ctx, members };
+}
+
+/**
+ * Installs the app at `path` on `node` (dev install) and creates a context of it with `init`'s arguments as bytes
+ * (upstream-built apps take `{}`); returns the application id, the context id and the creator's member key.
+ */
+export async function createContext(node: TestNode, path: string, initializationParams: number[] = []): Promise<{ appId: string; ctx: string; member: string }> {
+  const a = api(node.url);
+  const inst = await a.post('/admin-api/install-dev-application', { path, metadata: [] });
+  assert.equal(inst.status, 200, inst.text);
+  const created = await a.post('/admin-api/contexts', { protocol: 'near', applicationId: inst.json.data.applicationId, initializationParams });
+  assert.equal(created.status, 200, created.text);
+  return { appId: inst.json.data.applicationId, ctx: created.json.data.contextId, member: created.json.data.memberPublicKey };
 }
 
 /**
