@@ -44,6 +44,16 @@ function encodeMeta(m: ContextMeta): string {
 const decodedMeta = new WeakMap<Buffer, ContextMeta>();
 const decodedIdentity = new WeakMap<Buffer, IdentityRecord>();
 
+/**
+ * A stored record decoded once: the store hands out the same Buffer until the record is written again. Each caller
+ * gets its own shallow copy (some assign fields before staging a new record); what is inside is never changed.
+ */
+function decodedOnce<T extends object>(memo: WeakMap<Buffer, T>, raw: Buffer, decode: (json: string) => T): T {
+  let v = memo.get(raw);
+  if (!v) memo.set(raw, (v = decode(raw.toString('utf8'))));
+  return { ...v };
+}
+
 function decodeMeta(json: string): ContextMeta {
   const s = JSON.parse(json) as StoredMeta;
   return {
@@ -139,12 +149,7 @@ export class Contexts {
 
   async meta(contextId: Uint8Array): Promise<ContextMeta | null> {
     const raw = await this.store.get('meta', contextId);
-    if (!raw) return null;
-    // The store hands out the same Buffer until the record is written again: decode it once. Each caller gets its
-    // own object (some assign fields before staging a new meta); the ids and heads inside are never changed.
-    let meta = decodedMeta.get(raw);
-    if (!meta) decodedMeta.set(raw, (meta = decodeMeta(raw.toString('utf8'))));
-    return { ...meta };
+    return raw ? decodedOnce(decodedMeta, raw, decodeMeta) : null;
   }
 
   async exists(contextId: Uint8Array): Promise<boolean> {
@@ -167,11 +172,7 @@ export class Contexts {
 
   async identity(contextId: Uint8Array, publicKey: Uint8Array): Promise<IdentityRecord | null> {
     const raw = await this.store.get('identity', contextKey(contextId, publicKey));
-    if (!raw) return null;
-    // As for the meta: decoded once per stored Buffer, a copy for each caller.
-    let rec = decodedIdentity.get(raw);
-    if (!rec) decodedIdentity.set(raw, (rec = JSON.parse(raw.toString('utf8')) as IdentityRecord));
-    return { ...rec };
+    return raw ? decodedOnce(decodedIdentity, raw, (json) => JSON.parse(json) as IdentityRecord) : null;
   }
 
   /** Members of a context; `owned` limits to those whose private key this node holds. */

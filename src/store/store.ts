@@ -189,7 +189,8 @@ export class Store {
 
   /** Several keys of one column, those not in memory in one RocksDB read batch (one round trip to its threads). */
   async getMany(col: Column, keys: Bytes[]): Promise<Array<Buffer | null>> {
-    const out: Array<Buffer | null | undefined> = keys.map((k) => (this.cache.covers(col) ? this.cache.lookup(col, k) : undefined));
+    const cached = this.cache.covers(col);
+    const out: Array<Buffer | null | undefined> = keys.map((k) => (cached ? this.cache.lookup(col, k) : undefined));
     const missing = keys.flatMap((k, i) => (out[i] === undefined ? [i] : []));
     if (missing.length === 0) return out as Array<Buffer | null>;
     const gen = this.cache.generation;
