@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Batch, Store } from './store.ts';
@@ -48,6 +48,31 @@ test('meta and identity reads are served from memory until written, and a read a
     await store.delete('meta', k);
     assert.equal(await store.get('meta', k), null);
     assert.equal(await store.has('meta', k), false);
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a durable commit fdatasyncs the store's own WAL file (an open handle to <store>/NNNNNN.log), not a path beside it", async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'merod-store-wal-'));
+  const store = await Store.open(dir, { sync: true });
+  const walHandles = () =>
+    readdirSync('/proc/self/fd').flatMap((fd) => {
+      try {
+        const target = readlinkSync(`/proc/self/fd/${fd}`);
+        return /\/\d+\.log$/.test(target) ? [target] : [];
+      } catch {
+        return []; // closed meanwhile
+      }
+    });
+  try {
+    const before = walHandles().filter((p) => p.startsWith(dir));
+    await store.commit(new Batch().put('state', Buffer.from('k'), 'v'));
+    // RocksDB holds one handle to its WAL for writing; the sync keeps its own, a second one to the same file.
+    const after = walHandles().filter((p) => p.startsWith(dir));
+    assert.equal(after.length, before.length + 1, `handles to the store's WAL: before [${before}], after [${after}]`);
+    assert.equal(new Set(after).size, 1, `both handles name one file: [${after}]`);
   } finally {
     await store.close();
     rmSync(dir, { recursive: true, force: true });

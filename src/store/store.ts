@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import RocksDB from 'rocksdb-native';
 import { Wal } from './wal.ts';
 import { RecordCache } from './cache.ts';
@@ -115,7 +116,11 @@ export class Store {
     private readonly db: RocksDB,
     private readonly opts: StoreOptions,
   ) {
-    this.wal = new Wal(async () => (await db.currentWalFile())?.path ?? null, opts.onSyncFailure);
+    // RocksDB names its WAL file relative to the WAL directory (`/000004.log`), the store's own directory here.
+    this.wal = new Wal(async () => {
+      const name = (await db.currentWalFile())?.path;
+      return name ? join(path, name) : null;
+    }, opts.onSyncFailure);
   }
 
   private readonly wal: Wal;

@@ -40,3 +40,26 @@ test('a failed sync is final: it is reported once, and nothing is durable afterw
   assert.ok(wal.failed);
   await wal.close();
 });
+
+test('a WAL file that RocksDB still names but that does not exist fails the sync (never a silent "durable")', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'wal-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const wal = new Wal(async () => join(dir, 'missing', '000003.log'));
+  wal.noteWrite();
+  await assert.rejects(wal.durable(), /does not exist/);
+  assert.ok(wal.failed);
+});
+
+test('a WAL file retired between naming and opening: the newer file RocksDB names then is synced', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'wal-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const newer = join(dir, '000005.log');
+  writeFileSync(newer, 'x');
+  const names = [join(dir, '000004.log'), newer];
+  const wal = new Wal(async () => names.shift() ?? newer);
+  wal.noteWrite();
+  await wal.durable();
+  assert.equal(wal.failed, null);
+  assert.equal(wal.uncovered(), null);
+  await wal.close();
+});

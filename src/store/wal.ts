@@ -117,11 +117,34 @@ export class Wal {
       }
     }
     if (!this.file) {
-      const fh = await open(path, 'r').catch(() => null);
-      if (!fh) return; // gone already: RocksDB has flushed its writes to table files
-      this.file = { path, fh };
+      const fh = await this.openCurrent(path);
+      if (!fh) return; // RocksDB moved on while we looked: see openCurrent
+      this.file = { path: fh.path, fh: fh.fh };
     }
     await this.file.fh.datasync();
+  }
+
+  /**
+   * Opens the WAL file RocksDB names. A file that vanished between asking and opening was retired by RocksDB, which
+   * first writes its contents to synced table files; then RocksDB names a newer file, and that one is opened. A file
+   * that is missing while RocksDB still names it is an error, never a silent "durable": every sync would otherwise
+   * pass without syncing anything (which is what happened while the WAL's path was taken as absolute; it is relative
+   * to the store's directory).
+   */
+  private async openCurrent(first: string): Promise<{ path: string; fh: FileHandle } | null> {
+    let path: string | null = first;
+    for (let tries = 0; path !== null && tries < 3; tries++) {
+      try {
+        return { path, fh: await open(path, 'r') };
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        const now: string | null = await this.currentFile();
+        if (now === path) throw new Error(`the current WAL file ${path} does not exist`, { cause: err });
+        path = now;
+      }
+    }
+    if (path === null) return null;
+    throw new Error(`the WAL file kept changing while it was being opened (last: ${path})`);
   }
 
   /** Closes the kept WAL handle (after the last sync). */
