@@ -123,6 +123,9 @@ export class BlobStore {
         }
       }
       if (pendingLen > 0) await flushChunk(Buffer.concat(pending));
+      // The renames are entries of the blob directory: synced before the record that names the chunks is written,
+      // so a power cut cannot leave a durable record pointing at chunk files that are gone.
+      if (written.length > 0) await syncDir(this.dir);
       const fileHash = whole.digest();
       if (o.expectedHash && !Buffer.from(o.expectedHash).equals(Buffer.from(fileHash))) {
         throw new BlobError('hash_mismatch', 'fatal: blob hash mismatch');
@@ -245,5 +248,15 @@ export class BlobStore {
     await this.store.commit(batch);
     for (const name of orphans) await rm(this.chunkPath(name), { force: true });
     return true;
+  }
+}
+
+/** fsync of a directory: makes the entries created or renamed in it durable. */
+async function syncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
   }
 }
