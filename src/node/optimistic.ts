@@ -185,10 +185,10 @@ export class StateVersions {
 }
 
 /**
- * Which methods of which contexts wrote the last time they ran optimistically. A method that wrote goes
- * straight to the lock while another mutation of its context holds it (its optimistic run would most likely
- * be overtaken and run again); otherwise it is tried optimistically again, so a method that stops writing is
- * noticed. Bounded: forgets everything past `max` entries.
+ * Which methods of which contexts wrote the last time they ran (optimistically or under the lock). A method that
+ * wrote goes straight to the lock (an optimistic run of it would most likely be overtaken and run again); its run
+ * there tells whether it still writes, so a method that stops writing runs optimistically again. Bounded: forgets
+ * everything past `max` entries.
  */
 export class Writers {
   private readonly wrote = new Set<string>();
