@@ -369,6 +369,22 @@ describe('merod run', () => {
     assert.equal((await api(node.url).get('/admin-api/health')).status, 200);
   });
 
+  test('a swarm port that another process holds: run exits non-zero naming the address, instead of running unreachable', async () => {
+    const holder = createServer();
+    await new Promise<void>((r) => holder.listen({ host: '0.0.0.0', port: 0 }, r));
+    try {
+      const swarmPort = (holder.address() as { port: number }).port;
+      const home = tmpHome();
+      const init = await merod(home, 'held', 'init', '--server-host', '127.0.0.1', '--server-port', String(await freePort()), '--swarm-port', String(swarmPort));
+      assert.equal(init.code, 0, init.stderr);
+      const r = await merod(home, 'held', 'run');
+      assertFails(r, new RegExp(`cannot listen on the swarm address /ip4/0\\.0\\.0\\.0/tcp/${swarmPort} \\(EADDRINUSE\\)`));
+      assert.equal(r.timedOut, false);
+    } finally {
+      holder.close();
+    }
+  });
+
   test('running the same node twice fails: its store is in use', async () => {
     const r = await merod(node.home, node.node, 'run');
     assertFails(r, /store .* is in use by another process/);

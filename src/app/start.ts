@@ -18,6 +18,8 @@ export interface StartOptions {
 export interface RunningNode {
   node: Node;
   urls: string[];
+  /** Settles only if the node cannot go on (its swarm cannot listen where configured); the caller then stops it. */
+  fatal: Promise<Error>;
   stop(): Promise<void>;
 }
 
@@ -68,13 +70,19 @@ export async function startNode(dir: string, o: StartOptions = {}): Promise<Runn
   logger.info({ peerId: node.identity.peerId, urls, authMode: config.server.auth_mode }, 'node started');
   // The swarm starts in the background once the server answers (loading js-libp2p takes a moment), so signal
   // handlers and callers are not held up; a node without peers works as before. stop() waits for it.
-  const swarmStarted = node.startNetwork().then(() => {
-    if (node.network) logger.info({ swarm: node.network.addresses() }, 'swarm listening');
-  });
+  let fail!: (err: Error) => void;
+  const fatal = new Promise<Error>((resolve) => (fail = resolve));
+  const swarmStarted = node.startNetwork().then(
+    () => {
+      if (node.network) logger.info({ swarm: node.network.addresses() }, 'swarm listening');
+    },
+    (err: Error) => fail(err),
+  );
   let stopping: Promise<void> | null = null;
   return {
     node,
     urls,
+    fatal,
     stop() {
       stopping ??= (async () => {
         logger.info('shutting down');

@@ -70,6 +70,10 @@ program
     // Loaded here so that init/config/--help do not pay for the server's imports.
     const { startNode } = await import('../app/start.ts');
     const running = await startNode(dirOf(), { authMode: o.authMode, name: program.opts().node });
+    void running.fatal.then((err) => {
+      process.stderr.write(`error: ${err.message}\n`);
+      void running.stop().finally(() => process.exit(1));
+    });
     const shutdown = (signal: string) => {
       running.node.logger.info({ signal }, 'signal received');
       running.stop().then(

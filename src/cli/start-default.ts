@@ -15,6 +15,10 @@ try {
     process.stdout.write(`Initialized a new node in ${dir}\n`);
   }
   const running = await startNode(dir, { name });
+  void running.fatal.then((err) => {
+    process.stderr.write(`error: ${err.message}\n`);
+    void running.stop().finally(() => process.exit(1));
+  });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () =>
       void running.stop().then(

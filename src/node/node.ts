@@ -12,6 +12,7 @@ import { Contexts } from './contexts.ts';
 import { Execution } from './execution.ts';
 import { SyncManager } from './sync/manager.ts';
 import type { Network } from '../network/index.ts';
+import { SwarmListenError } from '../network/listen.ts';
 import { Runtime } from '../runtime/index.ts';
 import { StoreAuthStorage, type AuthService } from '../auth/index.ts';
 import { createWalletLogin, nodeSignerFromSeed, type WalletLogin } from '../auth/wallet.ts';
@@ -97,7 +98,8 @@ export class Node {
 
   /**
    * Starts the swarm (`[swarm] listen`, `[bootstrap] nodes`, `[discovery] mdns`) and attaches the sync layer.
-   * A failure is logged and the node keeps working locally.
+   * A failure is logged and the node keeps working locally, except a configured swarm address that cannot be bound
+   * (its port in use): that rejects with SwarmListenError.
    */
   startNetwork(): Promise<void> {
     this.sync.networkStarting ??= this.startNetworkInner();
@@ -122,6 +124,11 @@ export class Node {
         await network.stop();
       });
     } catch (err) {
+      // A port another process holds is the operator's to fix: the node stops instead of running unreachable.
+      if (err instanceof SwarmListenError) {
+        this.logger.fatal({ err }, 'the swarm cannot listen on its configured address');
+        throw err;
+      }
       this.logger.error({ err }, 'the swarm failed to start; running without peers');
     }
   }

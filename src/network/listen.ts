@@ -1,0 +1,66 @@
+import { createServer } from 'node:net';
+
+/**
+ * The swarm's listen check. libp2p runs with fault tolerance (an address it cannot bind is skipped, so that a
+ * machine without IPv6 still starts with the default `/ip6/::/tcp/…` address), which also skipped, silently, a
+ * swarm port that another process holds: the node started, printed the configured address, and was unreachable
+ * there, so peers that had stored it could not bring it back after a restart. Each configured TCP address without a
+ * listener is therefore probed once: a port in use (or not permitted) stops the start; an address the machine
+ * cannot have (no IPv6, an address of no interface) is reported and skipped.
+ */
+
+/** The swarm cannot listen where it is configured to: the node does not run (it would be unreachable there). */
+export class SwarmListenError extends Error {}
+
+export interface Skipped {
+  addr: string;
+  code: string;
+}
+
+export interface ListenCheck {
+  /** Configured addresses that could not be bound for a reason worth stopping for. */
+  fatal: Skipped[];
+  /** Configured addresses skipped because this machine cannot have them. */
+  skipped: Skipped[];
+}
+
+/** Error codes of a bind that mean "this address does not exist here", not "someone else has it". */
+const ABSENT = new Set(['EAFNOSUPPORT', 'EADDRNOTAVAIL', 'EPROTONOSUPPORT']);
+
+/** `/ip4|ip6/<host>/tcp/<port>` of a multiaddr text; null for other transports (not ours to check). */
+export function tcpAddress(addr: string): { family: 4 | 6; host: string; port: number } | null {
+  const m = /^\/(ip4|ip6)\/([^/]+)\/tcp\/(\d+)(\/p2p\/[^/]+)?$/.exec(addr);
+  if (!m) return null;
+  return { family: m[1] === 'ip4' ? 4 : 6, host: m[2]!, port: Number(m[3]) };
+}
+
+/** Whether a configured address has a listener among `listening` (multiaddr texts; wildcards expand to interfaces). */
+export function hasListener(configured: { family: 4 | 6; host: string; port: number }, listening: string[]): boolean {
+  return listening.some((l) => {
+    const a = tcpAddress(l);
+    if (!a || a.family !== configured.family) return false;
+    if (configured.port !== 0 && a.port !== configured.port) return false;
+    const wildcard = configured.host === '0.0.0.0' || configured.host === '::';
+    return wildcard || a.host === configured.host;
+  });
+}
+
+/** The error code of binding `host:port` now (null when it binds). */
+function probe(family: 4 | 6, host: string, port: number): Promise<string | null> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
+    server.listen({ host, port, ipv6Only: family === 6, exclusive: true }, () => server.close(() => resolve(null)));
+  });
+}
+
+export async function checkListeners(configured: string[], listening: string[]): Promise<ListenCheck> {
+  const out: ListenCheck = { fatal: [], skipped: [] };
+  for (const addr of configured) {
+    const a = tcpAddress(addr);
+    if (!a || hasListener(a, listening)) continue;
+    const code = (await probe(a.family, a.host, a.port)) ?? 'ENOLISTENER';
+    (ABSENT.has(code) ? out.skipped : out.fatal).push({ addr, code });
+  }
+  return out;
+}
