@@ -79,7 +79,24 @@ test('four nodes share a context by invitation only', async () => {
   assert.equal(await metric(A, 'merod_sync_isolated_contexts'), 0);
 });
 
+const knownPeers = async (n: TestNode): Promise<number> => (await api(n.url).get(`/admin-api/contexts/${ctx}/sync-status`)).json.data.knownPeers;
+
+/** The node logs of a failed wait, so that a failure under load says what the nodes were doing. */
+async function explained(label: string, check: () => Promise<boolean>, ms: number, nodes: TestNode[]): Promise<void> {
+  try {
+    await until(label, check, ms);
+  } catch (err) {
+    for (const n of nodes) {
+      const lines = n.output().split('\n').filter((l) => /dial|peer|sync|restart|swarm|listen|error|warn/i.test(l));
+      console.error(`---- ${n.node}, last lines about peers and sync:\n${lines.slice(-40).join('\n')}`);
+    }
+    throw err;
+  }
+}
+
 test('restarted nodes reconnect without boot nodes and converge; survivors redial a restarted peer', async (t) => {
+  // Their known peers are stored once seen on the context's topic (a refresh every 2 s): C's redial at start needs them.
+  await until('C and D have stored their peers', async () => (await knownPeers(C)) >= 1 && (await knownPeers(D)) >= 1);
   await Promise.all([C.stop(), D.stop()]);
   for (let i = 0; i < 20; i++) {
     await Promise.all([rpc(A, 'set', { key: `a-${i}`, value: String(i) }), rpc(B, 'set', { key: `b-${i}`, value: String(i) })]);
@@ -89,7 +106,7 @@ test('restarted nodes reconnect without boot nodes and converge; survivors redia
   // D cannot dial anyone: the survivors, which stored D's addresses, redial it with backoff.
   await D.restart();
   let started = Date.now();
-  await until('D converges', () => converged([A, B, D], 'b-19'), 40_000);
+  await explained('D converges', () => converged([A, B, D], 'b-19'), 40_000, [A, B, D]);
   const dMs = Date.now() - started;
   t.diagnostic(`D (passive) converged ${dMs} ms after its restart`);
   assert.ok(dMs < BOUND_MS, `D took ${dMs} ms`);
@@ -101,12 +118,12 @@ test('restarted nodes reconnect without boot nodes and converge; survivors redia
   await rpc(A, 'set', { key: 'after-d', value: 'A' });
   await C.restart();
   started = Date.now();
-  await until('C converges', () => converged([A, B, C, D], 'after-d'), 40_000);
+  await explained('C converges', () => converged([A, B, C, D], 'after-d'), 40_000, [A, B, C, D]);
   const cMs = Date.now() - started;
   t.diagnostic(`C converged ${cMs} ms after its restart`);
   assert.ok(cMs < BOUND_MS, `C took ${cMs} ms`);
   // The survivors' redial can make C converge before C's own start-up has logged its redial (both are async).
-  await until('C logs that it redials its known peers', async () => /"msg":"redialling known peers"/.test(C.output().split('--- restart ---').pop()!), 40_000);
+  await explained('C logs that it redials its known peers', async () => /"msg":"redialling known peers"/.test(C.output().split('--- restart ---').pop()!), 40_000, [C]);
   // Writes made on a restarted node reach the others too.
   await rpc(C, 'set', { key: 'from-c', value: 'C' });
   await until('everyone has from-c', () => converged([A, B, C, D], 'from-c'));
@@ -135,6 +152,6 @@ test('a node cut off from every member reports it, then recovers when its peers 
 
   await Promise.all([C.restart(), D.restart()]);
   started = Date.now();
-  await until('all four converge', () => converged([A, B, C, D], 'while-isolated'), 40_000);
+  await explained('all four converge', () => converged([A, B, C, D], 'while-isolated'), 40_000, [A, B, C, D]);
   t.diagnostic(`all four converged ${Date.now() - started} ms after C and D restarted`);
 });

@@ -1,24 +1,40 @@
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 
 const handedOut = new Set<number>();
 
-/** A TCP port that was free on `host` a moment ago (never the same one twice in this process). */
+/**
+ * Ports are taken below the kernel's ephemeral range. A port from inside it (what binding port 0 gives) can be
+ * handed, while its node is stopped for a restart, to any outgoing connection on the machine as its local port;
+ * the node's listener then fails with EADDRINUSE when it comes back (with many tests running, it did).
+ */
+function range(): [number, number] {
+  try {
+    const [low] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    if (low && low > 12_000) return [10_000, low];
+  } catch {
+    /* not Linux: any unprivileged port */
+  }
+  return [10_000, 30_000];
+}
+
+function bindable(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.unref();
+    srv.once('error', () => resolve(false));
+    srv.listen({ host, port, exclusive: true }, () => srv.close(() => resolve(true)));
+  });
+}
+
+/** A TCP port that was free on `host` a moment ago, below the ephemeral range (never the same one twice in this process). */
 export async function freePort(host = '127.0.0.1'): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const port = await new Promise<number>((res, rej) => {
-      const srv = createServer();
-      srv.unref();
-      srv.once('error', rej);
-      srv.listen({ host, port: 0 }, () => {
-        const addr = srv.address();
-        const p = typeof addr === 'object' && addr ? addr.port : 0;
-        srv.close(() => res(p));
-      });
-    });
-    if (!handedOut.has(port)) {
-      handedOut.add(port);
-      return port;
-    }
+  const [low, high] = range();
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = low + Math.floor(Math.random() * (high - low));
+    if (handedOut.has(port) || !(await bindable(host, port)) || !(await bindable('0.0.0.0', port))) continue;
+    handedOut.add(port);
+    return port;
   }
   throw new Error('freePort: no unused port found');
 }
