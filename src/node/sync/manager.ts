@@ -257,6 +257,7 @@ export class SyncManager {
       await new Promise((r) => setTimeout(r, 50));
       for (const { id } of await this.d.contexts.list()) {
         if (!this.network?.topicPeers(encodeId(id)).includes(peer)) continue;
+        this.board.met(id, peer);
         this.syncWith(id, peer).catch((err) => this.d.logger.debug({ err: (err as Error).message }, 'sync on subscribe failed'));
       }
     })();

@@ -205,6 +205,15 @@ export class PeerBook {
     return { contexts: out, isolated };
   }
 
+  /**
+   * `peer` joined the context's topic: remembered at once, not at the next refresh, so that a peer seen only
+   * briefly (it left again within the refresh interval) is still redialled.
+   */
+  async met(ctx: Uint8Array, peer: string): Promise<void> {
+    const net = this.d.network();
+    if (net) await this.note(ctx, peer, await net.peerAddresses(peer));
+  }
+
   /** Remembers `peer` for `ctx` with its current addresses; writes the record when something changed. */
   async note(ctx: Uint8Array, peer: string, addrs: string[]): Promise<void> {
     const c = this.context(ctx);

@@ -75,6 +75,11 @@ export class SyncStatusBoard {
     return this.peers.stop();
   }
 
+  /** `peer` joined the context's topic. */
+  met(ctx: Uint8Array, peer: string): void {
+    this.peers.met(ctx, peer).catch((err) => this.d.logger.debug({ err: (err as Error).message }, 'could not note a peer'));
+  }
+
   /** A heads exchange with `peer` about `ctx` succeeded. */
   synced(ctx: Uint8Array, peer: string): void {
     this.peers.synced(ctx, peer);
