@@ -154,6 +154,9 @@ test('a fix lets it through: switching the context to kv-store on B merges the f
     const [a, b] = await Promise.all([rpc(A, 'entries', {}, 'query'), rpc(B, 'entries', {}, 'query')]);
     return JSON.stringify(a) === JSON.stringify(b) && a.bad === 'poison';
   });
+  // While B held a failed merge its heartbeats said its root is no measure of its data: A, the author of the write
+  // B refused, never replaced its state with B's incomplete one (which lost the write on both nodes).
+  assert.doesNotMatch(A.output(), /repaired a diverged context/);
 });
 
 test('B, cut off from A, shows the isolation in its status and metrics', async () => {

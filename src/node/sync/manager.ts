@@ -234,7 +234,7 @@ export class SyncManager {
       // Heartbeat (upstream's HashHeartbeat): a peer that lacks one of our heads fetches it from us.
       const heads = meta.dagHeads;
       if (heads.length > 0 && heads.length <= 1024) {
-        const noisy = await this.roots.noisy(id);
+        const noisy = await this.roots.uncertain(id);
         net.publish(topic, encodeGossip({ type: 'heads', contextId: id, rootHash: meta.rootHash, heads, noisy })).catch(() => undefined);
       }
       const peer = peers[Math.floor(Math.random() * peers.length)]!;

@@ -72,6 +72,18 @@ export class RootRepair {
   }
 
   /**
+   * Whether this node's root of `ctx` is no measure of its data for the divergence rule (announced as `noisy` in its
+   * heads heartbeats): local-only structure from a replay, or entries applied without their state changes (failed
+   * merges). A state known to be incomplete must never win a vote nor be copied: a peer that repaired from it lost
+   * the writes this node could not merge, its author's included (seen in test/sync-status.test.ts, where the author
+   * of the refused write repaired from the node that refused it, and that node, once it had merged the write after
+   * an application update, repaired back from the author: the write was gone from both).
+   */
+  async uncertain(ctx: Uint8Array): Promise<boolean> {
+    return (await this.noisy(ctx)) || (await this.d.failures.list(ctx)).length > 0;
+  }
+
+  /**
    * After a replay of an upstream artifact through `__calimero_sync_next` (merge.ts): notes, in `batch`, the
    * first local-only structure it left in this context.
    */
@@ -105,14 +117,14 @@ export class RootRepair {
     byPeer.set(peer, { peer, heads: headsKey(heads), root: idKey(root), noisy, at: now });
     const meta = await this.d.contexts.meta(ctx);
     if (!meta) return;
-    const local = { heads: headsKey(meta.dagHeads), root: idKey(meta.rootHash), noisy: await this.noisy(ctx) };
+    const local = { heads: headsKey(meta.dagHeads), root: idKey(meta.rootHash), noisy: await this.uncertain(ctx) };
     const verdict = judge(local, byPeer.values(), now);
     const context = encodeId(ctx);
     if (verdict.kind === 'inherent') {
       if (this.told.get(ck) === local.heads) return;
       this.told.set(ck, local.heads);
       this.stats.inherent++;
-      this.d.logger.info({ context, peers: verdict.peers, noisy: local.noisy }, 'root hashes differ at equal heads for a documented reason (local-only structure from calimero-storage); not repaired');
+      this.d.logger.info({ context, peers: verdict.peers, noisy: local.noisy }, 'root hashes differ at equal heads for a documented reason (local-only structure from calimero-storage, or failed merges); not repaired');
       return;
     }
     if (verdict.kind !== 'repair' || this.running.has(ck) || !this.guard.allows(ck, local.heads, now)) return;
