@@ -18,7 +18,8 @@ const init = APP ? [...Buffer.from('{}')] : [];
 const ctx = (await call(n.url, 'POST', '/admin-api/contexts', { protocol: 'near', applicationId: app, initializationParams: init })).json.data;
 const rpc = (method: string, fn: string, args: unknown) =>
   JSON.stringify({ jsonrpc: '2.0', id: 1, method, params: { contextId: ctx.contextId, method: fn, argsJson: args, executorPublicKey: ctx.memberPublicKey } });
-await call(n.url, 'POST', '/jsonrpc', JSON.parse(rpc('execute', 'set', { key: 'k', value: 'v' })));
+// PROFILE_WRITES_FIRST=n: n sets before the load (a node whose first calls were writes).
+for (let i = 0; i < Math.max(1, Number(process.env.PROFILE_WRITES_FIRST ?? 1)); i++) await call(n.url, 'POST', '/jsonrpc', JSON.parse(rpc('execute', 'set', { key: 'k', value: 'v' })));
 const body = METHOD === 'set' ? rpc(RPC, 'set', { key: 'k', value: 'v2' }) : rpc(RPC, 'get', { key: 'k' });
 await load(`${n.url}/jsonrpc`, body, undefined, 2);
 const r = await load(`${n.url}/jsonrpc`, body, undefined, 8);

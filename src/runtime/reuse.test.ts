@@ -93,6 +93,18 @@ test('an instance whose memory grew by more than GROWTH_CAP is not reused', asyn
   assert.notEqual(call(instances, 'run').instance, grown.instance);
 });
 
+test('calls that grew memory past GROWTH_CAP, however many come first, do not stop the reuse of later calls\' instances', async () => {
+  const pages = GROWTH_CAP / 65_536 + 1;
+  const instances = await instancesOf(`(module
+    (memory (export "memory") 1 128)
+    (func (export "run"))
+    (func (export "grow") (drop (memory.grow (i32.const ${pages})))))`, 128);
+  for (let i = 0; i < 6; i++) call(instances, 'grow'); // e.g. upstream kv_store's first writes
+  const first = call(instances, 'run');
+  assert.equal(call(instances, 'run').instance, first.instance);
+  assert.ok(instances.reused > 0);
+});
+
 test('a call that fails in a reused instance whose memory grew runs again in a fresh instance', async () => {
   // `check` traps when the memory is larger than a fresh instance's: as a call near its memory limit would, with
   // the grown pages taking the room it needs.

@@ -17,9 +17,19 @@ import type { HostFunctions } from './host/call.ts';
 
 /** Guest memory (and its copy) kept idle per worker, across modules; the least recently used goes first. */
 const IDLE_BUDGET = 256 * 1024 * 1024;
-/** A module whose instances grew or failed this many times in a row, never reset once, stops trying. */
+/**
+ * A module whose instances could not be reset this many times in a row (a call failed, a table grew), never reset
+ * once, stops trying. Memory that grew past GROWTH_CAP in one call does not count: it says nothing about the next
+ * call (upstream's kv_store grows by 17 pages in a `set` and by none in a `get`; counting it disabled reuse for good
+ * on a node whose first calls were writes).
+ */
 const GIVE_UP_AFTER = 4;
-/** How much larger than a fresh instance's memory a kept instance's may be (16 pages). */
+/**
+ * How much larger than a fresh instance's memory a kept instance's may be (16 pages). Raising it does not pay for
+ * upstream's kv_store `set` (17 pages a call): a reused instance's allocator grows the memory again above the
+ * zeroed pages, so only every other call could reuse, and copying and zeroing twice the memory cost as much as a
+ * new instance (measured: 11.7 ms per set either way).
+ */
 export const GROWTH_CAP = 16 * 65_536;
 
 /** An instance and what its state was right after instantiation. */
@@ -55,13 +65,13 @@ class Snapshot {
   }
 
   /**
-   * Puts the instance back into its state at the snapshot, zeroing memory beyond it; false when it cannot be (its
-   * memory grew by more than GROWTH_CAP, or a table grew).
+   * Puts the instance back into its state at the snapshot, zeroing memory beyond it; otherwise says why it cannot
+   * be (its memory grew by more than GROWTH_CAP, or a table grew).
    */
-  reset(): boolean {
+  reset(): 'reset' | 'grown' | 'table' {
     const now = this.memory.buffer;
-    if (now.byteLength - this.image.byteLength > GROWTH_CAP) return false;
-    for (const t of this.tables) if (t.table.length !== t.elements.length) return false;
+    if (now.byteLength - this.image.byteLength > GROWTH_CAP) return 'grown';
+    for (const t of this.tables) if (t.table.length !== t.elements.length) return 'table';
     const memory = new Uint8Array(now);
     memory.set(this.image);
     memory.fill(0, this.image.byteLength);
@@ -69,7 +79,7 @@ class Snapshot {
     for (const { table, elements } of this.tables) {
       for (let i = 0; i < elements.length; i++) if (table.get(i) !== elements[i]) table.set(i, elements[i]);
     }
-    return true;
+    return 'reset';
   }
 }
 
@@ -131,12 +141,13 @@ export class Instances {
     const used = this.inUse;
     this.inUse = null;
     if (!used) return;
-    if (succeeded && used.bytes <= IDLE_BUDGET && used.reset()) {
+    const reset = succeeded && used.bytes <= IDLE_BUDGET ? used.reset() : 'failed';
+    if (reset === 'reset') {
       this.failures = 0;
       this.keep(used);
       return;
     }
-    if (++this.failures >= GIVE_UP_AFTER && this.reused === 0) this.reusing = false;
+    if (reset !== 'grown' && ++this.failures >= GIVE_UP_AFTER && this.reused === 0) this.reusing = false;
   }
 
   /**
