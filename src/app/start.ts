@@ -23,6 +23,14 @@ export interface RunningNode {
   stop(): Promise<void>;
 }
 
+/** For a node run as its own process: when it cannot go on ({@link RunningNode.fatal}), says why, stops it and exits 1. */
+export function exitOnFatal(running: RunningNode): void {
+  void running.fatal.then((err) => {
+    process.stderr.write(`error: ${err.message}\n`);
+    void running.stop().finally(() => process.exit(1));
+  });
+}
+
 /** Loads a node home, opens the node and its server, and prints the start banner. */
 export async function startNode(dir: string, o: StartOptions = {}): Promise<RunningNode> {
   const config: NodeConfig = await loadConfig(dir);

@@ -68,12 +68,9 @@ program
   .addOption(new Option('--auth-mode <mode>', 'override the configured auth mode').choices(['proxy', 'embedded']))
   .action(async (o) => {
     // Loaded here so that init/config/--help do not pay for the server's imports.
-    const { startNode } = await import('../app/start.ts');
+    const { startNode, exitOnFatal } = await import('../app/start.ts');
     const running = await startNode(dirOf(), { authMode: o.authMode, name: program.opts().node });
-    void running.fatal.then((err) => {
-      process.stderr.write(`error: ${err.message}\n`);
-      void running.stop().finally(() => process.exit(1));
-    });
+    exitOnFatal(running);
     const shutdown = (signal: string) => {
       running.node.logger.info({ signal }, 'signal received');
       running.stop().then(

@@ -1,7 +1,7 @@
 import '../polyfills.ts';
 import { configExists } from '../config/file.ts';
 import { defaultHome, initNode, nodeDir } from '../node/home.ts';
-import { startNode } from '../app/start.ts';
+import { exitOnFatal, startNode } from '../app/start.ts';
 
 /**
  * `npm start`: runs the node "default" under the default home, creating it on first run with the embedded
@@ -15,10 +15,7 @@ try {
     process.stdout.write(`Initialized a new node in ${dir}\n`);
   }
   const running = await startNode(dir, { name });
-  void running.fatal.then((err) => {
-    process.stderr.write(`error: ${err.message}\n`);
-    void running.stop().finally(() => process.exit(1));
-  });
+  exitOnFatal(running);
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () =>
       void running.stop().then(
