@@ -22,7 +22,7 @@ import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
 import type { Logger } from 'pino';
 import { networkInterfaces } from 'node:os';
 import { FrameReader, sendFrame, MAX_FRAME } from './framing.ts';
-import { checkListeners, SwarmListenError } from './listen.ts';
+import { checkListenAddresses, SwarmListenError } from './listen.ts';
 
 import { SYNC_PROTOCOL, KAD_PROTOCOL, MAX_GOSSIP_BYTES } from './constants.ts';
 
@@ -75,6 +75,12 @@ export class Network {
   ) {}
 
   static async start(o: NetworkOptions): Promise<Network> {
+    const listen = await checkListenAddresses(o.listen);
+    for (const s of listen.skipped) o.logger.warn({ addr: s.addr, code: s.code }, 'swarm address skipped: this machine cannot listen there');
+    if (listen.fatal.length > 0) {
+      const list = listen.fatal.map((f) => `${f.addr} (${f.code})`).join(', ');
+      throw new SwarmListenError(`cannot listen on the swarm address ${list}: is another process using the port? Change [swarm] listen in config.toml or free the port`);
+    }
     const services: Record<string, unknown> = {
       identify: identify(),
       ping: ping(),
@@ -99,13 +105,6 @@ export class Network {
       peerDiscovery: o.mdns ? [mdns({ interval: 10_000 })] : [],
       services: services as never,
     })) as unknown as Libp2p<{ pubsub: GossipSub }>;
-    const listen = await checkListeners(o.listen, libp2p.getMultiaddrs().map(String));
-    for (const s of listen.skipped) o.logger.warn({ addr: s.addr, code: s.code }, 'swarm address skipped: this machine cannot listen there');
-    if (listen.fatal.length > 0) {
-      await libp2p.stop();
-      const list = listen.fatal.map((f) => `${f.addr} (${f.code})`).join(', ');
-      throw new SwarmListenError(`cannot listen on the swarm address ${list}: is another process using the port? Change [swarm] listen in config.toml or free the port`);
-    }
     const boot: Multiaddr[] = [];
     for (const a of o.bootstrap) {
       try {
