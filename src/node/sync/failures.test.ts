@@ -79,3 +79,23 @@ test('failure records: kept with their reason and attempts, listed oldest first,
   assert.deepEqual((await failures.list(ctx)).map((r) => r.id), [encodeId(second.id)]);
   assert.deepEqual(await failures.list(newKeypair().publicKey), []);
 });
+
+test('any(): whether a context holds failure records, kept between asks and right after every commit that changes them', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'merod-failures-any-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const store = await Store.open(dir);
+  t.after(() => store.close());
+  const failures = new Failures(store);
+  const d = delta([]);
+  assert.equal(await failures.any(ctx), false);
+  assert.equal(await failures.any(ctx), false); // kept
+  let b = new Batch();
+  await failures.stage(b, d, 'trap');
+  await store.commit(b);
+  assert.equal(await failures.any(ctx), true);
+  assert.equal(await failures.any(newKeypair().publicKey), false, 'another context');
+  b = new Batch();
+  failures.clear(b, ctx, d.id);
+  await store.commit(b);
+  assert.equal(await failures.any(ctx), false);
+});

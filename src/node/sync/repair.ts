@@ -80,7 +80,7 @@ export class RootRepair {
    * an application update, repaired back from the author: the write was gone from both).
    */
   async uncertain(ctx: Uint8Array): Promise<boolean> {
-    return (await this.noisy(ctx)) || (await this.d.failures.list(ctx)).length > 0;
+    return (await this.noisy(ctx)) || (await this.d.failures.any(ctx));
   }
 
   /**
