@@ -6,7 +6,8 @@
  * a requested re-sync); a retry that succeeds removes the record.
  */
 import type { Batch, Store } from '../../store/store.ts';
-import { concat, encodeId, idKey } from '../../util/ids.ts';
+import { concat, encodeId } from '../../util/ids.ts';
+import { ContextFlag } from './context-flag.ts';
 import type { Delta } from './codec.ts';
 import { TAG } from './records.ts';
 
@@ -37,34 +38,24 @@ export function retryOrder(a: FailureRecord, b: FailureRecord): number {
 }
 
 export class Failures {
-  /** Per context (idKey), whether it holds failure records, as last read; a commit touching them drops the entry. */
-  private readonly known = new Map<string, boolean>();
-  /** Moves at every such commit, so that a read that overlapped one is not kept. */
-  private generation = 0;
+  /** Whether a context has an entry whose merge failed (asked at every heads heartbeat). */
+  private readonly failing: ContextFlag;
 
   constructor(private readonly store: Store) {
-    store.onCommit((batch) => {
-      for (const op of batch.ops) {
-        if (op.col !== 'config' || op.key.length <= 33 || op.key[32] !== TAG.failed) continue;
-        this.known.delete(idKey(op.key.subarray(0, 32)));
-        this.generation++;
-      }
-    });
+    this.failing = new ContextFlag(
+      store,
+      (op) => (op.col === 'config' && op.key.length > 33 && op.key[32] === TAG.failed ? op.key.subarray(0, 32) : null),
+      async (ctx) => {
+        let found = false;
+        for await (const _ of store.iterate('config', { prefix: concat(ctx, Uint8Array.of(TAG.failed)), limit: 1 })) found = true;
+        return found;
+      },
+    );
   }
 
-  /** Whether the context has an entry whose merge failed (asked at every heads heartbeat: kept until it changes). */
-  async any(ctx: Uint8Array): Promise<boolean> {
-    const k = idKey(ctx);
-    const hit = this.known.get(k);
-    if (hit !== undefined) return hit;
-    const generation = this.generation;
-    let found = false;
-    for await (const _ of this.store.iterate('config', { prefix: concat(ctx, Uint8Array.of(TAG.failed)), limit: 1 })) found = true;
-    if (generation === this.generation) {
-      if (this.known.size >= 65_536) this.known.clear();
-      this.known.set(k, found);
-    }
-    return found;
+  /** Whether the context has an entry whose merge failed. */
+  any(ctx: Uint8Array): Promise<boolean> {
+    return this.failing.get(ctx);
   }
 
   /** Records (or updates, keeping its first time and counting the attempt) a failed merge of `d`. */

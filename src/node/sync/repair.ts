@@ -23,6 +23,7 @@ import type { Failures } from './failures.ts';
 import type { Merge } from './merge.ts';
 import type { Snapshots } from './snapshot.ts';
 import { headsKey, judge, RepairGuard, type RootReport } from './divergence.ts';
+import { ContextFlag } from './context-flag.ts';
 
 const SCOPE = new TextEncoder().encode('sync/roots/');
 
@@ -43,32 +44,24 @@ export class RootRepair {
   /** Counters for /metrics: repairs made, attempts that failed, differences judged inherent, heads that moved on. */
   readonly stats = { repaired: 0, failed: 0, inherent: 0, moved: 0 };
   private readonly reports = new Map<string, Map<string, RootReport>>();
-  private readonly noisyCache = new Map<string, boolean>();
+  /** Whether the context has a note (see the module comment). */
+  private readonly noted: ContextFlag;
   private readonly guard = new RepairGuard();
   /** Per context, the heads at which an inherent difference was logged last. */
   private readonly told = new Map<string, string>();
   private readonly running = new Set<string>();
 
   constructor(private readonly d: RootRepairDeps) {
-    // The cache follows committed notes only (a staged note whose batch fails is not noted).
-    d.store.onCommit((batch) => {
-      for (const op of batch.ops) {
-        if (op.col === 'generic' && op.key.length === SCOPE.length + 32 && Buffer.from(SCOPE).equals(op.key.subarray(0, SCOPE.length))) {
-          this.noisyCache.set(idKey(op.key.subarray(SCOPE.length)), op.value !== null);
-        }
-      }
-    });
+    this.noted = new ContextFlag(
+      d.store,
+      (op) => (op.col === 'generic' && op.key.length === SCOPE.length + 32 && Buffer.from(SCOPE).equals(op.key.subarray(0, SCOPE.length)) ? op.key.subarray(SCOPE.length) : null),
+      async (ctx) => (await d.store.get('generic', noteKey(ctx))) !== null,
+    );
   }
 
   /** Whether this node's state of `ctx` holds local-only structure from a replay (see the module comment). */
-  async noisy(ctx: Uint8Array): Promise<boolean> {
-    const k = idKey(ctx);
-    let v = this.noisyCache.get(k);
-    if (v === undefined) {
-      v = (await this.d.store.get('generic', noteKey(ctx))) !== null;
-      this.noisyCache.set(k, v);
-    }
-    return v;
+  noisy(ctx: Uint8Array): Promise<boolean> {
+    return this.noted.get(ctx);
   }
 
   /**
