@@ -83,22 +83,23 @@ test('an instance whose memory grew a little is reused with the grown pages zero
   assert.notEqual(call(instances, 'run').instance, failed.instance);
 });
 
-test('an instance whose memory grew by more than GROWTH_CAP is not reused', async () => {
+/** Instances of a module whose `grow` grows its memory by one page more than GROWTH_CAP (and `run` does nothing). */
+function pastTheCap(): Promise<Instances> {
   const pages = GROWTH_CAP / 65_536 + 1;
-  const instances = await instancesOf(`(module
-    (memory (export "memory") 1 64)
+  return instancesOf(`(module
+    (memory (export "memory") 1 128)
     (func (export "run"))
-    (func (export "grow") (drop (memory.grow (i32.const ${pages})))))`, 64);
+    (func (export "grow") (drop (memory.grow (i32.const ${pages})))))`, 128);
+}
+
+test('an instance whose memory grew by more than GROWTH_CAP is not reused', async () => {
+  const instances = await pastTheCap();
   const grown = call(instances, 'grow');
   assert.notEqual(call(instances, 'run').instance, grown.instance);
 });
 
 test('calls that grew memory past GROWTH_CAP, however many come first, do not stop the reuse of later calls\' instances', async () => {
-  const pages = GROWTH_CAP / 65_536 + 1;
-  const instances = await instancesOf(`(module
-    (memory (export "memory") 1 128)
-    (func (export "run"))
-    (func (export "grow") (drop (memory.grow (i32.const ${pages})))))`, 128);
+  const instances = await pastTheCap();
   for (let i = 0; i < 6; i++) call(instances, 'grow'); // e.g. upstream kv_store's first writes
   const first = call(instances, 'run');
   assert.equal(call(instances, 'run').instance, first.instance);

@@ -1,9 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Batch, Store } from '../../store/store.ts';
+import { Batch } from '../../store/store.ts';
+import { tempStore } from '../../../test/helpers/store.ts';
 import { encodeId, idKey } from '../../util/ids.ts';
 import { newKeypair } from '../contexts.ts';
 import { makeDelta, type Delta } from './codec.ts';
@@ -51,10 +49,7 @@ test('a poisoned delta is applied with its failure: its siblings and descendants
 });
 
 test('failure records: kept with their reason and attempts, listed oldest first, cleared once a retry merges', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'merod-failures-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const store = await Store.open(dir);
-  t.after(() => store.close());
+  const store = await tempStore(t, 'failures');
   const failures = new Failures(store);
   const first = delta([]);
   const second = delta([first]);
@@ -81,10 +76,7 @@ test('failure records: kept with their reason and attempts, listed oldest first,
 });
 
 test('any(): whether a context holds failure records, kept between asks and right after every commit that changes them', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'merod-failures-any-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const store = await Store.open(dir);
-  t.after(() => store.close());
+  const store = await tempStore(t, 'failures-any');
   const failures = new Failures(store);
   const d = delta([]);
   assert.equal(await failures.any(ctx), false);
