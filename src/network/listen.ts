@@ -36,7 +36,7 @@ export function tcpAddress(addr: string): { family: 4 | 6; host: string; port: n
 }
 
 /** The error code of binding `host:port` now (null when it binds; it is released at once). */
-function probe(family: 4 | 6, host: string, port: number): Promise<string | null> {
+export function bindError(family: 4 | 6, host: string, port: number): Promise<string | null> {
   return new Promise((resolve) => {
     const server = createServer();
     server.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
@@ -50,7 +50,7 @@ export async function checkListenAddresses(configured: string[]): Promise<Listen
   for (const addr of configured) {
     const a = tcpAddress(addr);
     if (!a || a.port === 0) continue;
-    const code = await probe(a.family, a.host, a.port);
+    const code = await bindError(a.family, a.host, a.port);
     if (code !== null) (ABSENT.has(code) ? out.skipped : out.fatal).push({ addr, code });
   }
   return out;

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { bindError } from '../../src/network/listen.ts';
 
 const handedOut = new Set<number>();
 
@@ -18,14 +18,7 @@ function range(): [number, number] {
   return [10_000, 30_000];
 }
 
-function bindable(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const srv = createServer();
-    srv.unref();
-    srv.once('error', () => resolve(false));
-    srv.listen({ host, port, exclusive: true }, () => srv.close(() => resolve(true)));
-  });
-}
+const bindable = async (host: string, port: number): Promise<boolean> => (await bindError(4, host, port)) === null;
 
 /** A TCP port that was free on `host` a moment ago, below the ephemeral range (never the same one twice in this process). */
 export async function freePort(host = '127.0.0.1'): Promise<number> {
