@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { DomainError } from '../util/errors.ts';
-import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { sha256 } from '@noble/hashes/sha2.js';
@@ -11,6 +11,9 @@ import { KeyedMutex } from '../util/mutex.ts';
 
 /** Upstream chunk size: blobs are stored as 1 MiB content-addressed chunks (docs/internals.md). */
 export const CHUNK_SIZE = 1 << 20;
+
+/** Marks a chunk file an upload is still writing (never a content name: base58 has no dot). */
+const STAGED = '.staged-';
 
 interface BlobMeta {
   size: number;
@@ -74,34 +77,38 @@ export class BlobStore {
     return join(this.dir, id);
   }
 
-  /** Streams `input` into the store. Rejects with BlobError `too_large` past `limit` bytes. */
+  /**
+   * Streams `input` into the store. Rejects with BlobError `too_large` past `limit` bytes.
+   *
+   * Chunks are staged in files of this call's own, renamed to their content names only under the metadata lock,
+   * together with the record that counts them. So a chunk file is never removed under a blob that is being
+   * stored: a failed upload removes only what it staged, and a deletion (also under the lock) cannot run between
+   * an upload finding a chunk file and recording its use of it. Two uploads of the same content each stage it;
+   * the second to commit finds the file and drops its copy.
+   */
   async put(input: AsyncIterable<Uint8Array> | Uint8Array, o: PutOptions = {}): Promise<BlobInfo> {
     await mkdir(this.dir, { recursive: true });
     const limit = o.limit ?? Number.MAX_SAFE_INTEGER;
     const whole = sha256.create();
     const chunkIds: Uint8Array[] = [];
-    const written: string[] = [];
+    const staged = new Map<string, string>();
     let size = 0;
     let pending: Buffer[] = [];
     let pendingLen = 0;
 
-    const flushChunk = async (chunk: Buffer) => {
+    const stage = async (chunk: Buffer) => {
       const id = sha256(chunk);
       const name = base58.encode(id);
       chunkIds.push(id);
-      const path = this.chunkPath(name);
-      const exists = await stat(path).then(() => true, () => false);
-      if (!exists) {
-        const tmp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
-        const fh = await open(tmp, 'w');
-        try {
-          await fh.write(chunk);
-          await fh.datasync();
-        } finally {
-          await fh.close();
-        }
-        await rename(tmp, path);
-        written.push(path);
+      if (staged.has(name)) return;
+      const tmp = this.chunkPath(`${name}${STAGED}${process.pid}-${Math.random().toString(36).slice(2)}`);
+      staged.set(name, tmp);
+      const fh = await open(tmp, 'w');
+      try {
+        await fh.write(chunk);
+        await fh.datasync();
+      } finally {
+        await fh.close();
       }
     };
 
@@ -116,16 +123,13 @@ export class BlobStore {
         pendingLen += buf.length;
         while (pendingLen >= CHUNK_SIZE) {
           const all = Buffer.concat(pending);
-          await flushChunk(all.subarray(0, CHUNK_SIZE));
+          await stage(all.subarray(0, CHUNK_SIZE));
           const rest = all.subarray(CHUNK_SIZE);
           pending = rest.length ? [rest] : [];
           pendingLen = rest.length;
         }
       }
-      if (pendingLen > 0) await flushChunk(Buffer.concat(pending));
-      // The renames are entries of the blob directory: synced before the record that names the chunks is written,
-      // so a power cut cannot leave a durable record pointing at chunk files that are gone.
-      if (written.length > 0) await syncDir(this.dir);
+      if (pendingLen > 0) await stage(Buffer.concat(pending));
       const fileHash = whole.digest();
       if (o.expectedHash && !Buffer.from(o.expectedHash).equals(Buffer.from(fileHash))) {
         throw new BlobError('hash_mismatch', 'fatal: blob hash mismatch');
@@ -134,23 +138,22 @@ export class BlobStore {
       if (o.expectedId && !Buffer.from(o.expectedId).equals(Buffer.from(blobId))) {
         throw new BlobError('hash_mismatch', 'blob id mismatch: the content does not hash to the requested id');
       }
-      await this.commitMeta(blobId, size, fileHash, chunkIds, o.owner === 'node');
+      await this.lock.run('meta', () => this.commitLocked(blobId, size, fileHash, chunkIds, staged, o.owner === 'node'));
       return { blobId, size, hash: fileHash };
-    } catch (err) {
-      // Only chunk files this call created and nobody references yet are removed.
-      for (const path of written) {
-        const name = path.slice(this.dir.length + 1);
-        if (!(await this.store.has('blobs', base58.decode(name)))) await rm(path, { force: true });
-      }
-      throw err;
+    } finally {
+      // What was renamed into place is gone from here; the rest (a refusal, a chunk stored already) is dropped.
+      for (const tmp of staged.values()) await rm(tmp, { force: true });
     }
   }
 
-  private commitMeta(blobId: Uint8Array, size: number, fileHash: Uint8Array, chunkIds: Uint8Array[], nodeOwned: boolean): Promise<void> {
-    return this.lock.run('meta', () => this.commitMetaLocked(blobId, size, fileHash, chunkIds, nodeOwned));
-  }
-
-  private async commitMetaLocked(blobId: Uint8Array, size: number, fileHash: Uint8Array, chunkIds: Uint8Array[], nodeOwned: boolean): Promise<void> {
+  private async commitLocked(
+    blobId: Uint8Array,
+    size: number,
+    fileHash: Uint8Array,
+    chunkIds: Uint8Array[],
+    staged: Map<string, string>,
+    nodeOwned: boolean,
+  ): Promise<void> {
     const existing = await this.meta(blobId);
     if (existing?.root) {
       // Same content stored before. Someone other than the node storing it too makes it theirs: never collected.
@@ -160,6 +163,16 @@ export class BlobStore {
       }
       return;
     }
+    let renamed = false;
+    for (const [name, tmp] of staged) {
+      const path = this.chunkPath(name);
+      if (await stat(path).then(() => true, () => false)) continue;
+      await rename(tmp, path);
+      renamed = true;
+    }
+    // The renames are entries of the blob directory: synced before the record that names the chunks is written,
+    // so a power cut cannot leave a durable record pointing at chunk files that are gone.
+    if (renamed) await syncDir(this.dir);
     const batch = new Batch();
     for (const id of chunkIds) {
       const m = (await this.meta(id)) ?? { size: 0, hash: base58.encode(id), links: [], root: false, refs: 0 };
@@ -172,6 +185,14 @@ export class BlobStore {
     const root: BlobMeta = { size, hash: base58.encode(fileHash), links: chunks, root: true, ...(nodeOwned ? { nodeOwned } : {}) };
     batch.put('blobs', blobId, JSON.stringify(root));
     await this.store.commit(batch);
+  }
+
+  /** Removes chunk files staged by uploads a crash interrupted; the node calls it at start, before any upload. */
+  async sweep(): Promise<number> {
+    const names = await readdir(this.dir).catch(() => [] as string[]);
+    const left = names.filter((n) => n.includes(STAGED));
+    for (const n of left) await rm(this.chunkPath(n), { force: true });
+    return left.length;
   }
 
   private async meta(id: Uint8Array): Promise<BlobMeta | null> {

@@ -142,6 +142,8 @@ export class Node {
       onSyncFailure: (err) => o.logger.fatal({ err }, 'the store can no longer make writes durable: every write is refused; restart the node'),
     });
     const node = new Node(o.dir, o.config, o.logger, identity, store, blobDir);
+    const swept = await node.blobs.sweep();
+    if (swept > 0) o.logger.info({ files: swept }, 'removed chunk files of blob uploads a stop interrupted');
     node.closers.push(() => store.close());
     node.closers.push(() => node.runtime.close());
     return node;
