@@ -33,9 +33,10 @@ export interface ApplicationView {
 
 /**
  * Why an install failed, as the client caused it (bad URL, refused destination, not WASM, too large…) or as the
- * download went (`install_download_failed`). Answered as upstream's text/plain install errors (src/server/errors.ts).
+ * download went (`install_download_failed`), or a concurrent change undid it (`install_conflict`: the module was collected by
+ * an uninstall, or the blob installed from was deleted, while the install ran). Answered as upstream's text/plain install errors (src/server/errors.ts).
  */
-export type InstallErrorCode = 'install_invalid' | 'install_not_found' | 'install_too_large' | 'install_download_failed';
+export type InstallErrorCode = 'install_invalid' | 'install_not_found' | 'install_too_large' | 'install_download_failed' | 'install_conflict';
 
 /** An install failure; `cause` holds internal detail for the node's log (errno, resolved address), never sent. */
 export class InstallError extends DomainError<InstallErrorCode> {
@@ -179,7 +180,15 @@ export class Applications {
     const stream = info && (await this.blobs.stream(blobId));
     if (!info || !stream) throw new InstallError(`blob ${encodeId(blobId)} not found on this node`, 'install_not_found');
     if (info.size > MAX_MODULE_SIZE) throw new InstallError(`application is ${info.size} bytes; the limit is ${MAX_MODULE_SIZE}`, 'install_too_large');
-    return this.register(stream, source, o, info.size);
+    try {
+      return await this.register(stream, source, o, info.size);
+    } catch (err) {
+      // The blob was deleted while it was read (its chunk files went with it).
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+        throw new InstallError(`blob ${encodeId(blobId)} was deleted while it was being installed`, 'install_conflict');
+      }
+      throw err;
+    }
   }
 
   /** Installs a module from the node's filesystem (`install-dev-application`); the source is its file:// URL. */
@@ -248,13 +257,24 @@ export class Applications {
       signerId: '',
       installedAt: Date.now(),
     };
-    const blobId = info.blobId;
-    await this.lock.run('records', async () => {
-      // An uninstall of another application with the same module may have collected it since it was stored.
-      if (!(await this.blobs.info(blobId))) throw new Error('the module was removed while it was being installed; install it again');
-      await this.store.put('application', id, JSON.stringify(meta));
-    });
+    if (!(await this.adopt(id, meta))) {
+      throw new InstallError('the module was removed while it was being installed; install it again', 'install_conflict');
+    }
     return id;
+  }
+
+  /**
+   * Writes an application's record if its module is stored: under the lock an uninstall collects modules in, so
+   * the record cannot land just after the module it names was collected (an uninstall of another application
+   * with the same module, whose in-use check did not see this one yet). False when the module is gone.
+   * Installs and the sync layer (an application a context from a peer needs) both record through here.
+   */
+  adopt(id: Uint8Array, meta: ApplicationMeta): Promise<boolean> {
+    return this.lock.run('records', async () => {
+      if (!(await this.blobs.info(decodeId(meta.bytecode)))) return false;
+      await this.store.put('application', id, JSON.stringify(meta));
+      return true;
+    });
   }
 
   /** Whether the application is installed (no decoding: every call asks). */
@@ -304,6 +324,20 @@ export class Applications {
       const inUse = async () => (await this.list()).some((a) => a.meta.bytecode === meta.bytecode);
       await this.blobs.collect(decodeId(meta.bytecode), inUse);
       return true;
+    });
+  }
+
+  /**
+   * Deletes a blob (`DELETE /admin-api/blobs/:id`) unless it is the module of an installed application: that
+   * deletion would leave the application unable to start (ours; upstream deletes it). Runs under the lock that
+   * installs record in, so an install cannot record the blob just as it goes. `in_use` names the application.
+   */
+  deleteBlob(blobId: Uint8Array): Promise<{ deleted: boolean; usedBy?: Uint8Array }> {
+    return this.lock.run('records', async () => {
+      const name = encodeId(blobId);
+      const user = (await this.list()).find((a) => a.meta.bytecode === name);
+      if (user) return { deleted: false, usedBy: user.id };
+      return { deleted: await this.blobs.delete(blobId) };
     });
   }
 

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { Batch, type Store } from '../store/store.ts';
 import { concat, decodeId, encodeId, hash, isZero, ZERO32 } from '../util/ids.ts';
 import { DomainError } from '../util/errors.ts';
+import { KeyedMutex } from '../util/mutex.ts';
 
 /** A context's meta (upstream's ContextMeta plus bookkeeping), ids as bytes. Stored as JSON by `Contexts` only. */
 export interface ContextMeta {
@@ -145,6 +146,9 @@ export function newKeypair(secret: Uint8Array = randomBytes(32)): { secret: Uint
  * columns; others stage changes through it into a batch they commit. Execution lives in execution.ts.
  */
 export class Contexts {
+  /** Serialises alias creation per alias name, so two creations of one name cannot both find it free. */
+  private readonly aliasLock = new KeyedMutex();
+
   constructor(private readonly store: Store) {}
 
   async meta(contextId: Uint8Array): Promise<ContextMeta | null> {
@@ -267,6 +271,7 @@ export class Contexts {
     return true;
   }
 
+  /** Rewrites the context's record with another application; the caller holds the context's lock (a read-modify-write). */
   async setApplication(contextId: Uint8Array, applicationId: Uint8Array): Promise<void> {
     const meta = await this.meta(contextId);
     if (!meta) throw new ContextError('context_not_found', 'Context not found');
@@ -282,9 +287,11 @@ export class Contexts {
 
   async createAlias(kind: AliasKind, scope: Uint8Array, name: string, target: Uint8Array): Promise<boolean> {
     const key = this.aliasKey(kind, scope, name);
-    if (await this.store.has('alias', key)) return false;
-    await this.store.put('alias', key, target);
-    return true;
+    return this.aliasLock.run(Buffer.from(key).toString('base64'), async () => {
+      if (await this.store.has('alias', key)) return false;
+      await this.store.put('alias', key, target);
+      return true;
+    });
   }
 
   async lookupAlias(kind: AliasKind, scope: Uint8Array, name: string): Promise<Uint8Array | null> {

@@ -196,6 +196,9 @@ export class Execution {
     if (!contextId) throw new ContextError('no_free_context_id', 'could not allocate a context id');
     const member = newKeypair();
     return this.locks.run(idKey(contextId), async () => {
+      // Checked again under the lock: two creations with one seed both saw the id free above, and the second must
+      // not write its genesis and member over the first's.
+      if (await this.d.contexts.exists(contextId!)) throw new ContextError('context_exists', 'seed resulted in an already existing context');
       const outcome = await this.run(applicationId, contextId!, member.publicKey, 'init', initParams, true);
       let sum = '0';
       let size = 0;

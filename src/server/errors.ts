@@ -81,7 +81,7 @@ statuses<BlobErrorCode>({
 });
 
 // ---- application installs (src/node/applications.ts): answered as text/plain, like upstream's install routes --------
-statuses<InstallErrorCode>({ install_invalid: 400, install_not_found: 404, install_too_large: 413, install_download_failed: 502 });
+statuses<InstallErrorCode>({ install_invalid: 400, install_not_found: 404, install_too_large: 413, install_download_failed: 502, install_conflict: 409 });
 
 // ---- the seed's wallet login (src/auth/wallet) --------------------------------------------------------------------
 statuses<WalletErrorCode>({ rejected: 400, administrator_exists: 403 });

@@ -179,12 +179,6 @@ export class EntryApplier {
     if (!sameId(deriveAppId(app.bytecode, app.size, app.source, app.metadata), app.applicationId)) {
       throw new Error('application record does not match its id');
     }
-    if (!(await this.d.blobs.info(app.bytecode))) {
-      if (!peer) throw new Error('application blob missing and no peer to fetch it from');
-      const data = await this.d.protocol().requestBlob(ctx, peer, app.bytecode);
-      const info = await this.d.blobs.put(data);
-      if (!sameId(info.blobId, app.bytecode)) throw new Error('fetched application blob has the wrong id');
-    }
     const meta: ApplicationMeta = {
       bytecode: encodeId(app.bytecode),
       compiled: encodeId(ZERO32),
@@ -196,6 +190,17 @@ export class EntryApplier {
       signerId: '',
       installedAt: Date.now(),
     };
-    await this.d.store.put('application', app.applicationId, JSON.stringify(meta));
+    // A module found stored may be collected (an uninstall of another application using it) before the record
+    // lands; `adopt` refuses then, and the module is stored again once.
+    for (let attempt = 0; ; attempt++) {
+      if (!(await this.d.blobs.info(app.bytecode))) {
+        if (!peer) throw new Error('application blob missing and no peer to fetch it from');
+        const data = await this.d.protocol().requestBlob(ctx, peer, app.bytecode);
+        const info = await this.d.blobs.put(data);
+        if (!sameId(info.blobId, app.bytecode)) throw new Error('fetched application blob has the wrong id');
+      }
+      if (await this.d.apps.adopt(app.applicationId, meta)) return;
+      if (attempt > 0) throw new Error('the application module was removed again while it was being stored');
+    }
   }
 }
