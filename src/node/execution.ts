@@ -112,6 +112,7 @@ interface Deps {
  */
 export class Execution {
   private readonly locks = new KeyedMutex();
+  private readonly deletedListeners: Array<(contextId: Uint8Array) => void> = [];
   /** Set by the node: produces and broadcasts deltas (src/node/sync). */
   hooks: DeltaHooks | null = null;
   /** Set by the node: where a blob the guest reads but this node lacks comes from, and where announcements go. */
@@ -140,8 +141,15 @@ export class Execution {
   }
 
   /** Deletes a context under its lock, so a mutation in flight cannot write it back after it is gone. */
-  deleteContext(contextId: Uint8Array): Promise<boolean> {
-    return this.withLock(contextId, () => this.d.contexts.delete(contextId));
+  async deleteContext(contextId: Uint8Array): Promise<boolean> {
+    const deleted = await this.withLock(contextId, () => this.d.contexts.delete(contextId));
+    if (deleted) for (const f of this.deletedListeners) f(contextId);
+    return deleted;
+  }
+
+  /** `f` hears of every context deleted through {@link deleteContext} (the sync layer drops what it holds for it). */
+  onDeleted(f: (contextId: Uint8Array) => void): void {
+    this.deletedListeners.push(f);
   }
 
   /** Calls a method of an application on a context's committed state without committing anything. */

@@ -63,12 +63,15 @@ export class EntryApplier {
       if (await memberships.current(ctx)) return refused('second_genesis');
       const no = refusal(ctx, null, d);
       if (no) return refused(no);
+      if (!appMatchesId(p.app)) return refused('invalid_application');
       await this.ensureApp(ctx, p.app, peer);
       next.applicationId = p.app.applicationId;
       Object.assign(next, await merge.apply(batch, ctx, next.applicationId, next, d, p.ops));
       if (isZero(next.rootHash)) next.rootHash = hostRoot(ctx, BigInt('0x' + (next.stateSum || '0')));
     } else {
       if (d.parents.length === 0) return refused('no_parents');
+      // Ready when it was queued, but checked again here: an interrupted snapshot join removes what it wrote.
+      for (const q of d.parents) if (!(await this.d.dag.has(ctx, q))) return refused('parents_missing');
       parentSet = await memberships.unionOfParents(batch, ctx, d.parents);
       const m = parentSet ? await memberships.ofSet(ctx, parentSet) : null;
       const no = refusal(ctx, m, d);
@@ -82,6 +85,7 @@ export class EntryApplier {
         else failed = merged.reason;
         if (!failed && events.some((e) => e.handler)) handlersBy = await this.d.handlers.executor(ctx, m!, d.author);
       } else if (p.type === 'application') {
+        if (!appMatchesId(p.app)) return refused('invalid_application');
         await this.ensureApp(ctx, p.app, peer);
       } else if (p.type === 'proposal') {
         this.d.proposals.stage(batch, ctx, d);
@@ -176,9 +180,7 @@ export class EntryApplier {
   /** Installs the context's application if missing: from a local blob, else fetched from `peer`. */
   async ensureApp(ctx: Uint8Array, app: AppInfo, peer: string | null): Promise<void> {
     if (await this.d.apps.get(app.applicationId)) return;
-    if (!sameId(deriveAppId(app.bytecode, app.size, app.source, app.metadata), app.applicationId)) {
-      throw new Error('application record does not match its id');
-    }
+    if (!appMatchesId(app)) throw new Error('application record does not match its id');
     const meta: ApplicationMeta = {
       bytecode: encodeId(app.bytecode),
       compiled: encodeId(ZERO32),
@@ -203,4 +205,9 @@ export class EntryApplier {
       if (attempt > 0) throw new Error('the application module was removed again while it was being stored');
     }
   }
+}
+
+/** Whether an entry's application record hashes to the id it names (a deterministic check: the same on every node). */
+function appMatchesId(app: AppInfo): boolean {
+  return sameId(deriveAppId(app.bytecode, app.size, app.source, app.metadata), app.applicationId);
 }

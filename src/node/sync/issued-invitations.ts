@@ -49,16 +49,37 @@ export class IssuedInvitations {
 
   constructor(private readonly store: Store) {}
 
+  /** Runs `fn` after every earlier read-modify-write (and admission) has ended. */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
   private update(ctx: Uint8Array, salt: Uint8Array, f: (r: IssuedRecord) => IssuedRecord): Promise<boolean> {
-    const run = this.queue.then(async () => {
+    return this.serial(async () => {
       const r = await this.read(ctx, salt);
       if (!r) return false;
       const next = f(r);
       if (next !== r) await this.store.put('generic', recordKey(ctx, salt), JSON.stringify(next));
       return true;
     });
-    this.queue = run.catch(() => undefined);
-    return run;
+  }
+
+  /**
+   * Admits `member` with the invitation unless it is revoked: `add` (which writes the "add member" entry) runs in
+   * the same turn as the revocation check, so a revocation acknowledged before it completes is never overtaken by
+   * an admission that checked earlier. Then the joiner is noted. False when the invitation is revoked.
+   */
+  admit(s: SignedOpen, member: Uint8Array, add: () => Promise<void>, now = Date.now()): Promise<boolean> {
+    const { contextId: ctx, salt } = s.invitation;
+    return this.serial(async () => {
+      const r = await this.read(ctx, salt);
+      if (r?.revokedAt != null) return false;
+      await add();
+      if (r) await this.store.put('generic', recordKey(ctx, salt), JSON.stringify(withJoiner(r, encodeId(member), now)));
+      return true;
+    });
   }
 
   async record(s: SignedOpen, now = Date.now()): Promise<void> {
@@ -81,18 +102,8 @@ export class IssuedInvitations {
     return out.sort((a, b) => b.createdAt - a.createdAt);
   }
 
-  /** Whether this node revoked the invitation (unknown invitations are not revoked: they may predate the record). */
-  async revoked(s: SignedOpen): Promise<boolean> {
-    return (await this.read(s.invitation.contextId, s.invitation.salt))?.revokedAt != null;
-  }
-
   /** Marks one revoked; false when this node issued no such invitation. Revoking twice keeps the first time. */
   revoke(ctx: Uint8Array, salt: Uint8Array, now = Date.now()): Promise<boolean> {
     return this.update(ctx, salt, (r) => (r.revokedAt === null ? { ...r, revokedAt: now } : r));
-  }
-
-  /** Notes that `member` joined with the invitation (nothing for an invitation issued before records were kept). */
-  async joined(s: SignedOpen, member: Uint8Array, now = Date.now()): Promise<void> {
-    await this.update(s.invitation.contextId, s.invitation.salt, (r) => withJoiner(r, encodeId(member), now));
   }
 }

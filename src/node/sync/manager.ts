@@ -35,7 +35,7 @@ import { CodecError, decodeDelta, decodeGossip, encodeGossip, GOSSIP_DELTA, type
 import { Dag, SyncClock } from './dag.ts';
 import { Failures } from './failures.ts';
 import { EventHandlers } from './handlers.ts';
-import { refusalText, type ApplyOutcome, type Membership } from './membership.ts';
+import { isFinal, refusalText, type ApplyOutcome, type Membership } from './membership.ts';
 import { Members } from './members.ts';
 import { Memberships } from './memberships.ts';
 import { ProposalRecords } from '../proposals/records.ts';
@@ -172,6 +172,7 @@ export class SyncManager {
       publish: (ctx, id, raw) => this.publish(ctx, id, raw),
       subscribe: (ctx) => this.network?.subscribe(encodeId(ctx)),
     });
+    d.execution.onDeleted((ctx) => this.forget(ctx));
     this.hooks = author;
     this.proposals = new Proposals({ ...d, author, records: proposalRecords });
     this.members = new Members({
@@ -191,6 +192,7 @@ export class SyncManager {
   private forget(ctx: Uint8Array): void {
     this.rejoin.delete(idKey(ctx));
     void this.catchUp.forget(ctx).catch(() => undefined);
+    void this.roots.forget(ctx).catch(() => undefined);
   }
 
   // ---- lifecycle --------------------------------------------------------------------------------------------
@@ -243,9 +245,10 @@ export class SyncManager {
       const peer = peers[Math.floor(Math.random() * peers.length)]!;
       this.syncWith(id, peer).catch((err) => this.d.logger.debug({ err: (err as Error).message, context: topic }, 'periodic sync failed'));
     }
-    // A context deleted here (admin route, or by its own app): leave its topic, drop what sync holds for it.
+    // A context deleted here (admin route, or by its own app): leave its topic, drop what sync holds for it. One
+    // created or joined since the list above was read is asked about again, not taken for deleted.
     for (const topic of net.topics()) {
-      if (known.has(topic)) continue;
+      if (known.has(topic) || (isId(topic) && (await this.d.contexts.exists(decodeId(topic))))) continue;
       net.unsubscribe(topic);
       if (isId(topic)) this.forget(decodeId(topic));
     }
@@ -445,8 +448,10 @@ export class SyncManager {
       return outcome;
     };
     const onRefused = (p: PendingEntry, outcome: ApplyOutcome) => {
+      const fields = { context: encodeId(ctx), delta: idKey(p.delta.id), author: encodeId(p.delta.author), reason: refusalText(outcome) };
+      if (!isFinal(outcome)) return this.d.logger.warn(fields, 'could not apply a delta now; a later sync fetches it again');
       this.stats.rejected++;
-      this.d.logger.warn({ context: encodeId(ctx), delta: idKey(p.delta.id), author: encodeId(p.delta.author), reason: refusalText(outcome) }, 'dropping a delta');
+      this.d.logger.warn(fields, 'dropping a delta');
     };
     const run: Promise<void> = (prev ?? Promise.resolve())
       .then(async () => {

@@ -129,15 +129,20 @@ export class Members {
     return { contextId: ctx, memberPublicKey: inv.invitee };
   }
 
-  /** Moves `member` out of the identity pool into `ctx` (unless this node already holds it there). */
-  private async claim(ctx: Uint8Array, member: Uint8Array): Promise<void> {
-    const owned = await this.d.contexts.identity(ctx, member);
-    if (owned?.privateKey) return;
-    const batch = new Batch();
-    if (!(await this.d.contexts.stageClaimFromPool(batch, ctx, member))) {
-      throw new ContextError('identity_not_in_pool', `identity ${encodeId(member)} not found in the identity pool; create it with POST /admin-api/identity/context`);
-    }
-    await this.d.store.commit(batch);
+  /**
+   * Moves `member` out of the identity pool into `ctx` (unless this node already holds it there). Under the context's
+   * lock: a deletion between the check and the commit would otherwise leave the key under a context with no record.
+   */
+  private claim(ctx: Uint8Array, member: Uint8Array): Promise<void> {
+    return this.d.execution.withLock(ctx, async () => {
+      const owned = await this.d.contexts.identity(ctx, member);
+      if (owned?.privateKey) return;
+      const batch = new Batch();
+      if (!(await this.d.contexts.stageClaimFromPool(batch, ctx, member))) {
+        throw new ContextError('identity_not_in_pool', `identity ${encodeId(member)} not found in the identity pool; create it with POST /admin-api/identity/context`);
+      }
+      await this.d.store.commit(batch);
+    });
   }
 
   private async swarm(): Promise<Network> {
@@ -232,12 +237,10 @@ export class Members {
     const m = await this.d.memberships.current(ctx);
     if (!m) return 'unknown context';
     if (m.members[encodeId(joiner)]) return null;
-    if (await this.issued.revoked(s)) return OPEN_REFUSAL_TEXT.revoked;
     if (!can(m, s.invitation.inviter, Capability.ManageMembers)) return 'invalid open invitation: the inviter may not manage members of this context';
     try {
-      await this.d.author.entry(ctx, s.invitation.inviter, { type: 'member', op: 'add', member: joiner, capability: 0 });
-      await this.issued.joined(s, joiner);
-      return null;
+      const add = () => this.d.author.entry(ctx, s.invitation.inviter, { type: 'member', op: 'add', member: joiner, capability: 0 }).then(() => undefined);
+      return (await this.issued.admit(s, joiner, add)) ? null : OPEN_REFUSAL_TEXT.revoked;
     } catch (err) {
       return (err as Error).message;
     }

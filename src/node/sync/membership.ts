@@ -49,8 +49,24 @@ export type RefusalCode =
   | 'may_not_manage_members'
   | 'may_not_manage_application'
   | 'invalid_events'
+  | 'invalid_application'
   | 'unknown_context'
+  | 'parents_missing'
   | 'failed';
+
+/**
+ * Refusals that say something about this node at this moment, not about the entry: the context is not here (not
+ * yet, or deleted meanwhile), a parent is not applied after all (rolled back by an interrupted snapshot join), or
+ * applying threw (an application module a peer could not serve in time). Such an entry is not remembered as refused:
+ * a later sync fetches it again. Every other refusal follows from the entry and its ancestors alone, so it is the
+ * same on every node and at every time, and is remembered (the entry is not fetched again).
+ */
+const PASSING: ReadonlySet<RefusalCode> = new Set(['unknown_context', 'parents_missing', 'failed']);
+
+/** Whether a refusal is final (see {@link PASSING}). */
+export function isFinal(o: ApplyOutcome): boolean {
+  return !o.ok && !PASSING.has(o.refused);
+}
 
 /**
  * The result of applying (or checking) one entry. `failed`: the entry is applied (in the DAG, its membership
@@ -74,7 +90,9 @@ export const REFUSAL_TEXT: Record<RefusalCode, string> = {
   may_not_manage_members: 'author may not manage members',
   may_not_manage_application: 'author may not manage the application',
   invalid_events: 'the entry carries invalid events',
+  invalid_application: 'the application record does not hash to its id',
   unknown_context: 'unknown context',
+  parents_missing: 'a parent is not applied',
   failed: 'failed',
 };
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { idKey } from '../../util/ids.ts';
 import { newKeypair } from '../contexts.ts';
 import { makeDelta, type Delta } from './codec.ts';
-import { APPLIED, refused } from './membership.ts';
+import { APPLIED, refused, type RefusalCode } from './membership.ts';
 import { PendingDag, type PendingEntry } from './pending.ts';
 
 const ctx = newKeypair().publicKey;
@@ -18,7 +18,7 @@ function delta(parents: Delta[], root = new Uint8Array(32)): Delta {
 const pending = (d: Delta, at = Date.now()): PendingEntry => ({ delta: d, raw: new Uint8Array(0), peer: null, at });
 
 /** Drains with `applied` as the store: returns the order entries were applied in. */
-async function drain(dag: PendingDag, applied: Set<string>, refuse = new Set<string>()) {
+async function drain(dag: PendingDag, applied: Set<string>, refuse = new Set<string>(), code: RefusalCode = 'not_a_member') {
   const order: string[] = [];
   const refusedIds: string[] = [];
   await dag.drain(
@@ -26,7 +26,7 @@ async function drain(dag: PendingDag, applied: Set<string>, refuse = new Set<str
     async (id) => applied.has(idKey(id)),
     async (e) => {
       const k = idKey(e.delta.id);
-      if (refuse.has(k)) return refused('not_a_member');
+      if (refuse.has(k)) return refused(code);
       applied.add(k);
       order.push(k);
       return APPLIED;
@@ -77,6 +77,18 @@ test('a refused entry is remembered and its descendants keep waiting', async () 
   assert.deepEqual(refusedIds, [idKey(a.id)]);
   assert.ok(dag.isRejected(a.id));
   assert.ok(dag.has(ctx, b.id));
+});
+
+test('a refusal that is about this node now (apply threw, context gone, parent rolled back) is not remembered', async () => {
+  for (const code of ['failed', 'unknown_context', 'parents_missing'] as const) {
+    const a = delta([]);
+    const dag = new PendingDag();
+    dag.add(pending(a));
+    const { refusedIds } = await drain(dag, new Set([idKey(new Uint8Array(32))]), new Set([idKey(a.id)]), code);
+    assert.deepEqual(refusedIds, [idKey(a.id)], code);
+    assert.equal(dag.isRejected(a.id), false, `${code}: fetched again by a later sync`);
+    assert.equal(dag.has(ctx, a.id), false);
+  }
 });
 
 test('limits: the oldest entry goes when a context is full; stale entries expire; forget drops a context', () => {

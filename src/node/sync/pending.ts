@@ -4,7 +4,7 @@
  */
 import { idKey } from '../../util/ids.ts';
 import type { Delta } from './codec.ts';
-import type { ApplyOutcome } from './membership.ts';
+import { isFinal, type ApplyOutcome } from './membership.ts';
 
 export interface PendingEntry {
   delta: Delta;
@@ -109,8 +109,10 @@ export class PendingDag {
 
   /**
    * Applies every waiting entry of `ctx` whose parents are applied, in (hlc, id) order, until none is ready.
-   * `isApplied` answers for entries outside this buffer; `apply` applies one entry. A refused entry is
-   * remembered (and reported to `onRefused`); its descendants then wait until they expire.
+   * `isApplied` answers for entries outside this buffer; `apply` applies one entry. A refused entry leaves the
+   * buffer and is reported to `onRefused`; a final refusal is remembered (membership.ts `isFinal`), so the entry
+   * is not fetched again, and its descendants wait until they expire. After a passing one, a later sync fetches
+   * the entry again.
    */
   async drain(ctx: Uint8Array, ...[isApplied, apply, onRefused]: DrainOps): Promise<void> {
     const ck = idKey(ctx);
@@ -143,8 +145,10 @@ export class PendingDag {
         m.delete(key);
         const outcome = await apply(p);
         if (!outcome.ok) {
-          if (this.rejected.size > this.limits.maxRejected) this.rejected.clear();
-          this.rejected.add(key);
+          if (isFinal(outcome)) {
+            if (this.rejected.size > this.limits.maxRejected) this.rejected.clear();
+            this.rejected.add(key);
+          }
           onRefused(p, outcome);
           continue;
         }

@@ -15,7 +15,7 @@
  * node's copy only. A repair clears it (the state is then the peer's).
  */
 import type { Logger } from 'pino';
-import type { Batch, Store } from '../../store/store.ts';
+import { Batch, type Store } from '../../store/store.ts';
 import { concat, decodeId, encodeId, idKey } from '../../util/ids.ts';
 import { replayNoise } from '../../calimero/index.ts';
 import type { Contexts } from '../contexts.ts';
@@ -57,6 +57,14 @@ export class RootRepair {
       (op) => (op.col === 'generic' && op.key.length === SCOPE.length + 32 && Buffer.from(SCOPE).equals(op.key.subarray(0, SCOPE.length)) ? op.key.subarray(SCOPE.length) : null),
       async (ctx) => (await d.store.get('generic', noteKey(ctx))) !== null,
     );
+  }
+
+  /** Drops the note and what was heard of a context this node no longer has, so that a re-join starts clean. */
+  async forget(ctx: Uint8Array): Promise<void> {
+    const k = idKey(ctx);
+    this.reports.delete(k);
+    this.told.delete(k);
+    await this.d.store.commit(new Batch().delete('generic', noteKey(ctx)));
   }
 
   /** Whether this node's state of `ctx` holds local-only structure from a replay (see the module comment). */

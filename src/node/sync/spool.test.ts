@@ -9,6 +9,7 @@ import { newKeypair } from '../contexts.ts';
 import { encodeDelta, makeDelta, type Delta } from './codec.ts';
 import { APPLIED } from './membership.ts';
 import { Spool } from './spool.ts';
+import { tempStore } from '../../../test/helpers/store.ts';
 
 const ctx = newKeypair();
 let hlc = 0n;
@@ -51,4 +52,23 @@ test('the spool applies its entries in (hlc, id) order once their parents are ap
     await store.close();
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('entries spilled at once are all counted: one waiting for its parent is drained once the parent is there', async (t) => {
+  const store = await tempStore(t);
+  const spool = new Spool(store);
+  const root = delta([]);
+  const a = delta([root.id]);
+  const missing = new Uint8Array(32).fill(7);
+  const waiting = delta([missing]);
+  // A catch-up walk and an eviction from the full buffer spill at the same moment.
+  await Promise.all([a, waiting].map((d) => spool.add({ delta: d, raw: encodeDelta(d), peer: 'p', at: 0 })));
+  const applied = new Set([idKey(root.id)]);
+  const drain = () =>
+    spool.drain(ctx.publicKey, async (id) => applied.has(idKey(id)), async (e) => (applied.add(idKey(e.delta.id)), APPLIED), () => assert.fail('nothing is refused'));
+  assert.equal(await drain(), 1);
+  assert.ok(await spool.has(ctx.publicKey, waiting.id), 'the waiting entry is still known as spooled');
+  applied.add(idKey(missing));
+  assert.equal(await drain(), 1);
+  assert.equal(await spool.countOf(ctx.publicKey), 0);
 });

@@ -12,6 +12,7 @@
  */
 import { Batch, type Store } from '../../store/store.ts';
 import { concat, idKey } from '../../util/ids.ts';
+import { KeyedMutex } from '../../util/mutex.ts';
 import { decodeDelta, Reader, type Delta } from './codec.ts';
 import type { DrainOps, PendingEntry } from './pending.ts';
 
@@ -55,6 +56,11 @@ export const DEFAULT_SPOOL_LIMITS: SpoolLimits = { maxPerContext: Number(process
 export class Spool {
   /** Entries spooled per context (counted since start; the store is the truth). */
   private readonly counts = new Map<string, number>();
+  /**
+   * Writers of one context's records run one at a time: each reads the count, commits, and writes the count back,
+   * so two at once (a catch-up walk and an eviction spill both land here) would lose one's change.
+   */
+  private readonly writers = new KeyedMutex();
 
   constructor(
     private readonly store: Store,
@@ -62,18 +68,20 @@ export class Spool {
   ) {}
 
   /** Stores an entry to apply later; false when the context's spool is full. */
-  async add(e: PendingEntry): Promise<boolean> {
+  add(e: PendingEntry): Promise<boolean> {
     const ctx = e.delta.contextId;
     const ck = idKey(ctx);
-    if (await this.has(ctx, e.delta.id)) return true;
-    const n = await this.size(ctx);
-    if (n >= this.limits.maxPerContext) return false;
-    const batch = new Batch()
-      .put('generic', orderKey(ctx, e.delta.hlc, e.delta.id), Buffer.concat([Buffer.from(e.peer ?? ''), Buffer.of(0), e.raw]))
-      .put('generic', indexKey(ctx, e.delta.id), u64(e.delta.hlc));
-    await this.store.commit(batch, { sync: false });
-    this.counts.set(ck, n + 1);
-    return true;
+    return this.writers.run(ck, async () => {
+      if (await this.has(ctx, e.delta.id)) return true;
+      const n = await this.size(ctx);
+      if (n >= this.limits.maxPerContext) return false;
+      const batch = new Batch()
+        .put('generic', orderKey(ctx, e.delta.hlc, e.delta.id), Buffer.concat([Buffer.from(e.peer ?? ''), Buffer.of(0), e.raw]))
+        .put('generic', indexKey(ctx, e.delta.id), u64(e.delta.hlc));
+      await this.store.commit(batch, { sync: false });
+      this.counts.set(ck, n + 1);
+      return true;
+    });
   }
 
   async has(ctx: Uint8Array, id: Uint8Array): Promise<boolean> {
@@ -95,10 +103,15 @@ export class Spool {
     return n;
   }
 
-  private async remove(ctx: Uint8Array, hlc: bigint, id: Uint8Array): Promise<void> {
-    await this.store.commit(new Batch().delete('generic', orderKey(ctx, hlc, id)).delete('generic', indexKey(ctx, id)), { sync: false });
+  private remove(ctx: Uint8Array, hlc: bigint, id: Uint8Array): Promise<void> {
     const ck = idKey(ctx);
-    this.counts.set(ck, Math.max(0, (this.counts.get(ck) ?? 1) - 1));
+    return this.writers.run(ck, async () => {
+      // Counted down only for a record that was there (a forget may have dropped it meanwhile).
+      if (!(await this.store.has('generic', indexKey(ctx, id)))) return;
+      const n = await this.size(ctx);
+      await this.store.commit(new Batch().delete('generic', orderKey(ctx, hlc, id)).delete('generic', indexKey(ctx, id)), { sync: false });
+      this.counts.set(ck, Math.max(0, n - 1));
+    });
   }
 
   /**
@@ -150,8 +163,11 @@ export class Spool {
   }
 
   /** Drops a context's spool (it was left or deleted). */
-  async forget(ctx: Uint8Array): Promise<void> {
-    await this.store.commit(await this.store.deletePrefix('generic', concat(SCOPE, ctx)), { sync: false });
-    this.counts.delete(idKey(ctx));
+  forget(ctx: Uint8Array): Promise<void> {
+    const ck = idKey(ctx);
+    return this.writers.run(ck, async () => {
+      await this.store.commit(await this.store.deletePrefix('generic', concat(SCOPE, ctx)), { sync: false });
+      this.counts.delete(ck);
+    });
   }
 }
