@@ -1,4 +1,4 @@
-import { type AuthStorage, ChangeListeners, getJson, setJson } from './storage.ts';
+import { type AuthStorage, ChangeListeners, Mutex, getJson, setJson } from './storage.ts';
 import { keyHasPermission } from './permissions.ts';
 
 /** Storage prefixes (upstream `storage/models/mod.rs::prefixes`). */
@@ -72,9 +72,19 @@ export function isValidForNode(k: Key, nodeUrl: string | null | undefined): bool
 
 export class KeyValidationError extends Error {}
 
-/** Root/client key records and their indexes (upstream `KeyManager`). */
+/** Why a key could not be revoked: unknown, or the last active root key (which must stay). */
+export type RevokeRefusal = 'not_found' | 'last_root';
+
+/**
+ * Root/client key records and their indexes (upstream `KeyManager`).
+ *
+ * Every write runs under one lock and re-reads what it changes, so a change never writes back a copy read before
+ * a concurrent revocation (which would make the key valid again), two revocations cannot both pass the "not the
+ * last active root key" check, and an index update is never lost.
+ */
 export class KeyManager {
   private readonly changes = new ChangeListeners();
+  private readonly lock = new Mutex();
   constructor(private readonly storage: AuthStorage) {}
 
   /** Calls `listener` after every key write, revocation or deletion (the node re-checks its open streams). */
@@ -98,7 +108,40 @@ export class KeyManager {
    * Stores the key; returns whether it replaced an existing record. Client keys may only hold permissions
    * their (valid) root key holds.
    */
-  async setKey(id: string, key: Key): Promise<boolean> {
+  setKey(id: string, key: Key): Promise<boolean> {
+    return this.lock.run(() => this.write(id, key));
+  }
+
+  /**
+   * Changes a valid key: `change` gets the key as stored now and returns its new form (or throws
+   * KeyValidationError). Null when the key is unknown; KeyValidationError `Key is revoked` when it is revoked.
+   */
+  update(id: string, change: (key: Key) => Key): Promise<Key | null> {
+    return this.lock.run(async () => {
+      const key = await this.getKey(id);
+      if (!key) return null;
+      if (!isValidKey(key)) throw new KeyValidationError('Key is revoked');
+      const next = change(key);
+      if (next !== key) await this.write(id, next);
+      return next;
+    });
+  }
+
+  /**
+   * Moves a valid client key to a new id (a refresh rotates client key ids, as upstream): the record as stored now
+   * goes under `newId`, the old one is deleted. Null when the old key is gone or revoked meanwhile.
+   */
+  rotate(oldId: string, newId: string): Promise<Key | null> {
+    return this.lock.run(async () => {
+      const key = await this.getKey(oldId);
+      if (!key || !isValidKey(key)) return null;
+      await this.write(newId, { ...key });
+      await this.remove(oldId);
+      return key;
+    });
+  }
+
+  private async write(id: string, key: Key): Promise<boolean> {
     if (key.key_type === 'Client' && key.root_key_id) {
       const root = await this.getKey(key.root_key_id);
       if (!root || !isValidKey(root)) throw new KeyValidationError('Root key not found');
@@ -123,7 +166,11 @@ export class KeyManager {
     return existed;
   }
 
-  async deleteKey(id: string): Promise<boolean> {
+  deleteKey(id: string): Promise<boolean> {
+    return this.lock.run(() => this.remove(id));
+  }
+
+  private async remove(id: string): Promise<boolean> {
     const key = await this.getKey(id);
     if (!key) return false;
     await this.storage.delete(this.path(key.key_type, id));
@@ -140,16 +187,26 @@ export class KeyManager {
     return true;
   }
 
-  /** Marks the key revoked (kept for listing); returns the updated key or null if unknown. */
-  async revokeKey(id: string): Promise<Key | null> {
-    const key = await this.getKey(id);
-    if (!key) return null;
-    if (key.revoked_at === null) {
+  /**
+   * Marks the key revoked (kept for listing); returns the updated key, or why not. With `keepLastRoot`, the last
+   * active root key is refused, checked in the same turn as the revocation.
+   */
+  revokeKey(id: string, o: { keepLastRoot?: boolean } = {}): Promise<Key | RevokeRefusal> {
+    return this.lock.run(async () => {
+      const key = await this.getKey(id);
+      if (!key) return 'not_found';
+      if (key.revoked_at !== null) return key;
+      if (o.keepLastRoot && key.key_type === 'Root' && (await this.activeRootCount()) <= 1) return 'last_root';
       key.revoked_at = nowSecs();
       await setJson(this.storage, this.path(key.key_type, id), key);
       this.changes.emit();
-    }
-    return key;
+      return key;
+    });
+  }
+
+  /** How many root keys are not revoked. */
+  async activeRootCount(): Promise<number> {
+    return (await this.listKeys('Root')).filter(([, k]) => isValidKey(k)).length;
   }
 
   async listKeys(type: KeyType): Promise<Array<[string, Key]>> {

@@ -74,13 +74,14 @@ export default (core: Pick<AuthCore, 'config' | 'tokens' | 'keys' | 'metrics'>):
     const newId = sha256Hex(`refresh:${claims.sub}:${nowSecs()}:${randomBytes(16).toString('hex')}`);
     const pair = await issue(newId);
     if (!pair) return fail(reply, 401, FAMILY_REVOKED, 'token_revoked');
+    // The key as stored now moves to the new id; revoked or gone since it was read above, the pair just issued
+    // names a key that does not exist and is useless.
     try {
-      await core.keys.setKey(newId, { ...key });
+      if (!(await core.keys.rotate(claims.sub, newId))) return fail(reply, 401, 'Invalid refresh token: Key is not valid', 'token_revoked');
     } catch (e) {
       if (e instanceof KeyValidationError) return fail(reply, 401, `Invalid refresh token: ${e.message}`);
       throw e;
     }
-    await core.keys.deleteKey(claims.sub);
     await core.tokens.revokeRefreshTokensOf(claims.sub);
     return tokenPair(reply, pair);
   };

@@ -97,12 +97,17 @@ export class WalletKeyStore {
     return { id: 'did:cali', root_keys: await this.listRootKeys(), client_keys: await this.listClientKeys() };
   }
 
-  /** `DELETE /admin-api/identity/keys` and `DELETE /admin-api/did`: forget every root and client key. */
-  async clear(): Promise<void> {
-    for (const k of [...(await this.storage.listKeys(ROOT_PREFIX)), ...(await this.storage.listKeys(CLIENT_PREFIX))]) {
-      await this.storage.delete(k);
-    }
-    this.changes.emit();
+  /**
+   * `DELETE /admin-api/identity/keys` and `DELETE /admin-api/did`: forget every root and client key. Under the lock
+   * registrations take, so none lands between the listing and the deletions (a client key would survive it).
+   */
+  clear(): Promise<void> {
+    return this.mutex.run(async () => {
+      for (const k of [...(await this.storage.listKeys(ROOT_PREFIX)), ...(await this.storage.listKeys(CLIENT_PREFIX))]) {
+        await this.storage.delete(k);
+      }
+      this.changes.emit();
+    });
   }
 
   private async list<T>(prefix: string): Promise<T[]> {

@@ -19,12 +19,11 @@
 import type { Logger } from 'pino';
 import type { Store } from '../../store/store.ts';
 import { decodeId, encodeId, idKey, isId, sameId } from '../../util/ids.ts';
-import { KeyedMutex } from '../../util/mutex.ts';
 import type { Network } from '../../network/index.ts';
 import { MAX_GOSSIP_BYTES } from '../../network/constants.ts';
 import type { Applications } from '../applications.ts';
 import type { BlobStore } from '../blobs.ts';
-import { ContextError, type Contexts } from '../contexts.ts';
+import type { Contexts } from '../contexts.ts';
 import type { EventHub } from '../events.ts';
 import type { Metrics } from '../metrics.ts';
 import type { DeltaHooks, Execution } from '../execution.ts';
@@ -114,8 +113,6 @@ export class SyncManager {
   private readonly failures: Failures;
   /** The per-context sync status, with the known peers (stored, redialled, watched for isolation). */
   private readonly board: SyncStatusBoard;
-  /** One application update (switch, migration, switch back) at a time per context. */
-  private readonly updates = new KeyedMutex();
 
   constructor(private readonly d: SyncDeps) {
     const { store, contexts, execution, logger } = d;
@@ -185,6 +182,7 @@ export class SyncManager {
       joinFromSnapshot: (ctx, peer) => this.joinFromSnapshot(ctx, peer),
       requestOpenJoin: (ctx, peer, invitation, joiner, secret) => this.protocol.requestOpenJoin(ctx, peer, invitation, joiner, secret),
       forget: (ctx) => this.forget(ctx),
+      retryMerges: (ctx) => void this.retryLogged(ctx),
     });
   }
 
@@ -283,37 +281,9 @@ export class SyncManager {
   setCapability(ctx: Uint8Array, signer: Uint8Array, grants: Array<[Uint8Array, number]>, grant: boolean): Promise<void> {
     return this.members.setCapability(ctx, signer, grants, grant);
   }
-  /**
-   * Switches the context to another installed application (a signed `Application` entry every member applies;
-   * a context without a DAG switches locally), then runs `migrateMethod`, if given, under it. A failed migration
-   * switches back, unless the context has been switched again since (a peer's entry): the rollback never undoes
-   * a switch it did not make. Updates of one context run one at a time, so a migration runs under the
-   * application its own request chose, and a second request's switch is never undone by the first's rollback.
-   */
+  /** Switches a context's application and runs its migration (members.ts `updateApplication`). */
   updateApplication(ctx: Uint8Array, author: Uint8Array, appId: Uint8Array, migrateMethod?: string): Promise<void> {
-    return this.updates.run(idKey(ctx), async () => {
-      const previous = (await this.d.contexts.meta(ctx))?.applicationId;
-      if (!previous) throw new ContextError('context_not_found', 'Context not found');
-      await this.switchApplication(ctx, author, appId);
-      if (!migrateMethod) return;
-      try {
-        await this.d.execution.execute({ contextId: ctx, method: migrateMethod, input: new Uint8Array(), executor: author, mode: 'mutate' });
-      } catch (err) {
-        const now = (await this.d.contexts.meta(ctx))?.applicationId;
-        if (now && sameId(now, appId)) await this.switchApplication(ctx, author, previous);
-        throw err;
-      }
-    });
-  }
-
-  private async switchApplication(ctx: Uint8Array, author: Uint8Array, appId: Uint8Array): Promise<void> {
-    if (await this.members.setApplication(ctx, author, appId)) {
-      // The new application may merge what the old one could not.
-      void this.retryLogged(ctx);
-      return;
-    }
-    // A context without a DAG: its record is rewritten under the context's lock, so no commit is overwritten.
-    await this.d.execution.withLock(ctx, () => this.d.contexts.setApplication(ctx, appId));
+    return this.members.updateApplication(ctx, author, appId, migrateMethod);
   }
 
   /** The context's current membership; null before its genesis (or for a context from before the sync layer). */

@@ -5,7 +5,8 @@
 import type { Logger } from 'pino';
 import { Batch, type Store } from '../../store/store.ts';
 import { randomBytes } from 'node:crypto';
-import { decodeId, encodeId, ZERO32 } from '../../util/ids.ts';
+import { decodeId, encodeId, idKey, sameId, ZERO32 } from '../../util/ids.ts';
+import { KeyedMutex } from '../../util/mutex.ts';
 import type { Network } from '../../network/index.ts';
 import type { Applications } from '../applications.ts';
 import { ContextError, type Contexts } from '../contexts.ts';
@@ -34,10 +35,14 @@ export interface MembersDeps {
   requestOpenJoin(ctx: Uint8Array, peer: string, invitation: SignedOpen, joiner: Uint8Array, secret: Uint8Array): Promise<void>;
   /** Drops what the sync layer holds for a context being left. */
   forget(ctx: Uint8Array): void;
+  /** Retries a context's failed merges (in the background): after an application switch. */
+  retryMerges(ctx: Uint8Array): void;
 }
 
 export class Members {
   private readonly issued: IssuedInvitations;
+  /** One application update (switch, migration, switch back) at a time per context. */
+  private readonly updates = new KeyedMutex();
 
   constructor(private readonly d: MembersDeps) {
     this.issued = new IssuedInvitations(d.store);
@@ -72,21 +77,48 @@ export class Members {
   }
 
   /**
-   * Switches the context to another installed application with a signed `Application` entry (the author needs
-   * ManageApplication), so every member switches too (fetching the bytecode from a peer if needed). Returns
-   * false for a context without a DAG (created before the sync layer), which the caller switches locally.
+   * Switches the context to another installed application (a signed `Application` entry every member applies;
+   * a context without a DAG switches locally), then runs `migrateMethod`, if given, under it. A failed migration
+   * switches back, unless the context has been switched again since (a peer's entry): the rollback never undoes
+   * a switch it did not make. Updates of one context run one at a time, so a migration runs under the
+   * application its own request chose, and a second request's switch is never undone by the first's rollback.
    */
-  async setApplication(ctx: Uint8Array, author: Uint8Array, appId: Uint8Array): Promise<boolean> {
+  updateApplication(ctx: Uint8Array, author: Uint8Array, appId: Uint8Array, migrateMethod?: string): Promise<void> {
+    return this.updates.run(idKey(ctx), async () => {
+      const previous = (await this.d.contexts.meta(ctx))?.applicationId;
+      if (!previous) throw new ContextError('context_not_found', 'Context not found');
+      await this.switchApplication(ctx, author, appId);
+      if (!migrateMethod) return;
+      try {
+        await this.d.execution.execute({ contextId: ctx, method: migrateMethod, input: new Uint8Array(), executor: author, mode: 'mutate' });
+      } catch (err) {
+        const now = (await this.d.contexts.meta(ctx))?.applicationId;
+        if (now && sameId(now, appId)) await this.switchApplication(ctx, author, previous);
+        throw err;
+      }
+    });
+  }
+
+  /**
+   * The switch itself: with a signed `Application` entry (the author needs ManageApplication), so every member
+   * switches too (fetching the bytecode from a peer if needed); a context without a DAG (created before the sync
+   * layer) rewrites its record under the context's lock, so no commit is overwritten.
+   */
+  private async switchApplication(ctx: Uint8Array, author: Uint8Array, appId: Uint8Array): Promise<void> {
     const m = await this.d.memberships.current(ctx);
-    if (!m) return false;
+    if (!m) {
+      await this.d.execution.withLock(ctx, () => this.d.contexts.setApplication(ctx, appId));
+      return;
+    }
     if (!can(m, author, Capability.ManageApplication)) {
       throw new ContextError('not_allowed', `${encodeId(author)} is not allowed to manage the application of this context`);
     }
-    if (m.applicationId === encodeId(appId)) return true;
+    if (m.applicationId === encodeId(appId)) return;
     const meta = await this.d.apps.get(appId);
     if (!meta) throw new ContextError('application_not_found', 'application not found');
     await this.d.author.entry(ctx, author, { type: 'application', app: appInfo(appId, meta) });
-    return true;
+    // The new application may merge what the old one could not.
+    this.d.retryMerges(ctx);
   }
 
   /** Removes an owned member from the context (self-removal is always allowed), then forgets it locally. */

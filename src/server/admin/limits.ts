@@ -14,7 +14,11 @@ export const DEFAULT_MAX_CONTEXTS = 100_000;
  * so concurrent requests cannot overshoot the cap.
  */
 export class RecordLimit {
-  private bound: number | null = null;
+  /** The exact count at the last recount (null: none yet)… */
+  private counted: number | null = null;
+  /** …and how many creations had completed when that count began. */
+  private completedAtCount = 0;
+  private completed = 0;
   private inFlight = 0;
 
   constructor(
@@ -24,15 +28,29 @@ export class RecordLimit {
     private readonly key: string,
   ) {}
 
+  /**
+   * The upper bound: the last count plus every creation completed since that count began. A creation that completed
+   * while the count ran is added even if the count saw it (an over-estimate), never missed; so a recount that ends
+   * after a creation cannot take the bound below it.
+   */
+  private bound(): number {
+    return this.counted! + (this.completed - this.completedAtCount);
+  }
+
   async run<T>(create: () => Promise<T>): Promise<T> {
-    if (this.bound === null || this.bound + this.inFlight >= this.max) this.bound = await this.countExactly();
-    if (this.bound + this.inFlight >= this.max) {
+    if (this.counted === null || this.bound() + this.inFlight >= this.max) {
+      const since = this.completed;
+      const n = await this.countExactly();
+      this.counted = n;
+      this.completedAtCount = since;
+    }
+    if (this.bound() + this.inFlight >= this.max) {
       throw jsonError(429, `${this.what} limit reached: this node keeps at most ${this.max} (config [server.limits] ${this.key})`);
     }
     this.inFlight++;
     try {
       const out = await create();
-      this.bound++;
+      this.completed++;
       return out;
     } finally {
       this.inFlight--;

@@ -77,7 +77,9 @@ export const revokeClientKey =
     if (!key || key.key_type !== 'Client') return fail(reply, 404, 'Client key not found');
     if (key.root_key_id !== key_id) return fail(reply, 400, 'Client key does not belong to specified root key');
     const revoked = await core.keys.revokeKey(client_id);
+    // Gone meanwhile: a refresh moved it to a new id (revoke that one) or it was deleted.
+    if (typeof revoked === 'string') return fail(reply, 404, 'Client key not found');
     await core.tokens.revokeRefreshTokensOf(client_id);
     core.metrics.revocations++;
-    return ok(reply, { message: 'Client key revoked successfully', revoked_at: revoked!.revoked_at });
+    return ok(reply, { message: 'Client key revoked successfully', revoked_at: revoked.revoked_at });
   };

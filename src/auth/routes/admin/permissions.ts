@@ -26,23 +26,22 @@ export const updateKeyPermissions =
     if (!body) return reply;
     const add = (body.add ?? []).map(sanitizeString).filter(Boolean);
     const remove = (body.remove ?? []).map(sanitizeString).filter(Boolean);
-    const key = await core.keys.getKey(key_id);
-    if (!key) return fail(reply, 404, 'Key not found');
-    if (!isValidKey(key)) return fail(reply, 400, 'Key is revoked');
-    const next = key.permissions.filter((p) => !remove.includes(p));
-    for (const p of add) {
-      if (!isValidPermission(p)) return fail(reply, 400, 'Invalid permission format: Invalid permission format');
-      if (!next.includes(p)) next.push(p);
+    if (!(await core.keys.getKey(key_id))) return fail(reply, 404, 'Key not found');
+    if (add.some((p) => !isValidPermission(p))) return fail(reply, 400, 'Invalid permission format: Invalid permission format');
+    // Applied to the key as stored when the change is written (a concurrent revocation or change is kept).
+    let updated;
+    try {
+      updated = await core.keys.update(key_id, (key) => {
+        const next = key.permissions.filter((p) => !remove.includes(p));
+        for (const p of add) if (!next.includes(p)) next.push(p);
+        if (next.length === 0) throw new KeyValidationError('Key must have at least one permission');
+        const changed = next.length !== key.permissions.length || next.some((p, i) => p !== key.permissions[i]);
+        return changed ? { ...key, permissions: next } : key;
+      });
+    } catch (e) {
+      if (e instanceof KeyValidationError) return fail(reply, 400, e.message);
+      throw e;
     }
-    if (next.length === 0) return fail(reply, 400, 'Key must have at least one permission');
-    const changed = next.length !== key.permissions.length || next.some((p, i) => p !== key.permissions[i]);
-    if (changed) {
-      try {
-        await core.keys.setKey(key_id, { ...key, permissions: next });
-      } catch (e) {
-        if (e instanceof KeyValidationError) return fail(reply, 400, e.message);
-        throw e;
-      }
-    }
-    return ok(reply, { permissions: next });
+    if (!updated) return fail(reply, 404, 'Key not found');
+    return ok(reply, { permissions: updated.permissions });
   };

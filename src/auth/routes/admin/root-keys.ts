@@ -3,7 +3,6 @@ import type { authAdminRoutes } from '../../../wire/routes/auth.ts';
 import { ProviderError } from '../../providers.ts';
 import type { AuthHandler } from '../handler.ts';
 import { fail, ok, sanitizeIdentifier, sanitizeString } from '../reply.ts';
-import { activeRootCount } from './root-count.ts';
 
 type R = typeof authAdminRoutes;
 
@@ -59,12 +58,16 @@ export const deleteRootKey =
   (core: Pick<AuthCore, 'keys' | 'tokens' | 'metrics'>): AuthHandler<R['deleteRootKey']> =>
   async ({ reply, params }) => {
     const { key_id } = params;
-    if ((await activeRootCount(core)) <= 1) return ok(reply, { status: false, message: 'Cannot delete the last active root key' });
+    const last = () => ok(reply, { status: false, message: 'Cannot delete the last active root key' });
+    if ((await core.keys.activeRootCount()) <= 1) return last();
     const key = await core.keys.getKey(key_id);
     if (!key) return fail(reply, 404, 'Root key not found');
     if (key.key_type !== 'Root') return fail(reply, 400, 'Not a root key');
-    const revoked = await core.keys.revokeKey(key_id);
+    // Checked again with the revocation: two revocations at once must not both count two active keys.
+    const revoked = await core.keys.revokeKey(key_id, { keepLastRoot: true });
+    if (revoked === 'last_root') return last();
+    if (revoked === 'not_found') return fail(reply, 404, 'Root key not found');
     await core.tokens.revokeRefreshTokensOf(key_id);
     core.metrics.revocations++;
-    return ok(reply, { key_id, revoked_at: revoked!.revoked_at });
+    return ok(reply, { key_id, revoked_at: revoked.revoked_at });
   };
