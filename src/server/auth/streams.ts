@@ -33,12 +33,21 @@ export class StreamAuth {
     return this.open.size;
   }
 
-  /** Follows a stream of `principal` (nothing to follow without one); returns the function that forgets it. */
+  /**
+   * Follows a stream of `principal` (nothing to follow without one); returns the function that forgets it. The
+   * credential is checked once more now: a revocation between the request's check and this call (the stream's
+   * set-up awaits the store) ran its recheck before the stream was followed, and would otherwise leave it open
+   * until the next periodic one.
+   */
   track(principal: Principal | undefined, close: (reason: StreamEnd) => void): () => void {
     if (!principal) return () => {};
     const t: Tracked = { principal, close };
     this.open.add(t);
     this.arm(t);
+    void principal.stillValid().then(
+      (ok) => ok || this.end(t, 'revoked'),
+      () => this.end(t, 'revoked'),
+    );
     return () => this.forget(t);
   }
 
