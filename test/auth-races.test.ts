@@ -5,7 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { createAuthService, type AuthService, TokenResponseSchema, envelopeSchema } from '../src/auth/index.ts';
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { base58 } from '@scure/base';
+import { nearPayloadHash } from '../src/auth/wallet.ts';
 import { passwordTokenRequest } from './helpers/auth.ts';
+import { call as http, startInProcNode } from './helpers/inproc.ts';
 
 /**
  * mero-auth requests that race on one key record (RocksDB storage, plain concurrent requests through HTTP):
@@ -121,4 +125,39 @@ describe('mero-auth: concurrent changes of one key', () => {
       assert.deepEqual((await active()).map((k) => k.key_id), [survivor.key_id]);
     }
   });
+});
+
+/** A signed seed-wallet `add-client-key` body for a fresh NEAR wallet, over a challenge of `url`'s node. */
+async function walletRegistration(url: string) {
+  const wallet = ed25519.utils.randomSecretKey();
+  const clientKey = `ed25519:${base58.encode(ed25519.getPublicKey(ed25519.utils.randomSecretKey()))}`;
+  const ch = (await http(url, 'POST', '/admin-api/request-challenge', {})).json.data;
+  const message = `calimero login ${ch.nonce}`;
+  const hash = nearPayloadHash(message, Buffer.from(ch.nonce, 'base64'), 'calimero', 'http://localhost/');
+  return {
+    walletSignature: Buffer.from(ed25519.sign(hash, wallet)).toString('base64'),
+    payload: {
+      message: { contextId: null, nonce: ch.nonce, timestamp: ch.timestamp, nodeSignature: ch.nodeSignature, message, publicKey: clientKey },
+      metadata: { recipient: 'calimero', callbackUrl: 'http://localhost/', nonce: ch.nonce },
+    },
+    walletMetadata: { wallet: { type: 'NEAR', networkId: 'testnet' }, verifyingKey: `ed25519:${base58.encode(ed25519.getPublicKey(wallet))}` },
+  };
+}
+
+test('a fresh embedded node: a first password login and a wallet registration at once make one administrator', async () => {
+  for (let i = 0; i < 5; i++) {
+    const n = await startInProcNode({}, { authMode: 'embedded' });
+    try {
+      const body = await walletRegistration(n.url);
+      const [login, wallet] = await Promise.all([
+        http(n.url, 'POST', '/auth/token', passwordTokenRequest('admin', 'correct horse')),
+        http(n.url, 'POST', '/admin-api/add-client-key', body),
+      ]);
+      const admins = [login.status === 200, wallet.status === 200].filter(Boolean).length;
+      assert.equal(admins, 1, `login ${login.status} ${login.text} / wallet ${wallet.status} ${wallet.text}`);
+      if (wallet.status !== 200) assert.match(wallet.text, /already has an administrator/);
+    } finally {
+      await n.stop();
+    }
+  }
 });

@@ -40,6 +40,12 @@ export class LoginThrottledError extends ProviderError {
 }
 
 /** Who is logging in (for throttling): the client address as the route determined it. */
+/** An administrator made outside mero-auth (the node's wallet root keys), see AuthServiceOptions.otherAdministrator. */
+export interface OtherAdministrator {
+  exists(): Promise<boolean>;
+  exclusive<T>(fn: () => Promise<T>): Promise<T>;
+}
+
 export interface LoginContext {
   clientAddress: string;
 }
@@ -116,7 +122,7 @@ export class UserPasswordProvider implements AuthProvider {
     private readonly keys: KeyManager,
     private readonly cfg: AuthConfig['userPassword'],
     /** An administrator made by another provider outside mero-auth (the node's wallet root keys). */
-    private readonly otherAdministrator: () => Promise<boolean> = async () => false,
+    private readonly other: OtherAdministrator = { exists: async () => false, exclusive: (fn) => fn() },
   ) {
     this.pool = new FairPool(cfg.argon2Concurrency, cfg.argon2MaxQueued);
     this.limiter = new LoginLimiter(cfg.rateLimit);
@@ -183,16 +189,19 @@ export class UserPasswordProvider implements AuthProvider {
   private async verify(username: string, password: string, address: string): Promise<AuthResult> {
     const user = await getJson<UserRecord>(this.storage, PREFIX.user + username);
     if (user) return this.checkUser(user, password, address);
-    if ((await this.keys.listKeys('Root')).length === 0 && !(await this.otherAdministrator())) {
-      // Bootstrap: no root key of any kind exists yet -> this login creates the root user (once: under the lock).
+    if ((await this.keys.listKeys('Root')).length === 0 && !(await this.other.exists())) {
+      // Bootstrap: no root key of any kind exists yet -> this login creates the root user (once: under the lock,
+      // and with no wallet registration making another administrator meanwhile).
       type Boot = { user: UserRecord } | { result: AuthResult } | null;
-      const boot = await this.mutex.run(async (): Promise<Boot> => {
-        const again = await getJson<UserRecord>(this.storage, PREFIX.user + username);
-        if (again) return { user: again };
-        if ((await this.keys.listKeys('Root')).length !== 0 || (await this.otherAdministrator())) return null;
-        const { keyId, key } = await this.createUser(username, password, username, null);
-        return { result: { keyId, permissions: key.permissions } };
-      });
+      const boot = await this.other.exclusive(() =>
+        this.mutex.run(async (): Promise<Boot> => {
+          const again = await getJson<UserRecord>(this.storage, PREFIX.user + username);
+          if (again) return { user: again };
+          if ((await this.keys.listKeys('Root')).length !== 0 || (await this.other.exists())) return null;
+          const { keyId, key } = await this.createUser(username, password, username, null);
+          return { result: { keyId, permissions: key.permissions } };
+        }),
+      );
       if (boot && 'result' in boot) return boot.result;
       if (boot) return this.checkUser(boot.user, password, address);
     }

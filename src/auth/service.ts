@@ -3,7 +3,7 @@ import { type AuthConfig, type AuthConfigInput, parseAuthConfig, resolveStorageP
 import { type AuthStorage, MemoryAuthStorage, StoreAuthStorage } from './storage.ts';
 import { type Key, KeyManager, isValidKey } from './keys.ts';
 import { type HeaderBag, type TokenClaims, TokenError, TokenManager, bearerToken, checkNodeBinding, queryToken } from './tokens.ts';
-import { type AuthProvider, UserPasswordProvider } from './providers.ts';
+import { type AuthProvider, type OtherAdministrator, UserPasswordProvider } from './providers.ts';
 import type { AuthErrorCode } from '../wire/auth.ts';
 import { AuthMetrics, type AuthCore, type VerifyResult } from './core.ts';
 import { resolveFrontendDir } from './frontend-source.ts';
@@ -24,10 +24,11 @@ export interface AuthServiceOptions {
   /** Reported by `/admin/identity`. */
   version?: string;
   /**
-   * Whether an administrator exists outside mero-auth (the node's wallet root keys): then the first
+   * An administrator made outside mero-auth (the node's wallet root keys): while one `exists`, the first
    * user_password login no longer creates one. One notion of "this node has an administrator" across providers.
+   * `exclusive` runs the first login's check and creation with no such administrator being made meanwhile.
    */
-  otherAdministrator?: () => Promise<boolean>;
+  otherAdministrator?: OtherAdministrator;
 }
 
 export interface AuthService {

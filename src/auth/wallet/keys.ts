@@ -38,6 +38,11 @@ export class WalletKeyStore {
   private readonly changes = new ChangeListeners();
   constructor(private readonly storage: AuthStorage) {}
 
+  /** Runs `fn` with no key registered or forgotten meanwhile (mero-auth's first login makes its administrator so). */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    return this.mutex.run(fn);
+  }
+
   /** Calls `listener` after keys are added or forgotten (the node re-checks streams opened with wallet headers). */
   onChange(listener: () => void): () => void {
     return this.changes.on(listener);

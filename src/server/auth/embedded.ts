@@ -24,7 +24,7 @@ export function tokenPrincipal(r: Extract<VerifyResult, { ok: true }>, recheck: 
 export async function embeddedAuth(node: Node): Promise<AuthSetup> {
   const auth = await createAuthService(node.config.server.embedded_auth ?? {}, {
     basePath: node.dir,
-    otherAdministrator: () => node.wallet.keys.hasRootKeys(),
+    otherAdministrator: { exists: () => node.wallet.keys.hasRootKeys(), exclusive: (fn) => node.wallet.keys.exclusive(fn) },
   });
   node.onClose(() => auth.close());
   node.auth = auth;
