@@ -8,7 +8,7 @@ import {
   Hlc, makeDelta, parseSdkArtifact, CodecError, decodeRequest, decodeResponse, encodeRequest, encodeResponse,
   type Request, type Response,
 } from '../src/node/sync/codec.ts';
-import { frame, FrameReader, FrameError } from '../src/network/framing.ts';
+import { frame, FrameReader, FrameError, type ReadableMessageStream } from '../src/network/framing.ts';
 
 test('invitation payload: upstream borsh layout (docs/network.md, invitation payload)', () => {
   const payload = encodeInvitation({ contextId: new Uint8Array(32).fill(1), invitee: new Uint8Array(32).fill(2), protocol: 'near', network: 'testnet', contractId: 'calimero.testnet' });
@@ -93,20 +93,72 @@ test('SDK artifact parse/encode round trip; foreign bytes are not parsed', () =>
   assert.deepEqual(parseSdkArtifact(Uint8Array.of(0, 0, 0, 0)), [], 'no changes');
 });
 
+/**
+ * A stream as libp2p's reader side behaves: data is delivered as 'message' events while readable; while paused it
+ * waits in a buffer (libp2p resets the stream past `maxReadBufferLength`; here the most ever held is recorded).
+ */
+class FakeStream extends EventTarget {
+  readStatus = 'readable';
+  readBufferLength = 0;
+  maxReadBufferLength = 4 * 1024 * 1024;
+  held: Buffer[] = [];
+  mostHeld = 0;
+  pauses = 0;
+  deliver(chunk: Uint8Array): void {
+    if (this.readStatus === 'paused') {
+      this.held.push(Buffer.from(chunk));
+      this.readBufferLength += chunk.length;
+      this.mostHeld = Math.max(this.mostHeld, this.readBufferLength);
+    } else this.dispatchEvent(Object.assign(new Event('message'), { data: chunk }));
+  }
+  end(): void {
+    this.dispatchEvent(new Event('remoteCloseWrite'));
+  }
+  pause(): void {
+    this.readStatus = 'paused';
+    this.pauses++;
+  }
+  resume(): void {
+    this.readStatus = 'readable';
+    const held = this.held.splice(0);
+    this.readBufferLength = 0;
+    for (const c of held) this.deliver(c);
+  }
+}
+const reader = (chunks: Uint8Array[], max?: number) => {
+  const s = new FakeStream();
+  const r = new FrameReader(s as unknown as ReadableMessageStream, max);
+  for (const c of chunks) s.deliver(c);
+  s.end();
+  return r;
+};
+
 test('stream framing: u32 big-endian lengths, split across chunks, bounded', async () => {
   const f1 = frame(Buffer.from('hello'));
   assert.deepEqual([...f1.subarray(0, 4)], [0, 0, 0, 5]);
   const bytes = Buffer.concat([f1, frame(Buffer.alloc(0)), frame(Buffer.from('x'.repeat(1000)))]);
   const chunks = [bytes.subarray(0, 2), bytes.subarray(2, 7), bytes.subarray(7, 500), bytes.subarray(500)];
-  const r = new FrameReader(Readable.from(chunks));
+  const r = reader(chunks);
   assert.equal(Buffer.from((await r.next())!).toString(), 'hello');
   assert.equal((await r.next())!.length, 0);
   assert.equal((await r.next())!.length, 1000);
   assert.equal(await r.next(), null);
-  const big = new FrameReader(Readable.from([frame(Buffer.alloc(100))]), 50);
-  await assert.rejects(big.next(), FrameError);
-  const cut = new FrameReader(Readable.from([frame(Buffer.alloc(10)).subarray(0, 8)]));
-  await assert.rejects(cut.next(), FrameError);
+  await assert.rejects(reader([frame(Buffer.alloc(100))], 50).next(), FrameError);
+  await assert.rejects(reader([frame(Buffer.alloc(10)).subarray(0, 8)]).next(), FrameError);
+});
+
+test('stream framing: a peer sending faster than frames are read is paused; at most about a frame is held', async () => {
+  const s = new FakeStream();
+  const r = new FrameReader(s as unknown as ReadableMessageStream, 1024);
+  // 1,000 frames of 1 KiB arrive while nobody reads (a handler waiting to send answers the peer does not read).
+  for (let i = 0; i < 1000; i++) s.deliver(frame(Buffer.alloc(1000, i % 256)));
+  assert.equal(s.readStatus, 'paused');
+  assert.equal(s.pauses, 1);
+  assert.ok(s.mostHeld >= 990_000, 'the rest waits in the stream (libp2p bounds and resets it), not in the reader');
+  // Reading resumes delivery; every frame arrives, in order.
+  for (let i = 0; i < 1000; i++) assert.equal((await r.next())![0], i % 256);
+  s.end();
+  assert.equal(await r.next(), null);
 });
 
 test('sync requests and responses round trip, snapshot frames included; unknown tags are refused', () => {

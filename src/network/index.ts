@@ -362,8 +362,8 @@ export class Network {
     const onAbort = () => stream.abort(new Error('sync request timed out'));
     signal.addEventListener('abort', onAbort, { once: true });
     try {
-      await sendFrame(stream, request);
       const reader = new FrameReader(stream, MAX_FRAME);
+      await sendFrame(stream, request);
       for (;;) {
         const f = await reader.next();
         if (f === null) break;
