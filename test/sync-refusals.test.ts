@@ -65,3 +65,28 @@ test('an entry that waited while its context was deleted is not remembered as re
   assert.equal(await node.contexts.exists(ctx), false);
   assert.equal(sync.pending.isRejected(d.id), false);
 });
+
+test('more concurrent entries than an entry may name as parents: the next local write names 1024, the rest stay heads', async () => {
+  const { node, ctx, member, secret, sync } = await context();
+  const genesisHeads = (await node.contexts.meta(ctx))!.dagHeads;
+  // 1,030 sibling entries of a member, as gossip from a peer would bring them.
+  for (let i = 0; i < 1030; i++) {
+    const d = makeDelta(
+      { contextId: ctx, parents: genesisHeads, hlc: sync.clock.now(), author: member, payload: { type: 'state', ops: { kind: 'writes', writes: [] } }, events: null },
+      secret,
+    );
+    await sync.receive(d, encodeDelta(d), 'peer-that-is-gone');
+  }
+  assert.equal((await node.contexts.meta(ctx))!.dagHeads.length, 1030);
+  const executorPublicKey = encodeId(member);
+  const set = await call(n.url, 'POST', '/jsonrpc', {
+    jsonrpc: '2.0',
+    id: 1,
+    method: 'execute',
+    params: { contextId: encodeId(ctx), method: 'set', argsJson: { key: 'k', value: 'v' }, executorPublicKey },
+  });
+  assert.equal(set.status, 200, set.text);
+  assert.equal(set.json.error, undefined, set.text);
+  // 1,030 - 1,024 named + the new entry; the heads fit the wire again.
+  assert.equal((await node.contexts.meta(ctx))!.dagHeads.length, 7);
+});

@@ -12,7 +12,7 @@ import { ContextError, type ContextMeta, type Contexts } from '../contexts.ts';
 import type { ExecutionEvent } from '../events.ts';
 import type { DeltaHooks, Execution } from '../execution.ts';
 import { ExecuteError } from '../execute-error.ts';
-import { encodeDelta, makeDelta, type Delta, type Ops, type Payload } from './codec.ts';
+import { encodeDelta, makeDelta, MAX_IDS, type Delta, type Ops, type Payload } from './codec.ts';
 import type { Dag, SyncClock } from './dag.ts';
 import type { EntryApplier } from './apply.ts';
 import { appInfo, can, refusalText } from './membership.ts';
@@ -75,7 +75,9 @@ export class Author implements DeltaHooks {
 
   async local(batch: Batch, ctx: Uint8Array, meta: ContextMeta, executor: Uint8Array, secret: Uint8Array, outcome: Outcome) {
     if (outcome.writes.size === 0 && outcome.artifact.length === 0) return null;
-    const parents = meta.dagHeads;
+    // At most MAX_IDS parents (the wire's limit): a context with more heads (many concurrent entries) merges them
+    // over several entries, the rest staying heads until then.
+    const parents = meta.dagHeads.slice(0, MAX_IDS);
     if (parents.length === 0) return null; // a context from before the sync layer: local only
     await this.d.clock.ready();
     const events: ExecutionEvent[] = outcome.events.map((e) => ({ kind: e.kind, data: [...e.data], handler: e.handler }));
@@ -99,7 +101,7 @@ export class Author implements DeltaHooks {
     const set = await this.d.memberships.unionOfParents(batch, ctx, parents);
     if (set) this.d.memberships.stageSetOf(batch, ctx, d.id, set);
     this.d.merge.stampLocal(batch, ctx, d, outcome.writes.values());
-    return { heads: [d.id], committed: () => this.d.publish(ctx, d.id, raw) };
+    return { heads: [...meta.dagHeads.slice(MAX_IDS), d.id].sort(Buffer.compare), committed: () => this.d.publish(ctx, d.id, raw) };
   }
 
   async changeMember(ctx: Uint8Array, executor: Uint8Array, op: 'add' | 'remove', member: Uint8Array): Promise<void> {
@@ -118,7 +120,7 @@ export class Author implements DeltaHooks {
     return this.d.execution.withLock(ctx, async () => {
       const meta = await this.d.contexts.meta(ctx);
       if (!meta) throw new ContextError('context_not_found', 'Context not found');
-      const d = makeDelta({ contextId: ctx, parents: meta.dagHeads, hlc: this.d.clock.now(), author, payload, events: null }, secret);
+      const d = makeDelta({ contextId: ctx, parents: meta.dagHeads.slice(0, MAX_IDS), hlc: this.d.clock.now(), author, payload, events: null }, secret);
       const raw = encodeDelta(d);
       const r = await this.d.applier.applyLocked(ctx, d, raw, null);
       if (!r.ok) throw new ContextError('entry_refused', refusalText(r));

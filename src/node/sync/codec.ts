@@ -139,7 +139,7 @@ export function decodeDelta(buf: Uint8Array): Delta {
   const r = new Reader(signed);
   if (r.u8() !== 1) throw new CodecError('unknown_tag', 'unknown delta version');
   const contextId = r.fixed(32);
-  const parents = r.ids(1024);
+  const parents = r.ids(MAX_IDS);
   const hlc = r.u64();
   const author = r.fixed(32);
   const tag = r.u8();
@@ -217,6 +217,9 @@ export function encodeSdkArtifact(ops: Array<{ key: Uint8Array; value: Uint8Arra
 
 // ---- gossip ---------------------------------------------------------------------------------------------------
 
+/** Ids in one list on the wire (an entry's parents, heads, announcements): longer lists are refused. */
+export const MAX_IDS = 1024;
+
 export const GOSSIP_DELTA = 0x10;
 export const GOSSIP_ANNOUNCE = 0x11;
 export const GOSSIP_HEADS = 0x12;
@@ -248,12 +251,12 @@ export function decodeGossip(buf: Uint8Array): Gossip {
   const r = new Reader(buf);
   const tag = r.u8();
   if (tag === GOSSIP_ANNOUNCE) {
-    const g = { type: 'announce' as const, contextId: r.fixed(32), ids: r.ids(1024) };
+    const g = { type: 'announce' as const, contextId: r.fixed(32), ids: r.ids(MAX_IDS) };
     r.end();
     return g;
   }
   if (tag === GOSSIP_HEADS) {
-    const g = { type: 'heads' as const, contextId: r.fixed(32), rootHash: r.fixed(32), heads: r.ids(1024), noisy: false };
+    const g = { type: 'heads' as const, contextId: r.fixed(32), rootHash: r.fixed(32), heads: r.ids(MAX_IDS), noisy: false };
     if (r.off < r.buf.length) {
       const flags = r.u8();
       if (flags > 1) throw new CodecError('unknown_tag', `unknown heads flags ${flags}`);
@@ -369,7 +372,7 @@ export function decodeResponse(buf: Uint8Array): Response {
   const r = new Reader(buf);
   const tag = r.u8();
   let s: Response;
-  if (tag === 0) s = { type: 'heads', rootHash: r.fixed(32), heads: r.ids(1024) };
+  if (tag === 0) s = { type: 'heads', rootHash: r.fixed(32), heads: r.ids(MAX_IDS) };
   else if (tag === 1) s = { type: 'delta', delta: r.opt() };
   else if (tag === 2) {
     const found = r.u8() === 1;
@@ -384,7 +387,7 @@ export function decodeResponse(buf: Uint8Array): Response {
     for (let i = 0; i < n; i++) records.push({ key: r.bytes(), value: r.bytes() });
     s = { type: 'records', column, records };
   } else if (tag === 5) {
-    s = { type: 'snapshotEnd', meta: { rootHash: r.fixed(32), heads: r.ids(1024), applicationId: r.fixed(32), stateSum: r.str(), sizeInBytes: Number(r.u64()) } };
+    s = { type: 'snapshotEnd', meta: { rootHash: r.fixed(32), heads: r.ids(MAX_IDS), applicationId: r.fixed(32), stateSum: r.str(), sizeInBytes: Number(r.u64()) } };
   } else throw new CodecError('unknown_tag', 'unknown response');
   r.end();
   return s;

@@ -30,7 +30,7 @@ import type { DeltaHooks, Execution } from '../execution.ts';
 import { AppBlobs } from './app-blobs.ts';
 import { EntryApplier } from './apply.ts';
 import { Author } from './author.ts';
-import { CodecError, decodeDelta, decodeGossip, encodeGossip, GOSSIP_DELTA, type Delta } from './codec.ts';
+import { CodecError, decodeDelta, decodeGossip, encodeGossip, GOSSIP_DELTA, MAX_IDS, type Delta } from './codec.ts';
 import { Dag, SyncClock } from './dag.ts';
 import { Failures } from './failures.ts';
 import { EventHandlers } from './handlers.ts';
@@ -236,7 +236,7 @@ export class SyncManager {
       if (peers.length === 0) continue;
       // Heartbeat (upstream's HashHeartbeat): a peer that lacks one of our heads fetches it from us.
       const heads = meta.dagHeads;
-      if (heads.length > 0 && heads.length <= 1024) {
+      if (heads.length > 0 && heads.length <= MAX_IDS) {
         const noisy = await this.roots.uncertain(id);
         net.publish(topic, encodeGossip({ type: 'heads', contextId: id, rootHash: meta.rootHash, heads, noisy })).catch(() => undefined);
       }

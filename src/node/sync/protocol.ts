@@ -19,6 +19,7 @@ import {
   edVerify,
   encodeRequest,
   encodeResponse,
+  MAX_IDS,
   type Auth,
   type Delta,
   type Request,
@@ -178,7 +179,7 @@ export class PeerProtocol {
         ? 'the joiner does not hold its key'
         : await this.d.acceptOpenJoin(ctx, q.invitation, q.auth.member);
       const meta = why ? null : await this.d.contexts.meta(ctx);
-      await send(encodeResponse(why ? { type: 'error', message: why } : { type: 'heads', rootHash: meta?.rootHash ?? ZERO32, heads: meta?.dagHeads ?? [] }));
+      await send(encodeResponse(why ? { type: 'error', message: why } : { type: 'heads', rootHash: meta?.rootHash ?? ZERO32, heads: (meta?.dagHeads ?? []).slice(0, MAX_IDS) }));
       return;
     }
     const m = await this.d.memberships.current(ctx);
@@ -188,7 +189,7 @@ export class PeerProtocol {
     }
     if (q.type === 'heads') {
       const meta = await this.d.contexts.meta(ctx);
-      await send(encodeResponse({ type: 'heads', rootHash: meta?.rootHash ?? ZERO32, heads: meta?.dagHeads ?? [] }));
+      await send(encodeResponse({ type: 'heads', rootHash: meta?.rootHash ?? ZERO32, heads: (meta?.dagHeads ?? []).slice(0, MAX_IDS) }));
     } else if (q.type === 'deltas') {
       // An entry known only by id (this node joined from a snapshot after it) is not served.
       for (const id of q.ids) await send(encodeResponse({ type: 'delta', delta: await this.d.dag.raw(ctx, id) }));

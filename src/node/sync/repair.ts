@@ -40,6 +40,9 @@ export interface RootRepairDeps {
   failures: Failures;
 }
 
+/** Root reports kept per context (one per peer). */
+const MAX_REPORTS = 64;
+
 export class RootRepair {
   /** Counters for /metrics: repairs made, attempts that failed, differences judged inherent, heads that moved on. */
   readonly stats = { repaired: 0, failed: 0, inherent: 0, moved: 0 };
@@ -113,11 +116,15 @@ export class RootRepair {
   async observe(ctx: Uint8Array, peer: string, heads: Uint8Array[], root: Uint8Array, noisy: boolean): Promise<void> {
     const ck = idKey(ctx);
     const now = Date.now();
-    const byPeer = this.reports.get(ck) ?? new Map<string, RootReport>();
-    this.reports.set(ck, byPeer);
-    byPeer.set(peer, { peer, heads: headsKey(heads), root: idKey(root), noisy, at: now });
     const meta = await this.d.contexts.meta(ctx);
     if (!meta) return;
+    const byPeer = this.reports.get(ck) ?? new Map<string, RootReport>();
+    this.reports.set(ck, byPeer);
+    // The newest report per peer, at most MAX_REPORTS peers per context (the longest silent goes): gossip from any
+    // number of peer ids cannot grow this without bound.
+    byPeer.delete(peer);
+    if (byPeer.size >= MAX_REPORTS) byPeer.delete(byPeer.keys().next().value!);
+    byPeer.set(peer, { peer, heads: headsKey(heads), root: idKey(root), noisy, at: now });
     const local = { heads: headsKey(meta.dagHeads), root: idKey(meta.rootHash), noisy: await this.uncertain(ctx) };
     const verdict = judge(local, byPeer.values(), now);
     const context = encodeId(ctx);

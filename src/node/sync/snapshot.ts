@@ -21,6 +21,13 @@ const EMPTY = new Uint8Array(0);
 /** Snapshot frames carry up to ~1 MiB of records; the whole snapshot may not exceed MAX_SNAPSHOT_BYTES. */
 const SNAPSHOT_FRAME_BYTES = 1 << 20;
 const MAX_SNAPSHOT_BYTES = Number(process.env.MEROD_SNAPSHOT_MAX_BYTES) || 4 * 2 ** 30;
+/**
+ * A repair (repair.ts) holds the peer's whole snapshot in memory before it checks and swaps it in, so it is bounded
+ * by what it holds, not by the wire: each record counts its bytes plus {@link RECORD_COST} (a decoded record is
+ * two arrays and an object; empty records are ~30x their wire size). A context past this is not repaired (logged).
+ */
+const MAX_REPAIR_BYTES = Number(process.env.MEROD_REPAIR_MAX_BYTES) || 256 * 2 ** 20;
+const RECORD_COST = 160;
 /** A snapshot request may take this many sync timeouts (it streams a whole context). */
 const SNAPSHOT_TIMEOUT_FACTOR = 30;
 /** Snapshots a node serves at once; more requests are refused (the joiner tries another member or later). */
@@ -148,15 +155,17 @@ export class Snapshots {
     );
   }
 
-  private async request(ctx: Uint8Array, peer: string): Promise<Snapshot> {
+  /** A peer's whole snapshot, in memory: at most `limit` bytes as held (records count {@link RECORD_COST} each). */
+  private async request(ctx: Uint8Array, peer: string, limit: number): Promise<Snapshot> {
     const cols: Snapshot['cols'] = { config: [], state: [], delta: [] };
     let meta: SnapshotMeta | null = null;
     let bytes = 0;
     await this.d.protocol().request(ctx, peer, (auth) => ({ type: 'snapshot', auth }), (r, size) => {
       if (r.type === 'records') {
-        bytes += size;
-        if (bytes > MAX_SNAPSHOT_BYTES) throw new Error(`snapshot larger than ${MAX_SNAPSHOT_BYTES} bytes`);
-        cols[r.column].push(...r.records);
+        bytes += size + r.records.length * RECORD_COST;
+        if (bytes > limit) throw new Error(`snapshot larger than ${limit} bytes in memory`);
+        const into = cols[r.column];
+        for (const rec of r.records) into.push(rec);
         return false;
       }
       if (r.type === 'snapshotEnd') meta = r.meta;
@@ -304,7 +313,7 @@ export class Snapshots {
     heads: Uint8Array[],
     stageStamps: (batch: Batch, stamps: Row[]) => Promise<void>,
   ): Promise<{ before: Uint8Array; after: Uint8Array } | null> {
-    const snap = await this.request(ctx, peer);
+    const snap = await this.request(ctx, peer, MAX_REPAIR_BYTES);
     checkSnapshot(ctx, snap);
     if (headsKey(snap.meta.heads) !== headsKey(heads)) return null;
     const done = await this.d.execution.withLock(ctx, async () => {
