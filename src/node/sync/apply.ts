@@ -4,7 +4,7 @@
  */
 import { Batch, type Store } from '../../store/store.ts';
 import { decodeId, encodeId, isZero, sameId, ZERO32 } from '../../util/ids.ts';
-import { applicationId as deriveAppId, type ApplicationMeta, type Applications } from '../applications.ts';
+import { applicationId as deriveAppId, MAX_MODULE_SIZE, type ApplicationMeta, type Applications } from '../applications.ts';
 import type { BlobStore } from '../blobs.ts';
 import { hostRoot, type ContextMeta, type Contexts } from '../contexts.ts';
 import type { EventHub, ExecutionEvent } from '../events.ts';
@@ -197,7 +197,8 @@ export class EntryApplier {
     for (let attempt = 0; ; attempt++) {
       if (!(await this.d.blobs.info(app.bytecode))) {
         if (!peer) throw new Error('application blob missing and no peer to fetch it from');
-        const data = await this.d.protocol().requestBlob(ctx, peer, app.bytecode);
+        // The size is part of what the application id hashes, so a peer cannot declare more than the record says.
+        const data = await this.d.protocol().requestBlob(ctx, peer, app.bytecode, Math.min(app.size, MAX_MODULE_SIZE));
         const info = await this.d.blobs.put(data);
         if (!sameId(info.blobId, app.bytecode)) throw new Error('fetched application blob has the wrong id');
       }

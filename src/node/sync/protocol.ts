@@ -130,10 +130,16 @@ export class PeerProtocol {
     await this.request(ctx, peer, (a) => ({ type: 'openJoin', auth: a, invitation }), () => true, this.d.timeoutMs, auth);
   }
 
-  /** A whole blob in memory (application bytecode); throws when the peer does not have it. */
-  async requestBlob(ctx: Uint8Array, peer: string, blobId: Uint8Array): Promise<Buffer> {
+  /**
+   * A whole blob in memory (application bytecode), at most `limit` bytes (the size its record declares): a peer
+   * sending more is cut off. Throws when the peer does not have it.
+   */
+  async requestBlob(ctx: Uint8Array, peer: string, blobId: Uint8Array, limit: number): Promise<Buffer> {
     const parts: Uint8Array[] = [];
+    let size = 0;
     const found = await this.streamBlob(ctx, peer, blobId, async (data) => {
+      size += data.length;
+      if (size > limit) throw new Error(`the peer sent more than the blob's ${limit} bytes`);
       parts.push(data);
     });
     if (!found) throw new Error('peer does not have the blob');
