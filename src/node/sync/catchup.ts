@@ -19,6 +19,12 @@ const FETCH_BATCH = 128;
 const MAX_FETCH = Number(process.env.MEROD_SYNC_MAX_FETCH) || 100_000;
 /** A walk stops after this many rounds (logged; the next sync starts a new walk). */
 const MAX_ROUNDS = 1000;
+/**
+ * Unknown ids a walk may hold at once. A history fans out only as far as entries were concurrent, but a peer can
+ * serve entries naming 1,024 made-up parents each (a million ids after a thousand entries): past this the walk
+ * stops, and a later sync walks again from what has been applied meanwhile.
+ */
+const MAX_QUEUED = 100_000;
 export interface CatchUpDeps {
   dag: Dag;
   store: Store;
@@ -89,6 +95,11 @@ export class CatchUp {
         }
         for (const id of batch) queued.delete(idKey(id));
         for (const { delta } of got) for (const p of delta.parents) await want(p);
+        if (queue.length > MAX_QUEUED) {
+          this.d.logger.warn({ context: encodeId(ctx), peer, fetched, left: queue.length }, 'catch-up: too many unknown entries at once; stopping this walk');
+          this.d.onFetched(fetched);
+          return fetched;
+        }
       }
       if (queue.length > 0) {
         this.d.logger.info({ context: encodeId(ctx), peer, round, fetched, left: queue.length }, 'catch-up: another round');
