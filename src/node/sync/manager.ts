@@ -286,6 +286,15 @@ export class SyncManager {
     return this.members.updateApplication(ctx, author, appId, migrateMethod);
   }
 
+  /**
+   * Whether gossip about `ctx` is taken in: only once the context has its membership. Before (a join under way),
+   * the join's own catch-up fetches the context, and entries applied from gossip meanwhile would replay its
+   * history entry by entry under the lock the snapshot join needs.
+   */
+  private async joined(ctx: Uint8Array): Promise<boolean> {
+    return (await this.memberships.current(ctx)) !== null;
+  }
+
   /** The context's current membership; null before its genesis (or for a context from before the sync layer). */
   membership(ctx: Uint8Array): Promise<Membership | null> {
     return this.memberships.current(ctx);
@@ -346,7 +355,8 @@ export class SyncManager {
     if (g.type === 'blob') return this.appBlobs.hint(g.contextId, g.blobId, from);
     if (g.type === 'heads') void this.roots.observe(g.contextId, from, g.heads, g.rootHash, g.noisy === true).catch(() => undefined);
     const ids = g.type === 'announce' ? g.ids : g.heads;
-    void this.catchUp.fetchMissing(g.contextId, from, ids)
+    void this.joined(g.contextId)
+      .then((yes) => (yes ? this.catchUp.fetchMissing(g.contextId, from, ids) : 0))
       .then((n) => {
         if (n > 0) this.d.logger.info({ context: topic, from, entries: n, via: g.type }, 'fetched announced entries');
         return this.drain(g.contextId);
@@ -356,8 +366,7 @@ export class SyncManager {
 
   private async receive(d: Delta, raw: Uint8Array, from: string | null): Promise<void> {
     const ctx = d.contextId;
-    if (this.pending.isRejected(d.id) || (await this.dag.has(ctx, d.id))) return;
-    if (!(await this.d.contexts.exists(ctx))) return;
+    if (this.pending.isRejected(d.id) || (await this.dag.has(ctx, d.id)) || !(await this.joined(ctx))) return;
     this.pending.add({ delta: d, raw, peer: from, at: Date.now() });
     const missing: Uint8Array[] = [];
     for (const p of d.parents) if (!(await this.catchUp.known(ctx, p))) missing.push(p);
