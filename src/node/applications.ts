@@ -321,7 +321,7 @@ export class Applications {
       const meta = await this.get(id);
       if (!meta) return false;
       await this.store.commit(new Batch().delete('application', id));
-      const inUse = async () => (await this.list()).some((a) => a.meta.bytecode === meta.bytecode);
+      const inUse = async () => (await this.userOf(meta.bytecode)) !== null;
       await this.blobs.collect(decodeId(meta.bytecode), inUse);
       return true;
     });
@@ -334,11 +334,15 @@ export class Applications {
    */
   deleteBlob(blobId: Uint8Array): Promise<{ deleted: boolean; usedBy?: Uint8Array }> {
     return this.lock.run('records', async () => {
-      const name = encodeId(blobId);
-      const user = (await this.list()).find((a) => a.meta.bytecode === name);
-      if (user) return { deleted: false, usedBy: user.id };
+      const user = await this.userOf(encodeId(blobId));
+      if (user) return { deleted: false, usedBy: user };
       return { deleted: await this.blobs.delete(blobId) };
     });
+  }
+
+  /** An installed application whose module is the blob `bytecode` (base58), or null. */
+  private async userOf(bytecode: string): Promise<Uint8Array | null> {
+    return (await this.list()).find((a) => a.meta.bytecode === bytecode)?.id ?? null;
   }
 
   /** The module bytes of an installed application. */
